@@ -1,0 +1,285 @@
+//! Company operations: the one implementation behind the REST API, the
+//! server functions and (later) MCP tools.
+
+use chrono::Utc;
+use uuid::Uuid;
+
+use super::types::*;
+use crate::error::{AppError, AppResult};
+use crate::platform::accounts::{is_member, required_text};
+use crate::platform::audit;
+use crate::platform::context::Ctx;
+use crate::platform::db::{Q, Tx};
+use crate::platform::pagination::PageRequest;
+use crate::platform::types::{Page, Scope};
+
+const COLUMNS: &str = "id, name, domain, website, status, owner_id, parent_id, custom_fields, \
+                       created_at, updated_at";
+
+fn optional_text(value: Option<String>) -> Option<String> {
+    value.map(|v| v.trim().to_string()).filter(|v| !v.is_empty())
+}
+
+/// Domains are stored bare and lowercase (`acme.com`), so lookups and the
+/// per-workspace uniqueness check see one spelling.
+pub fn normalize_domain(value: Option<String>) -> AppResult<Option<String>> {
+    let Some(raw) = optional_text(value) else { return Ok(None) };
+    let mut domain = raw.to_lowercase();
+    for scheme in ["https://", "http://"] {
+        if let Some(rest) = domain.strip_prefix(scheme) {
+            domain = rest.to_string();
+        }
+    }
+    if let Some(rest) = domain.strip_prefix("www.") {
+        domain = rest.to_string();
+    }
+    let domain = domain.trim_end_matches('/').to_string();
+    let valid = domain.len() <= 253
+        && domain.contains('.')
+        && domain.split('.').all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+                && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        });
+    if !valid {
+        return Err(AppError::validation("domain", format!("{raw:?} is not a domain name like acme.com")));
+    }
+    Ok(Some(domain))
+}
+
+pub fn normalize_website(value: Option<String>) -> AppResult<Option<String>> {
+    let Some(raw) = optional_text(value) else { return Ok(None) };
+    let lower = raw.to_lowercase();
+    let rest = lower
+        .strip_prefix("https://")
+        .or_else(|| lower.strip_prefix("http://"))
+        .ok_or_else(|| AppError::validation("website", "website must start with http:// or https://"))?;
+    if rest.is_empty() || rest.starts_with('/') || raw.len() > 2048 || raw.chars().any(char::is_whitespace) {
+        return Err(AppError::validation("website", "website is not a valid URL"));
+    }
+    Ok(Some(raw))
+}
+
+fn check_custom_fields(value: &serde_json::Value) -> AppResult<()> {
+    if !value.is_object() {
+        return Err(AppError::validation("custom_fields", "custom_fields must be a JSON object"));
+    }
+    if value.to_string().len() > 64 * 1024 {
+        return Err(AppError::validation("custom_fields", "custom_fields must be at most 64 KiB"));
+    }
+    Ok(())
+}
+
+async fn check_owner(tx: &mut Tx, ctx: &Ctx, owner_id: Option<Uuid>) -> AppResult<()> {
+    if let Some(owner_id) = owner_id {
+        if !is_member(tx, ctx, owner_id).await? {
+            return Err(AppError::validation("owner_id", "owner must be a member of this workspace"));
+        }
+    }
+    Ok(())
+}
+
+/// A parent must exist in this workspace and must not make a cycle.
+async fn check_parent(tx: &mut Tx, ctx: &Ctx, id: Option<Uuid>, parent_id: Option<Uuid>) -> AppResult<()> {
+    let Some(mut cursor) = parent_id else { return Ok(()) };
+    for _ in 0..64 {
+        if Some(cursor) == id {
+            return Err(AppError::validation("parent_id", "a company cannot be its own ancestor"));
+        }
+        let parent = find(tx, ctx, cursor)
+            .await?
+            .ok_or_else(|| AppError::validation("parent_id", "parent company does not exist"))?;
+        match parent.parent_id {
+            Some(next) => cursor = next,
+            None => return Ok(()),
+        }
+    }
+    Err(AppError::validation("parent_id", "company hierarchy is too deep"))
+}
+
+async fn find(tx: &mut Tx, ctx: &Ctx, id: Uuid) -> AppResult<Option<Company>> {
+    Ok(tx
+        .fetch_optional(
+            Q::new(format!("SELECT {COLUMNS} FROM companies WHERE workspace_id = $1 AND id = $2"))
+                .bind(ctx.workspace_id)
+                .bind(id),
+        )
+        .await?)
+}
+
+pub async fn get(tx: &mut Tx, ctx: &Ctx, id: Uuid) -> AppResult<Company> {
+    ctx.require(Scope::CrmRead)?;
+    find(tx, ctx, id).await?.ok_or(AppError::NotFound("company"))
+}
+
+pub async fn create(tx: &mut Tx, ctx: &Ctx, input: NewCompany) -> AppResult<Company> {
+    ctx.require(Scope::CrmWrite)?;
+    let custom_fields = input.custom_fields.unwrap_or_else(|| serde_json::json!({}));
+    check_custom_fields(&custom_fields)?;
+    let now = Utc::now();
+    let company = Company {
+        id: Uuid::now_v7(),
+        name: required_text("name", &input.name, 200)?,
+        domain: normalize_domain(input.domain)?,
+        website: normalize_website(input.website)?,
+        status: input.status.unwrap_or_default(),
+        owner_id: input.owner_id,
+        parent_id: input.parent_id,
+        custom_fields,
+        created_at: now,
+        updated_at: now,
+    };
+    check_owner(tx, ctx, company.owner_id).await?;
+    check_parent(tx, ctx, Some(company.id), company.parent_id).await?;
+    check_domain_free(tx, ctx, company.domain.as_deref(), None).await?;
+    tx.execute(
+        Q::new(format!(
+            "INSERT INTO companies (workspace_id, {COLUMNS}) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+        ))
+        .bind(ctx.workspace_id)
+        .bind(company.id)
+        .bind(company.name.as_str())
+        .bind(company.domain.clone())
+        .bind(company.website.clone())
+        .bind(company.status.as_str())
+        .bind(company.owner_id)
+        .bind(company.parent_id)
+        .bind(company.custom_fields.clone())
+        .bind(company.created_at)
+        .bind(company.updated_at),
+    )
+    .await?;
+    audit::record(tx, ctx, "company.created", "company", Some(company.id), None::<&()>, Some(&company))
+        .await?;
+    Ok(company)
+}
+
+/// A friendlier answer than the unique index's: which company has it.
+async fn check_domain_free(tx: &mut Tx, ctx: &Ctx, domain: Option<&str>, except: Option<Uuid>) -> AppResult<()> {
+    let Some(domain) = domain else { return Ok(()) };
+    let existing: Option<Company> = tx
+        .fetch_optional(
+            Q::new(format!("SELECT {COLUMNS} FROM companies WHERE workspace_id = $1 AND domain = $2"))
+                .bind(ctx.workspace_id)
+                .bind(domain),
+        )
+        .await?;
+    match existing {
+        Some(other) if Some(other.id) != except => Err(AppError::Conflict {
+            code: "duplicate_domain",
+            message: format!("company {:?} ({}) already has the domain {domain}", other.name, other.id),
+        }),
+        _ => Ok(()),
+    }
+}
+
+pub async fn update(tx: &mut Tx, ctx: &Ctx, id: Uuid, patch: CompanyPatch) -> AppResult<Company> {
+    ctx.require(Scope::CrmWrite)?;
+    let before = find(tx, ctx, id).await?.ok_or(AppError::NotFound("company"))?;
+    let mut after = before.clone();
+    if let Some(name) = patch.name {
+        after.name = required_text("name", &name, 200)?;
+    }
+    if let Some(domain) = patch.domain {
+        after.domain = normalize_domain(domain)?;
+    }
+    if let Some(website) = patch.website {
+        after.website = normalize_website(website)?;
+    }
+    if let Some(status) = patch.status {
+        after.status = status;
+    }
+    if let Some(owner_id) = patch.owner_id {
+        check_owner(tx, ctx, owner_id).await?;
+        after.owner_id = owner_id;
+    }
+    if let Some(parent_id) = patch.parent_id {
+        check_parent(tx, ctx, Some(id), parent_id).await?;
+        after.parent_id = parent_id;
+    }
+    if let Some(custom_fields) = patch.custom_fields {
+        check_custom_fields(&custom_fields)?;
+        after.custom_fields = custom_fields;
+    }
+    if after == before {
+        return Ok(before);
+    }
+    check_domain_free(tx, ctx, after.domain.as_deref(), Some(id)).await?;
+    after.updated_at = Utc::now();
+    tx.execute(
+        Q::new(
+            "UPDATE companies SET name = $1, domain = $2, website = $3, status = $4, owner_id = $5, \
+             parent_id = $6, custom_fields = $7, updated_at = $8 WHERE workspace_id = $9 AND id = $10",
+        )
+        .bind(after.name.as_str())
+        .bind(after.domain.clone())
+        .bind(after.website.clone())
+        .bind(after.status.as_str())
+        .bind(after.owner_id)
+        .bind(after.parent_id)
+        .bind(after.custom_fields.clone())
+        .bind(after.updated_at)
+        .bind(ctx.workspace_id)
+        .bind(id),
+    )
+    .await?;
+    audit::record(tx, ctx, "company.updated", "company", Some(id), Some(&before), Some(&after)).await?;
+    Ok(after)
+}
+
+/// Escapes LIKE wildcards so a search for "50%" means the text "50%".
+pub fn like_pattern(text: &str) -> String {
+    let mut pattern = String::from("%");
+    for c in text.trim().to_lowercase().chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    pattern
+}
+
+pub async fn list(tx: &mut Tx, ctx: &Ctx, filter: CompanyFilter) -> AppResult<Page<Company>> {
+    ctx.require(Scope::CrmRead)?;
+    let page = PageRequest::parse(filter.limit, filter.cursor.as_deref())?;
+    let mut q = Q::new(format!("SELECT {COLUMNS} FROM companies WHERE workspace_id = $1")).bind(ctx.workspace_id);
+    if let Some(text) = filter.q.as_deref().filter(|t| !t.trim().is_empty()) {
+        if text.len() > 200 {
+            return Err(AppError::validation("q", "search text must be at most 200 characters"));
+        }
+        let p = q.arg(like_pattern(text));
+        q.push(&format!(
+            " AND (LOWER(name) LIKE {p} ESCAPE '\\' OR LOWER(COALESCE(domain, '')) LIKE {p} ESCAPE '\\')"
+        ));
+    }
+    if let Some(status) = filter.status {
+        let p = q.arg(status.as_str());
+        q.push(&format!(" AND status = {p}"));
+    }
+    match filter.owner.as_deref().map(str::trim) {
+        None | Some("") => {}
+        Some("unassigned") => {
+            q.push(" AND owner_id IS NULL");
+        }
+        Some("me") => {
+            let me = ctx
+                .user_id
+                .ok_or_else(|| AppError::validation("owner", "owner=me needs a signed-in user, not an API key"))?;
+            let p = q.arg(me);
+            q.push(&format!(" AND owner_id = {p}"));
+        }
+        Some(other) => {
+            let owner = Uuid::parse_str(other)
+                .map_err(|_| AppError::validation("owner", "owner must be a user id, `me` or `unassigned`"))?;
+            let p = q.arg(owner);
+            q.push(&format!(" AND owner_id = {p}"));
+        }
+    }
+    page.apply(&mut q, "id");
+    let rows: Vec<Company> = tx.fetch_all(q).await?;
+    Ok(page.finish(rows, |c| c.id, |c| c))
+}

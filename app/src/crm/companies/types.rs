@@ -1,0 +1,125 @@
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Deserializer, Serialize};
+use uuid::Uuid;
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CompanyStatus {
+    #[default]
+    Prospect,
+    Active,
+    Inactive,
+}
+
+impl CompanyStatus {
+    pub const ALL: [CompanyStatus; 3] =
+        [CompanyStatus::Prospect, CompanyStatus::Active, CompanyStatus::Inactive];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CompanyStatus::Prospect => "prospect",
+            CompanyStatus::Active => "active",
+            CompanyStatus::Inactive => "inactive",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            CompanyStatus::Prospect => "Prospect",
+            CompanyStatus::Active => "Active",
+            CompanyStatus::Inactive => "Inactive",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<CompanyStatus> {
+        CompanyStatus::ALL.into_iter().find(|s| s.as_str() == value)
+    }
+}
+
+impl TryFrom<String> for CompanyStatus {
+    type Error = String;
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        CompanyStatus::parse(&value).ok_or_else(|| format!("unknown company status {value:?}"))
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
+pub struct Company {
+    pub id: Uuid,
+    pub name: String,
+    pub domain: Option<String>,
+    pub website: Option<String>,
+    #[cfg_attr(feature = "ssr", sqlx(try_from = "String"))]
+    pub status: CompanyStatus,
+    pub owner_id: Option<Uuid>,
+    pub parent_id: Option<Uuid>,
+    #[cfg_attr(feature = "ssr", sqlx(json))]
+    pub custom_fields: serde_json::Value,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewCompany {
+    pub name: String,
+    #[serde(default)]
+    pub domain: Option<String>,
+    #[serde(default)]
+    pub website: Option<String>,
+    #[serde(default)]
+    pub status: Option<CompanyStatus>,
+    #[serde(default)]
+    pub owner_id: Option<Uuid>,
+    #[serde(default)]
+    pub parent_id: Option<Uuid>,
+    #[serde(default)]
+    pub custom_fields: Option<serde_json::Value>,
+}
+
+/// A partial update: an absent field is left alone; `null` clears a
+/// nullable field.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CompanyPatch {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default, deserialize_with = "nullable", skip_serializing_if = "Option::is_none")]
+    pub domain: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable", skip_serializing_if = "Option::is_none")]
+    pub website: Option<Option<String>>,
+    #[serde(default)]
+    pub status: Option<CompanyStatus>,
+    #[serde(default, deserialize_with = "nullable", skip_serializing_if = "Option::is_none")]
+    pub owner_id: Option<Option<Uuid>>,
+    #[serde(default, deserialize_with = "nullable", skip_serializing_if = "Option::is_none")]
+    pub parent_id: Option<Option<Uuid>>,
+    #[serde(default)]
+    pub custom_fields: Option<serde_json::Value>,
+}
+
+/// Tells "absent" (outer `None`, via `default`) from "null" (`Some(None)`).
+pub fn nullable<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(deserializer).map(Some)
+}
+
+/// List filters. `owner` is a user id, `me` or `unassigned`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CompanyFilter {
+    #[serde(default)]
+    pub q: Option<String>,
+    #[serde(default)]
+    pub status: Option<CompanyStatus>,
+    #[serde(default)]
+    pub owner: Option<String>,
+    #[serde(default)]
+    pub limit: Option<i64>,
+    #[serde(default)]
+    pub cursor: Option<String>,
+}

@@ -1,0 +1,166 @@
+//! The one error type of every domain operation, and its one JSON shape:
+//!
+//! ```json
+//! {"error": {"code": "validation_failed", "message": "…", "field": "name", "request_id": "…"}}
+//! ```
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+tokio::task_local! {
+    /// Set by the request-id middleware for the duration of one request, so
+    /// errors and audit rows can name the request without threading it
+    /// through every signature.
+    pub static REQUEST_ID: String;
+}
+
+pub fn current_request_id() -> Option<String> {
+    REQUEST_ID.try_with(|id| id.clone()).ok()
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("{message}")]
+    Validation { field: Option<String>, message: String },
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("{0}")]
+    MalformedJson(String),
+    #[error("{0}")]
+    Unauthenticated(String),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    #[error("{message}")]
+    Conflict { code: &'static str, message: String },
+    #[error("request body is larger than the limit of {0} bytes")]
+    PayloadTooLarge(usize),
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    #[error("too many requests")]
+    TooManyRequests,
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+pub type AppResult<T> = Result<T, AppError>;
+
+impl AppError {
+    pub fn validation(field: impl Into<String>, message: impl Into<String>) -> AppError {
+        AppError::Validation { field: Some(field.into()), message: message.into() }
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            AppError::Validation { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::BadRequest(_) | AppError::MalformedJson(_) => StatusCode::BAD_REQUEST,
+            AppError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
+            AppError::Forbidden(_) => StatusCode::FORBIDDEN,
+            AppError::NotFound(_) => StatusCode::NOT_FOUND,
+            AppError::Conflict { .. } => StatusCode::CONFLICT,
+            AppError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            AppError::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
+            AppError::Database(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+                StatusCode::CONFLICT
+            }
+            AppError::Database(sqlx::Error::Database(e)) if e.is_foreign_key_violation() => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
+            AppError::Database(_) | AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            AppError::Validation { .. } => "validation_failed",
+            AppError::BadRequest(_) => "bad_request",
+            AppError::MalformedJson(_) => "malformed_json",
+            AppError::Unauthenticated(_) => "unauthenticated",
+            AppError::Forbidden(_) => "forbidden",
+            AppError::NotFound(_) => "not_found",
+            AppError::Conflict { code, .. } => code,
+            AppError::PayloadTooLarge(_) => "payload_too_large",
+            AppError::UnsupportedMediaType(_) => "unsupported_media_type",
+            AppError::TooManyRequests => "rate_limited",
+            AppError::Database(sqlx::Error::Database(e)) if e.is_unique_violation() => "conflict",
+            AppError::Database(sqlx::Error::Database(e)) if e.is_foreign_key_violation() => {
+                "invalid_reference"
+            }
+            AppError::Database(_) | AppError::Internal(_) => "internal_error",
+        }
+    }
+
+    /// The message shown to clients: internal details stay in the log.
+    pub fn public_message(&self) -> String {
+        match self {
+            AppError::Database(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+                "a record with these values already exists".into()
+            }
+            AppError::Database(sqlx::Error::Database(e)) if e.is_foreign_key_violation() => {
+                "a referenced record does not exist".into()
+            }
+            AppError::Database(_) | AppError::Internal(_) => "internal server error".into(),
+            other => other.to_string(),
+        }
+    }
+
+    pub fn field(&self) -> Option<&str> {
+        match self {
+            AppError::Validation { field, .. } => field.as_deref(),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct ErrorBody<'a> {
+    error: ErrorDetail<'a>,
+}
+
+#[derive(Serialize)]
+struct ErrorDetail<'a> {
+    code: &'a str,
+    message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    field: Option<&'a str>,
+    request_id: Option<String>,
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        if status.is_server_error() {
+            tracing::error!(error = %self, "request failed");
+        }
+        let body = ErrorBody {
+            error: ErrorDetail {
+                code: self.code(),
+                message: self.public_message(),
+                field: self.field(),
+                request_id: current_request_id(),
+            },
+        };
+        let mut response = (status, axum::Json(body)).into_response();
+        if let AppError::Unauthenticated(_) = self {
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        response
+    }
+}
+
+impl AppError {
+    /// For server functions: the public message only, as for REST.
+    pub fn into_server_fn_error(self) -> leptos::prelude::ServerFnError {
+        if self.status().is_server_error() {
+            tracing::error!(error = %self, "server function failed");
+        }
+        leptos::prelude::ServerFnError::ServerError(self.public_message())
+    }
+}

@@ -1,0 +1,63 @@
+//! Corral: a lead-to-cash CRM. This crate holds the domain modules; each
+//! has its shared types, its operations and REST routes (server only), its
+//! server functions and its pages.
+
+#![recursion_limit = "256"]
+
+pub mod components;
+pub mod crm;
+pub mod platform;
+
+#[cfg(feature = "ssr")]
+pub mod error;
+
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_router::components::{Route, Router, Routes};
+use leptos_router::path;
+
+use crate::components::Layout;
+use crate::crm::companies::pages::{CompaniesPage, CompanyPage, NewCompanyPage};
+use crate::platform::pages::{AcceptInvitationPage, ApiKeysPage, HomePage, LogInPage, MembersPage, SignUpPage};
+
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <AutoReload options=options.clone()/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    view! {
+        <Stylesheet id="leptos" href="/pkg/corral.css"/>
+        <Title text="Corral"/>
+        <Router>
+            <Layout>
+                <Routes fallback=|| view! { <h1>"Page not found"</h1> }>
+                    <Route path=path!("/") view=HomePage/>
+                    <Route path=path!("/signup") view=SignUpPage/>
+                    <Route path=path!("/login") view=LogInPage/>
+                    <Route path=path!("/invite/:token") view=AcceptInvitationPage/>
+                    <Route path=path!("/companies") view=CompaniesPage/>
+                    <Route path=path!("/companies/new") view=NewCompanyPage/>
+                    <Route path=path!("/companies/:id") view=CompanyPage/>
+                    <Route path=path!("/settings/api-keys") view=ApiKeysPage/>
+                    <Route path=path!("/settings/members") view=MembersPage/>
+                </Routes>
+            </Layout>
+        </Router>
+    }
+}

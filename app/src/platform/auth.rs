@@ -1,0 +1,176 @@
+//! Credentials: argon2id passwords, hashed API-key secrets, sessions, and
+//! the cookie-or-token extractor that turns a request into a [`Ctx`].
+
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::header::AUTHORIZATION;
+use base64::Engine;
+use chrono::{Duration, Utc};
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+use tower_sessions::Session;
+use uuid::Uuid;
+
+use crate::error::{AppError, AppResult};
+use crate::platform::context::{AppState, Ctx};
+use crate::platform::db::{Db, Q};
+use crate::platform::types::{Role, Scope};
+
+pub const SESSION_USER_ID: &str = "user_id";
+pub const SESSION_WORKSPACE_ID: &str = "workspace_id";
+
+/// Every API key starts with this, so leaked keys are recognisable by
+/// secret scanners and by people.
+pub const API_KEY_PREFIX: &str = "corral_";
+
+pub async fn hash_password(password: String) -> AppResult<String> {
+    tokio::task::spawn_blocking(move || {
+        let salt = SaltString::generate(&mut rand::rngs::OsRng);
+        Argon2::default()
+            .hash_password(password.as_bytes(), &salt)
+            .map(|hash| hash.to_string())
+            .map_err(|e| AppError::Internal(format!("hashing password: {e}")))
+    })
+    .await
+    .map_err(|e| AppError::Internal(e.to_string()))?
+}
+
+pub async fn verify_password(password: String, hash: String) -> AppResult<bool> {
+    tokio::task::spawn_blocking(move || {
+        let parsed = PasswordHash::new(&hash)
+            .map_err(|e| AppError::Internal(format!("stored hash unreadable: {e}")))?;
+        Ok(Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+    })
+    .await
+    .map_err(|e| AppError::Internal(e.to_string()))?
+}
+
+/// 32 random bytes, URL-safe.
+pub fn random_token() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// Secrets are high-entropy random strings, so a fast digest is enough to
+/// store them; a leaked table reveals no usable key.
+pub fn digest(secret: &str) -> String {
+    hex::encode(Sha256::digest(secret.as_bytes()))
+}
+
+pub fn new_api_key_secret() -> String {
+    format!("{API_KEY_PREFIX}{}", random_token())
+}
+
+#[derive(sqlx::FromRow)]
+struct KeyRow {
+    id: Uuid,
+    workspace_id: Uuid,
+    scopes: sqlx::types::Json<Vec<String>>,
+    revoked_at: Option<chrono::DateTime<Utc>>,
+}
+
+/// Resolves a bearer secret to its key's context; wrong and revoked keys are
+/// both 401 and look the same to the caller.
+pub async fn ctx_from_api_key(db: &Db, secret: &str) -> AppResult<Ctx> {
+    let invalid = || AppError::Unauthenticated("invalid or revoked API key".into());
+    if !secret.starts_with(API_KEY_PREFIX) {
+        return Err(invalid());
+    }
+    let mut tx = db.begin_read().await?;
+    let row: Option<KeyRow> = tx
+        .fetch_optional(
+            Q::new("SELECT id, workspace_id, scopes, revoked_at FROM api_keys WHERE secret_hash = $1")
+                .bind(digest(secret)),
+        )
+        .await?;
+    tx.commit().await?;
+    let row = row.ok_or_else(invalid)?;
+    if row.revoked_at.is_some() {
+        return Err(invalid());
+    }
+    // Recording every use would turn each read into a write; a minute's
+    // resolution is what "last used" needs.
+    let now = Utc::now();
+    let mut tx = db.begin().await?;
+    tx.execute(
+        Q::new(
+            "UPDATE api_keys SET last_used_at = $1 \
+             WHERE id = $2 AND (last_used_at IS NULL OR last_used_at < $3)",
+        )
+        .bind(now)
+        .bind(row.id)
+        .bind(now - Duration::seconds(60)),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Ctx {
+        workspace_id: row.workspace_id,
+        user_id: None,
+        api_key_id: Some(row.id),
+        role: None,
+        scopes: row.scopes.0.iter().filter_map(|s| Scope::parse(s)).collect(),
+    })
+}
+
+#[derive(sqlx::FromRow)]
+struct RoleRow {
+    role: String,
+}
+
+/// Loads the member's current role on every request, so removing someone
+/// from a workspace takes effect at once.
+pub async fn ctx_from_session(db: &Db, session: &Session) -> AppResult<Ctx> {
+    let unauthenticated = || AppError::Unauthenticated("sign in or send an API key".into());
+    let user_id: Option<Uuid> = session
+        .get(SESSION_USER_ID)
+        .await
+        .map_err(|e| AppError::Internal(format!("session store: {e}")))?;
+    let workspace_id: Option<Uuid> = session
+        .get(SESSION_WORKSPACE_ID)
+        .await
+        .map_err(|e| AppError::Internal(format!("session store: {e}")))?;
+    let (Some(user_id), Some(workspace_id)) = (user_id, workspace_id) else {
+        return Err(unauthenticated());
+    };
+    let mut tx = db.begin_read().await?;
+    let row: Option<RoleRow> = tx
+        .fetch_optional(
+            Q::new("SELECT role FROM memberships WHERE workspace_id = $1 AND user_id = $2")
+                .bind(workspace_id)
+                .bind(user_id),
+        )
+        .await?;
+    tx.commit().await?;
+    let role = row.and_then(|r| Role::parse(&r.role)).ok_or_else(unauthenticated)?;
+    Ok(Ctx::for_member(workspace_id, user_id, role))
+}
+
+/// Cookie-or-token: a request with an `Authorization` header is judged by
+/// that header alone; otherwise by its session cookie.
+impl FromRequestParts<AppState> for Ctx {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Ctx, AppError> {
+        if let Some(value) = parts.headers.get(AUTHORIZATION) {
+            let value = value
+                .to_str()
+                .map_err(|_| AppError::Unauthenticated("malformed Authorization header".into()))?;
+            let secret = value
+                .strip_prefix("Bearer ")
+                .ok_or_else(|| {
+                    AppError::Unauthenticated("Authorization must be `Bearer <api key>`".into())
+                })?
+                .trim();
+            return ctx_from_api_key(&state.db, secret).await;
+        }
+        let session = parts
+            .extensions
+            .get::<Session>()
+            .cloned()
+            .ok_or_else(|| AppError::Internal("session layer missing".into()))?;
+        ctx_from_session(&state.db, &session).await
+    }
+}

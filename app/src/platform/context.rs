@@ -1,0 +1,102 @@
+//! Server state and the acting principal of a request.
+
+use axum::extract::FromRef;
+use leptos::prelude::LeptosOptions;
+use uuid::Uuid;
+
+use crate::error::{AppError, AppResult};
+use crate::platform::db::Db;
+use crate::platform::types::{Role, Scope};
+
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// Set the `Secure` attribute on the session cookie (behind HTTPS).
+    pub secure_cookies: bool,
+    /// The largest JSON request body accepted, in bytes.
+    pub max_body_bytes: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config { secure_cookies: false, max_body_bytes: 1024 * 1024 }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct AppState {
+    pub db: Db,
+    pub leptos_options: LeptosOptions,
+    pub config: Config,
+}
+
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        state.leptos_options.clone()
+    }
+}
+
+/// Who is acting, in which workspace, with what rights. Every domain
+/// operation takes one, and every query it runs is scoped by
+/// `workspace_id`.
+#[derive(Clone, Debug)]
+pub struct Ctx {
+    pub workspace_id: Uuid,
+    pub user_id: Option<Uuid>,
+    pub api_key_id: Option<Uuid>,
+    /// The member's role; `None` when acting through an API key.
+    pub role: Option<Role>,
+    pub scopes: Vec<Scope>,
+}
+
+impl Ctx {
+    pub fn for_member(workspace_id: Uuid, user_id: Uuid, role: Role) -> Ctx {
+        Ctx {
+            workspace_id,
+            user_id: Some(user_id),
+            api_key_id: None,
+            role: Some(role),
+            scopes: scopes_for_role(role),
+        }
+    }
+
+    /// The principal that idempotency keys are scoped to.
+    pub fn actor_id(&self) -> Uuid {
+        self.api_key_id.or(self.user_id).unwrap_or(self.workspace_id)
+    }
+
+    pub fn require(&self, scope: Scope) -> AppResult<()> {
+        if self.scopes.contains(&scope) {
+            return Ok(());
+        }
+        Err(AppError::Forbidden(match self.api_key_id {
+            Some(_) => format!("this API key lacks the {} scope", scope.as_str()),
+            None => format!("your role does not allow {}", scope.as_str()),
+        }))
+    }
+
+    /// Managing members, invitations and API keys takes a signed-in owner or
+    /// admin; an API key cannot mint other keys.
+    pub fn require_admin(&self) -> AppResult<()> {
+        match self.role {
+            Some(role) if role.can_administer() => Ok(()),
+            Some(_) => Err(AppError::Forbidden("only owners and admins can do this".into())),
+            None => Err(AppError::Forbidden(
+                "this operation needs a signed-in owner or admin, not an API key".into(),
+            )),
+        }
+    }
+}
+
+/// Approvers review and sign off; they read everything and write only to
+/// marketing (where approvals live).
+pub fn scopes_for_role(role: Role) -> Vec<Scope> {
+    match role {
+        Role::Owner | Role::Admin | Role::Member => Scope::ALL.to_vec(),
+        Role::Approver => vec![
+            Scope::CrmRead,
+            Scope::MarketingRead,
+            Scope::MarketingWrite,
+            Scope::FlowsRead,
+        ],
+    }
+}

@@ -1,0 +1,307 @@
+//! Storage: one enum over the two first-class backends.
+//!
+//! sqlx's `Any` driver cannot carry uuid/chrono values, so instead every
+//! domain query is written once in a portable SQL subset with `$n`
+//! placeholders, its arguments collected as backend-neutral [`Arg`]s, and run
+//! on whichever pool is configured. Rows decode through `sqlx::FromRow`,
+//! which both backends implement for the same structs.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use sqlx::postgres::{PgPool, PgPoolOptions, PgRow};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
+    SqliteSynchronous,
+};
+use sqlx::{FromRow, Postgres, Sqlite, Transaction};
+use uuid::Uuid;
+
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://corral.db";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+#[derive(Clone, Debug)]
+pub enum Db {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+static SQLITE_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/sqlite");
+static POSTGRES_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/postgres");
+
+impl Db {
+    /// Connects to `sqlite:` or `postgres:` URLs. SQLite runs in WAL mode with
+    /// a busy timeout and foreign keys enforced, the settings a multi-user
+    /// server needs from an embedded database.
+    pub async fn connect(url: &str) -> Result<Db, sqlx::Error> {
+        if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            let pool = PgPoolOptions::new()
+                .max_connections(16)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect(url)
+                .await?;
+            Ok(Db::Postgres(pool))
+        } else if url.starts_with("sqlite:") {
+            let options = SqliteConnectOptions::from_str(url)?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .busy_timeout(Duration::from_secs(10))
+                .foreign_keys(true);
+            let pool = SqlitePoolOptions::new()
+                .max_connections(8)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect_with(options)
+                .await?;
+            Ok(Db::Sqlite(pool))
+        } else {
+            Err(sqlx::Error::Configuration(
+                format!("unsupported DATABASE_URL scheme (use sqlite: or postgres:): {url}").into(),
+            ))
+        }
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self {
+            Db::Sqlite(_) => Backend::Sqlite,
+            Db::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    pub async fn migrate(&self) -> Result<(), sqlx::migrate::MigrateError> {
+        match self {
+            Db::Sqlite(pool) => SQLITE_MIGRATOR.run(pool).await,
+            Db::Postgres(pool) => POSTGRES_MIGRATOR.run(pool).await,
+        }
+    }
+
+    /// A transaction for writes. On SQLite it takes the write lock up front
+    /// (`BEGIN IMMEDIATE`): a deferred transaction that reads and then writes
+    /// fails with SQLITE_BUSY instead of waiting when another writer commits
+    /// in between.
+    pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
+        Ok(match self {
+            Db::Sqlite(pool) => Tx::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?),
+            Db::Postgres(pool) => Tx::Postgres(pool.begin().await?),
+        })
+    }
+
+    /// A transaction for reads: a consistent snapshot without the write lock.
+    pub async fn begin_read(&self) -> Result<Tx, sqlx::Error> {
+        Ok(match self {
+            Db::Sqlite(pool) => Tx::Sqlite(pool.begin().await?),
+            Db::Postgres(pool) => Tx::Postgres(pool.begin().await?),
+        })
+    }
+
+    pub async fn close(&self) {
+        match self {
+            Db::Sqlite(pool) => pool.close().await,
+            Db::Postgres(pool) => pool.close().await,
+        }
+    }
+}
+
+/// A value bound to a query parameter. Each variant keeps its SQL type even
+/// when NULL, which PostgreSQL needs to type the parameter.
+#[derive(Clone, Debug)]
+pub enum Arg {
+    Uuid(Option<Uuid>),
+    Text(Option<String>),
+    Int(Option<i64>),
+    Bool(Option<bool>),
+    Time(Option<DateTime<Utc>>),
+    Json(Option<serde_json::Value>),
+}
+
+macro_rules! arg_from {
+    ($ty:ty, $variant:ident, $conv:expr) => {
+        impl From<$ty> for Arg {
+            fn from(value: $ty) -> Self {
+                Arg::$variant(Some($conv(value)))
+            }
+        }
+        impl From<Option<$ty>> for Arg {
+            fn from(value: Option<$ty>) -> Self {
+                Arg::$variant(value.map($conv))
+            }
+        }
+    };
+}
+arg_from!(Uuid, Uuid, |v| v);
+arg_from!(String, Text, |v| v);
+arg_from!(&str, Text, |v: &str| v.to_string());
+arg_from!(i64, Int, |v| v);
+arg_from!(i32, Int, |v: i32| v as i64);
+arg_from!(bool, Bool, |v| v);
+arg_from!(DateTime<Utc>, Time, |v| v);
+arg_from!(serde_json::Value, Json, |v| v);
+
+impl From<&String> for Arg {
+    fn from(value: &String) -> Self {
+        Arg::Text(Some(value.clone()))
+    }
+}
+
+/// A query in the portable dialect: `$1`, `$2`, … placeholders in the order
+/// the arguments are bound.
+#[derive(Clone, Debug, Default)]
+pub struct Q {
+    sql: String,
+    args: Vec<Arg>,
+}
+
+impl Q {
+    pub fn new(sql: impl Into<String>) -> Q {
+        Q { sql: sql.into(), args: Vec::new() }
+    }
+
+    /// Binds the next positional argument.
+    pub fn bind(mut self, value: impl Into<Arg>) -> Q {
+        self.args.push(value.into());
+        self
+    }
+
+    /// Appends raw SQL (never user input) to a query being built.
+    pub fn push(&mut self, sql: &str) -> &mut Q {
+        self.sql.push_str(sql);
+        self
+    }
+
+    /// Adds an argument and returns its placeholder, for dynamic SQL.
+    pub fn arg(&mut self, value: impl Into<Arg>) -> String {
+        self.args.push(value.into());
+        format!("${}", self.args.len())
+    }
+
+    pub fn sql(&self) -> &str {
+        &self.sql
+    }
+
+    /// SQLite numbers `$name` parameters by first appearance; `?NNN` is its
+    /// explicit positional form, so rewrite to that.
+    fn sqlite_sql(&self) -> String {
+        let mut out = String::with_capacity(self.sql.len());
+        let mut chars = self.sql.chars().peekable();
+        while let Some(c) = chars.next() {
+            if c == '$' && chars.peek().is_some_and(|n| n.is_ascii_digit()) {
+                out.push('?');
+            } else {
+                out.push(c);
+            }
+        }
+        out
+    }
+}
+
+/// Rows that decode on both backends.
+pub trait Record: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin {}
+impl<T> Record for T where T: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin {}
+
+pub enum Tx {
+    Sqlite(Transaction<'static, Sqlite>),
+    Postgres(Transaction<'static, Postgres>),
+}
+
+macro_rules! bind_all {
+    ($query:expr, $args:expr) => {{
+        let mut query = $query;
+        for arg in $args {
+            query = match arg {
+                Arg::Uuid(v) => query.bind(v),
+                Arg::Text(v) => query.bind(v),
+                Arg::Int(v) => query.bind(v),
+                Arg::Bool(v) => query.bind(v),
+                Arg::Time(v) => query.bind(v),
+                Arg::Json(v) => query.bind(v.map(sqlx::types::Json)),
+            };
+        }
+        query
+    }};
+}
+
+impl Tx {
+    pub fn backend(&self) -> Backend {
+        match self {
+            Tx::Sqlite(_) => Backend::Sqlite,
+            Tx::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    pub async fn commit(self) -> Result<(), sqlx::Error> {
+        match self {
+            Tx::Sqlite(tx) => tx.commit().await,
+            Tx::Postgres(tx) => tx.commit().await,
+        }
+    }
+
+    pub async fn rollback(self) -> Result<(), sqlx::Error> {
+        match self {
+            Tx::Sqlite(tx) => tx.rollback().await,
+            Tx::Postgres(tx) => tx.rollback().await,
+        }
+    }
+
+    pub async fn execute(&mut self, q: Q) -> Result<u64, sqlx::Error> {
+        match self {
+            Tx::Sqlite(tx) => {
+                let sql = q.sqlite_sql();
+                let query = bind_all!(sqlx::query(&sql), q.args);
+                Ok(query.execute(&mut **tx).await?.rows_affected())
+            }
+            Tx::Postgres(tx) => {
+                let query = bind_all!(sqlx::query(&q.sql), q.args);
+                Ok(query.execute(&mut **tx).await?.rows_affected())
+            }
+        }
+    }
+
+    pub async fn fetch_all<T: Record>(&mut self, q: Q) -> Result<Vec<T>, sqlx::Error> {
+        match self {
+            Tx::Sqlite(tx) => {
+                let sql = q.sqlite_sql();
+                let query = bind_all!(sqlx::query_as::<_, T>(&sql), q.args);
+                query.fetch_all(&mut **tx).await
+            }
+            Tx::Postgres(tx) => {
+                let query = bind_all!(sqlx::query_as::<_, T>(&q.sql), q.args);
+                query.fetch_all(&mut **tx).await
+            }
+        }
+    }
+
+    pub async fn fetch_optional<T: Record>(&mut self, q: Q) -> Result<Option<T>, sqlx::Error> {
+        match self {
+            Tx::Sqlite(tx) => {
+                let sql = q.sqlite_sql();
+                let query = bind_all!(sqlx::query_as::<_, T>(&sql), q.args);
+                query.fetch_optional(&mut **tx).await
+            }
+            Tx::Postgres(tx) => {
+                let query = bind_all!(sqlx::query_as::<_, T>(&q.sql), q.args);
+                query.fetch_optional(&mut **tx).await
+            }
+        }
+    }
+
+    pub async fn fetch_one<T: Record>(&mut self, q: Q) -> Result<T, sqlx::Error> {
+        self.fetch_optional(q).await?.ok_or(sqlx::Error::RowNotFound)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sqlite_placeholders_become_explicit_positions() {
+        let q = Q::new("SELECT a FROM t WHERE b = $2 AND c = $1 AND d = '$x'");
+        assert_eq!(q.sqlite_sql(), "SELECT a FROM t WHERE b = ?2 AND c = ?1 AND d = '$x'");
+    }
+}

@@ -1,0 +1,287 @@
+//! REST conventions, implemented once: strict JSON bodies, strict query
+//! strings, typed path ids, and idempotent writes.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use chrono::Utc;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use crate::error::{AppError, AppResult};
+use crate::platform::context::{AppState, Config, Ctx};
+use crate::platform::db::{Q, Tx};
+
+/// A JSON body that must match its schema exactly: unknown fields, wrong
+/// types and missing fields are 422 naming the field; broken JSON is 400.
+pub struct ApiJson<T> {
+    pub value: T,
+    /// SHA-256 of the raw body, for idempotency fingerprints.
+    pub body_digest: String,
+}
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
+    type Rejection = AppError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, AppError> {
+        let is_json = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .is_some_and(|mime| {
+                let mime = mime.trim();
+                mime == "application/json" || (mime.starts_with("application/") && mime.ends_with("+json"))
+            });
+        if !is_json {
+            return Err(AppError::UnsupportedMediaType(
+                "send the body as JSON with Content-Type: application/json".into(),
+            ));
+        }
+        let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
+            if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                AppError::PayloadTooLarge(Config::default().max_body_bytes)
+            } else {
+                AppError::BadRequest(rejection.body_text())
+            }
+        })?;
+        let value = parse_strict_json(&bytes)?;
+        Ok(ApiJson { value, body_digest: hex::encode(Sha256::digest(&bytes)) })
+    }
+}
+
+pub fn parse_strict_json<T: DeserializeOwned>(bytes: &[u8]) -> AppResult<T> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let result: Result<T, _> = serde_path_to_error::deserialize(&mut de);
+    if result.is_ok() {
+        // Trailing garbage after the document is malformed JSON too.
+        de.end().map_err(|e| AppError::MalformedJson(format!("request body is not valid JSON: {e}")))?;
+    }
+    result.map_err(|err| {
+        let path = err.path().to_string();
+        let inner = err.into_inner();
+        use serde_json::error::Category;
+        match inner.classify() {
+            Category::Syntax | Category::Eof | Category::Io => {
+                AppError::MalformedJson(format!("request body is not valid JSON: {inner}"))
+            }
+            Category::Data => {
+                let message = strip_position(&inner.to_string());
+                let field = field_from_message(&message, &path);
+                AppError::Validation { field, message }
+            }
+        }
+    })
+}
+
+/// serde_json appends " at line 1 column 27"; clients need the field, not
+/// the column.
+fn strip_position(message: &str) -> String {
+    match message.rfind(" at line ") {
+        Some(i) => message[..i].to_string(),
+        None => message.to_string(),
+    }
+}
+
+/// Names the offending field: serde reports unknown and missing fields in
+/// the message, other type errors by their path.
+fn field_from_message(message: &str, path: &str) -> Option<String> {
+    for marker in ["unknown field `", "missing field `"] {
+        if let Some(start) = message.find(marker) {
+            let rest = &message[start + marker.len()..];
+            if let Some(end) = rest.find('`') {
+                let name = &rest[..end];
+                return Some(if path.is_empty() || path == "." {
+                    name.to_string()
+                } else {
+                    format!("{path}.{name}")
+                });
+            }
+        }
+    }
+    if path.is_empty() || path == "." {
+        None
+    } else {
+        Some(path.to_string())
+    }
+}
+
+/// A query string that must match its schema exactly.
+pub struct ApiQuery<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, AppError> {
+        let query = parts.uri.query().unwrap_or("");
+        let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
+        serde_path_to_error::deserialize(de).map(ApiQuery).map_err(|err| {
+            let path = err.path().to_string();
+            let message = err.into_inner().to_string();
+            let field = field_from_message(&message, &path);
+            AppError::Validation { field, message: format!("invalid query string: {message}") }
+        })
+    }
+}
+
+/// A path parameter; a malformed id is a 400, not a routing miss.
+pub struct ApiPath<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for ApiPath<T> {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AppError> {
+        axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|p| ApiPath(p.0))
+            .map_err(|e| AppError::BadRequest(format!("invalid path parameter: {}", e.body_text())))
+    }
+}
+
+/// The `Idempotency-Key` header of a write, with what identifies the
+/// request it came with.
+pub struct Idempotency {
+    pub key: Option<String>,
+    method_and_path: String,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Idempotency {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, AppError> {
+        let key = match parts.headers.get("idempotency-key") {
+            None => None,
+            Some(value) => {
+                let key = value.to_str().ok().map(str::trim).unwrap_or("");
+                if key.is_empty() || key.len() > 255 {
+                    return Err(AppError::BadRequest(
+                        "Idempotency-Key must be 1 to 255 visible ASCII characters".into(),
+                    ));
+                }
+                Some(key.to_string())
+            }
+        };
+        Ok(Idempotency { key, method_and_path: format!("{} {}", parts.method, parts.uri.path()) })
+    }
+}
+
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+#[derive(sqlx::FromRow)]
+struct StoredResponse {
+    request_hash: String,
+    response_status: i64,
+    response_body: sqlx::types::Json<serde_json::Value>,
+}
+
+/// Runs a write in one transaction and answers with `status` and the JSON
+/// of its result. With an `Idempotency-Key`, the key is claimed in that
+/// same transaction: a retry with the same body replays the stored
+/// response, a reuse with another body is refused, and concurrent
+/// duplicates wait on the key's row and then replay, so exactly one write
+/// happens. A failed write rolls back and frees the key.
+pub async fn write<T, F>(
+    state: &AppState,
+    ctx: &Ctx,
+    idempotency: Idempotency,
+    body_digest: &str,
+    status: StatusCode,
+    op: F,
+) -> AppResult<Response>
+where
+    T: Serialize,
+    F: for<'t> FnOnce(&'t mut Tx) -> BoxFuture<'t, AppResult<T>>,
+{
+    let mut tx = state.db.begin().await?;
+    let fingerprint = hex::encode(Sha256::digest(
+        format!("{}\n{}", idempotency.method_and_path, body_digest).as_bytes(),
+    ));
+    if let Some(key) = &idempotency.key {
+        let claimed = tx
+            .execute(
+                Q::new(
+                    "INSERT INTO idempotency_keys (workspace_id, actor_id, idem_key, request_hash, \
+                     response_status, response_body, created_at) VALUES ($1, $2, $3, $4, 0, $5, $6) \
+                     ON CONFLICT (workspace_id, actor_id, idem_key) DO NOTHING",
+                )
+                .bind(ctx.workspace_id)
+                .bind(ctx.actor_id())
+                .bind(key.as_str())
+                .bind(fingerprint.as_str())
+                .bind(serde_json::Value::Null)
+                .bind(Utc::now()),
+            )
+            .await?;
+        if claimed == 0 {
+            let stored: StoredResponse = tx
+                .fetch_one(
+                    Q::new(
+                        "SELECT request_hash, response_status, response_body FROM idempotency_keys \
+                         WHERE workspace_id = $1 AND actor_id = $2 AND idem_key = $3",
+                    )
+                    .bind(ctx.workspace_id)
+                    .bind(ctx.actor_id())
+                    .bind(key.as_str()),
+                )
+                .await?;
+            tx.rollback().await?;
+            if stored.request_hash != fingerprint {
+                return Err(AppError::Validation {
+                    field: None,
+                    message: "this Idempotency-Key was already used with a different request".into(),
+                });
+            }
+            let status = StatusCode::from_u16(stored.response_status as u16)
+                .map_err(|e| AppError::Internal(e.to_string()))?;
+            let mut response = (status, axum::Json(stored.response_body.0)).into_response();
+            response.headers_mut().insert("idempotent-replayed", HeaderValue::from_static("true"));
+            return Ok(response);
+        }
+    }
+    let result = match op(&mut tx).await {
+        Ok(result) => result,
+        Err(e) => {
+            tx.rollback().await?;
+            return Err(e);
+        }
+    };
+    let body = serde_json::to_value(&result).map_err(|e| AppError::Internal(e.to_string()))?;
+    if let Some(key) = &idempotency.key {
+        tx.execute(
+            Q::new(
+                "UPDATE idempotency_keys SET response_status = $1, response_body = $2 \
+                 WHERE workspace_id = $3 AND actor_id = $4 AND idem_key = $5",
+            )
+            .bind(status.as_u16() as i64)
+            .bind(body.clone())
+            .bind(ctx.workspace_id)
+            .bind(ctx.actor_id())
+            .bind(key.as_str()),
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok((status, axum::Json(body)).into_response())
+}
+
+/// Runs a read in one snapshot.
+pub async fn read<T, F>(state: &AppState, op: F) -> AppResult<axum::Json<T>>
+where
+    T: Serialize,
+    F: for<'t> FnOnce(&'t mut Tx) -> BoxFuture<'t, AppResult<T>>,
+{
+    let mut tx = state.db.begin_read().await?;
+    let result = op(&mut tx).await;
+    tx.commit().await?;
+    result.map(axum::Json)
+}
+
+/// The id path parameter of a resource.
+pub type IdPath = ApiPath<Uuid>;

@@ -1,0 +1,23 @@
+//! Platform: workspaces, users, sessions, API keys, audit, and the
+//! conventions every other module's API follows.
+
+pub mod pages;
+pub mod server_fns;
+pub mod types;
+
+#[cfg(feature = "ssr")]
+pub mod accounts;
+#[cfg(feature = "ssr")]
+pub mod audit;
+#[cfg(feature = "ssr")]
+pub mod auth;
+#[cfg(feature = "ssr")]
+pub mod context;
+#[cfg(feature = "ssr")]
+pub mod db;
+#[cfg(feature = "ssr")]
+pub mod http;
+#[cfg(feature = "ssr")]
+pub mod pagination;
+#[cfg(feature = "ssr")]
+pub mod routes;

@@ -1,0 +1,223 @@
+//! Pages: home, sign-up, log-in, invitation acceptance, members, API keys.
+
+use leptos::either::Either;
+use leptos::prelude::*;
+use leptos_router::hooks::use_params_map;
+
+use crate::components::{action_error, error_text, format_time, ErrorBox};
+use crate::platform::server_fns::*;
+use crate::platform::types::{Role, Scope};
+
+#[component]
+pub fn HomePage() -> impl IntoView {
+    view! {
+        <section class="hero">
+            <h1>"Corral"</h1>
+            <p>"Leads, companies, deals and revenue in one place."</p>
+            <p class="actions">
+                <a class="button" href="/signup">"Create a workspace"</a>
+                <a class="button secondary" href="/login">"Log in"</a>
+                <a class="button secondary" href="/companies">"Go to companies"</a>
+            </p>
+        </section>
+    }
+}
+
+#[component]
+pub fn SignUpPage() -> impl IntoView {
+    let action = ServerAction::<SignUp>::new();
+    view! {
+        <section class="card narrow">
+            <h1>"Create your workspace"</h1>
+            <ActionForm action=action>
+                <label>"Your name"<input name="name" required autocomplete="name"/></label>
+                <label>"Work email"<input name="email" type="email" required autocomplete="email"/></label>
+                <label>"Password"<input name="password" type="password" required minlength="10" autocomplete="new-password"/></label>
+                <label>"Workspace name"<input name="workspace_name" required placeholder="Acme Sales"/></label>
+                <button type="submit">"Sign up"</button>
+            </ActionForm>
+            {action_error(action.value())}
+            <p class="muted">"Already have an account? "<a href="/login">"Log in"</a></p>
+        </section>
+    }
+}
+
+#[component]
+pub fn LogInPage() -> impl IntoView {
+    let action = ServerAction::<LogIn>::new();
+    view! {
+        <section class="card narrow">
+            <h1>"Log in"</h1>
+            <ActionForm action=action>
+                <label>"Email"<input name="email" type="email" required autocomplete="email"/></label>
+                <label>"Password"<input name="password" type="password" required autocomplete="current-password"/></label>
+                <button type="submit">"Log in"</button>
+            </ActionForm>
+            {action_error(action.value())}
+            <p class="muted">"New here? "<a href="/signup">"Create a workspace"</a></p>
+        </section>
+    }
+}
+
+#[component]
+pub fn AcceptInvitationPage() -> impl IntoView {
+    let params = use_params_map();
+    let token = move || params.read().get("token").unwrap_or_default();
+    let action = ServerAction::<AcceptInvitation>::new();
+    view! {
+        <section class="card narrow">
+            <h1>"Join the workspace"</h1>
+            <p class="muted">"New to Corral? Choose your name and a password. Already have an account? Enter its password."</p>
+            <ActionForm action=action>
+                <input type="hidden" name="token" prop:value=token/>
+                <label>"Your name"<input name="name" autocomplete="name"/></label>
+                <label>"Password"<input name="password" type="password" required autocomplete="new-password"/></label>
+                <button type="submit">"Join"</button>
+            </ActionForm>
+            {action_error(action.value())}
+        </section>
+    }
+}
+
+#[component]
+pub fn MembersPage() -> impl IntoView {
+    let invite = ServerAction::<InviteMember>::new();
+    let members = Resource::new(|| (), |_| list_members());
+    let invitations = Resource::new(move || invite.version().get(), |_| list_invitations());
+    view! {
+        <h1>"Members"</h1>
+        <Transition fallback=|| view! { <p>"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match members.await {
+                    Ok(members) => Either::Left(view! {
+                        <table class="grid">
+                            <thead><tr><th>"Name"</th><th>"Email"</th><th>"Role"</th><th>"Joined"</th></tr></thead>
+                            <tbody>
+                                {members.into_iter().map(|m| view! {
+                                    <tr><td>{m.name}</td><td>{m.email}</td><td>{m.role.as_str()}</td><td>{format_time(m.joined_at)}</td></tr>
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                    }),
+                    Err(error) => Either::Right(view! { <ErrorBox error/> }),
+                }
+            })}
+        </Transition>
+        <section class="card">
+            <h2>"Invite someone"</h2>
+            <ActionForm action=invite attr:class="row">
+                <label>"Email"<input name="email" type="email" required/></label>
+                <label>"Role"
+                    <select name="role">
+                        {Role::ALL.into_iter().filter(|r| *r != Role::Owner).map(|r| view! {
+                            <option value=r.as_str() selected={r == Role::Member}>{r.as_str()}</option>
+                        }).collect_view()}
+                    </select>
+                </label>
+                <button type="submit">"Send invitation"</button>
+            </ActionForm>
+            {move || invite.value().get().map(|result| match result {
+                Ok(invitation) => Either::Left(view! {
+                    <p class="notice">"Share this link with "{invitation.email.clone()}": "
+                        <code data-testid="invite-link">{format!("/invite/{}", invitation.token.unwrap_or_default())}</code>
+                    </p>
+                }),
+                Err(error) => Either::Right(view! { <p class="error" role="alert">{error_text(&error)}</p> }),
+            })}
+            <Transition fallback=|| ()>
+                {move || Suspend::new(async move {
+                    invitations.await.ok().filter(|list| !list.is_empty()).map(|list| view! {
+                        <h3>"Invitations"</h3>
+                        <table class="grid">
+                            <thead><tr><th>"Email"</th><th>"Role"</th><th>"Sent"</th><th>"Status"</th></tr></thead>
+                            <tbody>
+                                {list.into_iter().map(|i| view! {
+                                    <tr>
+                                        <td>{i.email}</td>
+                                        <td>{i.role.as_str()}</td>
+                                        <td>{format_time(i.created_at)}</td>
+                                        <td>{if i.accepted_at.is_some() { "accepted" } else { "pending" }}</td>
+                                    </tr>
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                    })
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+#[component]
+pub fn ApiKeysPage() -> impl IntoView {
+    let create = ServerAction::<CreateApiKey>::new();
+    let revoke = ServerAction::<RevokeApiKey>::new();
+    let keys = Resource::new(move || (create.version().get(), revoke.version().get()), |_| list_api_keys());
+    view! {
+        <h1>"API keys"</h1>
+        <p class="muted">"Keys call the JSON API under /api/v1 with "<code>"Authorization: Bearer …"</code>"."</p>
+        <section class="card">
+            <h2>"New key"</h2>
+            <ActionForm action=create>
+                <label>"Name"<input name="name" required placeholder="Zapier sync"/></label>
+                <fieldset class="scopes">
+                    <legend>"Scopes"</legend>
+                    {Scope::ALL.into_iter().map(|scope| view! {
+                        <label class="check">
+                            <input type="checkbox" name=scope.as_str().replace(':', "_") value="on"/>
+                            {scope.as_str()}
+                        </label>
+                    }).collect_view()}
+                </fieldset>
+                <button type="submit">"Create key"</button>
+            </ActionForm>
+            {move || create.value().get().map(|result| match result {
+                Ok(created) => Either::Left(view! {
+                    <div class="notice">
+                        <p>"Copy this key now: it will not be shown again."</p>
+                        <code class="secret" data-testid="api-key-secret">{created.secret}</code>
+                    </div>
+                }),
+                Err(error) => Either::Right(view! { <p class="error" role="alert">{error_text(&error)}</p> }),
+            })}
+        </section>
+        <Transition fallback=|| view! { <p>"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match keys.await {
+                    Ok(keys) if keys.is_empty() => Either::Left(Either::Left(view! { <p class="empty">"No API keys yet."</p> })),
+                    Ok(keys) => Either::Left(Either::Right(view! {
+                        <table class="grid">
+                            <thead><tr><th>"Name"</th><th>"Key"</th><th>"Scopes"</th><th>"Created"</th><th>"Last used"</th><th></th></tr></thead>
+                            <tbody>
+                                {keys.into_iter().map(|key| {
+                                    let scopes = key.scopes.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ");
+                                    view! {
+                                        <tr>
+                                            <td>{key.name.clone()}</td>
+                                            <td><code>{key.prefix.clone()}"…"</code></td>
+                                            <td>{scopes}</td>
+                                            <td>{format_time(key.created_at)}</td>
+                                            <td>{key.last_used_at.map(format_time).unwrap_or_else(|| "never".into())}</td>
+                                            <td>
+                                                {match key.revoked_at {
+                                                    Some(at) => Either::Left(view! { <span class="muted">"revoked "{format_time(at)}</span> }),
+                                                    None => Either::Right(view! {
+                                                        <ActionForm action=revoke attr:class="inline">
+                                                            <input type="hidden" name="id" value=key.id.to_string()/>
+                                                            <button type="submit" class="danger">"Revoke"</button>
+                                                        </ActionForm>
+                                                    }),
+                                                }}
+                                            </td>
+                                        </tr>
+                                    }
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                    })),
+                    Err(error) => Either::Right(view! { <ErrorBox error/> }),
+                }
+            })}
+        </Transition>
+    }
+}

@@ -1,0 +1,160 @@
+//! REST: /api/v1/auth, /me, /members, /invitations, /api-keys, /audit-events
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use tower_sessions::Session;
+
+use crate::error::{AppError, AppResult};
+use crate::platform::accounts::{self, SignedIn};
+use crate::platform::audit::{self, AuditFilter};
+use crate::platform::auth::{SESSION_USER_ID, SESSION_WORKSPACE_ID};
+use crate::platform::context::{AppState, Ctx};
+use crate::platform::http::{read, write, ApiJson, ApiQuery, IdPath, Idempotency};
+use crate::platform::types::*;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/auth/signup", post(sign_up))
+        .route("/auth/login", post(log_in))
+        .route("/auth/logout", post(log_out))
+        .route("/invitations/accept", post(accept_invitation))
+        .route("/me", get(me))
+        .route("/members", get(members))
+        .route("/invitations", get(invitations).post(invite))
+        .route("/api-keys", get(api_keys).post(create_api_key))
+        .route("/api-keys/{id}/revoke", post(revoke_api_key))
+        .route("/audit-events", get(audit_events))
+}
+
+/// Starts a session for a signed-in user. The session id is replaced, so a
+/// session id planted before log-in (fixation) is worthless after it.
+pub async fn start_session(session: &Session, signed_in: SignedIn) -> AppResult<()> {
+    let store_error = |e: tower_sessions::session::Error| AppError::Internal(format!("session store: {e}"));
+    session.cycle_id().await.map_err(store_error)?;
+    session.insert(SESSION_USER_ID, signed_in.user_id).await.map_err(store_error)?;
+    session.insert(SESSION_WORKSPACE_ID, signed_in.workspace_id).await.map_err(store_error)?;
+    Ok(())
+}
+
+async fn signed_in_response(state: &AppState, session: &Session, signed_in: SignedIn, status: StatusCode) -> AppResult<Response> {
+    start_session(session, signed_in).await?;
+    let ctx = crate::platform::auth::ctx_from_session(&state.db, session).await?;
+    let mut tx = state.db.begin_read().await?;
+    let user = accounts::current_user(&mut tx, &ctx).await?;
+    tx.commit().await?;
+    Ok((status, Json(user)).into_response())
+}
+
+async fn sign_up(State(state): State<AppState>, session: Session, body: ApiJson<SignUp>) -> AppResult<Response> {
+    let mut tx = state.db.begin().await?;
+    let signed_in = accounts::sign_up(&mut tx, body.value).await?;
+    tx.commit().await?;
+    signed_in_response(&state, &session, signed_in, StatusCode::CREATED).await
+}
+
+async fn log_in(State(state): State<AppState>, session: Session, body: ApiJson<LogIn>) -> AppResult<Response> {
+    let mut tx = state.db.begin_read().await?;
+    let signed_in = accounts::log_in(&mut tx, body.value).await;
+    tx.commit().await?;
+    signed_in_response(&state, &session, signed_in?, StatusCode::OK).await
+}
+
+async fn log_out(session: Session) -> AppResult<StatusCode> {
+    session
+        .flush()
+        .await
+        .map_err(|e| AppError::Internal(format!("session store: {e}")))?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn accept_invitation(
+    State(state): State<AppState>,
+    session: Session,
+    body: ApiJson<AcceptInvitation>,
+) -> AppResult<Response> {
+    let mut tx = state.db.begin().await?;
+    let signed_in = accounts::accept_invitation(&mut tx, body.value).await?;
+    tx.commit().await?;
+    signed_in_response(&state, &session, signed_in, StatusCode::OK).await
+}
+
+async fn me(State(state): State<AppState>, ctx: Ctx) -> AppResult<Json<CurrentUser>> {
+    read(&state, move |tx| Box::pin(async move { accounts::current_user(tx, &ctx).await })).await
+}
+
+async fn members(State(state): State<AppState>, ctx: Ctx) -> AppResult<Json<Vec<Member>>> {
+    read(&state, move |tx| Box::pin(async move { accounts::list_members(tx, &ctx).await })).await
+}
+
+async fn invitations(State(state): State<AppState>, ctx: Ctx) -> AppResult<Json<Vec<Invitation>>> {
+    read(&state, move |tx| Box::pin(async move { accounts::list_invitations(tx, &ctx).await })).await
+}
+
+async fn invite(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    idempotency: Idempotency,
+    body: ApiJson<NewInvitation>,
+) -> AppResult<Response> {
+    let op_ctx = ctx.clone();
+    let input = body.value;
+    write(&state, &ctx, idempotency, &body.body_digest, StatusCode::CREATED, move |tx| {
+        Box::pin(async move { accounts::invite(tx, &op_ctx, input).await })
+    })
+    .await
+}
+
+async fn api_keys(State(state): State<AppState>, ctx: Ctx) -> AppResult<Json<Vec<ApiKey>>> {
+    read(&state, move |tx| Box::pin(async move { accounts::list_api_keys(tx, &ctx).await })).await
+}
+
+async fn create_api_key(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    idempotency: Idempotency,
+    body: ApiJson<NewApiKey>,
+) -> AppResult<Response> {
+    // A replayed response would hand the secret out a second time.
+    if idempotency.key.is_some() {
+        return Err(AppError::BadRequest(
+            "Idempotency-Key is not accepted here: a key's secret is shown only once".into(),
+        ));
+    }
+    let op_ctx = ctx.clone();
+    let input = body.value;
+    write(&state, &ctx, idempotency, &body.body_digest, StatusCode::CREATED, move |tx| {
+        Box::pin(async move { accounts::create_api_key(tx, &op_ctx, input).await })
+    })
+    .await
+}
+
+async fn revoke_api_key(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    IdPath { 0: id }: IdPath,
+    idempotency: Idempotency,
+) -> AppResult<Response> {
+    let op_ctx = ctx.clone();
+    write(&state, &ctx, idempotency, "", StatusCode::OK, move |tx| {
+        Box::pin(async move { accounts::revoke_api_key(tx, &op_ctx, id).await })
+    })
+    .await
+}
+
+async fn audit_events(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    ApiQuery(filter): ApiQuery<AuditFilter>,
+) -> AppResult<Json<Page<AuditEvent>>> {
+    // The trail shows every domain's writes: admins and keys with any read
+    // scope may see it.
+    if ctx.role.is_some() {
+        ctx.require_admin()?;
+    } else if !ctx.scopes.iter().any(|s| s.as_str().ends_with(":read")) {
+        return Err(AppError::Forbidden("this API key has no read scope".into()));
+    }
+    read(&state, move |tx| Box::pin(async move { audit::list(tx, &ctx, filter).await })).await
+}
