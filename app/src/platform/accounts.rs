@@ -99,7 +99,7 @@ async fn insert_user(tx: &mut Tx, name: &str, email: &str, password: String) -> 
         .bind(email)
         .bind(name)
         .bind(hash)
-        .bind(Utc::now()),
+        .bind(crate::platform::db::now()),
     )
     .await?;
     Ok(id)
@@ -113,7 +113,7 @@ async fn insert_membership(tx: &mut Tx, workspace_id: Uuid, user_id: Uuid, role:
         .bind(workspace_id)
         .bind(user_id)
         .bind(role.as_str())
-        .bind(Utc::now()),
+        .bind(crate::platform::db::now()),
     )
     .await?;
     Ok(())
@@ -132,7 +132,7 @@ pub async fn sign_up(tx: &mut Tx, input: SignUp) -> AppResult<SignedIn> {
         });
     }
     let workspace_id = Uuid::now_v7();
-    let now = Utc::now();
+    let now = crate::platform::db::now();
     let slug = slugify(&workspace_name);
     tx.execute(
         Q::new("INSERT INTO workspaces (id, name, slug, created_at) VALUES ($1, $2, $3, $4)")
@@ -331,7 +331,7 @@ pub async fn invite(tx: &mut Tx, ctx: &Ctx, input: NewInvitation) -> AppResult<I
         });
     }
     let token = random_token();
-    let now = Utc::now();
+    let now = crate::platform::db::now();
     let row = InvitationRow {
         id: Uuid::now_v7(),
         workspace_id: ctx.workspace_id,
@@ -392,7 +392,7 @@ pub async fn accept_invitation(tx: &mut Tx, input: AcceptInvitation) -> AppResul
             message: "this invitation was already accepted".into(),
         });
     }
-    if row.expires_at < Utc::now() {
+    if row.expires_at < crate::platform::db::now() {
         return Err(AppError::Conflict {
             code: "invitation_expired",
             message: "this invitation has expired; ask for a new one".into(),
@@ -415,7 +415,7 @@ pub async fn accept_invitation(tx: &mut Tx, input: AcceptInvitation) -> AppResul
         }
     };
     insert_membership(tx, row.workspace_id, user_id, role).await?;
-    let accepted_at = Utc::now();
+    let accepted_at = crate::platform::db::now();
     tx.execute(
         Q::new("UPDATE invitations SET accepted_at = $1 WHERE id = $2").bind(accepted_at).bind(row.id),
     )
@@ -474,7 +474,7 @@ pub async fn create_api_key(tx: &mut Tx, ctx: &Ctx, input: NewApiKey) -> AppResu
         name,
         prefix: secret.chars().take(14).collect(),
         scopes,
-        created_at: Utc::now(),
+        created_at: crate::platform::db::now(),
         last_used_at: None,
         revoked_at: None,
     };
@@ -527,7 +527,7 @@ pub async fn revoke_api_key(tx: &mut Tx, ctx: &Ctx, id: Uuid) -> AppResult<ApiKe
     if before.revoked_at.is_some() {
         return Ok(before);
     }
-    let after = ApiKey { revoked_at: Some(Utc::now()), ..before.clone() };
+    let after = ApiKey { revoked_at: Some(crate::platform::db::now()), ..before.clone() };
     tx.execute(
         Q::new("UPDATE api_keys SET revoked_at = $1 WHERE workspace_id = $2 AND id = $3")
             .bind(after.revoked_at)

@@ -37,7 +37,7 @@ pub async fn record<B: Serialize, A: Serialize>(
         .bind(before.map(to_json))
         .bind(after.map(|a| serde_json::to_value(a).unwrap_or(serde_json::Value::Null)))
         .bind(current_request_id())
-        .bind(Utc::now()),
+        .bind(crate::platform::db::now()),
     )
     .await?;
     Ok(())

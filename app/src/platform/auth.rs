@@ -93,7 +93,7 @@ pub async fn ctx_from_api_key(db: &Db, secret: &str) -> AppResult<Ctx> {
     }
     // Recording every use would turn each read into a write; a minute's
     // resolution is what "last used" needs.
-    let now = Utc::now();
+    let now = crate::platform::db::now();
     let mut tx = db.begin().await?;
     tx.execute(
         Q::new(

@@ -18,6 +18,13 @@ use sqlx::sqlite::{
 use sqlx::{FromRow, Postgres, Sqlite, Transaction};
 use uuid::Uuid;
 
+/// The current time at the precision both backends store (microseconds),
+/// so a value written and read back compares equal.
+pub fn now() -> DateTime<Utc> {
+    let now = Utc::now();
+    DateTime::from_timestamp_micros(now.timestamp_micros()).unwrap_or(now)
+}
+
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://corral.db";
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

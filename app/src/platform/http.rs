@@ -9,7 +9,6 @@ use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use chrono::Utc;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -98,8 +97,12 @@ fn field_from_message(message: &str, path: &str) -> Option<String> {
             let rest = &message[start + marker.len()..];
             if let Some(end) = rest.find('`') {
                 let name = &rest[..end];
+                // Unknown fields are already at the end of the path;
+                // missing ones are reported at their parent.
                 return Some(if path.is_empty() || path == "." {
                     name.to_string()
+                } else if path == name || path.ends_with(&format!(".{name}")) {
+                    path.to_string()
                 } else {
                     format!("{path}.{name}")
                 });
@@ -216,7 +219,7 @@ where
                 .bind(key.as_str())
                 .bind(fingerprint.as_str())
                 .bind(serde_json::Value::Null)
-                .bind(Utc::now()),
+                .bind(crate::platform::db::now()),
             )
             .await?;
         if claimed == 0 {

@@ -1,7 +1,6 @@
 //! Company operations: the one implementation behind the REST API, the
 //! server functions and (later) MCP tools.
 
-use chrono::Utc;
 use uuid::Uuid;
 
 use super::types::*;
@@ -118,7 +117,7 @@ pub async fn create(tx: &mut Tx, ctx: &Ctx, input: NewCompany) -> AppResult<Comp
     ctx.require(Scope::CrmWrite)?;
     let custom_fields = input.custom_fields.unwrap_or_else(|| serde_json::json!({}));
     check_custom_fields(&custom_fields)?;
-    let now = Utc::now();
+    let now = crate::platform::db::now();
     let company = Company {
         id: Uuid::now_v7(),
         name: required_text("name", &input.name, 200)?,
@@ -208,7 +207,7 @@ pub async fn update(tx: &mut Tx, ctx: &Ctx, id: Uuid, patch: CompanyPatch) -> Ap
         return Ok(before);
     }
     check_domain_free(tx, ctx, after.domain.as_deref(), Some(id)).await?;
-    after.updated_at = Utc::now();
+    after.updated_at = crate::platform::db::now();
     tx.execute(
         Q::new(
             "UPDATE companies SET name = $1, domain = $2, website = $3, status = $4, owner_id = $5, \
