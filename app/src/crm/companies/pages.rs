@@ -31,7 +31,7 @@ pub fn CompaniesPage() -> impl IntoView {
             limit: None,
         }
     };
-    let companies = Resource::new(filter, list_companies);
+    let companies = Resource::new(filter, |f: CompanyFilter| list_companies(f.q, f.status, f.owner, f.cursor));
     view! {
         <div class="page-head">
             <h1>"Companies"</h1>

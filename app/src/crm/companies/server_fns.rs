@@ -10,9 +10,17 @@ use crate::platform::types::Page;
 #[cfg(feature = "ssr")]
 use crate::platform::server_fns::ssr::{in_read, in_write, member};
 
+/// Flat arguments: a struct argument whose fields are all absent would be
+/// encoded as nothing at all and fail to decode.
 #[server(prefix = "/sf", endpoint = "list_companies")]
-pub async fn list_companies(filter: CompanyFilter) -> Result<Page<Company>, ServerFnError> {
+pub async fn list_companies(
+    q: Option<String>,
+    status: Option<CompanyStatus>,
+    owner: Option<String>,
+    cursor: Option<String>,
+) -> Result<Page<Company>, ServerFnError> {
     let (state, ctx) = member().await?;
+    let filter = CompanyFilter { q, status, owner, cursor, limit: None };
     in_read(&state, move |tx| Box::pin(async move { super::ops::list(tx, &ctx, filter).await })).await
 }
 
