@@ -1,8 +1,18 @@
 //! CRM: companies, contacts, leads, deals.
 
 pub mod companies;
+pub mod contacts;
+pub mod deals;
+pub mod leads;
+
+#[cfg(feature = "ssr")]
+pub mod fields;
 
 #[cfg(feature = "ssr")]
 pub fn router() -> axum::Router<crate::platform::context::AppState> {
-    axum::Router::new().merge(companies::routes::router())
+    axum::Router::new()
+        .merge(companies::routes::router())
+        .merge(contacts::routes::router())
+        .merge(deals::routes::router())
+        .merge(leads::routes::router())
 }

@@ -64,8 +64,16 @@ impl Ctx {
         self.api_key_id.or(self.user_id).unwrap_or(self.workspace_id)
     }
 
+    /// A write scope implies the read scope of its area: writing without
+    /// reading back is not a useful grant.
     pub fn require(&self, scope: Scope) -> AppResult<()> {
-        if self.scopes.contains(&scope) {
+        let implied_by = match scope {
+            Scope::CrmRead => Some(Scope::CrmWrite),
+            Scope::MarketingRead => Some(Scope::MarketingWrite),
+            Scope::FlowsRead => Some(Scope::FlowsWrite),
+            _ => None,
+        };
+        if self.scopes.contains(&scope) || implied_by.is_some_and(|w| self.scopes.contains(&w)) {
             return Ok(());
         }
         Err(AppError::Forbidden(match self.api_key_id {

@@ -124,6 +124,7 @@ pub enum Arg {
     Int(Option<i64>),
     Bool(Option<bool>),
     Time(Option<DateTime<Utc>>),
+    Date(Option<chrono::NaiveDate>),
     Json(Option<serde_json::Value>),
 }
 
@@ -148,6 +149,7 @@ arg_from!(i64, Int, |v| v);
 arg_from!(i32, Int, |v: i32| v as i64);
 arg_from!(bool, Bool, |v| v);
 arg_from!(DateTime<Utc>, Time, |v| v);
+arg_from!(chrono::NaiveDate, Date, |v| v);
 arg_from!(serde_json::Value, Json, |v| v);
 
 impl From<&String> for Arg {
@@ -226,6 +228,7 @@ macro_rules! bind_all {
                 Arg::Int(v) => query.bind(v),
                 Arg::Bool(v) => query.bind(v),
                 Arg::Time(v) => query.bind(v),
+                Arg::Date(v) => query.bind(v),
                 Arg::Json(v) => query.bind(v.map(sqlx::types::Json)),
             };
         }

@@ -5,24 +5,26 @@ use uuid::Uuid;
 
 use super::types::*;
 use crate::error::{AppError, AppResult};
-use crate::platform::accounts::{is_member, required_text};
+use crate::crm::fields::{check_custom_fields, check_owner, non_negative, optional_text as text_field, owner_condition, text_search};
+use crate::platform::accounts::required_text;
 use crate::platform::audit;
 use crate::platform::context::Ctx;
 use crate::platform::db::{Q, Tx};
 use crate::platform::pagination::PageRequest;
 use crate::platform::types::{Page, Scope};
 
-const COLUMNS: &str = "id, name, domain, website, status, owner_id, parent_id, custom_fields, \
-                       created_at, updated_at";
+const COLUMNS: &str = "id, name, domain, website, status, owner_id, parent_id, industry, \
+                       employee_count, annual_revenue_cents, country, city, phone, description, \
+                       custom_fields, created_at, updated_at";
 
-fn optional_text(value: Option<String>) -> Option<String> {
+fn trimmed(value: Option<String>) -> Option<String> {
     value.map(|v| v.trim().to_string()).filter(|v| !v.is_empty())
 }
 
 /// Domains are stored bare and lowercase (`acme.com`), so lookups and the
 /// per-workspace uniqueness check see one spelling.
 pub fn normalize_domain(value: Option<String>) -> AppResult<Option<String>> {
-    let Some(raw) = optional_text(value) else { return Ok(None) };
+    let Some(raw) = trimmed(value) else { return Ok(None) };
     let mut domain = raw.to_lowercase();
     for scheme in ["https://", "http://"] {
         if let Some(rest) = domain.strip_prefix(scheme) {
@@ -49,7 +51,7 @@ pub fn normalize_domain(value: Option<String>) -> AppResult<Option<String>> {
 }
 
 pub fn normalize_website(value: Option<String>) -> AppResult<Option<String>> {
-    let Some(raw) = optional_text(value) else { return Ok(None) };
+    let Some(raw) = trimmed(value) else { return Ok(None) };
     let lower = raw.to_lowercase();
     let rest = lower
         .strip_prefix("https://")
@@ -59,25 +61,6 @@ pub fn normalize_website(value: Option<String>) -> AppResult<Option<String>> {
         return Err(AppError::validation("website", "website is not a valid URL"));
     }
     Ok(Some(raw))
-}
-
-fn check_custom_fields(value: &serde_json::Value) -> AppResult<()> {
-    if !value.is_object() {
-        return Err(AppError::validation("custom_fields", "custom_fields must be a JSON object"));
-    }
-    if value.to_string().len() > 64 * 1024 {
-        return Err(AppError::validation("custom_fields", "custom_fields must be at most 64 KiB"));
-    }
-    Ok(())
-}
-
-async fn check_owner(tx: &mut Tx, ctx: &Ctx, owner_id: Option<Uuid>) -> AppResult<()> {
-    if let Some(owner_id) = owner_id {
-        if !is_member(tx, ctx, owner_id).await? {
-            return Err(AppError::validation("owner_id", "owner must be a member of this workspace"));
-        }
-    }
-    Ok(())
 }
 
 /// A parent must exist in this workspace and must not make a cycle.
@@ -126,6 +109,13 @@ pub async fn create(tx: &mut Tx, ctx: &Ctx, input: NewCompany) -> AppResult<Comp
         status: input.status.unwrap_or_default(),
         owner_id: input.owner_id,
         parent_id: input.parent_id,
+        industry: text_field("industry", input.industry, 100)?,
+        employee_count: non_negative("employee_count", input.employee_count)?,
+        annual_revenue_cents: non_negative("annual_revenue_cents", input.annual_revenue_cents)?,
+        country: text_field("country", input.country, 100)?,
+        city: text_field("city", input.city, 100)?,
+        phone: text_field("phone", input.phone, 50)?,
+        description: text_field("description", input.description, 5000)?,
         custom_fields,
         created_at: now,
         updated_at: now,
@@ -136,7 +126,7 @@ pub async fn create(tx: &mut Tx, ctx: &Ctx, input: NewCompany) -> AppResult<Comp
     tx.execute(
         Q::new(format!(
             "INSERT INTO companies (workspace_id, {COLUMNS}) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)"
         ))
         .bind(ctx.workspace_id)
         .bind(company.id)
@@ -146,6 +136,13 @@ pub async fn create(tx: &mut Tx, ctx: &Ctx, input: NewCompany) -> AppResult<Comp
         .bind(company.status.as_str())
         .bind(company.owner_id)
         .bind(company.parent_id)
+        .bind(company.industry.clone())
+        .bind(company.employee_count)
+        .bind(company.annual_revenue_cents)
+        .bind(company.country.clone())
+        .bind(company.city.clone())
+        .bind(company.phone.clone())
+        .bind(company.description.clone())
         .bind(company.custom_fields.clone())
         .bind(company.created_at)
         .bind(company.updated_at),
@@ -199,6 +196,27 @@ pub async fn update(tx: &mut Tx, ctx: &Ctx, id: Uuid, patch: CompanyPatch) -> Ap
         check_parent(tx, ctx, Some(id), parent_id).await?;
         after.parent_id = parent_id;
     }
+    if let Some(v) = patch.industry {
+        after.industry = text_field("industry", v, 100)?;
+    }
+    if let Some(v) = patch.employee_count {
+        after.employee_count = non_negative("employee_count", v)?;
+    }
+    if let Some(v) = patch.annual_revenue_cents {
+        after.annual_revenue_cents = non_negative("annual_revenue_cents", v)?;
+    }
+    if let Some(v) = patch.country {
+        after.country = text_field("country", v, 100)?;
+    }
+    if let Some(v) = patch.city {
+        after.city = text_field("city", v, 100)?;
+    }
+    if let Some(v) = patch.phone {
+        after.phone = text_field("phone", v, 50)?;
+    }
+    if let Some(v) = patch.description {
+        after.description = text_field("description", v, 5000)?;
+    }
     if let Some(custom_fields) = patch.custom_fields {
         check_custom_fields(&custom_fields)?;
         after.custom_fields = custom_fields;
@@ -211,7 +229,9 @@ pub async fn update(tx: &mut Tx, ctx: &Ctx, id: Uuid, patch: CompanyPatch) -> Ap
     tx.execute(
         Q::new(
             "UPDATE companies SET name = $1, domain = $2, website = $3, status = $4, owner_id = $5, \
-             parent_id = $6, custom_fields = $7, updated_at = $8 WHERE workspace_id = $9 AND id = $10",
+             parent_id = $6, custom_fields = $7, updated_at = $8, industry = $11, employee_count = $12, \
+             annual_revenue_cents = $13, country = $14, city = $15, phone = $16, description = $17 \
+             WHERE workspace_id = $9 AND id = $10",
         )
         .bind(after.name.as_str())
         .bind(after.domain.clone())
@@ -222,61 +242,33 @@ pub async fn update(tx: &mut Tx, ctx: &Ctx, id: Uuid, patch: CompanyPatch) -> Ap
         .bind(after.custom_fields.clone())
         .bind(after.updated_at)
         .bind(ctx.workspace_id)
-        .bind(id),
+        .bind(id)
+        .bind(after.industry.clone())
+        .bind(after.employee_count)
+        .bind(after.annual_revenue_cents)
+        .bind(after.country.clone())
+        .bind(after.city.clone())
+        .bind(after.phone.clone())
+        .bind(after.description.clone()),
     )
     .await?;
     audit::record(tx, ctx, "company.updated", "company", Some(id), Some(&before), Some(&after)).await?;
     Ok(after)
 }
 
-/// Escapes LIKE wildcards so a search for "50%" means the text "50%".
-pub fn like_pattern(text: &str) -> String {
-    let mut pattern = String::from("%");
-    for c in text.trim().to_lowercase().chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            pattern.push('\\');
-        }
-        pattern.push(c);
-    }
-    pattern.push('%');
-    pattern
-}
-
 pub async fn list(tx: &mut Tx, ctx: &Ctx, filter: CompanyFilter) -> AppResult<Page<Company>> {
     ctx.require(Scope::CrmRead)?;
     let page = PageRequest::parse(filter.limit, filter.cursor.as_deref())?;
     let mut q = Q::new(format!("SELECT {COLUMNS} FROM companies WHERE workspace_id = $1")).bind(ctx.workspace_id);
-    if let Some(text) = filter.q.as_deref().filter(|t| !t.trim().is_empty()) {
-        if text.len() > 200 {
-            return Err(AppError::validation("q", "search text must be at most 200 characters"));
-        }
-        let p = q.arg(like_pattern(text));
-        q.push(&format!(
-            " AND (LOWER(name) LIKE {p} ESCAPE '\\' OR LOWER(COALESCE(domain, '')) LIKE {p} ESCAPE '\\')"
-        ));
-    }
+    text_search(&mut q, filter.q.as_deref(), &["name", "domain"])?;
     if let Some(status) = filter.status {
         let p = q.arg(status.as_str());
         q.push(&format!(" AND status = {p}"));
     }
-    match filter.owner.as_deref().map(str::trim) {
-        None | Some("") => {}
-        Some("unassigned") => {
-            q.push(" AND owner_id IS NULL");
-        }
-        Some("me") => {
-            let me = ctx
-                .user_id
-                .ok_or_else(|| AppError::validation("owner", "owner=me needs a signed-in user, not an API key"))?;
-            let p = q.arg(me);
-            q.push(&format!(" AND owner_id = {p}"));
-        }
-        Some(other) => {
-            let owner = Uuid::parse_str(other)
-                .map_err(|_| AppError::validation("owner", "owner must be a user id, `me` or `unassigned`"))?;
-            let p = q.arg(owner);
-            q.push(&format!(" AND owner_id = {p}"));
-        }
+    owner_condition(&mut q, ctx, "owner_id", filter.owner.as_deref())?;
+    if let Some(parent_id) = filter.parent_id {
+        let p = q.arg(parent_id);
+        q.push(&format!(" AND parent_id = {p}"));
     }
     page.apply(&mut q, "id");
     let rows: Vec<Company> = tx.fetch_all(q).await?;

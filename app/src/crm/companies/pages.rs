@@ -28,6 +28,7 @@ pub fn CompaniesPage() -> impl IntoView {
             status: query.get("status").and_then(|s| CompanyStatus::parse(&s)),
             owner: query.get("owner").filter(|o| !o.is_empty()),
             cursor: query.get("cursor").filter(|c| !c.is_empty()),
+            parent_id: None,
             limit: None,
         }
     };

@@ -20,7 +20,7 @@ pub async fn list_companies(
     cursor: Option<String>,
 ) -> Result<Page<Company>, ServerFnError> {
     let (state, ctx) = member().await?;
-    let filter = CompanyFilter { q, status, owner, cursor, limit: None };
+    let filter = CompanyFilter { q, status, owner, cursor, parent_id: None, limit: None };
     in_read(&state, move |tx| Box::pin(async move { super::ops::list(tx, &ctx, filter).await })).await
 }
 

@@ -54,6 +54,13 @@ pub struct Company {
     pub status: CompanyStatus,
     pub owner_id: Option<Uuid>,
     pub parent_id: Option<Uuid>,
+    pub industry: Option<String>,
+    pub employee_count: Option<i64>,
+    pub annual_revenue_cents: Option<i64>,
+    pub country: Option<String>,
+    pub city: Option<String>,
+    pub phone: Option<String>,
+    pub description: Option<String>,
     #[cfg_attr(feature = "ssr", sqlx(json))]
     pub custom_fields: serde_json::Value,
     pub created_at: DateTime<Utc>,
@@ -75,6 +82,20 @@ pub struct NewCompany {
     #[serde(default)]
     pub parent_id: Option<Uuid>,
     #[serde(default)]
+    pub industry: Option<String>,
+    #[serde(default)]
+    pub employee_count: Option<i64>,
+    #[serde(default)]
+    pub annual_revenue_cents: Option<i64>,
+    #[serde(default)]
+    pub country: Option<String>,
+    #[serde(default)]
+    pub city: Option<String>,
+    #[serde(default)]
+    pub phone: Option<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
     pub custom_fields: Option<serde_json::Value>,
 }
 
@@ -95,6 +116,20 @@ pub struct CompanyPatch {
     pub owner_id: Option<Option<Uuid>>,
     #[serde(default, deserialize_with = "nullable", skip_serializing_if = "Option::is_none")]
     pub parent_id: Option<Option<Uuid>>,
+    #[serde(default, deserialize_with = "nullable", skip_serializing_if = "Option::is_none")]
+    pub industry: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable", skip_serializing_if = "Option::is_none")]
+    pub employee_count: Option<Option<i64>>,
+    #[serde(default, deserialize_with = "nullable", skip_serializing_if = "Option::is_none")]
+    pub annual_revenue_cents: Option<Option<i64>>,
+    #[serde(default, deserialize_with = "nullable", skip_serializing_if = "Option::is_none")]
+    pub country: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable", skip_serializing_if = "Option::is_none")]
+    pub city: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable", skip_serializing_if = "Option::is_none")]
+    pub phone: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable", skip_serializing_if = "Option::is_none")]
+    pub description: Option<Option<String>>,
     #[serde(default, deserialize_with = "non_null", skip_serializing_if = "Option::is_none")]
     pub custom_fields: Option<serde_json::Value>,
 }
@@ -127,6 +162,8 @@ pub struct CompanyFilter {
     pub status: Option<CompanyStatus>,
     #[serde(default)]
     pub owner: Option<String>,
+    #[serde(default)]
+    pub parent_id: Option<Uuid>,
     #[serde(default)]
     pub limit: Option<i64>,
     #[serde(default)]

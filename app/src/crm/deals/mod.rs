@@ -1,0 +1,8 @@
+pub mod types;
+
+#[cfg(feature = "ssr")]
+pub mod ops;
+#[cfg(feature = "ssr")]
+pub mod routes;
+#[cfg(feature = "ssr")]
+pub mod stages;

@@ -1,0 +1,235 @@
+//! Deals: money in minor units with a currency, moving through the
+//! workspace's stages; every stage move is audited with before and after.
+
+use serde_json::json;
+use uuid::Uuid;
+
+use super::stages;
+use super::types::*;
+use crate::crm::fields::{check_custom_fields, check_owner, owner_condition, text_search};
+use crate::error::{AppError, AppResult};
+use crate::platform::accounts::required_text;
+use crate::platform::audit;
+use crate::platform::context::Ctx;
+use crate::platform::db::{now, Q, Tx};
+use crate::platform::pagination::PageRequest;
+use crate::platform::types::{Page, Scope};
+
+const COLUMNS: &str = "id, name, company_id, contact_id, lead_id, stage_id, amount_cents, currency, \
+                       expected_close_date, owner_id, custom_fields, closed_at, created_at, updated_at";
+
+pub const DEFAULT_CURRENCY: &str = "USD";
+
+pub fn check_currency(currency: Option<String>) -> AppResult<String> {
+    let currency = currency.map(|c| c.trim().to_uppercase()).unwrap_or_else(|| DEFAULT_CURRENCY.into());
+    if currency.len() != 3 || !currency.chars().all(|c| c.is_ascii_uppercase()) {
+        return Err(AppError::validation("currency", "currency must be a three-letter ISO 4217 code like USD"));
+    }
+    Ok(currency)
+}
+
+fn check_amount(amount: i64) -> AppResult<i64> {
+    if amount < 0 {
+        return Err(AppError::validation("amount_cents", "amount_cents cannot be negative"));
+    }
+    Ok(amount)
+}
+
+pub async fn find(tx: &mut Tx, ctx: &Ctx, id: Uuid) -> AppResult<Option<Deal>> {
+    Ok(tx
+        .fetch_optional(
+            Q::new(format!("SELECT {COLUMNS} FROM deals WHERE workspace_id = $1 AND id = $2"))
+                .bind(ctx.workspace_id)
+                .bind(id),
+        )
+        .await?)
+}
+
+pub async fn get(tx: &mut Tx, ctx: &Ctx, id: Uuid) -> AppResult<Deal> {
+    ctx.require(Scope::CrmRead)?;
+    find(tx, ctx, id).await?.ok_or(AppError::NotFound("deal"))
+}
+
+async fn exists(tx: &mut Tx, ctx: &Ctx, table: &str, id: Uuid) -> AppResult<bool> {
+    let found: Option<(Uuid,)> = tx
+        .fetch_optional(Q::new(format!("SELECT id FROM {table} WHERE workspace_id = $1 AND id = $2")).bind(ctx.workspace_id).bind(id))
+        .await?;
+    Ok(found.is_some())
+}
+
+async fn check_link(tx: &mut Tx, ctx: &Ctx, field: &str, table: &str, id: Option<Uuid>) -> AppResult<()> {
+    if let Some(id) = id {
+        if !exists(tx, ctx, table, id).await? {
+            return Err(AppError::validation(field, format!("{field} does not name an existing record")));
+        }
+    }
+    Ok(())
+}
+
+async fn stage_for(tx: &mut Tx, ctx: &Ctx, stage_id: Option<Uuid>) -> AppResult<DealStage> {
+    match stage_id {
+        Some(id) => stages::find(tx, ctx, id).await?.ok_or_else(|| AppError::validation("stage_id", "stage does not exist")),
+        None => stages::list(tx, ctx)
+            .await?
+            .into_iter()
+            .find(|s| s.kind == StageKind::Open)
+            .ok_or_else(|| AppError::validation("stage_id", "the pipeline has no open stage; name one")),
+    }
+}
+
+fn closed_at_for(stage: &DealStage, previous: Option<chrono::DateTime<chrono::Utc>>) -> Option<chrono::DateTime<chrono::Utc>> {
+    match stage.kind {
+        StageKind::Open => None,
+        StageKind::Won | StageKind::Lost => previous.or_else(|| Some(now())),
+    }
+}
+
+pub async fn create(tx: &mut Tx, ctx: &Ctx, input: NewDeal) -> AppResult<Deal> {
+    ctx.require(Scope::CrmWrite)?;
+    let custom_fields = input.custom_fields.unwrap_or_else(|| json!({}));
+    check_custom_fields(&custom_fields)?;
+    let name = required_text("name", &input.name, 200)?;
+    let amount_cents = check_amount(input.amount_cents.unwrap_or(0))?;
+    let currency = check_currency(input.currency)?;
+    let stage = stage_for(tx, ctx, input.stage_id).await?;
+    check_link(tx, ctx, "company_id", "companies", input.company_id).await?;
+    check_link(tx, ctx, "contact_id", "contacts", input.contact_id).await?;
+    check_link(tx, ctx, "lead_id", "leads", input.lead_id).await?;
+    check_owner(tx, ctx, input.owner_id).await?;
+    let at = now();
+    let deal = Deal {
+        id: Uuid::now_v7(),
+        name,
+        company_id: input.company_id,
+        contact_id: input.contact_id,
+        lead_id: input.lead_id,
+        stage_id: stage.id,
+        amount_cents,
+        currency,
+        expected_close_date: input.expected_close_date,
+        owner_id: input.owner_id,
+        custom_fields,
+        closed_at: closed_at_for(&stage, None),
+        created_at: at,
+        updated_at: at,
+    };
+    tx.execute(
+        Q::new(format!(
+            "INSERT INTO deals (workspace_id, {COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"
+        ))
+        .bind(ctx.workspace_id)
+        .bind(deal.id)
+        .bind(deal.name.as_str())
+        .bind(deal.company_id)
+        .bind(deal.contact_id)
+        .bind(deal.lead_id)
+        .bind(deal.stage_id)
+        .bind(deal.amount_cents)
+        .bind(deal.currency.as_str())
+        .bind(deal.expected_close_date)
+        .bind(deal.owner_id)
+        .bind(deal.custom_fields.clone())
+        .bind(deal.closed_at)
+        .bind(deal.created_at)
+        .bind(deal.updated_at),
+    )
+    .await?;
+    audit::record(tx, ctx, "deal.created", "deal", Some(deal.id), None::<&()>, Some(&deal)).await?;
+    Ok(deal)
+}
+
+fn stage_snapshot(stage: &DealStage) -> serde_json::Value {
+    json!({"stage_id": stage.id, "stage_key": stage.key, "stage_name": stage.name, "kind": stage.kind})
+}
+
+pub async fn update(tx: &mut Tx, ctx: &Ctx, id: Uuid, patch: DealPatch) -> AppResult<Deal> {
+    ctx.require(Scope::CrmWrite)?;
+    let before = find(tx, ctx, id).await?.ok_or(AppError::NotFound("deal"))?;
+    let mut after = before.clone();
+    if let Some(v) = patch.name {
+        after.name = required_text("name", &v, 200)?;
+    }
+    if let Some(v) = patch.company_id {
+        check_link(tx, ctx, "company_id", "companies", v).await?;
+        after.company_id = v;
+    }
+    if let Some(v) = patch.contact_id {
+        check_link(tx, ctx, "contact_id", "contacts", v).await?;
+        after.contact_id = v;
+    }
+    if let Some(v) = patch.amount_cents {
+        after.amount_cents = check_amount(v)?;
+    }
+    if let Some(v) = patch.currency {
+        after.currency = check_currency(Some(v))?;
+    }
+    if let Some(v) = patch.expected_close_date {
+        after.expected_close_date = v;
+    }
+    if let Some(v) = patch.owner_id {
+        check_owner(tx, ctx, v).await?;
+        after.owner_id = v;
+    }
+    if let Some(v) = patch.custom_fields {
+        check_custom_fields(&v)?;
+        after.custom_fields = v;
+    }
+    let mut stage_move = None;
+    if let Some(stage_id) = patch.stage_id.filter(|s| *s != before.stage_id) {
+        let to = stage_for(tx, ctx, Some(stage_id)).await?;
+        let from = stages::find(tx, ctx, before.stage_id).await?.ok_or_else(|| AppError::Internal("deal's stage vanished".into()))?;
+        after.stage_id = to.id;
+        after.closed_at = closed_at_for(&to, if from.kind == StageKind::Open { None } else { before.closed_at });
+        stage_move = Some((from, to));
+    }
+    if after == before {
+        return Ok(before);
+    }
+    after.updated_at = now();
+    tx.execute(
+        Q::new(
+            "UPDATE deals SET name = $1, company_id = $2, contact_id = $3, stage_id = $4, amount_cents = $5, \
+             currency = $6, expected_close_date = $7, owner_id = $8, custom_fields = $9, closed_at = $10, \
+             updated_at = $11 WHERE workspace_id = $12 AND id = $13",
+        )
+        .bind(after.name.as_str())
+        .bind(after.company_id)
+        .bind(after.contact_id)
+        .bind(after.stage_id)
+        .bind(after.amount_cents)
+        .bind(after.currency.as_str())
+        .bind(after.expected_close_date)
+        .bind(after.owner_id)
+        .bind(after.custom_fields.clone())
+        .bind(after.closed_at)
+        .bind(after.updated_at)
+        .bind(ctx.workspace_id)
+        .bind(id),
+    )
+    .await?;
+    audit::record(tx, ctx, "deal.updated", "deal", Some(id), Some(&before), Some(&after)).await?;
+    if let Some((from, to)) = stage_move {
+        audit::record(tx, ctx, "deal.stage_changed", "deal", Some(id), Some(&stage_snapshot(&from)), Some(&stage_snapshot(&to)))
+            .await?;
+    }
+    Ok(after)
+}
+
+pub async fn list(tx: &mut Tx, ctx: &Ctx, filter: DealFilter) -> AppResult<Page<Deal>> {
+    ctx.require(Scope::CrmRead)?;
+    let page = PageRequest::parse(filter.limit, filter.cursor.as_deref())?;
+    let mut q = Q::new(format!("SELECT {COLUMNS} FROM deals WHERE workspace_id = $1")).bind(ctx.workspace_id);
+    text_search(&mut q, filter.q.as_deref(), &["name"])?;
+    owner_condition(&mut q, ctx, "owner_id", filter.owner.as_deref())?;
+    if let Some(stage_id) = filter.stage_id {
+        let p = q.arg(stage_id);
+        q.push(&format!(" AND stage_id = {p}"));
+    }
+    if let Some(company_id) = filter.company_id {
+        let p = q.arg(company_id);
+        q.push(&format!(" AND company_id = {p}"));
+    }
+    page.apply(&mut q, "id");
+    let rows: Vec<Deal> = tx.fetch_all(q).await?;
+    Ok(page.finish(rows, |d| d.id, |d| d))
+}

@@ -1,0 +1,406 @@
+//! Leads: capture, qualify, and convert into a contact, a company and
+//! optionally a deal, all in one transaction.
+
+use serde_json::json;
+use uuid::Uuid;
+
+use super::types::*;
+use crate::crm::companies::{ops as companies, types::{Company, NewCompany}};
+use crate::crm::contacts::{ops as contacts, types::{ContactPatch, NewContact, NewMembership}};
+use crate::crm::deals::{ops as deals, types::NewDeal};
+use crate::crm::fields::{check_custom_fields, check_owner, optional_email, optional_text, owner_condition, text_search};
+use crate::error::{AppError, AppResult};
+use crate::platform::accounts::required_text;
+use crate::platform::audit;
+use crate::platform::context::Ctx;
+use crate::platform::db::{now, Backend, Q, Tx};
+use crate::platform::pagination::PageRequest;
+use crate::platform::types::{Page, Scope};
+
+const COLUMNS: &str = "id, name, email, phone, company_name, title, source, status, score, owner_id, \
+                       custom_fields, last_activity_at, converted_at, converted_contact_id, \
+                       converted_company_id, converted_deal_id, created_at, updated_at";
+
+pub const MAX_SCORE: i64 = 1000;
+
+fn check_score(score: i64) -> AppResult<i64> {
+    if !(0..=MAX_SCORE).contains(&score) {
+        return Err(AppError::validation("score", format!("score must be between 0 and {MAX_SCORE}")));
+    }
+    Ok(score)
+}
+
+fn refuse_converted_status(status: Option<LeadStatus>) -> AppResult<()> {
+    if status == Some(LeadStatus::Converted) {
+        return Err(AppError::validation("status", "a lead becomes converted only through POST /leads/{id}/convert"));
+    }
+    Ok(())
+}
+
+pub async fn find(tx: &mut Tx, ctx: &Ctx, id: Uuid) -> AppResult<Option<Lead>> {
+    Ok(tx
+        .fetch_optional(
+            Q::new(format!("SELECT {COLUMNS} FROM leads WHERE workspace_id = $1 AND id = $2")).bind(ctx.workspace_id).bind(id),
+        )
+        .await?)
+}
+
+pub async fn get(tx: &mut Tx, ctx: &Ctx, id: Uuid) -> AppResult<Lead> {
+    ctx.require(Scope::CrmRead)?;
+    find(tx, ctx, id).await?.ok_or(AppError::NotFound("lead"))
+}
+
+async fn insert(tx: &mut Tx, ctx: &Ctx, lead: &Lead) -> AppResult<()> {
+    tx.execute(
+        Q::new(format!(
+            "INSERT INTO leads (workspace_id, {COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, \
+             $12, $13, $14, $15, $16, $17, $18, $19)"
+        ))
+        .bind(ctx.workspace_id)
+        .bind(lead.id)
+        .bind(lead.name.as_str())
+        .bind(lead.email.clone())
+        .bind(lead.phone.clone())
+        .bind(lead.company_name.clone())
+        .bind(lead.title.clone())
+        .bind(lead.source.as_str())
+        .bind(lead.status.as_str())
+        .bind(lead.score)
+        .bind(lead.owner_id)
+        .bind(lead.custom_fields.clone())
+        .bind(lead.last_activity_at)
+        .bind(lead.converted_at)
+        .bind(lead.converted_contact_id)
+        .bind(lead.converted_company_id)
+        .bind(lead.converted_deal_id)
+        .bind(lead.created_at)
+        .bind(lead.updated_at),
+    )
+    .await?;
+    Ok(())
+}
+
+async fn save(tx: &mut Tx, ctx: &Ctx, lead: &Lead) -> AppResult<()> {
+    tx.execute(
+        Q::new(
+            "UPDATE leads SET name = $1, email = $2, phone = $3, company_name = $4, title = $5, source = $6, \
+             status = $7, score = $8, owner_id = $9, custom_fields = $10, last_activity_at = $11, \
+             converted_at = $12, converted_contact_id = $13, converted_company_id = $14, converted_deal_id = $15, \
+             updated_at = $16 WHERE workspace_id = $17 AND id = $18",
+        )
+        .bind(lead.name.as_str())
+        .bind(lead.email.clone())
+        .bind(lead.phone.clone())
+        .bind(lead.company_name.clone())
+        .bind(lead.title.clone())
+        .bind(lead.source.as_str())
+        .bind(lead.status.as_str())
+        .bind(lead.score)
+        .bind(lead.owner_id)
+        .bind(lead.custom_fields.clone())
+        .bind(lead.last_activity_at)
+        .bind(lead.converted_at)
+        .bind(lead.converted_contact_id)
+        .bind(lead.converted_company_id)
+        .bind(lead.converted_deal_id)
+        .bind(lead.updated_at)
+        .bind(ctx.workspace_id)
+        .bind(lead.id),
+    )
+    .await?;
+    Ok(())
+}
+
+pub async fn create(tx: &mut Tx, ctx: &Ctx, input: NewLead) -> AppResult<Lead> {
+    ctx.require(Scope::CrmWrite)?;
+    refuse_converted_status(input.status)?;
+    let custom_fields = input.custom_fields.unwrap_or_else(|| json!({}));
+    check_custom_fields(&custom_fields)?;
+    check_owner(tx, ctx, input.owner_id).await?;
+    let at = now();
+    let default_source = if ctx.api_key_id.is_some() { LeadSource::Api } else { LeadSource::Manual };
+    let lead = Lead {
+        id: Uuid::now_v7(),
+        name: required_text("name", &input.name, 200)?,
+        email: optional_email("email", input.email)?,
+        phone: optional_text("phone", input.phone, 50)?,
+        company_name: optional_text("company_name", input.company_name, 200)?,
+        title: optional_text("title", input.title, 200)?,
+        source: input.source.unwrap_or(default_source),
+        status: input.status.unwrap_or(LeadStatus::New),
+        score: check_score(input.score.unwrap_or(0))?,
+        owner_id: input.owner_id,
+        custom_fields,
+        last_activity_at: None,
+        converted_at: None,
+        converted_contact_id: None,
+        converted_company_id: None,
+        converted_deal_id: None,
+        created_at: at,
+        updated_at: at,
+    };
+    insert(tx, ctx, &lead).await?;
+    audit::record(tx, ctx, "lead.created", "lead", Some(lead.id), None::<&()>, Some(&lead)).await?;
+    Ok(lead)
+}
+
+pub async fn update(tx: &mut Tx, ctx: &Ctx, id: Uuid, patch: LeadPatch) -> AppResult<Lead> {
+    ctx.require(Scope::CrmWrite)?;
+    refuse_converted_status(patch.status)?;
+    let before = find(tx, ctx, id).await?.ok_or(AppError::NotFound("lead"))?;
+    let mut after = before.clone();
+    if let Some(v) = patch.name {
+        after.name = required_text("name", &v, 200)?;
+    }
+    if let Some(v) = patch.email {
+        after.email = optional_email("email", v)?;
+    }
+    if let Some(v) = patch.phone {
+        after.phone = optional_text("phone", v, 50)?;
+    }
+    if let Some(v) = patch.company_name {
+        after.company_name = optional_text("company_name", v, 200)?;
+    }
+    if let Some(v) = patch.title {
+        after.title = optional_text("title", v, 200)?;
+    }
+    if let Some(v) = patch.source {
+        after.source = v;
+    }
+    if let Some(v) = patch.status {
+        if before.status == LeadStatus::Converted {
+            return Err(AppError::Conflict {
+                code: "already_converted",
+                message: "a converted lead keeps its status".into(),
+            });
+        }
+        after.status = v;
+    }
+    if let Some(v) = patch.score {
+        after.score = check_score(v)?;
+    }
+    if let Some(v) = patch.owner_id {
+        check_owner(tx, ctx, v).await?;
+        after.owner_id = v;
+    }
+    if let Some(v) = patch.custom_fields {
+        check_custom_fields(&v)?;
+        after.custom_fields = v;
+    }
+    if after == before {
+        return Ok(before);
+    }
+    after.updated_at = now();
+    save(tx, ctx, &after).await?;
+    audit::record(tx, ctx, "lead.updated", "lead", Some(id), Some(&before), Some(&after)).await?;
+    if after.status != before.status {
+        audit::record(
+            tx,
+            ctx,
+            "lead.status_changed",
+            "lead",
+            Some(id),
+            Some(&json!({"status": before.status})),
+            Some(&json!({"status": after.status})),
+        )
+        .await?;
+    }
+    Ok(after)
+}
+
+/// Converted leads stay: their deal and contact point back at them.
+pub async fn delete(tx: &mut Tx, ctx: &Ctx, id: Uuid) -> AppResult<Lead> {
+    ctx.require(Scope::CrmWrite)?;
+    let lead = find(tx, ctx, id).await?.ok_or(AppError::NotFound("lead"))?;
+    if lead.status == LeadStatus::Converted {
+        return Err(AppError::Conflict { code: "already_converted", message: "a converted lead cannot be deleted".into() });
+    }
+    tx.execute(Q::new("DELETE FROM leads WHERE workspace_id = $1 AND id = $2").bind(ctx.workspace_id).bind(id)).await?;
+    audit::record(tx, ctx, "lead.deleted", "lead", Some(id), Some(&lead), None::<&()>).await?;
+    Ok(lead)
+}
+
+fn check_custom_key(key: &str) -> AppResult<()> {
+    let valid = !key.is_empty() && key.len() <= 64 && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    if !valid {
+        return Err(AppError::validation(format!("cf.{key}"), "custom field keys are 1-64 characters of a-z, 0-9, _ or -"));
+    }
+    Ok(())
+}
+
+pub async fn list(tx: &mut Tx, ctx: &Ctx, filter: LeadFilter) -> AppResult<Page<Lead>> {
+    ctx.require(Scope::CrmRead)?;
+    let page = PageRequest::parse(filter.limit, filter.cursor.as_deref())?;
+    let mut q = Q::new(format!("SELECT {COLUMNS} FROM leads WHERE workspace_id = $1")).bind(ctx.workspace_id);
+    text_search(&mut q, filter.q.as_deref(), &["name", "email", "company_name"])?;
+    owner_condition(&mut q, ctx, "owner_id", filter.owner.as_deref())?;
+    if let Some(status) = filter.status {
+        let p = q.arg(status.as_str());
+        q.push(&format!(" AND status = {p}"));
+    }
+    if let Some(source) = filter.source {
+        let p = q.arg(source.as_str());
+        q.push(&format!(" AND source = {p}"));
+    }
+    let ranges: [(&str, &str, Option<crate::platform::db::Arg>); 6] = [
+        ("score", ">=", filter.min_score.map(Into::into)),
+        ("score", "<=", filter.max_score.map(Into::into)),
+        ("created_at", ">=", filter.created_after.map(Into::into)),
+        ("created_at", "<", filter.created_before.map(Into::into)),
+        ("last_activity_at", ">=", filter.last_activity_after.map(Into::into)),
+        ("last_activity_at", "<", filter.last_activity_before.map(Into::into)),
+    ];
+    for (column, op, value) in ranges {
+        if let Some(value) = value {
+            let p = q.arg(value);
+            q.push(&format!(" AND {column} {op} {p}"));
+        }
+    }
+    // Custom fields compare by their text form: "gold", "42".
+    for (key, value) in &filter.custom_fields {
+        check_custom_key(key)?;
+        let v = q.arg(value.as_str());
+        match tx.backend() {
+            Backend::Sqlite => {
+                let path = q.arg(format!("$.\"{key}\""));
+                q.push(&format!(" AND CAST(json_extract(custom_fields, {path}) AS TEXT) = {v}"));
+            }
+            Backend::Postgres => {
+                let k = q.arg(key.as_str());
+                q.push(&format!(" AND custom_fields ->> {k} = {v}"));
+            }
+        }
+    }
+    page.apply(&mut q, "id");
+    let rows: Vec<Lead> = tx.fetch_all(q).await?;
+    Ok(page.finish(rows, |l| l.id, |l| l))
+}
+
+async fn company_by_name(tx: &mut Tx, ctx: &Ctx, name: &str) -> AppResult<Option<Company>> {
+    let found: Option<(Uuid,)> = tx
+        .fetch_optional(
+            Q::new("SELECT id FROM companies WHERE workspace_id = $1 AND LOWER(name) = $2 ORDER BY id LIMIT 1")
+                .bind(ctx.workspace_id)
+                .bind(name.trim().to_lowercase()),
+        )
+        .await?;
+    match found {
+        Some((id,)) => Ok(Some(companies::get(tx, ctx, id).await?)),
+        None => Ok(None),
+    }
+}
+
+/// One transaction: the contact, the company, their link, the deal and the
+/// lead's new status all happen, or none does. Every piece is audited.
+pub async fn convert(tx: &mut Tx, ctx: &Ctx, id: Uuid, input: ConvertLead) -> AppResult<Conversion> {
+    ctx.require(Scope::CrmWrite)?;
+    let before = find(tx, ctx, id).await?.ok_or(AppError::NotFound("lead"))?;
+    if before.status == LeadStatus::Converted {
+        return Err(AppError::Conflict { code: "already_converted", message: "this lead was already converted".into() });
+    }
+
+    let company = match input.company_id {
+        Some(company_id) => Some(
+            companies::get(tx, ctx, company_id)
+                .await
+                .map_err(|_| AppError::validation("company_id", "company does not exist"))?,
+        ),
+        None => match before.company_name.as_deref() {
+            Some(name) => match company_by_name(tx, ctx, name).await? {
+                Some(existing) => Some(existing),
+                None => Some(
+                    companies::create(tx, ctx, NewCompany { name: name.to_string(), owner_id: before.owner_id, ..Default::default() })
+                        .await?,
+                ),
+            },
+            None => None,
+        },
+    };
+
+    let existing_contact = match input.contact_id {
+        Some(contact_id) => Some(
+            contacts::find(tx, ctx, contact_id)
+                .await?
+                .ok_or_else(|| AppError::validation("contact_id", "contact does not exist"))?,
+        ),
+        None => match before.email.as_deref() {
+            Some(email) => contacts::find_by_email(tx, ctx, email).await?,
+            None => None,
+        },
+    };
+    let contact = match existing_contact {
+        Some(contact) => {
+            if let Some(company) = &company {
+                let linked = contacts::memberships_of_contact(tx, ctx, contact.id).await?.iter().any(|m| m.company_id == company.id);
+                if !linked {
+                    contacts::add_membership(tx, ctx, contact.id, NewMembership { company_id: company.id, role: before.title.clone() })
+                        .await?;
+                }
+                if contact.company_id.is_none() {
+                    contacts::update(tx, ctx, contact.id, ContactPatch { company_id: Some(Some(company.id)), ..Default::default() })
+                        .await?
+                } else {
+                    contact
+                }
+            } else {
+                contact
+            }
+        }
+        None => {
+            contacts::create(
+                tx,
+                ctx,
+                NewContact {
+                    name: before.name.clone(),
+                    email: before.email.clone(),
+                    phone: before.phone.clone(),
+                    title: before.title.clone(),
+                    company_id: company.as_ref().map(|c| c.id),
+                    company_name: before.company_name.clone(),
+                    owner_id: before.owner_id,
+                    custom_fields: None,
+                },
+            )
+            .await?
+        }
+    };
+
+    let deal = match input.deal {
+        Some(spec) => Some(
+            deals::create(
+                tx,
+                ctx,
+                NewDeal {
+                    name: spec.name.unwrap_or_else(|| {
+                        format!("{} deal", company.as_ref().map(|c| c.name.as_str()).unwrap_or(before.name.as_str()))
+                    }),
+                    stage_id: spec.stage_id,
+                    company_id: company.as_ref().map(|c| c.id),
+                    contact_id: Some(contact.id),
+                    lead_id: Some(before.id),
+                    amount_cents: spec.amount_cents,
+                    currency: spec.currency,
+                    expected_close_date: spec.expected_close_date,
+                    owner_id: before.owner_id,
+                    custom_fields: None,
+                },
+            )
+            .await?,
+        ),
+        None => None,
+    };
+
+    let at = now();
+    let lead = Lead {
+        status: LeadStatus::Converted,
+        converted_at: Some(at),
+        converted_contact_id: Some(contact.id),
+        converted_company_id: company.as_ref().map(|c| c.id),
+        converted_deal_id: deal.as_ref().map(|d| d.id),
+        updated_at: at,
+        ..before.clone()
+    };
+    save(tx, ctx, &lead).await?;
+    audit::record(tx, ctx, "lead.converted", "lead", Some(id), Some(&before), Some(&lead)).await?;
+    Ok(Conversion { lead, contact, company, deal })
+}

@@ -1,0 +1,375 @@
+//! CRM core through the REST API: contacts and memberships, leads with
+//! their filters, deal stages, deals and stage moves, and lead conversion.
+
+mod common;
+
+use common::{assert_error_shape, send, TestApp};
+use reqwest::{Client, Method, StatusCode};
+use serde_json::{json, Value};
+
+struct Api {
+    app: TestApp,
+    key: String,
+    client: Client,
+}
+
+impl Api {
+    async fn new() -> Api {
+        let app = TestApp::spawn().await;
+        let owner = app.sign_up("owner@crm.test").await;
+        let key = app.api_key(&owner, &["crm:read", "crm:write"]).await;
+        Api { app, key, client: Client::new() }
+    }
+
+    async fn call(&self, method: Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
+        send(&self.client, method, &self.app.url(&format!("/api/v1{path}")), Some(&self.key), body).await
+    }
+
+    async fn ok(&self, method: Method, path: &str, body: Option<Value>) -> Value {
+        let (status, value) = self.call(method.clone(), path, body).await;
+        assert!(status.is_success(), "{method} {path}: {status} {value}");
+        value
+    }
+
+    async fn audit(&self, query: &str) -> Vec<Value> {
+        self.ok(Method::GET, &format!("/audit-events?limit=100&{query}"), None).await["data"].as_array().unwrap().clone()
+    }
+}
+
+fn names(page: &Value) -> Vec<String> {
+    page["data"].as_array().unwrap().iter().map(|r| r["name"].as_str().unwrap().to_string()).collect()
+}
+
+#[tokio::test]
+async fn contacts_link_to_companies_with_roles() {
+    let api = Api::new().await;
+    let acme = api.ok(Method::POST, "/companies", Some(json!({"name": "Acme", "industry": "Manufacturing", "employee_count": 250, "annual_revenue_cents": 5_000_000_00i64, "country": "US"}))).await;
+    assert_eq!(acme["industry"], "Manufacturing");
+    assert_eq!(acme["employee_count"], 250);
+    let globex = api.ok(Method::POST, "/companies", Some(json!({"name": "Globex"}))).await;
+    let (acme_id, globex_id) = (acme["id"].as_str().unwrap(), globex["id"].as_str().unwrap());
+
+    let ada = api.ok(Method::POST, "/contacts", Some(json!({"name": "Ada Lovelace", "email": "ADA@acme.com", "title": "CTO", "company_id": acme_id}))).await;
+    assert_eq!(ada["email"], "ada@acme.com");
+    let ada_id = ada["id"].as_str().unwrap();
+    let free = api.ok(Method::POST, "/contacts", Some(json!({"name": "Free Agent", "company_name": "Somewhere Ltd"}))).await;
+    assert_eq!(free["company_name"], "Somewhere Ltd");
+    assert!(free["company_id"].is_null());
+
+    // Creating with a company links them; more links can be added with roles.
+    let links = api.ok(Method::GET, &format!("/contacts/{ada_id}/companies"), None).await;
+    assert_eq!(links.as_array().unwrap().len(), 1);
+    assert_eq!(links[0]["company_name"], "Acme");
+    let added = api.call(Method::POST, &format!("/contacts/{ada_id}/companies"), Some(json!({"company_id": globex_id, "role": "Advisor"}))).await;
+    assert_eq!(added.0, StatusCode::CREATED, "{}", added.1);
+    let (status, body) = api.call(Method::POST, &format!("/contacts/{ada_id}/companies"), Some(json!({"company_id": globex_id}))).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert_eq!(assert_error_shape(&body), "already_member");
+    let updated = api.ok(Method::PATCH, &format!("/contacts/{ada_id}/companies/{globex_id}"), Some(json!({"role": "Board member"}))).await;
+    assert_eq!(updated["role"], "Board member");
+    let of_globex = api.ok(Method::GET, &format!("/companies/{globex_id}/contacts"), None).await;
+    assert_eq!(of_globex[0]["contact_name"], "Ada Lovelace");
+    assert_eq!(of_globex[0]["role"], "Board member");
+    let by_company = api.ok(Method::GET, &format!("/contacts?company_id={globex_id}"), None).await;
+    assert_eq!(names(&by_company), ["Ada Lovelace"]);
+
+    api.ok(Method::DELETE, &format!("/contacts/{ada_id}/companies/{acme_id}"), None).await;
+    let ada_now = api.ok(Method::GET, &format!("/contacts/{ada_id}"), None).await;
+    assert!(ada_now["company_id"].is_null(), "primary company follows the memberships");
+    let (status, _) = api.call(Method::DELETE, &format!("/contacts/{ada_id}/companies/{acme_id}"), None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    // Emails are unique per workspace; search covers name, email and company name.
+    let (status, body) = api.call(Method::POST, "/contacts", Some(json!({"name": "Dup", "email": "ada@acme.com"}))).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert_eq!(assert_error_shape(&body), "duplicate_email");
+    assert_eq!(names(&api.ok(Method::GET, "/contacts?q=somewhere", None).await), ["Free Agent"]);
+    assert_eq!(names(&api.ok(Method::GET, "/contacts?q=ADA%40", None).await), ["Ada Lovelace"]);
+    let (status, body) = api.call(Method::POST, "/contacts", Some(json!({"name": "X", "company_id": "0190c5f0-0000-7000-8000-000000000000"}))).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(body["error"]["field"], "company_id");
+
+    let actions: Vec<String> = api.audit(&format!("entity_id={ada_id}")).await.iter().map(|e| e["action"].as_str().unwrap().to_string()).collect();
+    assert_eq!(actions, ["contact_company.removed", "contact_company.updated", "contact_company.added", "contact_company.added", "contact.created"]);
+}
+
+#[tokio::test]
+async fn leads_filter_by_status_source_score_dates_owner_text_and_custom_fields() {
+    let api = Api::new().await;
+    let me = api.ok(Method::GET, "/audit-events?action=workspace.created", None).await;
+    let owner_id = me["data"][0]["actor_user_id"].as_str().unwrap().to_string();
+    let leads = [
+        json!({"name": "Grace Hopper", "email": "grace@navy.mil", "company_name": "US Navy", "source": "referral", "score": 90, "owner_id": owner_id, "custom_fields": {"tier": "gold", "seats": 40}}),
+        json!({"name": "Alan Turing", "email": "alan@bletchley.uk", "source": "website", "status": "working", "score": 40, "custom_fields": {"tier": "silver"}}),
+        json!({"name": "Edsger Dijkstra", "company_name": "Eindhoven", "score": 10, "custom_fields": {"tier": "gold", "seats": 5}}),
+    ];
+    for lead in leads {
+        let (status, body) = api.call(Method::POST, "/leads", Some(lead)).await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+    }
+    let all = api.ok(Method::GET, "/leads", None).await;
+    assert_eq!(names(&all), ["Edsger Dijkstra", "Alan Turing", "Grace Hopper"]);
+    assert_eq!(all["data"][0]["source"], "api", "API-created leads default to source api");
+    assert_eq!(all["data"][0]["status"], "new");
+
+    let check = |query: &'static str, expected: &'static [&'static str]| {
+        let api = &api;
+        async move {
+            let page = api.ok(Method::GET, &format!("/leads?{query}"), None).await;
+            assert_eq!(names(&page), expected, "{query}");
+        }
+    };
+    check("status=working", &["Alan Turing"]).await;
+    check("source=referral", &["Grace Hopper"]).await;
+    check("min_score=30", &["Alan Turing", "Grace Hopper"]).await;
+    check("min_score=30&max_score=50", &["Alan Turing"]).await;
+    check("q=navy", &["Grace Hopper"]).await;
+    check("q=EINDHOVEN", &["Edsger Dijkstra"]).await;
+    let mine = api.ok(Method::GET, &format!("/leads?owner={owner_id}"), None).await;
+    assert_eq!(names(&mine), ["Grace Hopper"]);
+    check("owner=unassigned", &["Edsger Dijkstra", "Alan Turing"]).await;
+    check("cf.tier=gold", &["Edsger Dijkstra", "Grace Hopper"]).await;
+    check("cf.tier=gold&cf.seats=40", &["Grace Hopper"]).await;
+    check("cf.tier=bronze", &[]).await;
+    check("created_after=2000-01-01&created_before=2999-01-01", &["Edsger Dijkstra", "Alan Turing", "Grace Hopper"]).await;
+    check("created_after=2999-01-01", &[]).await;
+    check("last_activity_after=2000-01-01", &[]).await;
+}
+
+#[tokio::test]
+async fn lead_input_is_validated_and_updates_are_audited() {
+    let api = Api::new().await;
+    for (body, field) in [
+        (json!({"name": ""}), "name"),
+        (json!({"name": "X", "source": "tv"}), "source"),
+        (json!({"name": "X", "status": "converted"}), "status"),
+        (json!({"name": "X", "score": 5000}), "score"),
+        (json!({"name": "X", "email": "nope"}), "email"),
+        (json!({"name": "X", "custom_fields": "tier=gold"}), "custom_fields"),
+        (json!({"name": "X", "colour": "red"}), "colour"),
+    ] {
+        let (status, error) = api.call(Method::POST, "/leads", Some(body.clone())).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}: {error}");
+        assert_eq!(error["error"]["field"], field, "{body}: {error}");
+    }
+    for (query, field) in [("status=lost", "status"), ("min_score=high", "min_score"), ("created_after=yesterday", "created_after"), ("cf.bad%20key=1", "cf.bad key"), ("colour=red", "colour"), ("owner=me", "owner")] {
+        let (status, error) = api.call(Method::GET, &format!("/leads?{query}"), None).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{query}: {error}");
+        assert_eq!(error["error"]["field"], field, "{query}: {error}");
+    }
+    assert_eq!(api.app.count("leads").await, 0);
+
+    let lead = api.ok(Method::POST, "/leads", Some(json!({"name": "Lin Clark", "source": "website"}))).await;
+    let id = lead["id"].as_str().unwrap();
+    let updated = api.ok(Method::PATCH, &format!("/leads/{id}"), Some(json!({"status": "qualified", "score": 70, "email": "lin@example.com"}))).await;
+    assert_eq!(updated["status"], "qualified");
+    assert_eq!(updated["score"], 70);
+    let events = api.audit(&format!("entity_id={id}")).await;
+    assert_eq!(events[0]["action"], "lead.status_changed");
+    assert_eq!(events[0]["before"]["status"], "new");
+    assert_eq!(events[0]["after"]["status"], "qualified");
+    assert_eq!(events[1]["action"], "lead.updated");
+
+    let (status, _) = api.call(Method::PATCH, &format!("/leads/{id}"), Some(json!({"status": "converted"}))).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let deleted = api.ok(Method::DELETE, &format!("/leads/{id}"), None).await;
+    assert_eq!(deleted["name"], "Lin Clark");
+    let (status, _) = api.call(Method::GET, &format!("/leads/{id}"), None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(api.audit(&format!("entity_id={id}")).await[0]["action"], "lead.deleted");
+}
+
+#[tokio::test]
+async fn stages_have_defaults_custom_additions_and_a_reorder() {
+    let api = Api::new().await;
+    let stages = api.ok(Method::GET, "/deal-stages", None).await;
+    let keys: Vec<&str> = stages.as_array().unwrap().iter().map(|s| s["key"].as_str().unwrap()).collect();
+    assert_eq!(keys, ["new", "qualified", "proposal", "negotiation", "won", "lost"]);
+    assert_eq!(stages[4]["kind"], "won");
+    assert_eq!(stages[2]["probability"], 50);
+
+    let (status, demo) = api.call(Method::POST, "/deal-stages", Some(json!({"key": "demo", "name": "Demo booked", "kind": "open", "probability": 35, "color": "#123ABC", "position": 2}))).await;
+    assert_eq!(status, StatusCode::CREATED, "{demo}");
+    assert_eq!(demo["color"], "#123abc");
+    let stages = api.ok(Method::GET, "/deal-stages", None).await;
+    let keys: Vec<&str> = stages.as_array().unwrap().iter().map(|s| s["key"].as_str().unwrap()).collect();
+    assert_eq!(keys, ["new", "qualified", "demo", "proposal", "negotiation", "won", "lost"]);
+
+    for (body, field) in [
+        (json!({"key": "Bad Key", "name": "x", "kind": "open", "probability": 5}), "key"),
+        (json!({"key": "x", "name": "x", "kind": "maybe", "probability": 5}), "kind"),
+        (json!({"key": "x", "name": "x", "kind": "open", "probability": 101}), "probability"),
+        (json!({"key": "x", "name": "x", "kind": "open", "probability": 5, "color": "red"}), "color"),
+    ] {
+        let (status, error) = api.call(Method::POST, "/deal-stages", Some(body)).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{error}");
+        assert_eq!(error["error"]["field"], field);
+    }
+    let (status, _) = api.call(Method::POST, "/deal-stages", Some(json!({"key": "demo", "name": "Again", "kind": "open", "probability": 5}))).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+
+    let mut ids: Vec<Value> = stages.as_array().unwrap().iter().map(|s| s["id"].clone()).collect();
+    ids.reverse();
+    let reordered = api.ok(Method::POST, "/deal-stages/reorder", Some(json!({"stage_ids": ids}))).await;
+    assert_eq!(reordered[0]["key"], "lost");
+    assert_eq!(reordered[6]["key"], "new");
+    assert_eq!(reordered[6]["position"], 6);
+    let (status, _) = api.call(Method::POST, "/deal-stages/reorder", Some(json!({"stage_ids": [ids[0]]}))).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+
+    let renamed = api.ok(Method::PATCH, &format!("/deal-stages/{}", demo["id"].as_str().unwrap()), Some(json!({"name": "Demo done", "probability": 40}))).await;
+    assert_eq!(renamed["name"], "Demo done");
+    let deal = api.ok(Method::POST, "/deals", Some(json!({"name": "D", "stage_id": demo["id"]}))).await;
+    let (status, body) = api.call(Method::DELETE, &format!("/deal-stages/{}", demo["id"].as_str().unwrap()), None).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert_eq!(assert_error_shape(&body), "stage_in_use");
+    api.ok(Method::PATCH, &format!("/deals/{}", deal["id"].as_str().unwrap()), Some(json!({"stage_id": stages[0]["id"]}))).await;
+    api.ok(Method::DELETE, &format!("/deal-stages/{}", demo["id"].as_str().unwrap()), None).await;
+    assert_eq!(api.ok(Method::GET, "/deal-stages", None).await.as_array().unwrap().len(), 6);
+}
+
+#[tokio::test]
+async fn deals_carry_money_and_stage_moves_are_audited_before_and_after() {
+    let api = Api::new().await;
+    let stages = api.ok(Method::GET, "/deal-stages", None).await;
+    let (new_stage, proposal, won) = (&stages[0], &stages[2], &stages[4]);
+    let company = api.ok(Method::POST, "/companies", Some(json!({"name": "Initech"}))).await;
+    let deal = api.ok(Method::POST, "/deals", Some(json!({"name": "Initech renewal", "company_id": company["id"], "amount_cents": 1_250_000, "expected_close_date": "2027-03-31"}))).await;
+    assert_eq!(deal["stage_id"], new_stage["id"], "first open stage by default");
+    assert_eq!(deal["currency"], "USD");
+    assert_eq!(deal["amount_cents"], 1_250_000);
+    assert_eq!(deal["expected_close_date"], "2027-03-31");
+    assert!(deal["closed_at"].is_null());
+    let id = deal["id"].as_str().unwrap();
+
+    for (body, field) in [
+        (json!({"name": "X", "amount_cents": -1}), "amount_cents"),
+        (json!({"name": "X", "amount_cents": 10.5}), "amount_cents"),
+        (json!({"name": "X", "currency": "dollars"}), "currency"),
+        (json!({"name": "X", "stage_id": "0190c5f0-0000-7000-8000-000000000000"}), "stage_id"),
+        (json!({"name": "X", "expected_close_date": "31/03/2027"}), "expected_close_date"),
+    ] {
+        let (status, error) = api.call(Method::POST, "/deals", Some(body.clone())).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}: {error}");
+        assert_eq!(error["error"]["field"], field, "{body}: {error}");
+    }
+
+    let moved = api.ok(Method::PATCH, &format!("/deals/{id}"), Some(json!({"stage_id": proposal["id"], "currency": "eur"}))).await;
+    assert_eq!(moved["stage_id"], proposal["id"]);
+    assert_eq!(moved["currency"], "EUR");
+    let closed = api.ok(Method::PATCH, &format!("/deals/{id}"), Some(json!({"stage_id": won["id"]}))).await;
+    assert!(closed["closed_at"].is_string(), "winning closes the deal");
+
+    let moves = api.audit(&format!("entity_id={id}&action=deal.stage_changed")).await;
+    assert_eq!(moves.len(), 2);
+    assert_eq!(moves[0]["before"]["stage_key"], "proposal");
+    assert_eq!(moves[0]["after"]["stage_key"], "won");
+    assert_eq!(moves[1]["before"]["stage_key"], "new");
+    assert_eq!(moves[1]["after"]["stage_key"], "proposal");
+
+    let in_won = api.ok(Method::GET, &format!("/deals?stage_id={}", won["id"].as_str().unwrap()), None).await;
+    assert_eq!(names(&in_won), ["Initech renewal"]);
+    let of_company = api.ok(Method::GET, &format!("/deals?company_id={}", company["id"].as_str().unwrap()), None).await;
+    assert_eq!(names(&of_company), ["Initech renewal"]);
+}
+
+#[tokio::test]
+async fn converting_a_lead_makes_contact_company_and_deal_once() {
+    let api = Api::new().await;
+    let stages = api.ok(Method::GET, "/deal-stages", None).await;
+    let proposal = &stages[2];
+    let lead = api.ok(Method::POST, "/leads", Some(json!({"name": "Katherine Johnson", "email": "kj@nasa.gov", "company_name": "NASA", "title": "Mathematician", "source": "website"}))).await;
+    let id = lead["id"].as_str().unwrap();
+
+    let (status, conversion) = api.call(Method::POST, &format!("/leads/{id}/convert"), Some(json!({"deal": {"stage_id": proposal["id"], "amount_cents": 900_000, "currency": "USD"}}))).await;
+    assert_eq!(status, StatusCode::OK, "{conversion}");
+    assert_eq!(conversion["lead"]["status"], "converted");
+    assert_eq!(conversion["contact"]["email"], "kj@nasa.gov");
+    assert_eq!(conversion["company"]["name"], "NASA");
+    assert_eq!(conversion["deal"]["amount_cents"], 900_000);
+    assert_eq!(conversion["deal"]["stage_id"], proposal["id"]);
+    assert_eq!(conversion["deal"]["name"], "NASA deal");
+    assert_eq!(conversion["deal"]["lead_id"], id);
+    assert_eq!(conversion["lead"]["converted_deal_id"], conversion["deal"]["id"]);
+    let contact_id = conversion["contact"]["id"].as_str().unwrap();
+    let links = api.ok(Method::GET, &format!("/contacts/{contact_id}/companies"), None).await;
+    assert_eq!(links[0]["company_name"], "NASA");
+
+    let (status, body) = api.call(Method::POST, &format!("/leads/{id}/convert"), Some(json!({}))).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert_eq!(assert_error_shape(&body), "already_converted");
+    assert_eq!(api.app.count("contacts").await, 1);
+    assert_eq!(api.app.count("deals").await, 1);
+    let (status, _) = api.call(Method::DELETE, &format!("/leads/{id}"), None).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+
+    let actions: Vec<String> = api.audit("").await.iter().map(|e| e["action"].as_str().unwrap().to_string()).collect();
+    for expected in ["lead.converted", "deal.created", "contact.created", "contact_company.added", "company.created"] {
+        assert!(actions.contains(&expected.to_string()), "{expected} missing from {actions:?}");
+    }
+
+    // A second lead from the same company with a known email links to what exists.
+    let again = api.ok(Method::POST, "/leads", Some(json!({"name": "K. Johnson", "email": "KJ@nasa.gov", "company_name": "nasa"}))).await;
+    let second = api.ok(Method::POST, &format!("/leads/{}/convert", again["id"].as_str().unwrap()), Some(json!({}))).await;
+    assert_eq!(second["contact"]["id"], contact_id);
+    assert_eq!(second["company"]["id"], conversion["company"]["id"]);
+    assert!(second["deal"].is_null());
+    assert_eq!(api.app.count("companies").await, 1);
+    assert_eq!(api.app.count("contacts").await, 1);
+}
+
+#[tokio::test]
+async fn a_failed_conversion_changes_nothing() {
+    let api = Api::new().await;
+    let lead = api.ok(Method::POST, "/leads", Some(json!({"name": "Half Done", "email": "half@done.io", "company_name": "Half Co"}))).await;
+    let id = lead["id"].as_str().unwrap();
+    // The deal's stage is bad, so the company and contact made before it roll back.
+    let (status, body) = api.call(Method::POST, &format!("/leads/{id}/convert"), Some(json!({"deal": {"stage_id": "0190c5f0-0000-7000-8000-000000000000"}}))).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(api.app.count("companies").await, 0);
+    assert_eq!(api.app.count("contacts").await, 0);
+    assert_eq!(api.ok(Method::GET, &format!("/leads/{id}"), None).await["status"], "new");
+}
+
+#[tokio::test]
+async fn crm_records_are_invisible_across_workspaces() {
+    let a = Api::new().await;
+    let bob = a.app.sign_up("bob@other.test").await;
+    let bob_key = a.app.api_key(&bob, &["crm:read", "crm:write"]).await;
+    let company = a.ok(Method::POST, "/companies", Some(json!({"name": "Mine"}))).await;
+    let contact = a.ok(Method::POST, "/contacts", Some(json!({"name": "Mine", "company_id": company["id"]}))).await;
+    let lead = a.ok(Method::POST, "/leads", Some(json!({"name": "Mine", "custom_fields": {"tier": "gold"}}))).await;
+    let deal = a.ok(Method::POST, "/deals", Some(json!({"name": "Mine"}))).await;
+    let stage = &a.ok(Method::GET, "/deal-stages", None).await[0];
+    let c = Client::new();
+    let url = |p: String| a.app.url(&format!("/api/v1{p}"));
+    for path in [
+        format!("/companies/{}", company["id"].as_str().unwrap()),
+        format!("/contacts/{}", contact["id"].as_str().unwrap()),
+        format!("/contacts/{}/companies", contact["id"].as_str().unwrap()),
+        format!("/companies/{}/contacts", company["id"].as_str().unwrap()),
+        format!("/leads/{}", lead["id"].as_str().unwrap()),
+        format!("/deals/{}", deal["id"].as_str().unwrap()),
+        format!("/deal-stages/{}", stage["id"].as_str().unwrap()),
+    ] {
+        let (status, _) = send(&c, Method::GET, &url(path.clone()), Some(&bob_key), None).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "GET {path}");
+        let (status, _) = send(&c, Method::PATCH, &url(path.clone()), Some(&bob_key), Some(json!({"name": "Pwned"}))).await;
+        assert!(status == StatusCode::NOT_FOUND || status == StatusCode::METHOD_NOT_ALLOWED, "PATCH {path}: {status}");
+    }
+    let (status, _) = send(&c, Method::POST, &url(format!("/leads/{}/convert", lead["id"].as_str().unwrap())), Some(&bob_key), Some(json!({}))).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = send(&c, Method::DELETE, &url(format!("/leads/{}", lead["id"].as_str().unwrap())), Some(&bob_key), None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, body) = send(&c, Method::POST, &url("/deals".into()), Some(&bob_key), Some(json!({"name": "X", "stage_id": stage["id"]}))).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    let (status, body) = send(&c, Method::POST, &url("/contacts".into()), Some(&bob_key), Some(json!({"name": "X", "company_id": company["id"]}))).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    for list in ["/companies", "/contacts", "/leads?cf.tier=gold", "/deals"] {
+        let (_, page) = send(&c, Method::GET, &url(list.into()), Some(&bob_key), None).await;
+        assert_eq!(page["data"], json!([]), "{list}");
+    }
+    let (_, bob_stages) = send(&c, Method::GET, &url("/deal-stages".into()), Some(&bob_key), None).await;
+    assert!(bob_stages.as_array().unwrap().iter().all(|s| s["id"] != stage["id"]));
+    assert_eq!(a.app.count("leads").await, 1);
+}
