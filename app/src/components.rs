@@ -74,7 +74,10 @@ pub fn Layout(children: Children) -> impl IntoView {
                     match user.await {
                         Ok(Some(me)) => Either::Left(view! {
                             <nav class="nav">
+                                <a href="/leads">"Leads"</a>
+                                <a href="/contacts">"Contacts"</a>
                                 <a href="/companies">"Companies"</a>
+                                <a href="/pipeline">"Pipeline"</a>
                                 <a href="/settings/members">"Members"</a>
                                 <a href="/settings/api-keys">"API keys"</a>
                                 <span class="who" data-testid="current-user">

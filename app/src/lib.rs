@@ -18,6 +18,9 @@ use leptos_router::path;
 
 use crate::components::Layout;
 use crate::crm::companies::pages::{CompaniesPage, CompanyPage, NewCompanyPage};
+use crate::crm::contacts::pages::ContactsPage;
+use crate::crm::deals::pages::PipelinePage;
+use crate::crm::leads::pages::{LeadPage, LeadsPage};
 use crate::platform::pages::{AcceptInvitationPage, ApiKeysPage, HomePage, LogInPage, MembersPage, SignUpPage};
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -55,6 +58,10 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/companies") view=CompaniesPage/>
                     <Route path=path!("/companies/new") view=NewCompanyPage/>
                     <Route path=path!("/companies/:id") view=CompanyPage/>
+                    <Route path=path!("/leads") view=LeadsPage/>
+                    <Route path=path!("/leads/:id") view=LeadPage/>
+                    <Route path=path!("/contacts") view=ContactsPage/>
+                    <Route path=path!("/pipeline") view=PipelinePage/>
                     <Route path=path!("/settings/api-keys") view=ApiKeysPage/>
                     <Route path=path!("/settings/members") view=MembersPage/>
                 </Routes>

@@ -4,6 +4,7 @@ pub mod companies;
 pub mod contacts;
 pub mod deals;
 pub mod leads;
+pub mod server_fns;
 
 #[cfg(feature = "ssr")]
 pub mod fields;

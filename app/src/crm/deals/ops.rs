@@ -233,3 +233,40 @@ pub async fn list(tx: &mut Tx, ctx: &Ctx, filter: DealFilter) -> AppResult<Page<
     let rows: Vec<Deal> = tx.fetch_all(q).await?;
     Ok(page.finish(rows, |d| d.id, |d| d))
 }
+
+/// The pipeline board: every stage with its totals (computed in SQL over
+/// all its deals) and its most recent cards.
+pub async fn board(tx: &mut Tx, ctx: &Ctx, owner: Option<String>) -> AppResult<Vec<BoardColumn>> {
+    ctx.require(Scope::CrmRead)?;
+    let stages = stages::list(tx, ctx).await?;
+    let mut totals_q = Q::new(
+        "SELECT stage_id, currency, COUNT(*) AS deals, CAST(SUM(amount_cents) AS BIGINT) AS amount \
+         FROM deals WHERE workspace_id = $1",
+    )
+    .bind(ctx.workspace_id);
+    owner_condition(&mut totals_q, ctx, "owner_id", owner.as_deref())?;
+    totals_q.push(" GROUP BY stage_id, currency ORDER BY currency");
+    let totals: Vec<(Uuid, String, i64, i64)> = tx.fetch_all(totals_q).await?;
+    let mut columns = Vec::with_capacity(stages.len());
+    for stage in stages {
+        let mut q = Q::new(
+            "SELECT d.id, d.name, d.stage_id, d.amount_cents, d.currency, c.name AS company_name, d.owner_id \
+             FROM deals d LEFT JOIN companies c ON c.id = d.company_id \
+             WHERE d.workspace_id = $1 AND d.stage_id = $2",
+        )
+        .bind(ctx.workspace_id)
+        .bind(stage.id);
+        owner_condition(&mut q, ctx, "d.owner_id", owner.as_deref())?;
+        let limit = q.arg(BOARD_CARDS_PER_STAGE);
+        q.push(&format!(" ORDER BY d.updated_at DESC, d.id DESC LIMIT {limit}"));
+        let deals: Vec<DealCard> = tx.fetch_all(q).await?;
+        let mine: Vec<&(Uuid, String, i64, i64)> = totals.iter().filter(|t| t.0 == stage.id).collect();
+        columns.push(BoardColumn {
+            count: mine.iter().map(|t| t.2).sum(),
+            totals: mine.iter().map(|t| CurrencyTotal { currency: t.1.clone(), amount_cents: t.3 }).collect(),
+            deals,
+            stage,
+        });
+    }
+    Ok(columns)
+}

@@ -20,6 +20,17 @@ pub fn router() -> Router<AppState> {
         .route("/deal-stages/{id}", get(show_stage).patch(update_stage).delete(delete_stage))
         .route("/deals", get(list).post(create))
         .route("/deals/{id}", get(show).patch(update))
+        .route("/pipeline", get(pipeline))
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PipelineQuery {
+    owner: Option<String>,
+}
+
+async fn pipeline(State(state): State<AppState>, ctx: Ctx, ApiQuery(query): ApiQuery<PipelineQuery>) -> AppResult<Json<Vec<BoardColumn>>> {
+    read(&state, move |tx| Box::pin(async move { ops::board(tx, &ctx, query.owner).await })).await
 }
 
 async fn list_stages(State(state): State<AppState>, ctx: Ctx) -> AppResult<Json<Vec<DealStage>>> {

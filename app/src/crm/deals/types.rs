@@ -168,3 +168,85 @@ pub struct DealFilter {
     #[serde(default)]
     pub cursor: Option<String>,
 }
+
+/// A deal as a pipeline card.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
+pub struct DealCard {
+    pub id: Uuid,
+    pub name: String,
+    pub stage_id: Uuid,
+    pub amount_cents: i64,
+    pub currency: String,
+    pub company_name: Option<String>,
+    pub owner_id: Option<Uuid>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CurrencyTotal {
+    pub currency: String,
+    pub amount_cents: i64,
+}
+
+/// One column of the board: counts and sums cover every deal in the stage;
+/// `deals` holds the most recent `BOARD_CARDS_PER_STAGE` of them.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BoardColumn {
+    pub stage: DealStage,
+    pub count: i64,
+    pub totals: Vec<CurrencyTotal>,
+    pub deals: Vec<DealCard>,
+}
+
+pub const BOARD_CARDS_PER_STAGE: i64 = 100;
+
+/// Formats minor units for people: 900000 USD → "9,000.00 USD".
+pub fn format_money(amount_cents: i64, currency: &str) -> String {
+    let negative = amount_cents < 0;
+    let cents = amount_cents.unsigned_abs();
+    let units = (cents / 100).to_string();
+    let mut grouped = String::new();
+    for (i, c) in units.chars().enumerate() {
+        if i > 0 && (units.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(c);
+    }
+    format!("{}{grouped}.{:02} {currency}", if negative { "-" } else { "" }, cents % 100)
+}
+
+/// Reads an amount typed by a person ("9,000.50") as minor units.
+pub fn parse_money(text: &str) -> Option<i64> {
+    let cleaned: String = text.trim().chars().filter(|c| *c != ',' && *c != ' ').collect();
+    if cleaned.is_empty() {
+        return Some(0);
+    }
+    let (units, fraction) = cleaned.split_once('.').unwrap_or((&cleaned, ""));
+    if units.is_empty() && fraction.is_empty() || fraction.len() > 2 {
+        return None;
+    }
+    if !units.chars().all(|c| c.is_ascii_digit()) || !fraction.chars().all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    let units: i64 = if units.is_empty() { 0 } else { units.parse().ok()? };
+    let fraction: i64 = format!("{fraction:0<2}").parse().ok()?;
+    units.checked_mul(100)?.checked_add(fraction)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn money_round_trips_for_people() {
+        assert_eq!(format_money(900_000, "USD"), "9,000.00 USD");
+        assert_eq!(format_money(5, "EUR"), "0.05 EUR");
+        assert_eq!(format_money(123_456_789, "USD"), "1,234,567.89 USD");
+        assert_eq!(parse_money("9,000.5"), Some(900_050));
+        assert_eq!(parse_money("12"), Some(1200));
+        assert_eq!(parse_money(".75"), Some(75));
+        assert_eq!(parse_money("1.234"), None);
+        assert_eq!(parse_money("-5"), None);
+        assert_eq!(parse_money("abc"), None);
+    }
+}

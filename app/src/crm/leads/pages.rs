@@ -1,0 +1,161 @@
+//! Pages: the lead list with filters and a quick-add form, and the lead
+//! page with its conversion form.
+
+use leptos::either::{Either, EitherOf3};
+use leptos::prelude::*;
+use leptos_router::components::Form;
+use leptos_router::hooks::{use_params_map, use_query_map};
+use uuid::Uuid;
+
+use super::types::{LeadSource, LeadStatus};
+use crate::components::{action_error, format_time, ErrorBox};
+use crate::crm::deals::types::StageKind;
+use crate::crm::server_fns::*;
+
+#[component]
+pub fn LeadsPage() -> impl IntoView {
+    let query = use_query_map();
+    let create = ServerAction::<CreateLead>::new();
+    let leads = Resource::new(
+        move || {
+            let q = query.read();
+            (
+                q.get("q").filter(|v| !v.is_empty()),
+                q.get("status").and_then(|s| LeadStatus::parse(&s)),
+                q.get("source").and_then(|s| LeadSource::parse(&s)),
+                q.get("cursor").filter(|v| !v.is_empty()),
+                create.version().get(),
+            )
+        },
+        |(q, status, source, cursor, _)| list_leads(q, status, source, cursor),
+    );
+    view! {
+        <div class="page-head"><h1>"Leads"</h1></div>
+        <section class="card">
+            <h2>"Add a lead"</h2>
+            <ActionForm action=create attr:class="row">
+                <label>"Lead name"<input name="name" required/></label>
+                <label>"Email"<input name="email" type="email"/></label>
+                <label>"Company"<input name="company_name"/></label>
+                <label>"Source"
+                    <select name="source">
+                        {LeadSource::ALL.iter().map(|s| view! { <option value=s.as_str() selected={*s == LeadSource::Manual}>{s.as_str()}</option> }).collect_view()}
+                    </select>
+                </label>
+                <button type="submit">"Add lead"</button>
+            </ActionForm>
+            {action_error(create.value())}
+        </section>
+        <Form method="GET" action="" attr:class="filters">
+            <input type="search" name="q" placeholder="Search name, email or company" aria-label="Search"
+                prop:value=move || query.read().get("q").unwrap_or_default()/>
+            <select name="status" aria-label="Status">
+                <option value="">"Any status"</option>
+                {LeadStatus::ALL.iter().map(|s| view! { <option value=s.as_str() selected=move || query.read().get("status").as_deref() == Some(s.as_str())>{s.as_str()}</option> }).collect_view()}
+            </select>
+            <select name="source" aria-label="Source">
+                <option value="">"Any source"</option>
+                {LeadSource::ALL.iter().map(|s| view! { <option value=s.as_str() selected=move || query.read().get("source").as_deref() == Some(s.as_str())>{s.as_str()}</option> }).collect_view()}
+            </select>
+            <button type="submit">"Filter"</button>
+        </Form>
+        <Transition fallback=|| view! { <p>"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match leads.await {
+                    Ok(page) if page.data.is_empty() => EitherOf3::A(view! { <p class="empty">"No leads match."</p> }),
+                    Ok(page) => EitherOf3::B(view! {
+                        <table class="grid" data-testid="leads">
+                            <thead><tr><th>"Name"</th><th>"Email"</th><th>"Company"</th><th>"Source"</th><th>"Status"</th><th>"Score"</th><th>"Created"</th></tr></thead>
+                            <tbody>
+                                {page.data.into_iter().map(|l| view! {
+                                    <tr>
+                                        <td><a href=format!("/leads/{}", l.id)>{l.name}</a></td>
+                                        <td>{l.email.unwrap_or_default()}</td>
+                                        <td>{l.company_name.unwrap_or_default()}</td>
+                                        <td>{l.source.as_str()}</td>
+                                        <td><span class=format!("badge {}", l.status.as_str())>{l.status.as_str()}</span></td>
+                                        <td>{l.score}</td>
+                                        <td>{format_time(l.created_at)}</td>
+                                    </tr>
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                        {page.next_cursor.map(|c| view! { <p class="pager"><a class="button secondary" href=format!("/leads?cursor={c}")>"Next page →"</a></p> })}
+                    }),
+                    Err(error) => EitherOf3::C(view! { <ErrorBox error/> }),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+pub fn LeadPage() -> impl IntoView {
+    let params = use_params_map();
+    let convert = ServerAction::<ConvertLead>::new();
+    let id = move || params.read().get("id").and_then(|id| Uuid::parse_str(&id).ok());
+    let lead = Resource::new(
+        move || (id(), convert.version().get()),
+        |(id, _)| async move {
+            match id {
+                Some(id) => get_lead(id).await,
+                None => Err(ServerFnError::ServerError("lead not found".into())),
+            }
+        },
+    );
+    let stages = Resource::new(|| (), |_| list_stages());
+    view! {
+        <Transition fallback=|| view! { <p>"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                let lead = match lead.await {
+                    Ok(lead) => lead,
+                    Err(error) => return Either::Right(view! { <ErrorBox error/> }),
+                };
+                let stages = stages.await.unwrap_or_default();
+                let converted = lead.status == LeadStatus::Converted;
+                Either::Left(view! {
+                    <div class="page-head">
+                        <h1 data-testid="lead-name">{lead.name.clone()}</h1>
+                        <span class=format!("badge {}", lead.status.as_str()) data-testid="lead-status">{lead.status.as_str()}</span>
+                    </div>
+                    <dl class="facts">
+                        <dt>"Email"</dt><dd>{lead.email.clone().unwrap_or_else(|| "—".into())}</dd>
+                        <dt>"Company"</dt><dd>{lead.company_name.clone().unwrap_or_else(|| "—".into())}</dd>
+                        <dt>"Source"</dt><dd>{lead.source.as_str()}</dd>
+                        <dt>"Score"</dt><dd>{lead.score}</dd>
+                        <dt>"Created"</dt><dd>{format_time(lead.created_at)}</dd>
+                    </dl>
+                    {if converted {
+                        Either::Left(view! {
+                            <section class="card notice">
+                                <p>"Converted " {lead.converted_at.map(format_time).unwrap_or_default()} "."</p>
+                                {lead.converted_company_id.map(|c| view! { <p><a href=format!("/companies/{c}")>"Open the company"</a></p> })}
+                                {lead.converted_deal_id.map(|_| view! { <p><a href="/pipeline">"Open the pipeline"</a></p> })}
+                            </section>
+                        })
+                    } else {
+                        Either::Right(view! {
+                            <section class="card">
+                                <h2>"Convert"</h2>
+                                <p class="muted">"Creates or links a contact and a company, and optionally opens a deal."</p>
+                                <ActionForm action=convert>
+                                    <input type="hidden" name="id" value=lead.id.to_string()/>
+                                    <label class="check"><input type="checkbox" name="create_deal" value="on" checked/>"Create a deal"</label>
+                                    <label>"Stage"
+                                        <select name="stage_id">
+                                            {stages.into_iter().filter(|s| s.kind == StageKind::Open).map(|s| view! { <option value=s.id.to_string()>{s.name}</option> }).collect_view()}
+                                        </select>
+                                    </label>
+                                    <label>"Amount"<input name="amount" inputmode="decimal" placeholder="9,000.00"/></label>
+                                    <label>"Currency"<input name="currency" value="USD" maxlength="3"/></label>
+                                    <button type="submit">"Convert lead"</button>
+                                </ActionForm>
+                                {action_error(convert.value())}
+                            </section>
+                        })
+                    }}
+                })
+            })}
+        </Transition>
+    }
+}

@@ -1,0 +1,136 @@
+//! Server functions for leads, contacts and the pipeline: the signed-in
+//! member calls the same operations as the REST API.
+
+use leptos::prelude::*;
+use uuid::Uuid;
+
+use crate::crm::contacts::types::Contact;
+use crate::crm::deals::types::{BoardColumn, Deal, DealStage};
+use crate::crm::leads::types::{Conversion, Lead, LeadSource, LeadStatus};
+use crate::platform::types::Page;
+
+#[cfg(feature = "ssr")]
+use crate::platform::server_fns::ssr::{in_read, in_write, member};
+
+#[cfg(feature = "ssr")]
+fn blank_to_none(value: Option<String>) -> Option<String> {
+    value.filter(|v| !v.trim().is_empty())
+}
+
+#[server(prefix = "/sf", endpoint = "list_leads")]
+pub async fn list_leads(
+    q: Option<String>,
+    status: Option<LeadStatus>,
+    source: Option<LeadSource>,
+    cursor: Option<String>,
+) -> Result<Page<Lead>, ServerFnError> {
+    use crate::crm::leads::{ops, types::LeadFilter};
+    let (state, ctx) = member().await?;
+    let filter = LeadFilter { q, status, source, cursor, ..Default::default() };
+    in_read(&state, move |tx| Box::pin(async move { ops::list(tx, &ctx, filter).await })).await
+}
+
+#[server(prefix = "/sf", endpoint = "get_lead")]
+pub async fn get_lead(id: Uuid) -> Result<Lead, ServerFnError> {
+    let (state, ctx) = member().await?;
+    in_read(&state, move |tx| Box::pin(async move { crate::crm::leads::ops::get(tx, &ctx, id).await })).await
+}
+
+#[server(prefix = "/sf", endpoint = "create_lead")]
+pub async fn create_lead(
+    name: String,
+    email: Option<String>,
+    company_name: Option<String>,
+    source: Option<String>,
+) -> Result<Lead, ServerFnError> {
+    use crate::crm::leads::{ops, types::NewLead};
+    let (state, ctx) = member().await?;
+    let source = match blank_to_none(source) {
+        Some(s) => Some(LeadSource::parse(&s).ok_or_else(|| ServerFnError::new("unknown source"))?),
+        None => None,
+    };
+    let input = NewLead {
+        name,
+        email: blank_to_none(email),
+        company_name: blank_to_none(company_name),
+        source,
+        owner_id: ctx.user_id,
+        ..Default::default()
+    };
+    in_write(&state, move |tx| Box::pin(async move { ops::create(tx, &ctx, input).await })).await
+}
+
+/// `create_deal` is the checkbox; `amount` is typed in major units.
+#[server(prefix = "/sf", endpoint = "convert_lead")]
+pub async fn convert_lead(
+    id: Uuid,
+    create_deal: Option<String>,
+    stage_id: Option<Uuid>,
+    amount: Option<String>,
+    currency: Option<String>,
+) -> Result<Conversion, ServerFnError> {
+    use crate::crm::deals::types::parse_money;
+    use crate::crm::leads::{ops, types::{ConvertDeal, ConvertLead}};
+    let (state, ctx) = member().await?;
+    let deal = match create_deal {
+        Some(_) => {
+            let amount_cents = parse_money(amount.as_deref().unwrap_or(""))
+                .ok_or_else(|| ServerFnError::new("amount must be a number like 9000 or 9,000.50"))?;
+            Some(ConvertDeal { stage_id, amount_cents: Some(amount_cents), currency: blank_to_none(currency), ..Default::default() })
+        }
+        None => None,
+    };
+    let input = ConvertLead { deal, ..Default::default() };
+    in_write(&state, move |tx| Box::pin(async move { ops::convert(tx, &ctx, id, input).await })).await
+}
+
+#[server(prefix = "/sf", endpoint = "list_stages")]
+pub async fn list_stages() -> Result<Vec<DealStage>, ServerFnError> {
+    let (state, ctx) = member().await?;
+    in_read(&state, move |tx| Box::pin(async move { crate::crm::deals::stages::list(tx, &ctx).await })).await
+}
+
+#[server(prefix = "/sf", endpoint = "pipeline_board")]
+pub async fn pipeline_board(owner: Option<String>) -> Result<Vec<BoardColumn>, ServerFnError> {
+    let (state, ctx) = member().await?;
+    let owner = blank_to_none(owner);
+    in_read(&state, move |tx| Box::pin(async move { crate::crm::deals::ops::board(tx, &ctx, owner).await })).await
+}
+
+#[server(prefix = "/sf", endpoint = "move_deal")]
+pub async fn move_deal(deal_id: Uuid, stage_id: Uuid) -> Result<Deal, ServerFnError> {
+    use crate::crm::deals::{ops, types::DealPatch};
+    let (state, ctx) = member().await?;
+    let patch = DealPatch { stage_id: Some(stage_id), ..Default::default() };
+    in_write(&state, move |tx| Box::pin(async move { ops::update(tx, &ctx, deal_id, patch).await })).await
+}
+
+#[server(prefix = "/sf", endpoint = "list_contacts")]
+pub async fn list_contacts(q: Option<String>, cursor: Option<String>) -> Result<Page<Contact>, ServerFnError> {
+    use crate::crm::contacts::{ops, types::ContactFilter};
+    let (state, ctx) = member().await?;
+    let filter = ContactFilter { q, cursor, ..Default::default() };
+    in_read(&state, move |tx| Box::pin(async move { ops::list(tx, &ctx, filter).await })).await
+}
+
+#[server(prefix = "/sf", endpoint = "create_contact")]
+pub async fn create_contact(
+    name: String,
+    email: Option<String>,
+    phone: Option<String>,
+    title: Option<String>,
+    company_name: Option<String>,
+) -> Result<Contact, ServerFnError> {
+    use crate::crm::contacts::{ops, types::NewContact};
+    let (state, ctx) = member().await?;
+    let input = NewContact {
+        name,
+        email: blank_to_none(email),
+        phone: blank_to_none(phone),
+        title: blank_to_none(title),
+        company_name: blank_to_none(company_name),
+        owner_id: ctx.user_id,
+        ..Default::default()
+    };
+    in_write(&state, move |tx| Box::pin(async move { ops::create(tx, &ctx, input).await })).await
+}
