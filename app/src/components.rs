@@ -80,6 +80,9 @@ pub fn Layout(children: Children) -> impl IntoView {
                                 <a href="/pipeline">"Pipeline"</a>
                                 <a href="/settings/members">"Members"</a>
                                 <a href="/settings/api-keys">"API keys"</a>
+                                <form method="GET" action="/search" class="search-box">
+                                    <input type="search" name="q" placeholder="Search everything" aria-label="Search everything"/>
+                                </form>
                                 <span class="who" data-testid="current-user">
                                     {me.name.clone()}" · "{me.workspace_name.clone()}
                                 </span>

@@ -373,3 +373,72 @@ async fn crm_records_are_invisible_across_workspaces() {
     assert!(bob_stages.as_array().unwrap().iter().all(|s| s["id"] != stage["id"]));
     assert_eq!(a.app.count("leads").await, 1);
 }
+
+#[tokio::test]
+async fn activities_tasks_and_the_lead_timeline() {
+    let api = Api::new().await;
+    let lead = api.ok(Method::POST, "/leads", Some(json!({"name": "Tim Line"}))).await;
+    let id = lead["id"].as_str().unwrap();
+    assert!(lead["last_activity_at"].is_null());
+
+    let (status, call) = api.call(Method::POST, "/activities", Some(json!({"kind": "call", "subject": "Intro call", "body": "Wants a demo", "lead_id": id, "occurred_at": "2026-11-01T10:00:00Z"}))).await;
+    assert_eq!(status, StatusCode::CREATED, "{call}");
+    api.ok(Method::POST, "/activities", Some(json!({"kind": "note", "subject": "Budget approved", "lead_id": id}))).await;
+    api.ok(Method::PATCH, &format!("/leads/{id}"), Some(json!({"status": "working"}))).await;
+
+    for (body, field) in [
+        (json!({"kind": "call", "subject": "No target"}), "lead_id"),
+        (json!({"kind": "fax", "subject": "x", "lead_id": id}), "kind"),
+        (json!({"kind": "call", "subject": "", "lead_id": id}), "subject"),
+        (json!({"kind": "call", "subject": "x", "deal_id": "0190c5f0-0000-7000-8000-000000000000"}), "deal_id"),
+    ] {
+        let (status, error) = api.call(Method::POST, "/activities", Some(body.clone())).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}: {error}");
+        assert_eq!(error["error"]["field"], field, "{body}: {error}");
+    }
+
+    let lead_now = api.ok(Method::GET, &format!("/leads/{id}"), None).await;
+    assert!(lead_now["last_activity_at"].is_string(), "activity touches the lead");
+    let recent = api.ok(Method::GET, "/leads?last_activity_after=2026-01-01", None).await;
+    assert_eq!(names(&recent), ["Tim Line"]);
+
+    let calls = api.ok(Method::GET, &format!("/activities?lead_id={id}&kind=call"), None).await;
+    assert_eq!(calls["data"].as_array().unwrap().len(), 1);
+    assert_eq!(calls["data"][0]["subject"], "Intro call");
+
+    let timeline = api.ok(Method::GET, &format!("/leads/{id}/timeline"), None).await;
+    let kinds: Vec<&str> = timeline.as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap()).collect();
+    assert!(kinds.contains(&"call") && kinds.contains(&"note"), "{kinds:?}");
+    assert!(kinds.contains(&"lead.status_changed") && kinds.contains(&"lead.created"), "{kinds:?}");
+    let status_change = timeline.as_array().unwrap().iter().find(|e| e["kind"] == "lead.status_changed").unwrap();
+    assert_eq!(status_change["summary"], "Status changed from new to working");
+    assert_eq!(timeline.as_array().unwrap().last().unwrap()["kind"], "call", "oldest last: the backdated call");
+
+    let task = api.ok(Method::POST, "/tasks", Some(json!({"title": "Send proposal", "due_at": "2026-12-01T09:00:00Z", "lead_id": id}))).await;
+    assert_eq!(task["status"], "open");
+    let done = api.ok(Method::PATCH, &format!("/tasks/{}", task["id"].as_str().unwrap()), Some(json!({"status": "done"}))).await;
+    assert!(done["completed_at"].is_string());
+    let open = api.ok(Method::GET, "/tasks?status=open", None).await;
+    assert_eq!(open["data"], json!([]));
+    let (status, _) = api.call(Method::POST, "/tasks", Some(json!({"title": "x", "assignee_id": "0190c5f0-0000-7000-8000-000000000000"}))).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(api.audit("action=task.updated").await.len(), 1);
+}
+
+#[tokio::test]
+async fn one_search_covers_leads_contacts_companies_and_deals() {
+    let api = Api::new().await;
+    api.ok(Method::POST, "/leads", Some(json!({"name": "Orbit Lead", "company_name": "Orbital"}))).await;
+    api.ok(Method::POST, "/contacts", Some(json!({"name": "Olga Orbit", "email": "olga@orbit.space"}))).await;
+    api.ok(Method::POST, "/companies", Some(json!({"name": "Orbit Systems", "domain": "orbit.space"}))).await;
+    api.ok(Method::POST, "/deals", Some(json!({"name": "Orbit launch"}))).await;
+    api.ok(Method::POST, "/companies", Some(json!({"name": "Unrelated"}))).await;
+    let hits = api.ok(Method::GET, "/search?q=ORBIT", None).await;
+    let mut kinds: Vec<&str> = hits.as_array().unwrap().iter().map(|h| h["entity_type"].as_str().unwrap()).collect();
+    kinds.sort();
+    assert_eq!(kinds, ["company", "contact", "deal", "lead"]);
+    let (status, body) = api.call(Method::GET, "/search?q=", None).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    let (status, _) = api.call(Method::GET, "/search", None).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+}

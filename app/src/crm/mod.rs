@@ -1,9 +1,11 @@
 //! CRM: companies, contacts, leads, deals.
 
+pub mod activities;
 pub mod companies;
 pub mod contacts;
 pub mod deals;
 pub mod leads;
+pub mod search;
 pub mod server_fns;
 
 #[cfg(feature = "ssr")]
@@ -16,4 +18,6 @@ pub fn router() -> axum::Router<crate::platform::context::AppState> {
         .merge(contacts::routes::router())
         .merge(deals::routes::router())
         .merge(leads::routes::router())
+        .merge(activities::routes::router())
+        .merge(search::ssr::routes::router())
 }

@@ -62,7 +62,7 @@ pub fn PipelinePage() -> impl IntoView {
                                             on:drop=move |ev| { ev.prevent_default(); drop_on(stage_id); }>
                                             <header>
                                                 <h2>{column.stage.name.clone()}</h2>
-                                                <p class="muted"><span data-testid="stage-count">{column.count}</span>" deals · "{totals}</p>
+                                                <p class="muted"><span data-testid="stage-count">{column.count}</span>{if column.count == 1 { " deal · " } else { " deals · " }}{totals}</p>
                                             </header>
                                             {column.deals.into_iter().map(|deal| {
                                                 let deal_id = deal.id;

@@ -1,0 +1,6 @@
+pub mod types;
+
+#[cfg(feature = "ssr")]
+pub mod ops;
+#[cfg(feature = "ssr")]
+pub mod routes;

@@ -1,0 +1,209 @@
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::crm::companies::types::{non_null, nullable};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ActivityKind {
+    Call,
+    Email,
+    Meeting,
+    Note,
+}
+
+impl ActivityKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ActivityKind::Call => "call",
+            ActivityKind::Email => "email",
+            ActivityKind::Meeting => "meeting",
+            ActivityKind::Note => "note",
+        }
+    }
+}
+
+impl TryFrom<String> for ActivityKind {
+    type Error = String;
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        match value.as_str() {
+            "call" => Ok(ActivityKind::Call),
+            "email" => Ok(ActivityKind::Email),
+            "meeting" => Ok(ActivityKind::Meeting),
+            "note" => Ok(ActivityKind::Note),
+            other => Err(format!("unknown activity kind {other:?}")),
+        }
+    }
+}
+
+/// Something that happened with a lead, contact, company or deal. Notes
+/// are activities of kind `note`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
+pub struct Activity {
+    pub id: Uuid,
+    #[cfg_attr(feature = "ssr", sqlx(try_from = "String"))]
+    pub kind: ActivityKind,
+    pub subject: String,
+    pub body: Option<String>,
+    pub occurred_at: DateTime<Utc>,
+    pub lead_id: Option<Uuid>,
+    pub contact_id: Option<Uuid>,
+    pub company_id: Option<Uuid>,
+    pub deal_id: Option<Uuid>,
+    pub actor_user_id: Option<Uuid>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// The records an activity or task is about: at least one for activities.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewActivity {
+    pub kind: ActivityKind,
+    pub subject: String,
+    #[serde(default)]
+    pub body: Option<String>,
+    /// Now when absent.
+    #[serde(default)]
+    pub occurred_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub lead_id: Option<Uuid>,
+    #[serde(default)]
+    pub contact_id: Option<Uuid>,
+    #[serde(default)]
+    pub company_id: Option<Uuid>,
+    #[serde(default)]
+    pub deal_id: Option<Uuid>,
+}
+
+impl Default for ActivityKind {
+    fn default() -> Self {
+        ActivityKind::Note
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ActivityFilter {
+    #[serde(default)]
+    pub lead_id: Option<Uuid>,
+    #[serde(default)]
+    pub contact_id: Option<Uuid>,
+    #[serde(default)]
+    pub company_id: Option<Uuid>,
+    #[serde(default)]
+    pub deal_id: Option<Uuid>,
+    #[serde(default)]
+    pub kind: Option<ActivityKind>,
+    #[serde(default)]
+    pub limit: Option<i64>,
+    #[serde(default)]
+    pub cursor: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TaskStatus {
+    Open,
+    Done,
+}
+
+impl TaskStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TaskStatus::Open => "open",
+            TaskStatus::Done => "done",
+        }
+    }
+}
+
+impl TryFrom<String> for TaskStatus {
+    type Error = String;
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        match value.as_str() {
+            "open" => Ok(TaskStatus::Open),
+            "done" => Ok(TaskStatus::Done),
+            other => Err(format!("unknown task status {other:?}")),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
+pub struct Task {
+    pub id: Uuid,
+    pub title: String,
+    pub due_at: Option<DateTime<Utc>>,
+    pub assignee_id: Option<Uuid>,
+    #[cfg_attr(feature = "ssr", sqlx(try_from = "String"))]
+    pub status: TaskStatus,
+    pub lead_id: Option<Uuid>,
+    pub contact_id: Option<Uuid>,
+    pub company_id: Option<Uuid>,
+    pub deal_id: Option<Uuid>,
+    pub completed_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewTask {
+    pub title: String,
+    #[serde(default)]
+    pub due_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub assignee_id: Option<Uuid>,
+    #[serde(default)]
+    pub lead_id: Option<Uuid>,
+    #[serde(default)]
+    pub contact_id: Option<Uuid>,
+    #[serde(default)]
+    pub company_id: Option<Uuid>,
+    #[serde(default)]
+    pub deal_id: Option<Uuid>,
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TaskPatch {
+    #[serde(default, deserialize_with = "non_null")]
+    pub title: Option<String>,
+    #[serde(default, deserialize_with = "nullable")]
+    pub due_at: Option<Option<DateTime<Utc>>>,
+    #[serde(default, deserialize_with = "nullable")]
+    pub assignee_id: Option<Option<Uuid>>,
+    #[serde(default, deserialize_with = "non_null")]
+    pub status: Option<TaskStatus>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TaskFilter {
+    /// A user id, `me` or `unassigned`.
+    #[serde(default)]
+    pub assignee: Option<String>,
+    #[serde(default)]
+    pub status: Option<TaskStatus>,
+    #[serde(default)]
+    pub lead_id: Option<Uuid>,
+    #[serde(default)]
+    pub limit: Option<i64>,
+    #[serde(default)]
+    pub cursor: Option<String>,
+}
+
+/// One entry of a record's timeline: an activity, or an audited change
+/// (creation, status change, conversion, …).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TimelineEntry {
+    pub at: DateTime<Utc>,
+    /// `activity` or `change`.
+    pub entry_type: String,
+    /// The activity kind, or the audit action.
+    pub kind: String,
+    pub summary: String,
+    pub actor_user_id: Option<Uuid>,
+    pub data: serde_json::Value,
+}

@@ -1,0 +1,123 @@
+//! One search box over leads, contacts, companies and deals.
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
+pub struct SearchHit {
+    pub entity_type: String,
+    pub id: Uuid,
+    pub title: String,
+    pub subtitle: Option<String>,
+}
+
+#[cfg(feature = "ssr")]
+pub mod ssr {
+    use super::SearchHit;
+    use crate::crm::fields::text_search;
+    use crate::error::{AppError, AppResult};
+    use crate::platform::context::Ctx;
+    use crate::platform::db::{Q, Tx};
+    use crate::platform::types::Scope;
+
+    pub const HITS_PER_KIND: i64 = 10;
+
+    /// Up to ten hits of each kind, newest first within a kind.
+    pub async fn search(tx: &mut Tx, ctx: &Ctx, text: &str) -> AppResult<Vec<SearchHit>> {
+        ctx.require(Scope::CrmRead)?;
+        if text.trim().is_empty() {
+            return Err(AppError::validation("q", "type something to search for"));
+        }
+        let sources: [(&str, &str, &str, &str, &[&str]); 4] = [
+            ("lead", "leads", "name", "COALESCE(email, company_name)", &["name", "email", "company_name"]),
+            ("contact", "contacts", "name", "COALESCE(email, company_name)", &["name", "email", "company_name"]),
+            ("company", "companies", "name", "domain", &["name", "domain"]),
+            ("deal", "deals", "name", "currency", &["name"]),
+        ];
+        let mut hits = Vec::new();
+        for (kind, table, title, subtitle, columns) in sources {
+            let mut q = Q::new(format!(
+                "SELECT '{kind}' AS entity_type, id, {title} AS title, {subtitle} AS subtitle FROM {table} WHERE workspace_id = $1"
+            ))
+            .bind(ctx.workspace_id);
+            text_search(&mut q, Some(text), columns)?;
+            let limit = q.arg(HITS_PER_KIND);
+            q.push(&format!(" ORDER BY id DESC LIMIT {limit}"));
+            let found: Vec<SearchHit> = tx.fetch_all(q).await?;
+            hits.extend(found);
+        }
+        Ok(hits)
+    }
+
+    pub mod routes {
+        use axum::extract::State;
+        use axum::routing::get;
+        use axum::{Json, Router};
+
+        use super::super::SearchHit;
+        use crate::error::AppResult;
+        use crate::platform::context::{AppState, Ctx};
+        use crate::platform::http::{read, ApiQuery};
+
+        #[derive(serde::Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct SearchQuery {
+            q: String,
+        }
+
+        pub fn router() -> Router<AppState> {
+            Router::new().route("/search", get(search))
+        }
+
+        async fn search(State(state): State<AppState>, ctx: Ctx, ApiQuery(query): ApiQuery<SearchQuery>) -> AppResult<Json<Vec<SearchHit>>> {
+            read(&state, move |tx| Box::pin(async move { super::search(tx, &ctx, &query.q).await })).await
+        }
+    }
+}
+
+use leptos::prelude::*;
+
+#[server(prefix = "/sf", endpoint = "search")]
+pub async fn search_everything(q: String) -> Result<Vec<SearchHit>, ServerFnError> {
+    use crate::platform::server_fns::ssr::{in_read, member};
+    let (state, ctx) = member().await?;
+    in_read(&state, move |tx| Box::pin(async move { ssr::search(tx, &ctx, &q).await })).await
+}
+
+#[component]
+pub fn SearchPage() -> impl IntoView {
+    use leptos::either::EitherOf3;
+    use leptos_router::hooks::use_query_map;
+    let query = use_query_map();
+    let hits = Resource::new(move || query.read().get("q").unwrap_or_default(), |q| async move {
+        if q.trim().is_empty() { Ok(Vec::new()) } else { search_everything(q).await }
+    });
+    view! {
+        <h1>"Search"</h1>
+        <Transition fallback=|| view! { <p>"Searching…"</p> }>
+            {move || Suspend::new(async move {
+                match hits.await {
+                    Ok(hits) if hits.is_empty() => EitherOf3::A(view! { <p class="empty">"Nothing found."</p> }),
+                    Ok(hits) => EitherOf3::B(view! {
+                        <table class="grid" data-testid="search-results">
+                            <thead><tr><th>"Type"</th><th>"Name"</th><th>""</th></tr></thead>
+                            <tbody>
+                                {hits.into_iter().map(|h| {
+                                    let href = match h.entity_type.as_str() {
+                                        "lead" => format!("/leads/{}", h.id),
+                                        "company" => format!("/companies/{}", h.id),
+                                        "deal" => "/pipeline".to_string(),
+                                        _ => format!("/contacts?q={}", crate::components::encode_query_value(&h.title)),
+                                    };
+                                    view! { <tr><td>{h.entity_type.clone()}</td><td><a href=href>{h.title}</a></td><td class="muted">{h.subtitle.unwrap_or_default()}</td></tr> }
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                    }),
+                    Err(error) => EitherOf3::C(view! { <crate::components::ErrorBox error/> }),
+                }
+            })}
+        </Transition>
+    }
+}
