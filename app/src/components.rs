@@ -74,6 +74,7 @@ pub fn Layout(children: Children) -> impl IntoView {
                     match user.await {
                         Ok(Some(me)) => Either::Left(view! {
                             <nav class="nav">
+                                <a href="/dashboard">"Dashboard"</a>
                                 <a href="/leads">"Leads"</a>
                                 <a href="/contacts">"Contacts"</a>
                                 <a href="/companies">"Companies"</a>

@@ -63,6 +63,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/contacts") view=ContactsPage/>
                     <Route path=path!("/pipeline") view=PipelinePage/>
                     <Route path=path!("/search") view=crate::crm::search::SearchPage/>
+                    <Route path=path!("/dashboard") view=crate::crm::dashboard::DashboardPage/>
                     <Route path=path!("/settings/api-keys") view=ApiKeysPage/>
                     <Route path=path!("/settings/members") view=MembersPage/>
                 </Routes>

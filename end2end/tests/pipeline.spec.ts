@@ -28,11 +28,20 @@ test('a lead is converted into a deal that is dragged to another stage', async (
   await page.getByTestId('leads').getByRole('link', { name: 'Katherine Johnson' }).click();
   await expect(page.getByTestId('lead-name')).toHaveText('Katherine Johnson');
 
+  // A call is logged and shows on the lead's timeline.
+  const log = page.locator('section.card', { hasText: 'Log an activity' });
+  await log.getByLabel('Kind').selectOption('call');
+  await log.getByLabel('Subject').fill('Discovery call');
+  await log.getByRole('button', { name: 'Log' }).click();
+  await expect(page.getByTestId('timeline')).toContainText('Discovery call');
+  await expect(page.getByTestId('timeline')).toContainText('Lead created');
+
   // Converted with a $9,000 deal in Qualified.
   await page.getByLabel('Stage').selectOption({ label: 'Qualified' });
   await page.getByLabel('Amount').fill('9,000');
   await page.getByRole('button', { name: 'Convert lead' }).click();
   await expect(page.getByTestId('lead-status')).toHaveText('converted');
+  await expect(page.getByTestId('timeline')).toContainText('Converted');
 
   // The deal sits in Qualified on the board, then is dragged to Proposal.
   await page.getByRole('link', { name: 'Open the pipeline' }).click();

@@ -442,3 +442,47 @@ async fn one_search_covers_leads_contacts_companies_and_deals() {
     let (status, _) = api.call(Method::GET, "/search", None).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
 }
+
+#[tokio::test]
+async fn the_dashboard_aggregates_leads_pipeline_wins_and_activities() {
+    let api = Api::new().await;
+    let stages = api.ok(Method::GET, "/deal-stages", None).await;
+    let by_key = |key: &str| stages.as_array().unwrap().iter().find(|s| s["key"] == key).unwrap()["id"].clone();
+    for (name, source, status) in [("A", "website", "new"), ("B", "website", "working"), ("C", "referral", "new")] {
+        api.ok(Method::POST, "/leads", Some(json!({"name": name, "source": source, "status": status}))).await;
+    }
+    let lead = api.ok(Method::POST, "/leads", Some(json!({"name": "D"}))).await;
+    api.ok(Method::POST, "/activities", Some(json!({"kind": "call", "subject": "c", "lead_id": lead["id"]}))).await;
+    // proposal is 50%, negotiation 75%.
+    api.ok(Method::POST, "/deals", Some(json!({"name": "p1", "stage_id": by_key("proposal"), "amount_cents": 100_000}))).await;
+    api.ok(Method::POST, "/deals", Some(json!({"name": "p2", "stage_id": by_key("proposal"), "amount_cents": 50_001}))).await;
+    api.ok(Method::POST, "/deals", Some(json!({"name": "n1", "stage_id": by_key("negotiation"), "amount_cents": 200_000, "currency": "EUR"}))).await;
+    for (name, stage) in [("w1", "won"), ("w2", "won"), ("w3", "won"), ("l1", "lost")] {
+        api.ok(Method::POST, "/deals", Some(json!({"name": name, "stage_id": by_key(stage), "amount_cents": 1}))).await;
+    }
+
+    let d = api.ok(Method::GET, "/dashboard", None).await;
+    let count = |list: &Value, label: &str| list.as_array().unwrap().iter().find(|c| c["label"] == label).map(|c| c["count"].as_i64().unwrap());
+    assert_eq!(count(&d["leads_by_status"], "new"), Some(3));
+    assert_eq!(count(&d["leads_by_status"], "working"), Some(1));
+    assert_eq!(count(&d["leads_by_source"], "website"), Some(2));
+    assert_eq!(count(&d["leads_by_source"], "api"), Some(1));
+    let weeks = d["new_leads_per_week"].as_array().unwrap();
+    assert_eq!(weeks.len(), 1, "{weeks:?}");
+    assert_eq!(weeks[0]["count"], 4);
+    let monday = chrono::NaiveDate::parse_from_str(weeks[0]["label"].as_str().unwrap(), "%Y-%m-%d").unwrap();
+    assert_eq!(chrono::Datelike::weekday(&monday), chrono::Weekday::Mon);
+
+    let pipeline = d["open_pipeline"].as_array().unwrap();
+    assert_eq!(pipeline.len(), 2, "{pipeline:?}");
+    assert_eq!(pipeline[0]["stage_name"], "Proposal");
+    assert_eq!(pipeline[0]["deals"], 2);
+    assert_eq!(pipeline[0]["amount_cents"], 150_001);
+    assert_eq!(pipeline[0]["weighted_cents"], 75_000, "150001 × 50% in whole cents");
+    assert_eq!(pipeline[1]["currency"], "EUR");
+    assert_eq!(pipeline[1]["weighted_cents"], 150_000);
+    assert_eq!(d["won_deals"], 3);
+    assert_eq!(d["lost_deals"], 1);
+    assert_eq!(d["win_rate_percent"], 75.0);
+    assert_eq!(count(&d["activities_per_user"], "API"), Some(1));
+}

@@ -3,6 +3,7 @@
 pub mod activities;
 pub mod companies;
 pub mod contacts;
+pub mod dashboard;
 pub mod deals;
 pub mod leads;
 pub mod search;
@@ -20,4 +21,5 @@ pub fn router() -> axum::Router<crate::platform::context::AppState> {
         .merge(leads::routes::router())
         .merge(activities::routes::router())
         .merge(search::ssr::routes::router())
+        .merge(dashboard::ssr::router())
 }

@@ -134,3 +134,18 @@ pub async fn create_contact(
     };
     in_write(&state, move |tx| Box::pin(async move { ops::create(tx, &ctx, input).await })).await
 }
+
+#[server(prefix = "/sf", endpoint = "lead_timeline")]
+pub async fn lead_timeline(id: Uuid) -> Result<Vec<crate::crm::activities::types::TimelineEntry>, ServerFnError> {
+    let (state, ctx) = member().await?;
+    in_read(&state, move |tx| Box::pin(async move { crate::crm::activities::ops::lead_timeline(tx, &ctx, id).await })).await
+}
+
+#[server(prefix = "/sf", endpoint = "log_activity")]
+pub async fn log_activity(lead_id: Uuid, kind: String, subject: String, body: Option<String>) -> Result<(), ServerFnError> {
+    use crate::crm::activities::{ops, types::{ActivityKind, NewActivity}};
+    let (state, ctx) = member().await?;
+    let kind = ActivityKind::try_from(kind).map_err(ServerFnError::new)?;
+    let input = NewActivity { kind, subject, body: blank_to_none(body), lead_id: Some(lead_id), ..Default::default() };
+    in_write(&state, move |tx| Box::pin(async move { ops::create_activity(tx, &ctx, input).await.map(|_| ()) })).await
+}

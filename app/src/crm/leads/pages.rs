@@ -104,6 +104,16 @@ pub fn LeadPage() -> impl IntoView {
         },
     );
     let stages = Resource::new(|| (), |_| list_stages());
+    let log = ServerAction::<LogActivity>::new();
+    let timeline = Resource::new(
+        move || (id(), convert.version().get(), log.version().get()),
+        |(id, _, _)| async move {
+            match id {
+                Some(id) => lead_timeline(id).await,
+                None => Ok(Vec::new()),
+            }
+        },
+    );
     view! {
         <Transition fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
@@ -157,5 +167,44 @@ pub fn LeadPage() -> impl IntoView {
                 })
             })}
         </Transition>
+        <section class="card">
+            <h2>"Log an activity"</h2>
+            <ActionForm action=log attr:class="row">
+                <input type="hidden" name="lead_id" prop:value=move || id().map(|i| i.to_string()).unwrap_or_default()/>
+                <label>"Kind"
+                    <select name="kind">
+                        <option value="call">"Call"</option>
+                        <option value="email">"Email"</option>
+                        <option value="meeting">"Meeting"</option>
+                        <option value="note" selected>"Note"</option>
+                    </select>
+                </label>
+                <label>"Subject"<input name="subject" required/></label>
+                <label>"Details"<input name="body"/></label>
+                <button type="submit">"Log"</button>
+            </ActionForm>
+            {action_error(log.value())}
+        </section>
+        <section class="card">
+            <h2>"Timeline"</h2>
+            <Transition fallback=|| view! { <p>"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match timeline.await {
+                        Ok(entries) => Either::Left(view! {
+                            <ol class="timeline" data-testid="timeline">
+                                {entries.into_iter().map(|e| view! {
+                                    <li class=e.entry_type.clone()>
+                                        <span class="muted">{format_time(e.at)}</span>" "
+                                        <span class="badge">{e.kind.clone()}</span>" "
+                                        {e.summary.clone()}
+                                    </li>
+                                }).collect_view()}
+                            </ol>
+                        }),
+                        Err(error) => Either::Right(view! { <ErrorBox error/> }),
+                    }
+                })}
+            </Transition>
+        </section>
     }
 }

@@ -1,0 +1,234 @@
+//! Dashboard aggregates, computed in SQL, drawn as server-rendered SVG.
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Count {
+    pub label: String,
+    pub count: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StageValue {
+    pub stage_id: Uuid,
+    pub stage_name: String,
+    pub currency: String,
+    pub deals: i64,
+    pub amount_cents: i64,
+    /// Amount times the stage's probability.
+    pub weighted_cents: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Dashboard {
+    pub leads_by_status: Vec<Count>,
+    pub leads_by_source: Vec<Count>,
+    /// Monday of each week (YYYY-MM-DD) with the leads created that week,
+    /// for the last 12 weeks that had any.
+    pub new_leads_per_week: Vec<Count>,
+    pub open_pipeline: Vec<StageValue>,
+    pub won_deals: i64,
+    pub lost_deals: i64,
+    /// Won ÷ (won + lost), in percent; `None` before any deal closed.
+    pub win_rate_percent: Option<f64>,
+    pub activities_per_user: Vec<Count>,
+}
+
+#[cfg(feature = "ssr")]
+pub mod ssr {
+    use super::*;
+    use crate::error::AppResult;
+    use crate::platform::context::Ctx;
+    use crate::platform::db::{now, Backend, Q, Tx};
+    use crate::platform::types::Scope;
+
+    async fn counts(tx: &mut Tx, q: Q) -> AppResult<Vec<Count>> {
+        let rows: Vec<(String, i64)> = tx.fetch_all(q).await?;
+        Ok(rows.into_iter().map(|(label, count)| Count { label, count }).collect())
+    }
+
+    pub async fn dashboard(tx: &mut Tx, ctx: &Ctx) -> AppResult<Dashboard> {
+        ctx.require(Scope::CrmRead)?;
+        let ws = ctx.workspace_id;
+        let leads_by_status = counts(
+            tx,
+            Q::new("SELECT status, COUNT(*) FROM leads WHERE workspace_id = $1 GROUP BY status ORDER BY COUNT(*) DESC, status").bind(ws),
+        )
+        .await?;
+        let leads_by_source = counts(
+            tx,
+            Q::new("SELECT source, COUNT(*) FROM leads WHERE workspace_id = $1 GROUP BY source ORDER BY COUNT(*) DESC, source").bind(ws),
+        )
+        .await?;
+        // Weeks start on Monday, in UTC.
+        let week = match tx.backend() {
+            Backend::Sqlite => "date(created_at, '-6 days', 'weekday 1')",
+            Backend::Postgres => "to_char(date_trunc('week', created_at AT TIME ZONE 'UTC'), 'YYYY-MM-DD')",
+        };
+        let since = now() - chrono::Duration::weeks(12);
+        let new_leads_per_week = counts(
+            tx,
+            Q::new(format!(
+                "SELECT {week} AS week, COUNT(*) FROM leads WHERE workspace_id = $1 AND created_at >= $2 GROUP BY week ORDER BY week"
+            ))
+            .bind(ws)
+            .bind(since),
+        )
+        .await?;
+        let pipeline: Vec<(Uuid, String, String, i64, i64, i64)> = tx
+            .fetch_all(
+                Q::new(
+                    "SELECT s.id, s.name, d.currency, COUNT(*), CAST(SUM(d.amount_cents) AS BIGINT), \
+                     CAST(SUM(d.amount_cents * s.probability) AS BIGINT) \
+                     FROM deals d JOIN deal_stages s ON s.id = d.stage_id \
+                     WHERE d.workspace_id = $1 AND s.kind = 'open' \
+                     GROUP BY s.id, s.name, s.position, d.currency ORDER BY s.position, d.currency",
+                )
+                .bind(ws),
+            )
+            .await?;
+        let open_pipeline = pipeline
+            .into_iter()
+            .map(|(stage_id, stage_name, currency, deals, amount_cents, weighted)| StageValue {
+                stage_id,
+                stage_name,
+                currency,
+                deals,
+                amount_cents,
+                weighted_cents: weighted / 100,
+            })
+            .collect();
+        let closed: Vec<(String, i64)> = tx
+            .fetch_all(
+                Q::new(
+                    "SELECT s.kind, COUNT(*) FROM deals d JOIN deal_stages s ON s.id = d.stage_id \
+                     WHERE d.workspace_id = $1 AND s.kind IN ('won', 'lost') GROUP BY s.kind",
+                )
+                .bind(ws),
+            )
+            .await?;
+        let of_kind = |kind: &str| closed.iter().find(|(k, _)| k == kind).map(|(_, n)| *n).unwrap_or(0);
+        let (won_deals, lost_deals) = (of_kind("won"), of_kind("lost"));
+        let win_rate_percent =
+            (won_deals + lost_deals > 0).then(|| (won_deals as f64) * 100.0 / ((won_deals + lost_deals) as f64));
+        let activities_per_user = counts(
+            tx,
+            Q::new(
+                "SELECT COALESCE(u.name, 'API'), COUNT(*) FROM activities a LEFT JOIN users u ON u.id = a.actor_user_id \
+                 WHERE a.workspace_id = $1 GROUP BY u.name ORDER BY COUNT(*) DESC",
+            )
+            .bind(ws),
+        )
+        .await?;
+        Ok(Dashboard {
+            leads_by_status,
+            leads_by_source,
+            new_leads_per_week,
+            open_pipeline,
+            won_deals,
+            lost_deals,
+            win_rate_percent,
+            activities_per_user,
+        })
+    }
+
+    pub fn router() -> axum::Router<crate::platform::context::AppState> {
+        use axum::extract::State;
+        async fn get_dashboard(
+            State(state): State<crate::platform::context::AppState>,
+            ctx: Ctx,
+        ) -> AppResult<axum::Json<Dashboard>> {
+            crate::platform::http::read(&state, move |tx| Box::pin(async move { dashboard(tx, &ctx).await })).await
+        }
+        axum::Router::new().route("/dashboard", axum::routing::get(get_dashboard))
+    }
+}
+
+use leptos::either::Either;
+use leptos::prelude::*;
+
+#[server(prefix = "/sf", endpoint = "dashboard")]
+pub async fn load_dashboard() -> Result<Dashboard, ServerFnError> {
+    use crate::platform::server_fns::ssr::{in_read, member};
+    let (state, ctx) = member().await?;
+    in_read(&state, move |tx| Box::pin(async move { ssr::dashboard(tx, &ctx).await })).await
+}
+
+/// A horizontal bar chart as plain SVG: readable without scripts.
+fn bar_chart(title: &'static str, bars: Vec<(String, i64, String)>) -> impl IntoView {
+    let max = bars.iter().map(|b| b.1).max().unwrap_or(0).max(1);
+    let row = 28;
+    let height = (bars.len().max(1) * row) as i64 + 8;
+    view! {
+        <figure class="chart">
+            <figcaption>{title}</figcaption>
+            {if bars.is_empty() {
+                Either::Left(view! { <p class="muted">"No data yet."</p> })
+            } else {
+                Either::Right(view! {
+                    <svg viewBox=format!("0 0 420 {height}") width="100%" role="img" aria-label=title>
+                        {bars.into_iter().enumerate().map(|(i, (label, value, shown))| {
+                            let y = (i * row) as i64 + 4;
+                            let width = (value * 220 / max).max(2);
+                            view! {
+                                <g>
+                                    <text x="0" y=y + 17 font-size="12" fill="#5e6b82">{label}</text>
+                                    <rect x="120" y=y width=width height="20" rx="3" fill="#2456d6"></rect>
+                                    <text x=130 + width y=y + 15 font-size="12" fill="#1d2433">{shown}</text>
+                                </g>
+                            }
+                        }).collect_view()}
+                    </svg>
+                })
+            }}
+        </figure>
+    }
+}
+
+fn counts_chart(title: &'static str, counts: Vec<Count>) -> impl IntoView {
+    bar_chart(title, counts.into_iter().map(|c| (c.label, c.count, c.count.to_string())).collect())
+}
+
+#[component]
+pub fn DashboardPage() -> impl IntoView {
+    use crate::crm::deals::types::format_money;
+    let data = Resource::new(|| (), |_| load_dashboard());
+    view! {
+        <h1>"Dashboard"</h1>
+        <Transition fallback=|| view! { <p>"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Ok(d) => Either::Left(view! {
+                        <div class="kpis">
+                            <div class="kpi"><span class="muted">"Win rate"</span>
+                                <strong data-testid="win-rate">{d.win_rate_percent.map(|r| format!("{r:.0}%")).unwrap_or_else(|| "—".into())}</strong>
+                                <span class="muted">{format!("{} won · {} lost", d.won_deals, d.lost_deals)}</span></div>
+                            {d.open_pipeline.iter().fold(Vec::<(String, i64, i64)>::new(), |mut acc, s| {
+                                match acc.iter_mut().find(|(c, _, _)| *c == s.currency) {
+                                    Some(entry) => { entry.1 += s.amount_cents; entry.2 += s.weighted_cents; }
+                                    None => acc.push((s.currency.clone(), s.amount_cents, s.weighted_cents)),
+                                }
+                                acc
+                            }).into_iter().map(|(currency, amount, weighted)| view! {
+                                <div class="kpi"><span class="muted">"Open pipeline"</span>
+                                    <strong>{format_money(amount, &currency)}</strong>
+                                    <span class="muted">"weighted "{format_money(weighted, &currency)}</span></div>
+                            }).collect_view()}
+                        </div>
+                        <div class="charts">
+                            {counts_chart("Leads by status", d.leads_by_status)}
+                            {counts_chart("Leads by source", d.leads_by_source)}
+                            {counts_chart("New leads per week", d.new_leads_per_week)}
+                            {bar_chart("Weighted pipeline by stage", d.open_pipeline.into_iter().map(|s| {
+                                (s.stage_name, s.weighted_cents, format_money(s.weighted_cents, &s.currency))
+                            }).collect())}
+                            {counts_chart("Activities per user", d.activities_per_user)}
+                        </div>
+                    }),
+                    Err(error) => Either::Right(view! { <crate::components::ErrorBox error/> }),
+                }
+            })}
+        </Transition>
+    }
+}
