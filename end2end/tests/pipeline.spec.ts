@@ -62,7 +62,12 @@ test('a lead is converted into a deal that is dragged to another stage', async (
   await hydrated(page);
   await expect(page.locator('section.column[data-stage="proposal"] .deal-card[data-deal="NASA deal"]')).toBeVisible();
 
-  // And it was audited with the stage before and after.
+  // The conversion made the company with the contact linked to it.
+  await page.goto('/companies');
+  await page.getByTestId('companies').getByRole('link', { name: 'NASA' }).click();
+  await expect(page.getByTestId('company-people')).toContainText('Katherine Johnson');
+
+  // And the move was audited with the stage before and after.
   const events = await (await page.request.get('/api/v1/audit-events?action=deal.stage_changed')).json();
   expect(events.data).toHaveLength(1);
   expect(events.data[0].before.stage_key).toBe('qualified');

@@ -149,3 +149,9 @@ pub async fn log_activity(lead_id: Uuid, kind: String, subject: String, body: Op
     let input = NewActivity { kind, subject, body: blank_to_none(body), lead_id: Some(lead_id), ..Default::default() };
     in_write(&state, move |tx| Box::pin(async move { ops::create_activity(tx, &ctx, input).await.map(|_| ()) })).await
 }
+
+#[server(prefix = "/sf", endpoint = "company_people")]
+pub async fn company_people(company_id: Uuid) -> Result<Vec<crate::crm::contacts::types::Membership>, ServerFnError> {
+    let (state, ctx) = member().await?;
+    in_read(&state, move |tx| Box::pin(async move { crate::crm::contacts::ops::memberships_of_company(tx, &ctx, company_id).await })).await
+}

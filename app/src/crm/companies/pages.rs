@@ -123,9 +123,16 @@ pub fn CompanyPage() -> impl IntoView {
             }
         },
     );
+    let people = Resource::new(id, |id| async move {
+        match id {
+            Some(id) => crate::crm::server_fns::company_people(id).await,
+            None => Ok(Vec::new()),
+        }
+    });
     view! {
         <Transition fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
+                let people = people.await.unwrap_or_default();
                 match company.await {
                     Ok(c) => Either::Left(view! {
                         <div class="page-head">
@@ -150,6 +157,23 @@ pub fn CompanyPage() -> impl IntoView {
                             </ActionForm>
                             {action_error(update.value())}
                             {move || update.value().get().and_then(|r| r.ok()).map(|_| view! { <p class="notice">"Saved."</p> })}
+                        </section>
+                        <section class="card">
+                            <h2>"People"</h2>
+                            {if people.is_empty() {
+                                Either::Left(view! { <p class="muted">"No contacts linked yet."</p> })
+                            } else {
+                                Either::Right(view! {
+                                    <table class="grid" data-testid="company-people">
+                                        <thead><tr><th>"Name"</th><th>"Role"</th><th>"Since"</th></tr></thead>
+                                        <tbody>
+                                            {people.into_iter().map(|m| view! {
+                                                <tr><td>{m.contact_name}</td><td>{m.role.unwrap_or_default()}</td><td>{format_time(m.created_at)}</td></tr>
+                                            }).collect_view()}
+                                        </tbody>
+                                    </table>
+                                })
+                            }}
                         </section>
                         <p><a href="/companies">"← All companies"</a></p>
                     }),
