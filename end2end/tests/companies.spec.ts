@@ -37,12 +37,18 @@ test('a new user signs up, creates a company and sees it listed', async ({ page 
   await expect(table).toContainText('Active');
 
   // Search narrows the list; a search with no match empties it.
-  await page.getByLabel('Search').fill('nothing-like-this');
+  await page.getByLabel('Search', { exact: true }).fill('nothing-like-this');
   await page.getByRole('button', { name: 'Filter' }).click();
   await expect(page.getByText('No companies match.')).toBeVisible();
-  await page.getByLabel('Search').fill('playwright');
+  await page.getByLabel('Search', { exact: true }).fill('playwright');
   await page.getByRole('button', { name: 'Filter' }).click();
   await expect(page.getByTestId('companies')).toContainText('Playwright Industries');
+
+  // The header's search box finds it among every kind of record.
+  await page.getByLabel('Search everything').fill('playwright');
+  await page.getByLabel('Search everything').press('Enter');
+  await expect(page).toHaveURL(/\/search\?q=playwright/);
+  await expect(page.getByTestId('search-results')).toContainText('Playwright Industries');
 
   // The list is rendered on the server too: a fresh load without waiting
   // for the bundle already holds the row.

@@ -62,6 +62,12 @@ test('a lead is converted into a deal that is dragged to another stage', async (
   await hydrated(page);
   await expect(page.locator('section.column[data-stage="proposal"] .deal-card[data-deal="NASA deal"]')).toBeVisible();
 
+  // The dashboard counts the open deal, weighted by its stage.
+  await page.getByRole('link', { name: 'Dashboard' }).click();
+  await expect(page.getByText('9,000.00 USD').first()).toBeVisible();
+  await expect(page.getByText('weighted 4,500.00 USD')).toBeVisible();
+  await expect(page.locator('figure.chart svg').first()).toBeVisible();
+
   // The conversion made the company with the contact linked to it.
   await page.goto('/companies');
   await page.getByTestId('companies').getByRole('link', { name: 'NASA' }).click();
