@@ -79,6 +79,8 @@ pub fn Layout(children: Children) -> impl IntoView {
                                 <a href="/contacts">"Contacts"</a>
                                 <a href="/companies">"Companies"</a>
                                 <a href="/pipeline">"Pipeline"</a>
+                                <a href="/tasks">"Tasks"</a>
+                                <a href="/settings/stages">"Stages"</a>
                                 <a href="/settings/members">"Members"</a>
                                 <a href="/settings/api-keys">"API keys"</a>
                                 <form method="GET" action="/search" class="search-box">

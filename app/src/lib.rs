@@ -64,6 +64,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/pipeline") view=PipelinePage/>
                     <Route path=path!("/search") view=crate::crm::search::SearchPage/>
                     <Route path=path!("/dashboard") view=crate::crm::dashboard::DashboardPage/>
+                    <Route path=path!("/tasks") view=crate::crm::activities::pages::TasksPage/>
+                    <Route path=path!("/settings/stages") view=crate::crm::deals::settings::StagesPage/>
                     <Route path=path!("/settings/api-keys") view=ApiKeysPage/>
                     <Route path=path!("/settings/members") view=MembersPage/>
                 </Routes>

@@ -308,6 +308,14 @@ async fn converting_a_lead_makes_contact_company_and_deal_once() {
         assert!(actions.contains(&expected.to_string()), "{expected} missing from {actions:?}");
     }
 
+    // The lead's timeline follows its deal through the pipeline.
+    let deal_id = conversion["deal"]["id"].as_str().unwrap();
+    api.ok(Method::PATCH, &format!("/deals/{deal_id}"), Some(json!({"stage_id": stages[3]["id"]}))).await;
+    let timeline = api.ok(Method::GET, &format!("/leads/{id}/timeline"), None).await;
+    assert_eq!(timeline[0]["kind"], "deal.stage_changed", "{timeline}");
+    assert_eq!(timeline[0]["summary"], "Deal moved from Proposal to Negotiation");
+    assert!(timeline.as_array().unwrap().iter().any(|e| e["kind"] == "lead.converted"));
+
     // A second lead from the same company with a known email links to what exists.
     let again = api.ok(Method::POST, "/leads", Some(json!({"name": "K. Johnson", "email": "KJ@nasa.gov", "company_name": "nasa"}))).await;
     let second = api.ok(Method::POST, &format!("/leads/{}/convert", again["id"].as_str().unwrap()), Some(json!({}))).await;

@@ -155,3 +155,107 @@ pub async fn company_people(company_id: Uuid) -> Result<Vec<crate::crm::contacts
     let (state, ctx) = member().await?;
     in_read(&state, move |tx| Box::pin(async move { crate::crm::contacts::ops::memberships_of_company(tx, &ctx, company_id).await })).await
 }
+
+#[server(prefix = "/sf", endpoint = "update_lead")]
+pub async fn update_lead(
+    id: Uuid,
+    name: String,
+    email: Option<String>,
+    company_name: Option<String>,
+    status: String,
+    score: String,
+) -> Result<Lead, ServerFnError> {
+    use crate::crm::leads::{ops, types::LeadPatch};
+    let (state, ctx) = member().await?;
+    let status = LeadStatus::parse(&status).ok_or_else(|| ServerFnError::new("choose a status"))?;
+    let score: i64 = score.trim().parse().map_err(|_| ServerFnError::new("score must be a whole number"))?;
+    let patch = LeadPatch {
+        name: Some(name),
+        email: Some(blank_to_none(email)),
+        company_name: Some(blank_to_none(company_name)),
+        status: Some(status),
+        score: Some(score),
+        ..Default::default()
+    };
+    in_write(&state, move |tx| Box::pin(async move { ops::update(tx, &ctx, id, patch).await })).await
+}
+
+#[server(prefix = "/sf", endpoint = "delete_lead")]
+pub async fn delete_lead(id: Uuid) -> Result<(), ServerFnError> {
+    let (state, ctx) = member().await?;
+    in_write(&state, move |tx| Box::pin(async move { crate::crm::leads::ops::delete(tx, &ctx, id).await.map(|_| ()) })).await?;
+    leptos_axum::redirect("/leads");
+    Ok(())
+}
+
+#[server(prefix = "/sf", endpoint = "list_tasks")]
+pub async fn list_tasks(show_done: bool) -> Result<Page<crate::crm::activities::types::Task>, ServerFnError> {
+    use crate::crm::activities::{ops, types::{TaskFilter, TaskStatus}};
+    let (state, ctx) = member().await?;
+    let filter = TaskFilter { status: (!show_done).then_some(TaskStatus::Open), limit: Some(100), ..Default::default() };
+    in_read(&state, move |tx| Box::pin(async move { ops::list_tasks(tx, &ctx, filter).await })).await
+}
+
+/// `due_date` is a calendar date; the task falls due at 09:00 UTC that day.
+#[server(prefix = "/sf", endpoint = "create_task")]
+pub async fn create_task(title: String, due_date: Option<String>) -> Result<(), ServerFnError> {
+    use crate::crm::activities::{ops, types::NewTask};
+    let (state, ctx) = member().await?;
+    let due_at = match blank_to_none(due_date) {
+        Some(date) => Some(
+            chrono::NaiveDate::parse_from_str(date.trim(), "%Y-%m-%d")
+                .map_err(|_| ServerFnError::new("due date must be a date"))?
+                .and_hms_opt(9, 0, 0)
+                .unwrap()
+                .and_utc(),
+        ),
+        None => None,
+    };
+    let input = NewTask { title, due_at, assignee_id: ctx.user_id, ..Default::default() };
+    in_write(&state, move |tx| Box::pin(async move { ops::create_task(tx, &ctx, input).await.map(|_| ()) })).await
+}
+
+#[server(prefix = "/sf", endpoint = "complete_task")]
+pub async fn complete_task(id: Uuid) -> Result<(), ServerFnError> {
+    use crate::crm::activities::{ops, types::{TaskPatch, TaskStatus}};
+    let (state, ctx) = member().await?;
+    let patch = TaskPatch { status: Some(TaskStatus::Done), ..Default::default() };
+    in_write(&state, move |tx| Box::pin(async move { ops::update_task(tx, &ctx, id, patch).await.map(|_| ()) })).await
+}
+
+#[server(prefix = "/sf", endpoint = "create_stage")]
+pub async fn create_stage(key: String, name: String, kind: String, probability: String, color: Option<String>) -> Result<(), ServerFnError> {
+    use crate::crm::deals::{stages, types::{NewDealStage, StageKind}};
+    let (state, ctx) = member().await?;
+    let kind = StageKind::try_from(kind).map_err(ServerFnError::new)?;
+    let probability: i64 = probability.trim().parse().map_err(|_| ServerFnError::new("probability must be a whole number"))?;
+    let input = NewDealStage { key, name, kind, probability, color: blank_to_none(color), position: None };
+    in_write(&state, move |tx| Box::pin(async move { stages::create(tx, &ctx, input).await.map(|_| ()) })).await
+}
+
+/// Moves a stage one place earlier (`up`) or later.
+#[server(prefix = "/sf", endpoint = "shift_stage")]
+pub async fn shift_stage(id: Uuid, up: bool) -> Result<(), ServerFnError> {
+    use crate::crm::deals::{stages, types::StageOrder};
+    let (state, ctx) = member().await?;
+    in_write(&state, move |tx| {
+        Box::pin(async move {
+            let mut ids: Vec<Uuid> = stages::list(tx, &ctx).await?.into_iter().map(|s| s.id).collect();
+            if let Some(i) = ids.iter().position(|s| *s == id) {
+                let j = if up { i.checked_sub(1) } else { Some(i + 1).filter(|j| *j < ids.len()) };
+                if let Some(j) = j {
+                    ids.swap(i, j);
+                    stages::reorder(tx, &ctx, StageOrder { stage_ids: ids }).await?;
+                }
+            }
+            Ok(())
+        })
+    })
+    .await
+}
+
+#[server(prefix = "/sf", endpoint = "delete_stage")]
+pub async fn delete_stage(id: Uuid) -> Result<(), ServerFnError> {
+    let (state, ctx) = member().await?;
+    in_write(&state, move |tx| Box::pin(async move { crate::crm::deals::stages::delete(tx, &ctx, id).await.map(|_| ()) })).await
+}

@@ -1,3 +1,4 @@
+pub mod pages;
 pub mod types;
 
 #[cfg(feature = "ssr")]

@@ -262,6 +262,25 @@ pub async fn lead_timeline(tx: &mut Tx, ctx: &Ctx, lead_id: Uuid) -> AppResult<V
         AuditFilter { entity_type: Some("lead".into()), entity_id: Some(lead.id), limit: Some(100), ..Default::default() },
     )
     .await?;
+    // After conversion the story continues on the deal: its stage moves.
+    let deal_moves = match lead.converted_deal_id {
+        Some(deal_id) => {
+            audit::list(
+                tx,
+                ctx,
+                AuditFilter {
+                    entity_type: Some("deal".into()),
+                    entity_id: Some(deal_id),
+                    action: Some("deal.stage_changed".into()),
+                    limit: Some(100),
+                    ..Default::default()
+                },
+            )
+            .await?
+            .data
+        }
+        None => Vec::new(),
+    };
     let mut entries: Vec<TimelineEntry> = activities
         .data
         .into_iter()
@@ -273,7 +292,7 @@ pub async fn lead_timeline(tx: &mut Tx, ctx: &Ctx, lead_id: Uuid) -> AppResult<V
             actor_user_id: a.actor_user_id,
             data: serde_json::to_value(&a).unwrap_or_default(),
         })
-        .chain(changes.data.into_iter().map(|e| {
+        .chain(changes.data.into_iter().chain(deal_moves).map(|e| {
             let summary = match e.action.as_str() {
                 "lead.status_changed" => format!(
                     "Status changed from {} to {}",
@@ -283,6 +302,11 @@ pub async fn lead_timeline(tx: &mut Tx, ctx: &Ctx, lead_id: Uuid) -> AppResult<V
                 "lead.created" => "Lead created".into(),
                 "lead.converted" => "Converted".into(),
                 "lead.updated" => "Details updated".into(),
+                "deal.stage_changed" => format!(
+                    "Deal moved from {} to {}",
+                    e.before.as_ref().and_then(|b| b["stage_name"].as_str()).unwrap_or("?"),
+                    e.after.as_ref().and_then(|a| a["stage_name"].as_str()).unwrap_or("?")
+                ),
                 other => other.to_string(),
             };
             TimelineEntry {

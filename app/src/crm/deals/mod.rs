@@ -1,4 +1,5 @@
 pub mod pages;
+pub mod settings;
 pub mod types;
 
 #[cfg(feature = "ssr")]

@@ -93,10 +93,12 @@ pub fn LeadsPage() -> impl IntoView {
 pub fn LeadPage() -> impl IntoView {
     let params = use_params_map();
     let convert = ServerAction::<ConvertLead>::new();
+    let update = ServerAction::<UpdateLead>::new();
+    let delete = ServerAction::<DeleteLead>::new();
     let id = move || params.read().get("id").and_then(|id| Uuid::parse_str(&id).ok());
     let lead = Resource::new(
-        move || (id(), convert.version().get()),
-        |(id, _)| async move {
+        move || (id(), convert.version().get(), update.version().get()),
+        |(id, _, _)| async move {
             match id {
                 Some(id) => get_lead(id).await,
                 None => Err(ServerFnError::ServerError("lead not found".into())),
@@ -106,8 +108,8 @@ pub fn LeadPage() -> impl IntoView {
     let stages = Resource::new(|| (), |_| list_stages());
     let log = ServerAction::<LogActivity>::new();
     let timeline = Resource::new(
-        move || (id(), convert.version().get(), log.version().get()),
-        |(id, _, _)| async move {
+        move || (id(), convert.version().get(), log.version().get(), update.version().get()),
+        |(id, _, _, _)| async move {
             match id {
                 Some(id) => lead_timeline(id).await,
                 None => Ok(Vec::new()),
@@ -145,6 +147,30 @@ pub fn LeadPage() -> impl IntoView {
                         })
                     } else {
                         Either::Right(view! {
+                            <section class="card">
+                                <h2>"Edit"</h2>
+                                <ActionForm action=update attr:class="row">
+                                    <input type="hidden" name="id" value=lead.id.to_string()/>
+                                    <label>"Name"<input name="name" required value=lead.name.clone()/></label>
+                                    <label>"Email"<input name="email" type="email" value=lead.email.clone().unwrap_or_default()/></label>
+                                    <label>"Company name"<input name="company_name" value=lead.company_name.clone().unwrap_or_default()/></label>
+                                    <label>"Status"
+                                        <select name="status">
+                                            {LeadStatus::ALL.iter().filter(|s| **s != LeadStatus::Converted).map(|s| view! {
+                                                <option value=s.as_str() selected={*s == lead.status}>{s.as_str()}</option>
+                                            }).collect_view()}
+                                        </select>
+                                    </label>
+                                    <label>"Score"<input name="score" type="number" min="0" max="1000" value=lead.score.to_string()/></label>
+                                    <button type="submit">"Save"</button>
+                                </ActionForm>
+                                {action_error(update.value())}
+                                <ActionForm action=delete attr:class="inline">
+                                    <input type="hidden" name="id" value=lead.id.to_string()/>
+                                    <button type="submit" class="danger">"Delete lead"</button>
+                                </ActionForm>
+                                {action_error(delete.value())}
+                            </section>
                             <section class="card">
                                 <h2>"Convert"</h2>
                                 <p class="muted">"Creates or links a contact and a company, and optionally opens a deal."</p>

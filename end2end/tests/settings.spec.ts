@@ -1,0 +1,71 @@
+import { expect, Page, test } from '@playwright/test';
+
+async function hydrated(page: Page) {
+  await expect(page.locator('body[data-hydrated="true"]')).toBeAttached();
+}
+
+async function signUp(page: Page, name: string) {
+  await page.goto('/signup');
+  await hydrated(page);
+  await page.getByLabel('Your name').fill(name);
+  await page.getByLabel('Work email').fill(`${name.split(' ')[0].toLowerCase()}.${Date.now()}@example.com`);
+  await page.getByLabel('Password').fill('correct horse battery');
+  await page.getByLabel('Workspace name').fill(`${name}'s team`);
+  await page.getByRole('button', { name: 'Sign up' }).click();
+  await expect(page).toHaveURL(/\/companies$/);
+}
+
+test('stages are added, reordered and removed', async ({ page }) => {
+  await signUp(page, 'Stella Stages');
+  await page.goto('/settings/stages');
+  await hydrated(page);
+  const rows = page.getByTestId('stages').locator('tbody tr');
+  await expect(rows).toHaveCount(6);
+  await page.getByLabel('Name', { exact: true }).fill('Demo');
+  await page.getByLabel('Key').fill('demo');
+  await page.getByLabel('Probability %').fill('35');
+  await page.getByRole('button', { name: 'Add stage' }).click();
+  await expect(rows).toHaveCount(7);
+  await expect(rows.nth(6)).toContainText('Demo');
+  await page.getByRole('button', { name: 'Move Demo up' }).click();
+  await expect(rows.nth(5)).toContainText('Demo');
+  await page.getByRole('button', { name: 'Delete Demo' }).click();
+  await expect(rows).toHaveCount(6);
+  await expect(page.getByTestId('stages')).not.toContainText('Demo');
+});
+
+test('tasks are added and completed', async ({ page }) => {
+  await signUp(page, 'Tess Tasks');
+  await page.goto('/tasks');
+  await hydrated(page);
+  await expect(page.getByText('Nothing to do.')).toBeVisible();
+  await page.getByLabel('Task', { exact: true }).fill('Call Ada back');
+  await page.getByLabel('Due').fill('2026-12-01');
+  await page.getByRole('button', { name: 'Add task' }).click();
+  await expect(page.getByTestId('tasks')).toContainText('Call Ada back');
+  await expect(page.getByTestId('tasks')).toContainText('2026-12-01 09:00 UTC');
+  await page.getByRole('button', { name: 'Done' }).click();
+  await expect(page.getByText('Nothing to do.')).toBeVisible();
+  await page.getByLabel('Show done tasks').check();
+  await expect(page.getByTestId('tasks')).toContainText('done');
+});
+
+test('a lead is edited and deleted', async ({ page }) => {
+  await signUp(page, 'Lee Edits');
+  await page.goto('/leads');
+  await hydrated(page);
+  const addLead = page.locator('section.card', { hasText: 'Add a lead' });
+  await addLead.getByLabel('Lead name').fill('Edit Me');
+  await addLead.getByRole('button', { name: 'Add lead' }).click();
+  await page.getByTestId('leads').getByRole('link', { name: 'Edit Me' }).click();
+  await expect(page.getByTestId('lead-status')).toHaveText('new');
+  const edit = page.locator('section.card', { hasText: 'Edit' }).first();
+  await edit.getByLabel('Status').selectOption('qualified');
+  await edit.getByLabel('Score').fill('80');
+  await edit.getByRole('button', { name: 'Save' }).click();
+  await expect(page.getByTestId('lead-status')).toHaveText('qualified');
+  await expect(page.getByTestId('timeline')).toContainText('Status changed from new to qualified');
+  await page.getByRole('button', { name: 'Delete lead' }).click();
+  await expect(page).toHaveURL(/\/leads$/);
+  await expect(page.getByText('No leads match.')).toBeVisible();
+});
