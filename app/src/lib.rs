@@ -61,6 +61,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/leads") view=LeadsPage/>
                     <Route path=path!("/leads/:id") view=LeadPage/>
                     <Route path=path!("/contacts") view=ContactsPage/>
+                    <Route path=path!("/contacts/:id") view=crate::crm::contacts::pages::ContactPage/>
                     <Route path=path!("/pipeline") view=PipelinePage/>
                     <Route path=path!("/search") view=crate::crm::search::SearchPage/>
                     <Route path=path!("/dashboard") view=crate::crm::dashboard::DashboardPage/>

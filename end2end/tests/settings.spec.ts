@@ -69,3 +69,47 @@ test('a lead is edited and deleted', async ({ page }) => {
   await expect(page).toHaveURL(/\/leads$/);
   await expect(page.getByText('No leads match.')).toBeVisible();
 });
+
+test('a contact is linked to a company with a role, re-roled and unlinked', async ({ page }) => {
+  await signUp(page, 'Cora Contacts');
+  await page.goto('/companies/new');
+  await hydrated(page);
+  await page.getByLabel('Name').fill('Acme Widgets');
+  await page.getByRole('button', { name: 'Create company' }).click();
+  await expect(page.getByTestId('company-name')).toHaveText('Acme Widgets');
+
+  await page.goto('/contacts');
+  await hydrated(page);
+  await page.getByLabel('Contact name').fill('Ada Link');
+  await page.getByRole('button', { name: 'Add contact' }).click();
+  await page.getByTestId('contacts').getByRole('link', { name: 'Ada Link' }).click();
+  await expect(page.getByTestId('contact-name')).toHaveText('Ada Link');
+  await hydrated(page);
+
+  await page.getByLabel('Add to company').selectOption({ label: 'Acme Widgets' });
+  await page.getByLabel('As').fill('Champion');
+  await page.getByRole('button', { name: 'Link company' }).click();
+  const role = page.getByLabel('Role at Acme Widgets');
+  await expect(role).toHaveValue('Champion');
+  await role.fill('Economic buyer');
+  await page.getByRole('button', { name: 'Save role' }).click();
+  await page.reload();
+  await hydrated(page);
+  await expect(page.getByLabel('Role at Acme Widgets')).toHaveValue('Economic buyer');
+  await page.getByRole('button', { name: 'Remove Acme Widgets' }).click();
+  await expect(page.getByTestId('memberships')).not.toContainText('Acme Widgets');
+});
+
+test('a deal is created from the board', async ({ page }) => {
+  await signUp(page, 'Dee Deals');
+  await page.goto('/pipeline');
+  await hydrated(page);
+  await page.getByText('New deal').click();
+  await page.getByLabel('Deal name').fill('Board-made deal');
+  await page.getByLabel('Deal stage').selectOption({ label: 'Proposal' });
+  await page.getByLabel('Deal amount').fill('1,500.25');
+  await page.getByRole('button', { name: 'Create deal' }).click();
+  const proposal = page.locator('section.column[data-stage="proposal"]');
+  await expect(proposal.locator('.deal-card[data-deal="Board-made deal"]')).toBeVisible();
+  await expect(proposal).toContainText('1,500.25 USD');
+});

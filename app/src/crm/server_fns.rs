@@ -259,3 +259,69 @@ pub async fn delete_stage(id: Uuid) -> Result<(), ServerFnError> {
     let (state, ctx) = member().await?;
     in_write(&state, move |tx| Box::pin(async move { crate::crm::deals::stages::delete(tx, &ctx, id).await.map(|_| ()) })).await
 }
+
+#[server(prefix = "/sf", endpoint = "create_deal")]
+pub async fn create_deal(name: String, stage_id: Option<Uuid>, amount: Option<String>, currency: Option<String>) -> Result<(), ServerFnError> {
+    use crate::crm::deals::{ops, types::{parse_money, NewDeal}};
+    let (state, ctx) = member().await?;
+    let amount_cents = parse_money(amount.as_deref().unwrap_or(""))
+        .ok_or_else(|| ServerFnError::new("amount must be a number like 9000 or 9,000.50"))?;
+    let input = NewDeal {
+        name,
+        stage_id,
+        amount_cents: Some(amount_cents),
+        currency: blank_to_none(currency),
+        owner_id: ctx.user_id,
+        ..Default::default()
+    };
+    in_write(&state, move |tx| Box::pin(async move { ops::create(tx, &ctx, input).await.map(|_| ()) })).await
+}
+
+#[server(prefix = "/sf", endpoint = "get_contact")]
+pub async fn get_contact(id: Uuid) -> Result<(Contact, Vec<crate::crm::contacts::types::Membership>), ServerFnError> {
+    use crate::crm::contacts::ops;
+    let (state, ctx) = member().await?;
+    in_read(&state, move |tx| {
+        Box::pin(async move {
+            let contact = ops::get(tx, &ctx, id).await?;
+            let memberships = ops::memberships_of_contact(tx, &ctx, id).await?;
+            Ok((contact, memberships))
+        })
+    })
+    .await
+}
+
+/// The newest 100 companies, for pickers.
+#[server(prefix = "/sf", endpoint = "company_choices")]
+pub async fn company_choices() -> Result<Vec<(Uuid, String)>, ServerFnError> {
+    use crate::crm::companies::{ops, types::CompanyFilter};
+    let (state, ctx) = member().await?;
+    let filter = CompanyFilter { limit: Some(100), ..Default::default() };
+    in_read(&state, move |tx| Box::pin(async move { ops::list(tx, &ctx, filter).await })).await
+        .map(|page| page.data.into_iter().map(|c| (c.id, c.name)).collect())
+}
+
+#[server(prefix = "/sf", endpoint = "link_company")]
+pub async fn link_company(contact_id: Uuid, company_id: Uuid, role: Option<String>) -> Result<(), ServerFnError> {
+    use crate::crm::contacts::{ops, types::NewMembership};
+    let (state, ctx) = member().await?;
+    let input = NewMembership { company_id, role: blank_to_none(role) };
+    in_write(&state, move |tx| Box::pin(async move { ops::add_membership(tx, &ctx, contact_id, input).await.map(|_| ()) })).await
+}
+
+#[server(prefix = "/sf", endpoint = "set_company_role")]
+pub async fn set_company_role(contact_id: Uuid, company_id: Uuid, role: Option<String>) -> Result<(), ServerFnError> {
+    use crate::crm::contacts::{ops, types::MembershipPatch};
+    let (state, ctx) = member().await?;
+    let patch = MembershipPatch { role: Some(blank_to_none(role)) };
+    in_write(&state, move |tx| Box::pin(async move { ops::update_membership(tx, &ctx, contact_id, company_id, patch).await.map(|_| ()) })).await
+}
+
+#[server(prefix = "/sf", endpoint = "unlink_company")]
+pub async fn unlink_company(contact_id: Uuid, company_id: Uuid) -> Result<(), ServerFnError> {
+    let (state, ctx) = member().await?;
+    in_write(&state, move |tx| {
+        Box::pin(async move { crate::crm::contacts::ops::remove_membership(tx, &ctx, contact_id, company_id).await.map(|_| ()) })
+    })
+    .await
+}

@@ -45,7 +45,7 @@ pub fn ContactsPage() -> impl IntoView {
                             <tbody>
                                 {page.data.into_iter().map(|c| view! {
                                     <tr>
-                                        <td>{c.name}</td>
+                                        <td><a href=format!("/contacts/{}", c.id)>{c.name}</a></td>
                                         <td>{c.email.unwrap_or_default()}</td>
                                         <td>{c.title.unwrap_or_default()}</td>
                                         <td>{match c.company_id {
@@ -60,6 +60,97 @@ pub fn ContactsPage() -> impl IntoView {
                     }),
                     Err(error) => EitherOf3::C(view! { <ErrorBox error/> }),
                 }
+            })}
+        </Transition>
+    }
+}
+
+/// A contact with the companies they belong to, and their role at each.
+#[component]
+pub fn ContactPage() -> impl IntoView {
+    use leptos::either::Either;
+    use leptos_router::hooks::use_params_map;
+    use uuid::Uuid;
+
+    let params = use_params_map();
+    let link = ServerAction::<LinkCompany>::new();
+    let set_role = ServerAction::<SetCompanyRole>::new();
+    let unlink = ServerAction::<UnlinkCompany>::new();
+    let id = move || params.read().get("id").and_then(|id| Uuid::parse_str(&id).ok());
+    let contact = Resource::new(
+        move || (id(), link.version().get(), set_role.version().get(), unlink.version().get()),
+        |(id, _, _, _)| async move {
+            match id {
+                Some(id) => get_contact(id).await,
+                None => Err(ServerFnError::ServerError("contact not found".into())),
+            }
+        },
+    );
+    let companies = Resource::new(|| (), |_| company_choices());
+    view! {
+        <Transition fallback=|| view! { <p>"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                let (contact, memberships) = match contact.await {
+                    Ok(found) => found,
+                    Err(error) => return Either::Right(view! { <ErrorBox error/> }),
+                };
+                let companies = companies.await.unwrap_or_default();
+                let contact_id = contact.id;
+                Either::Left(view! {
+                    <div class="page-head"><h1 data-testid="contact-name">{contact.name.clone()}</h1></div>
+                    <dl class="facts">
+                        <dt>"Email"</dt><dd>{contact.email.clone().unwrap_or_else(|| "—".into())}</dd>
+                        <dt>"Phone"</dt><dd>{contact.phone.clone().unwrap_or_else(|| "—".into())}</dd>
+                        <dt>"Title"</dt><dd>{contact.title.clone().unwrap_or_else(|| "—".into())}</dd>
+                        <dt>"Created"</dt><dd>{format_time(contact.created_at)}</dd>
+                    </dl>
+                    <section class="card">
+                        <h2>"Companies"</h2>
+                        <table class="grid" data-testid="memberships">
+                            <thead><tr><th>"Company"</th><th>"Role"</th><th></th></tr></thead>
+                            <tbody>
+                                {memberships.into_iter().map(|m| {
+                                    let company_id = m.company_id;
+                                    let remove_label = format!("Remove {}", m.company_name);
+                                    let role_label = format!("Role at {}", m.company_name);
+                                    view! {
+                                        <tr>
+                                            <td><a href=format!("/companies/{company_id}")>{m.company_name.clone()}</a></td>
+                                            <td>
+                                                <ActionForm action=set_role attr:class="inline">
+                                                    <input type="hidden" name="contact_id" value=contact_id.to_string()/>
+                                                    <input type="hidden" name="company_id" value=company_id.to_string()/>
+                                                    <input name="role" aria-label=role_label value=m.role.clone().unwrap_or_default()/>
+                                                    <button type="submit" class="secondary">"Save role"</button>
+                                                </ActionForm>
+                                            </td>
+                                            <td>
+                                                <ActionForm action=unlink attr:class="inline">
+                                                    <input type="hidden" name="contact_id" value=contact_id.to_string()/>
+                                                    <input type="hidden" name="company_id" value=company_id.to_string()/>
+                                                    <button type="submit" class="danger" aria-label=remove_label>"Remove"</button>
+                                                </ActionForm>
+                                            </td>
+                                        </tr>
+                                    }
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                        <ActionForm action=link attr:class="row">
+                            <input type="hidden" name="contact_id" value=contact_id.to_string()/>
+                            <label>"Add to company"
+                                <select name="company_id">
+                                    {companies.into_iter().map(|(id, name)| view! { <option value=id.to_string()>{name}</option> }).collect_view()}
+                                </select>
+                            </label>
+                            <label>"As"<input name="role" placeholder="Champion, buyer…"/></label>
+                            <button type="submit">"Link company"</button>
+                        </ActionForm>
+                        {action_error(link.value())}
+                        {action_error(set_role.value())}
+                        {action_error(unlink.value())}
+                    </section>
+                })
             })}
         </Transition>
     }

@@ -15,10 +15,12 @@ use crate::crm::server_fns::*;
 pub fn PipelinePage() -> impl IntoView {
     let query = use_query_map();
     let move_deal = ServerAction::<MoveDeal>::new();
+    let create = ServerAction::<CreateDeal>::new();
     let board = Resource::new(
-        move || (query.read().get("owner").filter(|o| !o.is_empty()), move_deal.version().get()),
-        |(owner, _)| pipeline_board(owner),
+        move || (query.read().get("owner").filter(|o| !o.is_empty()), move_deal.version().get(), create.version().get()),
+        |(owner, _, _)| pipeline_board(owner),
     );
+    let stages = Resource::new(|| (), |_| list_stages());
     let dragging = RwSignal::new(None::<Uuid>);
     let drop_on = move |stage_id: Uuid| {
         if let Some(deal_id) = dragging.get_untracked() {
@@ -38,6 +40,28 @@ pub fn PipelinePage() -> impl IntoView {
                 <button type="submit">"Filter"</button>
             </Form>
         </div>
+        <details class="card">
+            <summary>"New deal"</summary>
+            <ActionForm action=create attr:class="row">
+                <label>"Deal name"<input name="name" required/></label>
+                <label>"Deal stage"
+                    <Transition fallback=|| ()>
+                        {move || Suspend::new(async move {
+                            let stages = stages.await.unwrap_or_default();
+                            view! {
+                                <select name="stage_id">
+                                    {stages.into_iter().filter(|s| s.kind == StageKind::Open).map(|s| view! { <option value=s.id.to_string()>{s.name}</option> }).collect_view()}
+                                </select>
+                            }
+                        })}
+                    </Transition>
+                </label>
+                <label>"Deal amount"<input name="amount" inputmode="decimal" placeholder="9,000.00"/></label>
+                <label>"Deal currency"<input name="currency" value="USD" maxlength="3"/></label>
+                <button type="submit">"Create deal"</button>
+            </ActionForm>
+            {crate::components::action_error(create.value())}
+        </details>
         {move || move_deal.value().get().and_then(|r| r.err()).map(|e| view! { <p class="error" role="alert">{crate::components::error_text(&e)}</p> })}
         <Transition fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
