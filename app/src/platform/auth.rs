@@ -69,6 +69,7 @@ struct KeyRow {
     id: Uuid,
     workspace_id: Uuid,
     scopes: sqlx::types::Json<Vec<String>>,
+    last_used_at: Option<chrono::DateTime<Utc>>,
     revoked_at: Option<chrono::DateTime<Utc>>,
 }
 
@@ -82,7 +83,7 @@ pub async fn ctx_from_api_key(db: &Db, secret: &str) -> AppResult<Ctx> {
     let mut tx = db.begin_read().await?;
     let row: Option<KeyRow> = tx
         .fetch_optional(
-            Q::new("SELECT id, workspace_id, scopes, revoked_at FROM api_keys WHERE secret_hash = $1")
+            Q::new("SELECT id, workspace_id, scopes, last_used_at, revoked_at FROM api_keys WHERE secret_hash = $1")
                 .bind(digest(secret)),
         )
         .await?;
@@ -91,21 +92,25 @@ pub async fn ctx_from_api_key(db: &Db, secret: &str) -> AppResult<Ctx> {
     if row.revoked_at.is_some() {
         return Err(invalid());
     }
-    // Recording every use would turn each read into a write; a minute's
-    // resolution is what "last used" needs.
+    // Recording every use would turn each read into a write (on SQLite, the
+    // database-wide write lock); a minute's resolution is what "last used"
+    // needs, so a key used within the minute costs no write at all.
     let now = crate::platform::db::now();
-    let mut tx = db.begin().await?;
-    tx.execute(
-        Q::new(
-            "UPDATE api_keys SET last_used_at = $1 \
-             WHERE id = $2 AND (last_used_at IS NULL OR last_used_at < $3)",
+    let stale_before = now - Duration::seconds(60);
+    if row.last_used_at.is_none_or(|at| at < stale_before) {
+        let mut tx = db.begin().await?;
+        tx.execute(
+            Q::new(
+                "UPDATE api_keys SET last_used_at = $1 \
+                 WHERE id = $2 AND (last_used_at IS NULL OR last_used_at < $3)",
+            )
+            .bind(now)
+            .bind(row.id)
+            .bind(stale_before),
         )
-        .bind(now)
-        .bind(row.id)
-        .bind(now - Duration::seconds(60)),
-    )
-    .await?;
-    tx.commit().await?;
+        .await?;
+        tx.commit().await?;
+    }
     Ok(Ctx {
         workspace_id: row.workspace_id,
         user_id: None,
