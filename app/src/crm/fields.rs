@@ -42,6 +42,19 @@ pub fn check_custom_fields(value: &serde_json::Value) -> AppResult<()> {
     Ok(())
 }
 
+/// Whether `id` names a row of `table` (a trusted table name, never user
+/// input) in the acting workspace.
+pub async fn record_exists(tx: &mut Tx, ctx: &Ctx, table: &str, id: Uuid) -> AppResult<bool> {
+    let found: Option<(Uuid,)> = tx
+        .fetch_optional(
+            crate::platform::db::Q::new(format!("SELECT id FROM {table} WHERE workspace_id = $1 AND id = $2"))
+                .bind(ctx.workspace_id)
+                .bind(id),
+        )
+        .await?;
+    Ok(found.is_some())
+}
+
 pub async fn check_owner(tx: &mut Tx, ctx: &Ctx, owner_id: Option<Uuid>) -> AppResult<()> {
     if let Some(owner_id) = owner_id {
         if !is_member(tx, ctx, owner_id).await? {

@@ -4,7 +4,7 @@
 use uuid::Uuid;
 
 use super::types::*;
-use crate::crm::fields::{check_owner, optional_text, owner_condition};
+use crate::crm::fields::{check_owner, optional_text, owner_condition, record_exists};
 use crate::error::{AppError, AppResult};
 use crate::platform::accounts::required_text;
 use crate::platform::audit::{self, AuditFilter};
@@ -26,10 +26,7 @@ async fn check_targets(
 ) -> AppResult<()> {
     for (field, table, id) in targets {
         if let Some(id) = id {
-            let found: Option<(Uuid,)> = tx
-                .fetch_optional(Q::new(format!("SELECT id FROM {table} WHERE workspace_id = $1 AND id = $2")).bind(ctx.workspace_id).bind(id))
-                .await?;
-            if found.is_none() {
+            if !record_exists(tx, ctx, table, id).await? {
                 return Err(AppError::validation(field, format!("{field} does not name an existing record")));
             }
         }

@@ -3,7 +3,7 @@
 use uuid::Uuid;
 
 use super::types::*;
-use crate::crm::fields::{check_custom_fields, check_owner, optional_email, optional_text, owner_condition, text_search};
+use crate::crm::fields::{check_custom_fields, check_owner, optional_email, optional_text, owner_condition, record_exists, text_search};
 use crate::error::{AppError, AppResult};
 use crate::platform::accounts::required_text;
 use crate::platform::audit;
@@ -40,18 +40,9 @@ pub async fn get(tx: &mut Tx, ctx: &Ctx, id: Uuid) -> AppResult<Contact> {
     find(tx, ctx, id).await?.ok_or(AppError::NotFound("contact"))
 }
 
-async fn company_exists(tx: &mut Tx, ctx: &Ctx, company_id: Uuid) -> AppResult<bool> {
-    let found: Option<(Uuid,)> = tx
-        .fetch_optional(
-            Q::new("SELECT id FROM companies WHERE workspace_id = $1 AND id = $2").bind(ctx.workspace_id).bind(company_id),
-        )
-        .await?;
-    Ok(found.is_some())
-}
-
 async fn check_company(tx: &mut Tx, ctx: &Ctx, field: &str, company_id: Option<Uuid>) -> AppResult<()> {
     if let Some(company_id) = company_id {
-        if !company_exists(tx, ctx, company_id).await? {
+        if !record_exists(tx, ctx, "companies", company_id).await? {
             return Err(AppError::validation(field, "company does not exist"));
         }
     }
@@ -307,7 +298,7 @@ pub async fn memberships_of_contact(tx: &mut Tx, ctx: &Ctx, contact_id: Uuid) ->
 
 pub async fn memberships_of_company(tx: &mut Tx, ctx: &Ctx, company_id: Uuid) -> AppResult<Vec<Membership>> {
     ctx.require(Scope::CrmRead)?;
-    if !company_exists(tx, ctx, company_id).await? {
+    if !record_exists(tx, ctx, "companies", company_id).await? {
         return Err(AppError::NotFound("company"));
     }
     Ok(tx

@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use super::stages;
 use super::types::*;
-use crate::crm::fields::{check_custom_fields, check_owner, owner_condition, text_search};
+use crate::crm::fields::{check_custom_fields, check_owner, owner_condition, record_exists, text_search};
 use crate::error::{AppError, AppResult};
 use crate::platform::accounts::required_text;
 use crate::platform::audit;
@@ -50,16 +50,9 @@ pub async fn get(tx: &mut Tx, ctx: &Ctx, id: Uuid) -> AppResult<Deal> {
     find(tx, ctx, id).await?.ok_or(AppError::NotFound("deal"))
 }
 
-async fn exists(tx: &mut Tx, ctx: &Ctx, table: &str, id: Uuid) -> AppResult<bool> {
-    let found: Option<(Uuid,)> = tx
-        .fetch_optional(Q::new(format!("SELECT id FROM {table} WHERE workspace_id = $1 AND id = $2")).bind(ctx.workspace_id).bind(id))
-        .await?;
-    Ok(found.is_some())
-}
-
 async fn check_link(tx: &mut Tx, ctx: &Ctx, field: &str, table: &str, id: Option<Uuid>) -> AppResult<()> {
     if let Some(id) = id {
-        if !exists(tx, ctx, table, id).await? {
+        if !record_exists(tx, ctx, table, id).await? {
             return Err(AppError::validation(field, format!("{field} does not name an existing record")));
         }
     }
