@@ -80,6 +80,8 @@ pub fn Layout(children: Children) -> impl IntoView {
                                 <a href="/companies">"Companies"</a>
                                 <a href="/pipeline">"Pipeline"</a>
                                 <a href="/tasks">"Tasks"</a>
+                                <a href="/invoices">"Invoices"</a>
+                                <a href="/ledger">"Ledger"</a>
                                 <a href="/settings/stages">"Stages"</a>
                                 <a href="/settings/members">"Members"</a>
                                 <a href="/settings/api-keys">"API keys"</a>

@@ -4,9 +4,13 @@
 
 #![recursion_limit = "256"]
 
+#[macro_use]
+mod macros;
+
 pub mod components;
 pub mod crm;
 pub mod platform;
+pub mod revenue;
 
 #[cfg(feature = "ssr")]
 pub mod error;
@@ -63,6 +67,12 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/contacts") view=ContactsPage/>
                     <Route path=path!("/contacts/:id") view=crate::crm::contacts::pages::ContactPage/>
                     <Route path=path!("/pipeline") view=PipelinePage/>
+                    <Route path=path!("/deals/:id") view=crate::crm::deals::pages::DealPage/>
+                    <Route path=path!("/invoices") view=crate::revenue::pages::InvoicesPage/>
+                    <Route path=path!("/invoices/:id") view=crate::revenue::pages::InvoicePage/>
+                    <Route path=path!("/ledger") view=crate::revenue::pages::LedgerPage/>
+                    <Route path=path!("/ledger/accounts/:id") view=crate::revenue::pages::AccountLedgerPage/>
+                    <Route path=path!("/receivables") view=crate::revenue::pages::ReceivablesPage/>
                     <Route path=path!("/search") view=crate::crm::search::SearchPage/>
                     <Route path=path!("/dashboard") view=crate::crm::dashboard::DashboardPage/>
                     <Route path=path!("/tasks") view=crate::crm::activities::pages::TasksPage/>

@@ -1,8 +1,5 @@
-import { expect, Page, test } from '@playwright/test';
-
-async function hydrated(page: Page) {
-  await expect(page.locator('body[data-hydrated="true"]')).toBeAttached();
-}
+import { expect, test } from '@playwright/test';
+import { hydrated } from './helpers';
 
 test('a lead is converted into a deal that is dragged to another stage', async ({ page }) => {
   const email = `pipeline.${Date.now()}@example.com`;

@@ -1,19 +1,5 @@
-import { expect, Page, test } from '@playwright/test';
-
-async function hydrated(page: Page) {
-  await expect(page.locator('body[data-hydrated="true"]')).toBeAttached();
-}
-
-async function signUp(page: Page, name: string) {
-  await page.goto('/signup');
-  await hydrated(page);
-  await page.getByLabel('Your name').fill(name);
-  await page.getByLabel('Work email').fill(`${name.split(' ')[0].toLowerCase()}.${Date.now()}@example.com`);
-  await page.getByLabel('Password').fill('correct horse battery');
-  await page.getByLabel('Workspace name').fill(`${name}'s team`);
-  await page.getByRole('button', { name: 'Sign up' }).click();
-  await expect(page).toHaveURL(/\/companies$/);
-}
+import { expect, test } from '@playwright/test';
+import { hydrated, signUp } from './helpers';
 
 test('stages are added, reordered and removed', async ({ page }) => {
   await signUp(page, 'Stella Stages');
@@ -23,7 +9,7 @@ test('stages are added, reordered and removed', async ({ page }) => {
   await expect(rows).toHaveCount(6);
   await page.getByLabel('Name', { exact: true }).fill('Demo');
   await page.getByLabel('Key').fill('demo');
-  await page.getByLabel('Probability %').fill('35');
+  await page.getByLabel('Probability %', { exact: true }).fill('35');
   await page.getByRole('button', { name: 'Add stage' }).click();
   await expect(rows).toHaveCount(7);
   await expect(rows.nth(6)).toContainText('Demo');

@@ -68,6 +68,7 @@ pub async fn router(db: Db, config: &ServerConfig) -> anyhow::Result<Router> {
     let api = Router::new()
         .merge(app::platform::routes::router())
         .merge(app::crm::router())
+        .merge(app::revenue::router())
         .fallback(api_not_found)
         .method_not_allowed_fallback(api_method_not_allowed)
         .layer(DefaultBodyLimit::max(config.app.max_body_bytes));

@@ -356,7 +356,7 @@ async fn pages_render_on_the_server_and_server_functions_share_the_operations() 
     let response = owner
         .post(app.url("/sf/create_company"))
         .header("accept", "application/json")
-        .form(&[("name", "Via Server Fn"), ("domain", "serverfn.dev"), ("website", ""), ("status", "active")])
+        .form(&[("form[name]", "Via Server Fn"), ("form[domain]", "serverfn.dev"), ("form[website]", ""), ("form[status]", "active"), ("form[employee_count]", "12")])
         .send()
         .await
         .unwrap();
@@ -364,13 +364,14 @@ async fn pages_render_on_the_server_and_server_functions_share_the_operations() 
     let (_, list) = send(&c, Method::GET, &app.url("/api/v1/companies?q=server"), Some(&key), None).await;
     assert_eq!(list["data"][0]["name"], "Via Server Fn");
     assert_eq!(list["data"][0]["status"], "active");
+    assert_eq!(list["data"][0]["employee_count"], 12);
     let (_, events) = send(&c, Method::GET, &app.url("/api/v1/audit-events?action=company.created"), Some(&key), None).await;
     assert_eq!(events["data"].as_array().unwrap().len(), 2);
 
     let response = owner
         .post(app.url("/sf/create_company"))
         .header("accept", "application/json")
-        .form(&[("name", "Bad"), ("domain", "no spaces allowed.com")])
+        .form(&[("form[name]", "Bad"), ("form[domain]", "no spaces allowed.com")])
         .send()
         .await
         .unwrap();

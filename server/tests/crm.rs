@@ -3,37 +3,16 @@
 
 mod common;
 
-use common::{assert_error_shape, send, TestApp};
+use common::{assert_error_shape, send, Api};
 use reqwest::{Client, Method, StatusCode};
 use serde_json::{json, Value};
 
-struct Api {
-    app: TestApp,
-    key: String,
-    client: Client,
+async fn new_api() -> Api {
+    Api::new("owner@crm.test", &["crm:read", "crm:write"]).await
 }
 
-impl Api {
-    async fn new() -> Api {
-        let app = TestApp::spawn().await;
-        let owner = app.sign_up("owner@crm.test").await;
-        let key = app.api_key(&owner, &["crm:read", "crm:write"]).await;
-        Api { app, key, client: Client::new() }
-    }
-
-    async fn call(&self, method: Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
-        send(&self.client, method, &self.app.url(&format!("/api/v1{path}")), Some(&self.key), body).await
-    }
-
-    async fn ok(&self, method: Method, path: &str, body: Option<Value>) -> Value {
-        let (status, value) = self.call(method.clone(), path, body).await;
-        assert!(status.is_success(), "{method} {path}: {status} {value}");
-        value
-    }
-
-    async fn audit(&self, query: &str) -> Vec<Value> {
-        self.ok(Method::GET, &format!("/audit-events?limit=100&{query}"), None).await["data"].as_array().unwrap().clone()
-    }
+async fn audit(api: &Api, query: &str) -> Vec<Value> {
+    api.ok(Method::GET, &format!("/audit-events?limit=100&{query}"), None).await["data"].as_array().unwrap().clone()
 }
 
 fn names(page: &Value) -> Vec<String> {
@@ -42,7 +21,7 @@ fn names(page: &Value) -> Vec<String> {
 
 #[tokio::test]
 async fn contacts_link_to_companies_with_roles() {
-    let api = Api::new().await;
+    let api = new_api().await;
     let acme = api.ok(Method::POST, "/companies", Some(json!({"name": "Acme", "industry": "Manufacturing", "employee_count": 250, "annual_revenue_cents": 5_000_000_00i64, "country": "US"}))).await;
     assert_eq!(acme["industry"], "Manufacturing");
     assert_eq!(acme["employee_count"], 250);
@@ -89,13 +68,13 @@ async fn contacts_link_to_companies_with_roles() {
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(body["error"]["field"], "company_id");
 
-    let actions: Vec<String> = api.audit(&format!("entity_id={ada_id}")).await.iter().map(|e| e["action"].as_str().unwrap().to_string()).collect();
+    let actions: Vec<String> = audit(&api, &format!("entity_id={ada_id}")).await.iter().map(|e| e["action"].as_str().unwrap().to_string()).collect();
     assert_eq!(actions, ["contact_company.removed", "contact_company.updated", "contact_company.added", "contact_company.added", "contact.created"]);
 }
 
 #[tokio::test]
 async fn leads_filter_by_status_source_score_dates_owner_text_and_custom_fields() {
-    let api = Api::new().await;
+    let api = new_api().await;
     let me = api.ok(Method::GET, "/audit-events?action=workspace.created", None).await;
     let owner_id = me["data"][0]["actor_user_id"].as_str().unwrap().to_string();
     let leads = [
@@ -138,7 +117,7 @@ async fn leads_filter_by_status_source_score_dates_owner_text_and_custom_fields(
 
 #[tokio::test]
 async fn lead_input_is_validated_and_updates_are_audited() {
-    let api = Api::new().await;
+    let api = new_api().await;
     for (body, field) in [
         (json!({"name": ""}), "name"),
         (json!({"name": "X", "source": "tv"}), "source"),
@@ -164,7 +143,7 @@ async fn lead_input_is_validated_and_updates_are_audited() {
     let updated = api.ok(Method::PATCH, &format!("/leads/{id}"), Some(json!({"status": "qualified", "score": 70, "email": "lin@example.com"}))).await;
     assert_eq!(updated["status"], "qualified");
     assert_eq!(updated["score"], 70);
-    let events = api.audit(&format!("entity_id={id}")).await;
+    let events = audit(&api, &format!("entity_id={id}")).await;
     assert_eq!(events[0]["action"], "lead.status_changed");
     assert_eq!(events[0]["before"]["status"], "new");
     assert_eq!(events[0]["after"]["status"], "qualified");
@@ -176,12 +155,12 @@ async fn lead_input_is_validated_and_updates_are_audited() {
     assert_eq!(deleted["name"], "Lin Clark");
     let (status, _) = api.call(Method::GET, &format!("/leads/{id}"), None).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
-    assert_eq!(api.audit(&format!("entity_id={id}")).await[0]["action"], "lead.deleted");
+    assert_eq!(audit(&api, &format!("entity_id={id}")).await[0]["action"], "lead.deleted");
 }
 
 #[tokio::test]
 async fn stages_have_defaults_custom_additions_and_a_reorder() {
-    let api = Api::new().await;
+    let api = new_api().await;
     let stages = api.ok(Method::GET, "/deal-stages", None).await;
     let keys: Vec<&str> = stages.as_array().unwrap().iter().map(|s| s["key"].as_str().unwrap()).collect();
     assert_eq!(keys, ["new", "qualified", "proposal", "negotiation", "won", "lost"]);
@@ -230,7 +209,7 @@ async fn stages_have_defaults_custom_additions_and_a_reorder() {
 
 #[tokio::test]
 async fn deals_carry_money_and_stage_moves_are_audited_before_and_after() {
-    let api = Api::new().await;
+    let api = new_api().await;
     let stages = api.ok(Method::GET, "/deal-stages", None).await;
     let (new_stage, proposal, won) = (&stages[0], &stages[2], &stages[4]);
     let company = api.ok(Method::POST, "/companies", Some(json!({"name": "Initech"}))).await;
@@ -260,7 +239,7 @@ async fn deals_carry_money_and_stage_moves_are_audited_before_and_after() {
     let closed = api.ok(Method::PATCH, &format!("/deals/{id}"), Some(json!({"stage_id": won["id"]}))).await;
     assert!(closed["closed_at"].is_string(), "winning closes the deal");
 
-    let moves = api.audit(&format!("entity_id={id}&action=deal.stage_changed")).await;
+    let moves = audit(&api, &format!("entity_id={id}&action=deal.stage_changed")).await;
     assert_eq!(moves.len(), 2);
     assert_eq!(moves[0]["before"]["stage_key"], "proposal");
     assert_eq!(moves[0]["after"]["stage_key"], "won");
@@ -275,7 +254,7 @@ async fn deals_carry_money_and_stage_moves_are_audited_before_and_after() {
 
 #[tokio::test]
 async fn converting_a_lead_makes_contact_company_and_deal_once() {
-    let api = Api::new().await;
+    let api = new_api().await;
     let stages = api.ok(Method::GET, "/deal-stages", None).await;
     let proposal = &stages[2];
     let lead = api.ok(Method::POST, "/leads", Some(json!({"name": "Katherine Johnson", "email": "kj@nasa.gov", "company_name": "NASA", "title": "Mathematician", "source": "website"}))).await;
@@ -303,7 +282,7 @@ async fn converting_a_lead_makes_contact_company_and_deal_once() {
     let (status, _) = api.call(Method::DELETE, &format!("/leads/{id}"), None).await;
     assert_eq!(status, StatusCode::CONFLICT);
 
-    let actions: Vec<String> = api.audit("").await.iter().map(|e| e["action"].as_str().unwrap().to_string()).collect();
+    let actions: Vec<String> = audit(&api, "").await.iter().map(|e| e["action"].as_str().unwrap().to_string()).collect();
     for expected in ["lead.converted", "deal.created", "contact.created", "contact_company.added", "company.created"] {
         assert!(actions.contains(&expected.to_string()), "{expected} missing from {actions:?}");
     }
@@ -328,7 +307,7 @@ async fn converting_a_lead_makes_contact_company_and_deal_once() {
 
 #[tokio::test]
 async fn a_failed_conversion_changes_nothing() {
-    let api = Api::new().await;
+    let api = new_api().await;
     let lead = api.ok(Method::POST, "/leads", Some(json!({"name": "Half Done", "email": "half@done.io", "company_name": "Half Co"}))).await;
     let id = lead["id"].as_str().unwrap();
     // The deal's stage is bad, so the company and contact made before it roll back.
@@ -341,7 +320,7 @@ async fn a_failed_conversion_changes_nothing() {
 
 #[tokio::test]
 async fn crm_records_are_invisible_across_workspaces() {
-    let a = Api::new().await;
+    let a = new_api().await;
     let bob = a.app.sign_up("bob@other.test").await;
     let bob_key = a.app.api_key(&bob, &["crm:read", "crm:write"]).await;
     let company = a.ok(Method::POST, "/companies", Some(json!({"name": "Mine"}))).await;
@@ -384,7 +363,7 @@ async fn crm_records_are_invisible_across_workspaces() {
 
 #[tokio::test]
 async fn activities_tasks_and_the_lead_timeline() {
-    let api = Api::new().await;
+    let api = new_api().await;
     let lead = api.ok(Method::POST, "/leads", Some(json!({"name": "Tim Line"}))).await;
     let id = lead["id"].as_str().unwrap();
     assert!(lead["last_activity_at"].is_null());
@@ -430,12 +409,12 @@ async fn activities_tasks_and_the_lead_timeline() {
     assert_eq!(open["data"], json!([]));
     let (status, _) = api.call(Method::POST, "/tasks", Some(json!({"title": "x", "assignee_id": "0190c5f0-0000-7000-8000-000000000000"}))).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(api.audit("action=task.updated").await.len(), 1);
+    assert_eq!(audit(&api, "action=task.updated").await.len(), 1);
 }
 
 #[tokio::test]
 async fn one_search_covers_leads_contacts_companies_and_deals() {
-    let api = Api::new().await;
+    let api = new_api().await;
     api.ok(Method::POST, "/leads", Some(json!({"name": "Orbit Lead", "company_name": "Orbital"}))).await;
     api.ok(Method::POST, "/contacts", Some(json!({"name": "Olga Orbit", "email": "olga@orbit.space"}))).await;
     api.ok(Method::POST, "/companies", Some(json!({"name": "Orbit Systems", "domain": "orbit.space"}))).await;
@@ -453,7 +432,7 @@ async fn one_search_covers_leads_contacts_companies_and_deals() {
 
 #[tokio::test]
 async fn the_dashboard_aggregates_leads_pipeline_wins_and_activities() {
-    let api = Api::new().await;
+    let api = new_api().await;
     let stages = api.ok(Method::GET, "/deal-stages", None).await;
     let by_key = |key: &str| stages.as_array().unwrap().iter().find(|s| s["key"] == key).unwrap()["id"].clone();
     for (name, source, status) in [("A", "website", "new"), ("B", "website", "working"), ("C", "referral", "new")] {

@@ -55,6 +55,17 @@ pub async fn record_exists(tx: &mut Tx, ctx: &Ctx, table: &str, id: Uuid) -> App
     Ok(found.is_some())
 }
 
+/// A reference in the input (`field`, naming a row of `table`) must exist in
+/// the acting workspace; absent is fine.
+pub async fn check_reference(tx: &mut Tx, ctx: &Ctx, field: &str, table: &str, id: Option<Uuid>) -> AppResult<()> {
+    if let Some(id) = id {
+        if !record_exists(tx, ctx, table, id).await? {
+            return Err(AppError::validation(field, format!("{field} does not name an existing record")));
+        }
+    }
+    Ok(())
+}
+
 pub async fn check_owner(tx: &mut Tx, ctx: &Ctx, owner_id: Option<Uuid>) -> AppResult<()> {
     if let Some(owner_id) = owner_id {
         if !is_member(tx, ctx, owner_id).await? {

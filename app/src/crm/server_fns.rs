@@ -10,23 +10,20 @@ use crate::crm::leads::types::{Conversion, Lead, LeadSource, LeadStatus};
 use crate::platform::types::Page;
 
 #[cfg(feature = "ssr")]
-use crate::platform::server_fns::ssr::{in_read, in_write, member};
+use crate::platform::server_fns::ssr::{blank_to_none, in_read, in_write, member};
 
-#[cfg(feature = "ssr")]
-fn blank_to_none(value: Option<String>) -> Option<String> {
-    value.filter(|v| !v.trim().is_empty())
-}
 
 #[server(prefix = "/sf", endpoint = "list_leads")]
 pub async fn list_leads(
     q: Option<String>,
     status: Option<LeadStatus>,
     source: Option<LeadSource>,
+    owner: Option<String>,
     cursor: Option<String>,
 ) -> Result<Page<Lead>, ServerFnError> {
     use crate::crm::leads::{ops, types::LeadFilter};
     let (state, ctx) = member().await?;
-    let filter = LeadFilter { q, status, source, cursor, ..Default::default() };
+    let filter = LeadFilter { q, status, source, owner: blank_to_none(owner), cursor, ..Default::default() };
     in_read(&state, move |tx| Box::pin(async move { ops::list(tx, &ctx, filter).await })).await
 }
 
@@ -141,15 +138,6 @@ pub async fn lead_timeline(id: Uuid) -> Result<Vec<crate::crm::activities::types
     in_read(&state, move |tx| Box::pin(async move { crate::crm::activities::ops::lead_timeline(tx, &ctx, id).await })).await
 }
 
-#[server(prefix = "/sf", endpoint = "log_activity")]
-pub async fn log_activity(lead_id: Uuid, kind: String, subject: String, body: Option<String>) -> Result<(), ServerFnError> {
-    use crate::crm::activities::{ops, types::{ActivityKind, NewActivity}};
-    let (state, ctx) = member().await?;
-    let kind = ActivityKind::try_from(kind).map_err(ServerFnError::new)?;
-    let input = NewActivity { kind, subject, body: blank_to_none(body), lead_id: Some(lead_id), ..Default::default() };
-    in_write(&state, move |tx| Box::pin(async move { ops::create_activity(tx, &ctx, input).await.map(|_| ()) })).await
-}
-
 #[server(prefix = "/sf", endpoint = "company_people")]
 pub async fn company_people(company_id: Uuid) -> Result<Vec<crate::crm::contacts::types::Membership>, ServerFnError> {
     let (state, ctx) = member().await?;
@@ -197,21 +185,19 @@ pub async fn list_tasks(show_done: bool) -> Result<Page<crate::crm::activities::
 }
 
 /// `due_date` is a calendar date; the task falls due at 09:00 UTC that day.
+/// `assignee_id` is blank for "me", `unassigned`, or a member's id.
 #[server(prefix = "/sf", endpoint = "create_task")]
-pub async fn create_task(title: String, due_date: Option<String>) -> Result<(), ServerFnError> {
+pub async fn create_task(title: String, due_date: Option<String>, assignee_id: Option<String>) -> Result<(), ServerFnError> {
     use crate::crm::activities::{ops, types::NewTask};
+    use crate::platform::server_fns::ssr::{optional_date, optional_id};
     let (state, ctx) = member().await?;
-    let due_at = match blank_to_none(due_date) {
-        Some(date) => Some(
-            chrono::NaiveDate::parse_from_str(date.trim(), "%Y-%m-%d")
-                .map_err(|_| ServerFnError::new("due date must be a date"))?
-                .and_hms_opt(9, 0, 0)
-                .unwrap()
-                .and_utc(),
-        ),
-        None => None,
+    let due_at = optional_date(due_date, "due date")?.map(|date| date.and_hms_opt(9, 0, 0).unwrap().and_utc());
+    let assignee_id = match assignee_id.as_deref().map(str::trim) {
+        Some("unassigned") => None,
+        None | Some("") => ctx.user_id,
+        Some(_) => optional_id(assignee_id, "assignee")?,
     };
-    let input = NewTask { title, due_at, assignee_id: ctx.user_id, ..Default::default() };
+    let input = NewTask { title, due_at, assignee_id, ..Default::default() };
     in_write(&state, move |tx| Box::pin(async move { ops::create_task(tx, &ctx, input).await.map(|_| ()) })).await
 }
 

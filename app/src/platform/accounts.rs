@@ -145,6 +145,7 @@ pub async fn sign_up(tx: &mut Tx, input: SignUp) -> AppResult<SignedIn> {
     let user_id = insert_user(tx, &name, &email, input.password).await?;
     insert_membership(tx, workspace_id, user_id, Role::Owner).await?;
     crate::crm::deals::stages::create_defaults(tx, workspace_id).await?;
+    crate::revenue::ledger::create_default_chart(tx, workspace_id).await?;
     let ctx = Ctx::for_member(workspace_id, user_id, Role::Owner);
     audit::record(
         tx,

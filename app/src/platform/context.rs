@@ -71,6 +71,7 @@ impl Ctx {
             Scope::CrmRead => Some(Scope::CrmWrite),
             Scope::MarketingRead => Some(Scope::MarketingWrite),
             Scope::FlowsRead => Some(Scope::FlowsWrite),
+            Scope::RevenueRead => Some(Scope::RevenueWrite),
             _ => None,
         };
         if self.scopes.contains(&scope) || implied_by.is_some_and(|w| self.scopes.contains(&w)) {
@@ -102,6 +103,7 @@ pub fn scopes_for_role(role: Role) -> Vec<Scope> {
         Role::Owner | Role::Admin | Role::Member => Scope::ALL.to_vec(),
         Role::Approver => vec![
             Scope::CrmRead,
+            Scope::RevenueRead,
             Scope::MarketingRead,
             Scope::MarketingWrite,
             Scope::FlowsRead,

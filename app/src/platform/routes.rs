@@ -150,10 +150,10 @@ async fn audit_events(
     ApiQuery(filter): ApiQuery<AuditFilter>,
 ) -> AppResult<Json<Page<AuditEvent>>> {
     // The trail shows every domain's writes: admins and keys with any read
-    // scope may see it.
+    // scope (a write scope implies its read scope) may see it.
     if ctx.role.is_some() {
         ctx.require_admin()?;
-    } else if !ctx.scopes.iter().any(|s| s.as_str().ends_with(":read")) {
+    } else if !Scope::ALL.iter().any(|s| s.as_str().ends_with(":read") && ctx.require(*s).is_ok()) {
         return Err(AppError::Forbidden("this API key has no read scope".into()));
     }
     read(&state, move |tx| Box::pin(async move { audit::list(tx, &ctx, filter).await })).await

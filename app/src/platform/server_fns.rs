@@ -53,6 +53,37 @@ pub mod ssr {
         }
     }
 
+    /// Form fields arrive as text; an empty or blank one means "none".
+    pub fn blank_to_none(value: Option<String>) -> Option<String> {
+        value.filter(|v| !v.trim().is_empty())
+    }
+
+    /// A picker's value: blank is "none", anything else must be an id.
+    pub fn optional_id(value: Option<String>, what: &str) -> Result<Option<uuid::Uuid>, ServerFnError> {
+        match blank_to_none(value) {
+            Some(v) => uuid::Uuid::parse_str(v.trim()).map(Some).map_err(|_| ServerFnError::new(format!("choose a {what}"))),
+            None => Ok(None),
+        }
+    }
+
+    /// A date field (`YYYY-MM-DD`); blank is "none".
+    pub fn optional_date(value: Option<String>, what: &str) -> Result<Option<chrono::NaiveDate>, ServerFnError> {
+        match blank_to_none(value) {
+            Some(v) => chrono::NaiveDate::parse_from_str(v.trim(), "%Y-%m-%d")
+                .map(Some)
+                .map_err(|_| ServerFnError::new(format!("{what} must be a date"))),
+            None => Ok(None),
+        }
+    }
+
+    /// A whole-number field; blank is "none".
+    pub fn optional_number(value: Option<String>, what: &str) -> Result<Option<i64>, ServerFnError> {
+        match blank_to_none(value) {
+            Some(v) => v.trim().parse().map(Some).map_err(|_| ServerFnError::new(format!("{what} must be a whole number"))),
+            None => Ok(None),
+        }
+    }
+
     pub async fn in_read<T>(
         state: &AppState,
         op: impl for<'t> FnOnce(&'t mut crate::platform::db::Tx) -> crate::platform::http::BoxFuture<'t, Result<T, AppError>>,
@@ -159,6 +190,8 @@ pub async fn create_api_key(
     name: String,
     crm_read: Option<String>,
     crm_write: Option<String>,
+    revenue_read: Option<String>,
+    revenue_write: Option<String>,
     marketing_read: Option<String>,
     marketing_write: Option<String>,
     flows_read: Option<String>,
@@ -168,6 +201,8 @@ pub async fn create_api_key(
     let scopes = [
         (crm_read, Scope::CrmRead),
         (crm_write, Scope::CrmWrite),
+        (revenue_read, Scope::RevenueRead),
+        (revenue_write, Scope::RevenueWrite),
         (marketing_read, Scope::MarketingRead),
         (marketing_write, Scope::MarketingWrite),
         (flows_read, Scope::FlowsRead),

@@ -58,12 +58,18 @@ pub enum Scope {
     FlowsRead,
     #[serde(rename = "flows:write")]
     FlowsWrite,
+    #[serde(rename = "revenue:read")]
+    RevenueRead,
+    #[serde(rename = "revenue:write")]
+    RevenueWrite,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 6] = [
+    pub const ALL: [Scope; 8] = [
         Scope::CrmRead,
         Scope::CrmWrite,
+        Scope::RevenueRead,
+        Scope::RevenueWrite,
         Scope::MarketingRead,
         Scope::MarketingWrite,
         Scope::FlowsRead,
@@ -78,6 +84,8 @@ impl Scope {
             Scope::MarketingWrite => "marketing:write",
             Scope::FlowsRead => "flows:read",
             Scope::FlowsWrite => "flows:write",
+            Scope::RevenueRead => "revenue:read",
+            Scope::RevenueWrite => "revenue:write",
         }
     }
 

@@ -168,3 +168,32 @@ pub fn assert_error_shape(body: &Value) -> String {
     assert!(error["request_id"].is_string(), "error without request_id: {body}");
     error["code"].as_str().unwrap().to_string()
 }
+
+/// A workspace reached through the REST API with one API key.
+pub struct Api {
+    pub app: TestApp,
+    pub key: String,
+    pub client: Client,
+}
+
+impl Api {
+    /// A fresh app and database, an owner signed up as `email`, and a key
+    /// with `scopes`.
+    pub async fn new(email: &str, scopes: &[&str]) -> Api {
+        let app = TestApp::spawn().await;
+        let owner = app.sign_up(email).await;
+        let key = app.api_key(&owner, scopes).await;
+        Api { app, key, client: Client::new() }
+    }
+
+    pub async fn call(&self, method: Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
+        send(&self.client, method, &self.app.url(&format!("/api/v1{path}")), Some(&self.key), body).await
+    }
+
+    /// Calls and asserts success.
+    pub async fn ok(&self, method: Method, path: &str, body: Option<Value>) -> Value {
+        let (status, value) = self.call(method.clone(), path, body).await;
+        assert!(status.is_success(), "{method} {path}: {status} {value}");
+        value
+    }
+}

@@ -4,7 +4,7 @@
 use uuid::Uuid;
 
 use super::types::*;
-use crate::crm::fields::{check_owner, optional_text, owner_condition, record_exists};
+use crate::crm::fields::{check_owner, check_reference, optional_text, owner_condition};
 use crate::error::{AppError, AppResult};
 use crate::platform::accounts::required_text;
 use crate::platform::audit::{self, AuditFilter};
@@ -25,11 +25,7 @@ async fn check_targets(
     targets: [(&str, &str, Option<Uuid>); 4],
 ) -> AppResult<()> {
     for (field, table, id) in targets {
-        if let Some(id) = id {
-            if !record_exists(tx, ctx, table, id).await? {
-                return Err(AppError::validation(field, format!("{field} does not name an existing record")));
-            }
-        }
+        check_reference(tx, ctx, field, table, id).await?;
     }
     Ok(())
 }

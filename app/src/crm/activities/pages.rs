@@ -5,7 +5,11 @@ use leptos::prelude::*;
 
 use super::types::TaskStatus;
 use crate::components::{action_error, format_time, ErrorBox};
+use uuid::Uuid;
+
+use super::server_fns::{record_activities, LogRecordActivity};
 use crate::crm::server_fns::{list_tasks, CompleteTask, CreateTask};
+use crate::platform::server_fns::list_members;
 
 #[component]
 pub fn TasksPage() -> impl IntoView {
@@ -16,12 +20,27 @@ pub fn TasksPage() -> impl IntoView {
         move || (show_done.get(), create.version().get(), complete.version().get()),
         |(show_done, _, _)| list_tasks(show_done),
     );
+    let members = Resource::new(|| (), |_| list_members());
     view! {
         <div class="page-head"><h1>"Tasks"</h1></div>
         <section class="card">
             <ActionForm action=create attr:class="row">
                 <label>"Task"<input name="title" required/></label>
                 <label>"Due"<input name="due_date" type="date"/></label>
+                <label>"Assignee"
+                    <Transition fallback=|| ()>
+                        {move || Suspend::new(async move {
+                            let members = members.await.unwrap_or_default();
+                            view! {
+                                <select name="assignee_id">
+                                    <option value="">"Me"</option>
+                                    {members.into_iter().map(|m| view! { <option value=m.user_id.to_string()>{m.name}</option> }).collect_view()}
+                                    <option value="unassigned">"Nobody"</option>
+                                </select>
+                            }
+                        })}
+                    </Transition>
+                </label>
                 <button type="submit">"Add task"</button>
             </ActionForm>
             {action_error(create.value())}
@@ -29,16 +48,19 @@ pub fn TasksPage() -> impl IntoView {
         <label class="check"><input type="checkbox" on:change=move |ev| show_done.set(event_target_checked(&ev))/>"Show done tasks"</label>
         <Transition fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
+                let names: std::collections::HashMap<Uuid, String> =
+                    members.await.unwrap_or_default().into_iter().map(|m| (m.user_id, m.name)).collect();
                 match tasks.await {
                     Ok(page) if page.data.is_empty() => EitherOf3::A(view! { <p class="empty">"Nothing to do."</p> }),
                     Ok(page) => EitherOf3::B(view! {
                         <table class="grid" data-testid="tasks">
-                            <thead><tr><th>"Task"</th><th>"Due"</th><th>"Status"</th><th></th></tr></thead>
+                            <thead><tr><th>"Task"</th><th>"Due"</th><th>"Assignee"</th><th>"Status"</th><th></th></tr></thead>
                             <tbody>
                                 {page.data.into_iter().map(|t| view! {
                                     <tr>
                                         <td>{t.title.clone()}</td>
                                         <td>{t.due_at.map(format_time).unwrap_or_default()}</td>
+                                        <td>{t.assignee_id.and_then(|id| names.get(&id).cloned()).unwrap_or_else(|| "—".into())}</td>
                                         <td>{t.status.as_str()}</td>
                                         <td>{(t.status == TaskStatus::Open).then(|| view! {
                                             <ActionForm action=complete attr:class="inline">
@@ -55,5 +77,54 @@ pub fn TasksPage() -> impl IntoView {
                 }
             })}
         </Transition>
+    }
+}
+
+/// A record's activities, newest first, with a form to log another.
+/// `record` is lead, contact, company or deal.
+#[component]
+pub fn ActivityPanel(record: &'static str, id: Uuid) -> impl IntoView {
+    let log = ServerAction::<LogRecordActivity>::new();
+    let activities = Resource::new(move || log.version().get(), move |_| record_activities(record.to_string(), id));
+    view! {
+        <section class="card" data-testid="activities">
+            <h2>"Activity"</h2>
+            <ActionForm action=log attr:class="row">
+                <input type="hidden" name="record" value=record/>
+                <input type="hidden" name="record_id" value=id.to_string()/>
+                <label>"Kind"
+                    <select name="kind">
+                        <option value="call">"Call"</option>
+                        <option value="email">"Email"</option>
+                        <option value="meeting">"Meeting"</option>
+                        <option value="note">"Note"</option>
+                    </select>
+                </label>
+                <label>"Subject"<input name="subject_line" required/></label>
+                <label>"Details"<input name="body"/></label>
+                <button type="submit">"Log activity"</button>
+            </ActionForm>
+            {action_error(log.value())}
+            <Transition fallback=|| view! { <p>"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match activities.await {
+                        Ok(list) if list.is_empty() => EitherOf3::A(view! { <p class="muted">"Nothing logged yet."</p> }),
+                        Ok(list) => EitherOf3::B(view! {
+                            <ol class="timeline">
+                                {list.into_iter().map(|a| view! {
+                                    <li>
+                                        <span class="badge">{a.kind.as_str()}</span>" "
+                                        <strong>{a.subject}</strong>
+                                        {a.body.map(|b| view! { <span class="muted">" — "{b}</span> })}
+                                        <time class="muted">" "{format_time(a.occurred_at)}</time>
+                                    </li>
+                                }).collect_view()}
+                            </ol>
+                        }),
+                        Err(error) => EitherOf3::C(view! { <ErrorBox error/> }),
+                    }
+                })}
+            </Transition>
+        </section>
     }
 }

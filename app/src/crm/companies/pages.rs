@@ -91,19 +91,80 @@ pub fn CompaniesPage() -> impl IntoView {
     }
 }
 
+/// The company form's fields; `company` pre-fills them for editing.
+/// Names are `form[...]` because the server functions take a `CompanyForm`.
+fn company_fields(
+    company: Option<&Company>,
+    members: Vec<crate::platform::types::Member>,
+    parents: Vec<(Uuid, String)>,
+) -> impl IntoView {
+    let text = |f: fn(&Company) -> Option<String>| company.and_then(f).unwrap_or_default();
+    let id = company.map(|c| c.id);
+    let owner_id = company.and_then(|c| c.owner_id);
+    let parent_id = company.and_then(|c| c.parent_id);
+    let revenue = company
+        .and_then(|c| c.annual_revenue_cents)
+        .map(|cents| format!("{}.{:02}", cents / 100, cents % 100))
+        .unwrap_or_default();
+    view! {
+        <label>"Name"<input name="form[name]" required maxlength="200" value=company.map(|c| c.name.clone()).unwrap_or_default()/></label>
+        <div class="row">
+            <label>"Domain"<input name="form[domain]" placeholder="acme.com" value=text(|c| c.domain.clone())/></label>
+            <label>"Website"<input name="form[website]" type="url" placeholder="https://acme.com" value=text(|c| c.website.clone())/></label>
+            <label>"Status"<select name="form[status]">{status_options(Some(company.map(|c| c.status).unwrap_or_default()))}</select></label>
+        </div>
+        <div class="row">
+            <label>"Owner"
+                <select name="form[owner_id]">
+                    {company.is_some().then(|| view! { <option value="">"Unassigned"</option> })}
+                    {company.is_none().then(|| view! { <option value="">"Me"</option> })}
+                    {members.into_iter().map(|m| view! { <option value=m.user_id.to_string() selected={Some(m.user_id) == owner_id}>{m.name}</option> }).collect_view()}
+                </select>
+            </label>
+            <label>"Parent company"
+                <select name="form[parent_id]">
+                    <option value="">"None"</option>
+                    {parents.into_iter().filter(|(p, _)| Some(*p) != id).map(|(p, name)| view! { <option value=p.to_string() selected={Some(p) == parent_id}>{name}</option> }).collect_view()}
+                </select>
+            </label>
+        </div>
+        <div class="row">
+            <label>"Industry"<input name="form[industry]" value=text(|c| c.industry.clone())/></label>
+            <label>"Employees"<input name="form[employee_count]" type="number" min="0" value=text(|c| c.employee_count.map(|n| n.to_string()))/></label>
+            <label>"Annual revenue"<input name="form[annual_revenue]" inputmode="decimal" placeholder="1,200,000" value=revenue/></label>
+        </div>
+        <div class="row">
+            <label>"Country"<input name="form[country]" value=text(|c| c.country.clone())/></label>
+            <label>"City"<input name="form[city]" value=text(|c| c.city.clone())/></label>
+            <label>"Phone"<input name="form[phone]" type="tel" value=text(|c| c.phone.clone())/></label>
+        </div>
+        <label>"Description"<textarea name="form[description]" rows="3">{text(|c| c.description.clone())}</textarea></label>
+    }
+}
+
+/// Members and companies for the form's pickers.
+async fn company_form_choices() -> Result<(Vec<crate::platform::types::Member>, Vec<(Uuid, String)>), ServerFnError> {
+    Ok((crate::platform::server_fns::list_members().await?, crate::crm::server_fns::company_choices().await?))
+}
+
 #[component]
 pub fn NewCompanyPage() -> impl IntoView {
     let create = ServerAction::<CreateCompany>::new();
+    let choices = Resource::new(|| (), |_| company_form_choices());
     view! {
         <section class="card narrow">
             <h1>"New company"</h1>
-            <ActionForm action=create>
-                <label>"Name"<input name="name" required maxlength="200"/></label>
-                <label>"Domain"<input name="domain" placeholder="acme.com"/></label>
-                <label>"Website"<input name="website" type="url" placeholder="https://acme.com"/></label>
-                <label>"Status"<select name="status">{status_options(Some(CompanyStatus::Prospect))}</select></label>
-                <button type="submit">"Create company"</button>
-            </ActionForm>
+            <Transition fallback=|| view! { <p>"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    let (members, parents) = choices.await.unwrap_or_default();
+                    view! {
+                        <ActionForm action=create>
+                            {company_fields(None, members, parents)}
+                            <button type="submit">"Create company"</button>
+                        </ActionForm>
+                    }
+                })}
+            </Transition>
             {action_error(create.value())}
         </section>
     }
@@ -123,41 +184,64 @@ pub fn CompanyPage() -> impl IntoView {
             }
         },
     );
-    let people = Resource::new(id, |id| async move {
+    let related = Resource::new(id, |id| async move {
         match id {
-            Some(id) => crate::crm::server_fns::company_people(id).await,
-            None => Ok(Vec::new()),
+            Some(id) => Ok((crate::crm::server_fns::company_people(id).await?, subsidiaries(id).await?)),
+            None => Ok::<_, ServerFnError>((Vec::new(), Vec::new())),
         }
     });
+    let choices = Resource::new(|| (), |_| company_form_choices());
     view! {
         <Transition fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
-                let people = people.await.unwrap_or_default();
+                let (people, subsidiaries) = related.await.unwrap_or_default();
+                let (members, parents) = choices.await.unwrap_or_default();
                 match company.await {
-                    Ok(c) => Either::Left(view! {
+                    Ok(c) => {
+                        let parent = c.parent_id.map(|p| (p, parents.iter().find(|(id, _)| *id == p).map(|(_, n)| n.clone()).unwrap_or_else(|| "Parent company".into())));
+                        let owner = c.owner_id.and_then(|o| members.iter().find(|m| m.user_id == o).map(|m| m.name.clone())).unwrap_or_else(|| "Unassigned".into());
+                        let or_dash = |v: Option<String>| v.unwrap_or_else(|| "—".into());
+                        let company_id = c.id;
+                        let fields = company_fields(Some(&c), members, parents);
+                        Either::Left(view! {
                         <div class="page-head">
                             <h1 data-testid="company-name">{c.name.clone()}</h1>
                             <span class=format!("badge {}", c.status.as_str())>{c.status.label()}</span>
                         </div>
-                        <dl class="facts">
-                            <dt>"Domain"</dt><dd>{c.domain.clone().unwrap_or_else(|| "—".into())}</dd>
+                        <dl class="facts" data-testid="company-facts">
+                            <dt>"Domain"</dt><dd>{or_dash(c.domain.clone())}</dd>
                             <dt>"Website"</dt><dd>{c.website.clone().map(|w| Either::Left(view! { <a href=w.clone() rel="noopener noreferrer">{w.clone()}</a> })).unwrap_or_else(|| Either::Right("—"))}</dd>
+                            <dt>"Owner"</dt><dd>{owner}</dd>
+                            <dt>"Parent"</dt><dd>{parent.map(|(p, name)| Either::Left(view! { <a href=format!("/companies/{p}")>{name}</a> })).unwrap_or_else(|| Either::Right("—"))}</dd>
+                            <dt>"Industry"</dt><dd>{or_dash(c.industry.clone())}</dd>
+                            <dt>"Employees"</dt><dd>{or_dash(c.employee_count.map(|n| n.to_string()))}</dd>
+                            <dt>"Annual revenue"</dt><dd>{or_dash(c.annual_revenue_cents.map(|cents| crate::crm::deals::types::format_money(cents, "")))}</dd>
+                            <dt>"Location"</dt><dd>{or_dash(match (c.city.clone(), c.country.clone()) {
+                                (Some(city), Some(country)) => Some(format!("{city}, {country}")),
+                                (city, country) => city.or(country),
+                            })}</dd>
+                            <dt>"Phone"</dt><dd>{or_dash(c.phone.clone())}</dd>
                             <dt>"Created"</dt><dd>{format_time(c.created_at)}</dd>
-                            <dt>"Updated"</dt><dd>{format_time(c.updated_at)}</dd>
                         </dl>
-                        <section class="card">
-                            <h2>"Edit"</h2>
+                        {c.description.clone().map(|d| view! { <p class="description">{d}</p> })}
+                        {(!subsidiaries.is_empty()).then(|| view! {
+                            <section class="card">
+                                <h2>"Subsidiaries"</h2>
+                                <ul data-testid="subsidiaries">
+                                    {subsidiaries.into_iter().map(|s| view! { <li><a href=format!("/companies/{}", s.id)>{s.name}</a></li> }).collect_view()}
+                                </ul>
+                            </section>
+                        })}
+                        <details class="card">
+                            <summary>"Edit company"</summary>
                             <ActionForm action=update>
                                 <input type="hidden" name="id" value=c.id.to_string()/>
-                                <label>"Name"<input name="name" required value=c.name.clone()/></label>
-                                <label>"Domain"<input name="domain" value=c.domain.clone().unwrap_or_default()/></label>
-                                <label>"Website"<input name="website" value=c.website.clone().unwrap_or_default()/></label>
-                                <label>"Status"<select name="status">{status_options(Some(c.status))}</select></label>
+                                {fields}
                                 <button type="submit">"Save"</button>
                             </ActionForm>
                             {action_error(update.value())}
                             {move || update.value().get().and_then(|r| r.ok()).map(|_| view! { <p class="notice">"Saved."</p> })}
-                        </section>
+                        </details>
                         <section class="card">
                             <h2>"People"</h2>
                             {if people.is_empty() {
@@ -168,15 +252,16 @@ pub fn CompanyPage() -> impl IntoView {
                                         <thead><tr><th>"Name"</th><th>"Role"</th><th>"Since"</th></tr></thead>
                                         <tbody>
                                             {people.into_iter().map(|m| view! {
-                                                <tr><td>{m.contact_name}</td><td>{m.role.unwrap_or_default()}</td><td>{format_time(m.created_at)}</td></tr>
+                                                <tr><td><a href=format!("/contacts/{}", m.contact_id)>{m.contact_name}</a></td><td>{m.role.unwrap_or_default()}</td><td>{format_time(m.created_at)}</td></tr>
                                             }).collect_view()}
                                         </tbody>
                                     </table>
                                 })
                             }}
                         </section>
+                        <crate::crm::activities::pages::ActivityPanel record="company" id=company_id/>
                         <p><a href="/companies">"← All companies"</a></p>
-                    }),
+                    })},
                     Err(error) => Either::Right(view! { <ErrorBox error/> }),
                 }
             })}

@@ -8,7 +8,7 @@ use super::types::*;
 use crate::platform::types::Page;
 
 #[cfg(feature = "ssr")]
-use crate::platform::server_fns::ssr::{in_read, in_write, member};
+use crate::platform::server_fns::ssr::{blank_to_none, in_read, in_write, member};
 
 /// Flat arguments: a struct argument whose fields are all absent would be
 /// encoded as nothing at all and fail to decode.
@@ -30,30 +30,94 @@ pub async fn get_company(id: Uuid) -> Result<Company, ServerFnError> {
     in_read(&state, move |tx| Box::pin(async move { super::ops::get(tx, &ctx, id).await })).await
 }
 
+
+/// The company form's fields, shared by "new" and "edit": text as typed,
+/// checked and converted on the server.
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
+pub struct CompanyForm {
+    pub name: String,
+    #[serde(default)]
+    pub domain: Option<String>,
+    #[serde(default)]
+    pub website: Option<String>,
+    #[serde(default)]
+    pub status: Option<String>,
+    #[serde(default)]
+    pub owner_id: Option<String>,
+    #[serde(default)]
+    pub parent_id: Option<String>,
+    #[serde(default)]
+    pub industry: Option<String>,
+    #[serde(default)]
+    pub employee_count: Option<String>,
+    /// Major units as typed ("1,200,000").
+    #[serde(default)]
+    pub annual_revenue: Option<String>,
+    #[serde(default)]
+    pub country: Option<String>,
+    #[serde(default)]
+    pub city: Option<String>,
+    #[serde(default)]
+    pub phone: Option<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+}
+
 #[cfg(feature = "ssr")]
-fn blank_to_none(value: Option<String>) -> Option<String> {
-    value.filter(|v| !v.trim().is_empty())
+impl CompanyForm {
+    /// Every field set: on edit an emptied field clears the value.
+    fn into_patch(self) -> Result<CompanyPatch, ServerFnError> {
+        use crate::platform::server_fns::ssr::{optional_id, optional_number};
+        let status = match blank_to_none(self.status) {
+            Some(s) => Some(CompanyStatus::parse(&s).ok_or_else(|| ServerFnError::new("unknown status"))?),
+            None => None,
+        };
+        let annual_revenue_cents = match blank_to_none(self.annual_revenue) {
+            Some(text) => Some(
+                crate::crm::deals::types::parse_money(&text)
+                    .ok_or_else(|| ServerFnError::new("annual revenue must be an amount like 1,200,000"))?,
+            ),
+            None => None,
+        };
+        Ok(CompanyPatch {
+            name: Some(self.name),
+            domain: Some(blank_to_none(self.domain)),
+            website: Some(blank_to_none(self.website)),
+            status,
+            owner_id: Some(optional_id(self.owner_id, "owner")?),
+            parent_id: Some(optional_id(self.parent_id, "parent company")?),
+            industry: Some(blank_to_none(self.industry)),
+            employee_count: Some(optional_number(self.employee_count, "employees")?),
+            annual_revenue_cents: Some(annual_revenue_cents),
+            country: Some(blank_to_none(self.country)),
+            city: Some(blank_to_none(self.city)),
+            phone: Some(blank_to_none(self.phone)),
+            description: Some(blank_to_none(self.description)),
+            ..Default::default()
+        })
+    }
 }
 
 #[server(prefix = "/sf", endpoint = "create_company")]
-pub async fn create_company(
-    name: String,
-    domain: Option<String>,
-    website: Option<String>,
-    status: Option<String>,
-) -> Result<Company, ServerFnError> {
+pub async fn create_company(form: CompanyForm) -> Result<Company, ServerFnError> {
     let (state, ctx) = member().await?;
-    let status = match blank_to_none(status) {
-        Some(s) => Some(CompanyStatus::parse(&s).ok_or_else(|| ServerFnError::new("unknown status"))?),
-        None => None,
-    };
+    let patch = form.into_patch()?;
     let input = NewCompany {
-        name,
-        domain: blank_to_none(domain),
-        website: blank_to_none(website),
-        status,
-        owner_id: ctx.user_id,
-        ..Default::default()
+        name: patch.name.unwrap_or_default(),
+        domain: patch.domain.flatten(),
+        website: patch.website.flatten(),
+        status: patch.status,
+        // A new company belongs to whoever adds it unless they pick someone.
+        owner_id: patch.owner_id.flatten().or(ctx.user_id),
+        parent_id: patch.parent_id.flatten(),
+        industry: patch.industry.flatten(),
+        employee_count: patch.employee_count.flatten(),
+        annual_revenue_cents: patch.annual_revenue_cents.flatten(),
+        country: patch.country.flatten(),
+        city: patch.city.flatten(),
+        phone: patch.phone.flatten(),
+        description: patch.description.flatten(),
+        custom_fields: None,
     };
     let company = in_write(&state, move |tx| Box::pin(async move { super::ops::create(tx, &ctx, input).await })).await?;
     leptos_axum::redirect(&format!("/companies/{}", company.id));
@@ -62,21 +126,16 @@ pub async fn create_company(
 
 /// The edit form always sends every field, so an empty text clears it.
 #[server(prefix = "/sf", endpoint = "update_company")]
-pub async fn update_company(
-    id: Uuid,
-    name: String,
-    domain: Option<String>,
-    website: Option<String>,
-    status: String,
-) -> Result<Company, ServerFnError> {
+pub async fn update_company(id: Uuid, form: CompanyForm) -> Result<Company, ServerFnError> {
     let (state, ctx) = member().await?;
-    let status = CompanyStatus::parse(&status).ok_or_else(|| ServerFnError::new("unknown status"))?;
-    let patch = CompanyPatch {
-        name: Some(name),
-        domain: Some(blank_to_none(domain)),
-        website: Some(blank_to_none(website)),
-        status: Some(status),
-        ..Default::default()
-    };
+    let patch = form.into_patch()?;
     in_write(&state, move |tx| Box::pin(async move { super::ops::update(tx, &ctx, id, patch).await })).await
+}
+
+/// The other companies of the workspace (newest 100), as parent choices.
+#[server(prefix = "/sf", endpoint = "subsidiaries")]
+pub async fn subsidiaries(id: Uuid) -> Result<Vec<Company>, ServerFnError> {
+    let (state, ctx) = member().await?;
+    let filter = CompanyFilter { parent_id: Some(id), limit: Some(100), ..Default::default() };
+    in_read(&state, move |tx| Box::pin(async move { super::ops::list(tx, &ctx, filter).await })).await.map(|p| p.data)
 }

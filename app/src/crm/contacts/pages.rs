@@ -150,6 +150,7 @@ pub fn ContactPage() -> impl IntoView {
                         {action_error(set_role.value())}
                         {action_error(unlink.value())}
                     </section>
+                    <crate::crm::activities::pages::ActivityPanel record="contact" id=contact_id/>
                 })
             })}
         </Transition>

@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use super::stages;
 use super::types::*;
-use crate::crm::fields::{check_custom_fields, check_owner, owner_condition, record_exists, text_search};
+use crate::crm::fields::{check_custom_fields, check_owner, check_reference, owner_condition, text_search};
 use crate::error::{AppError, AppResult};
 use crate::platform::accounts::required_text;
 use crate::platform::audit;
@@ -50,15 +50,6 @@ pub async fn get(tx: &mut Tx, ctx: &Ctx, id: Uuid) -> AppResult<Deal> {
     find(tx, ctx, id).await?.ok_or(AppError::NotFound("deal"))
 }
 
-async fn check_link(tx: &mut Tx, ctx: &Ctx, field: &str, table: &str, id: Option<Uuid>) -> AppResult<()> {
-    if let Some(id) = id {
-        if !record_exists(tx, ctx, table, id).await? {
-            return Err(AppError::validation(field, format!("{field} does not name an existing record")));
-        }
-    }
-    Ok(())
-}
-
 async fn stage_for(tx: &mut Tx, ctx: &Ctx, stage_id: Option<Uuid>) -> AppResult<DealStage> {
     match stage_id {
         Some(id) => stages::find(tx, ctx, id).await?.ok_or_else(|| AppError::validation("stage_id", "stage does not exist")),
@@ -85,9 +76,9 @@ pub async fn create(tx: &mut Tx, ctx: &Ctx, input: NewDeal) -> AppResult<Deal> {
     let amount_cents = check_amount(input.amount_cents.unwrap_or(0))?;
     let currency = check_currency(input.currency)?;
     let stage = stage_for(tx, ctx, input.stage_id).await?;
-    check_link(tx, ctx, "company_id", "companies", input.company_id).await?;
-    check_link(tx, ctx, "contact_id", "contacts", input.contact_id).await?;
-    check_link(tx, ctx, "lead_id", "leads", input.lead_id).await?;
+    check_reference(tx, ctx, "company_id", "companies", input.company_id).await?;
+    check_reference(tx, ctx, "contact_id", "contacts", input.contact_id).await?;
+    check_reference(tx, ctx, "lead_id", "leads", input.lead_id).await?;
     check_owner(tx, ctx, input.owner_id).await?;
     let at = now();
     let deal = Deal {
@@ -143,11 +134,11 @@ pub async fn update(tx: &mut Tx, ctx: &Ctx, id: Uuid, patch: DealPatch) -> AppRe
         after.name = required_text("name", &v, 200)?;
     }
     if let Some(v) = patch.company_id {
-        check_link(tx, ctx, "company_id", "companies", v).await?;
+        check_reference(tx, ctx, "company_id", "companies", v).await?;
         after.company_id = v;
     }
     if let Some(v) = patch.contact_id {
-        check_link(tx, ctx, "contact_id", "contacts", v).await?;
+        check_reference(tx, ctx, "contact_id", "contacts", v).await?;
         after.contact_id = v;
     }
     if let Some(v) = patch.amount_cents {

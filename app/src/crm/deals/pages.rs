@@ -95,7 +95,7 @@ pub fn PipelinePage() -> impl IntoView {
                                                     <article class="deal-card" draggable="true" data-deal=deal.name.clone()
                                                         on:dragstart=move |_| dragging.set(Some(deal_id))
                                                         on:dragend=move |_| {}>
-                                                        <strong>{deal.name.clone()}</strong>
+                                                        <strong><a href=format!("/deals/{}", deal.id)>{deal.name.clone()}</a></strong>
                                                         <span class="muted">{deal.company_name.clone().unwrap_or_default()}</span>
                                                         <span>{format_money(deal.amount_cents, &deal.currency)}</span>
                                                         <select aria-label=format!("Move {}", deal.name) on:change=move |ev| {
@@ -117,6 +117,111 @@ pub fn PipelinePage() -> impl IntoView {
                     }
                     Err(error) => Either::Right(view! { <ErrorBox error/> }),
                 }
+            })}
+        </Transition>
+    }
+}
+
+/// One deal: its facts, an edit form for every field, and its activity.
+#[component]
+pub fn DealPage() -> impl IntoView {
+    use super::server_fns::{contact_choices, get_deal, UpdateDeal};
+    use crate::crm::activities::pages::ActivityPanel;
+    use crate::platform::server_fns::list_members;
+
+    let params = leptos_router::hooks::use_params_map();
+    let update = ServerAction::<UpdateDeal>::new();
+    let id = move || params.read().get("id").and_then(|id| Uuid::parse_str(&id).ok());
+    let deal = Resource::new(
+        move || (id(), update.version().get()),
+        |(id, _)| async move {
+            match id {
+                Some(id) => get_deal(id).await,
+                None => Err(ServerFnError::ServerError("deal not found".into())),
+            }
+        },
+    );
+    let choices = Resource::new(
+        || (),
+        |_| async move {
+            Ok::<_, ServerFnError>((list_stages().await?, list_members().await?, company_choices().await?, contact_choices().await?))
+        },
+    );
+    view! {
+        <Transition fallback=|| view! { <p>"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                let deal = match deal.await {
+                    Ok(deal) => deal,
+                    Err(error) => return Either::Right(view! { <ErrorBox error/> }),
+                };
+                let (stages, members, companies, contacts) = match choices.await {
+                    Ok(choices) => choices,
+                    Err(error) => return Either::Right(view! { <ErrorBox error/> }),
+                };
+                let stage = stages.iter().find(|s| s.id == deal.stage_id).cloned();
+                let name_of = |id: Option<Uuid>, list: &[(Uuid, String)]| {
+                    id.and_then(|id| list.iter().find(|(i, _)| *i == id).map(|(_, n)| n.clone())).unwrap_or_else(|| "—".into())
+                };
+                let owner_name = deal.owner_id
+                    .and_then(|id| members.iter().find(|m| m.user_id == id).map(|m| m.name.clone()))
+                    .unwrap_or_else(|| "Unassigned".into());
+                let amount_text = format!("{}.{:02}", deal.amount_cents / 100, deal.amount_cents % 100);
+                let option = |id: Uuid, name: String, selected: bool| view! { <option value=id.to_string() selected=selected>{name}</option> };
+                Either::Left(view! {
+                    <div class="page-head">
+                        <h1 data-testid="deal-name">{deal.name.clone()}</h1>
+                        <span class="badge" data-testid="deal-stage">{stage.as_ref().map(|s| s.name.clone()).unwrap_or_default()}</span>
+                    </div>
+                    <dl class="facts">
+                        <dt>"Amount"</dt><dd data-testid="deal-amount">{format_money(deal.amount_cents, &deal.currency)}</dd>
+                        <dt>"Company"</dt><dd>{deal.company_id.map(|id| Either::Left(view! { <a href=format!("/companies/{id}")>{name_of(Some(id), &companies)}</a> })).unwrap_or_else(|| Either::Right("—"))}</dd>
+                        <dt>"Contact"</dt><dd>{deal.contact_id.map(|id| Either::Left(view! { <a href=format!("/contacts/{id}")>{name_of(Some(id), &contacts)}</a> })).unwrap_or_else(|| Either::Right("—"))}</dd>
+                        <dt>"Owner"</dt><dd>{owner_name}</dd>
+                        <dt>"Expected close"</dt><dd>{deal.expected_close_date.map(|d| d.to_string()).unwrap_or_else(|| "—".into())}</dd>
+                        <dt>"Updated"</dt><dd>{crate::components::format_time(deal.updated_at)}</dd>
+                    </dl>
+                    <section class="card">
+                        <h2>"Edit deal"</h2>
+                        <ActionForm action=update>
+                            <input type="hidden" name="id" value=deal.id.to_string()/>
+                            <label>"Deal name"<input name="form[name]" required value=deal.name.clone()/></label>
+                            <label>"Stage"
+                                <select name="form[stage_id]">
+                                    {stages.iter().map(|s| option(s.id, s.name.clone(), s.id == deal.stage_id)).collect_view()}
+                                </select>
+                            </label>
+                            <div class="row">
+                                <label>"Amount"<input name="form[amount]" inputmode="decimal" value=amount_text/></label>
+                                <label>"Currency"<input name="form[currency]" maxlength="3" value=deal.currency.clone()/></label>
+                                <label>"Expected close"<input name="form[expected_close_date]" type="date"
+                                    value=deal.expected_close_date.map(|d| d.to_string()).unwrap_or_default()/></label>
+                            </div>
+                            <label>"Owner"
+                                <select name="form[owner_id]">
+                                    <option value="">"Unassigned"</option>
+                                    {members.iter().map(|m| option(m.user_id, m.name.clone(), Some(m.user_id) == deal.owner_id)).collect_view()}
+                                </select>
+                            </label>
+                            <label>"Company"
+                                <select name="form[company_id]">
+                                    <option value="">"None"</option>
+                                    {companies.iter().map(|(id, name)| option(*id, name.clone(), Some(*id) == deal.company_id)).collect_view()}
+                                </select>
+                            </label>
+                            <label>"Contact"
+                                <select name="form[contact_id]">
+                                    <option value="">"None"</option>
+                                    {contacts.iter().map(|(id, name)| option(*id, name.clone(), Some(*id) == deal.contact_id)).collect_view()}
+                                </select>
+                            </label>
+                            <button type="submit">"Save deal"</button>
+                        </ActionForm>
+                        {crate::components::action_error(update.value())}
+                        {move || update.value().get().and_then(|r| r.ok()).map(|_| view! { <p class="notice">"Saved."</p> })}
+                    </section>
+                    <ActivityPanel record="deal" id=deal.id/>
+                    <p><a href="/pipeline">"← Pipeline"</a></p>
+                })
             })}
         </Transition>
     }

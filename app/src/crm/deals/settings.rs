@@ -4,6 +4,7 @@ use leptos::either::Either;
 use leptos::prelude::*;
 
 use crate::components::{action_error, ErrorBox};
+use super::server_fns::UpdateStage;
 use crate::crm::server_fns::{list_stages, CreateStage, DeleteStage, ShiftStage};
 
 #[component]
@@ -11,8 +12,9 @@ pub fn StagesPage() -> impl IntoView {
     let create = ServerAction::<CreateStage>::new();
     let shift = ServerAction::<ShiftStage>::new();
     let delete = ServerAction::<DeleteStage>::new();
+    let update = ServerAction::<UpdateStage>::new();
     let stages = Resource::new(
-        move || (create.version().get(), shift.version().get(), delete.version().get()),
+        move || (create.version().get(), shift.version().get(), delete.version().get(), update.version().get()),
         |_| list_stages(),
     );
     view! {
@@ -26,6 +28,7 @@ pub fn StagesPage() -> impl IntoView {
                             <tbody>
                                 {stages.into_iter().map(|s| {
                                     let (up, down, remove) = (format!("Move {} up", s.name), format!("Move {} down", s.name), format!("Delete {}", s.name));
+                                    let edit = format!("Edit {}", s.name);
                                     let id = s.id;
                                     view! {
                                     <tr>
@@ -48,6 +51,16 @@ pub fn StagesPage() -> impl IntoView {
                                                 <input type="hidden" name="id" value=id.to_string()/>
                                                 <button type="submit" class="danger" aria-label=remove>"Delete"</button>
                                             </ActionForm>
+                                            <details class="inline-edit">
+                                                <summary>"Edit"</summary>
+                                                <ActionForm action=update attr:class="row" attr:aria-label=edit>
+                                                    <input type="hidden" name="id" value=id.to_string()/>
+                                                    <label>"Stage name"<input name="name" required value=s.name.clone()/></label>
+                                                    <label>"Stage probability %"<input name="probability" type="number" min="0" max="100" required value=s.probability.to_string()/></label>
+                                                    <label>"Stage color"<input name="color" type="color" value=s.color.clone()/></label>
+                                                    <button type="submit">"Save stage"</button>
+                                                </ActionForm>
+                                            </details>
                                         </td>
                                     </tr>
                                 }}).collect_view()}
@@ -60,6 +73,7 @@ pub fn StagesPage() -> impl IntoView {
         </Transition>
         {action_error(shift.value())}
         {action_error(delete.value())}
+        {action_error(update.value())}
         <section class="card">
             <h2>"Add a stage"</h2>
             <ActionForm action=create attr:class="row">

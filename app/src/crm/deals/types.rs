@@ -215,22 +215,30 @@ pub fn format_money(amount_cents: i64, currency: &str) -> String {
     format!("{}{grouped}.{:02} {currency}", if negative { "-" } else { "" }, cents % 100)
 }
 
-/// Reads an amount typed by a person ("9,000.50") as minor units.
+/// Reads an amount typed by a person ("9,000.50") as minor units; blank
+/// is zero.
 pub fn parse_money(text: &str) -> Option<i64> {
     let cleaned: String = text.trim().chars().filter(|c| *c != ',' && *c != ' ').collect();
     if cleaned.is_empty() {
         return Some(0);
     }
-    let (units, fraction) = cleaned.split_once('.').unwrap_or((&cleaned, ""));
-    if units.is_empty() && fraction.is_empty() || fraction.len() > 2 {
+    parse_decimal(&cleaned, 2)
+}
+
+/// Reads a non-negative decimal with at most `places` decimals as an
+/// integer scaled by 10^places: ("1.5", 3) → 1500. Digits and one point only.
+pub fn parse_decimal(text: &str, places: u32) -> Option<i64> {
+    let text = text.trim();
+    let (units, fraction) = text.split_once('.').unwrap_or((text, ""));
+    if units.is_empty() && fraction.is_empty() || fraction.len() > places as usize {
         return None;
     }
-    if !units.chars().all(|c| c.is_ascii_digit()) || !fraction.chars().all(|c| c.is_ascii_digit()) {
+    if !units.chars().chain(fraction.chars()).all(|c| c.is_ascii_digit()) {
         return None;
     }
     let units: i64 = if units.is_empty() { 0 } else { units.parse().ok()? };
-    let fraction: i64 = format!("{fraction:0<2}").parse().ok()?;
-    units.checked_mul(100)?.checked_add(fraction)
+    let fraction: i64 = if fraction.is_empty() { 0 } else { format!("{fraction:0<width$}", width = places as usize).parse().ok()? };
+    units.checked_mul(10i64.pow(places))?.checked_add(fraction)
 }
 
 #[cfg(test)]
@@ -248,5 +256,15 @@ mod tests {
         assert_eq!(parse_money("1.234"), None);
         assert_eq!(parse_money("-5"), None);
         assert_eq!(parse_money("abc"), None);
+    }
+
+    #[test]
+    fn decimals_parse_exactly() {
+        assert_eq!(parse_decimal("1.5", 3), Some(1_500));
+        assert_eq!(parse_decimal("8.25", 2), Some(825));
+        assert_eq!(parse_decimal("20", 2), Some(2_000));
+        assert_eq!(parse_decimal("1.0005", 3), None);
+        assert_eq!(parse_decimal("-1", 3), None);
+        assert_eq!(parse_decimal("", 3), None);
     }
 }

@@ -16,6 +16,7 @@ use crate::crm::server_fns::*;
 pub fn LeadsPage() -> impl IntoView {
     let query = use_query_map();
     let create = ServerAction::<CreateLead>::new();
+    let members = Resource::new(|| (), |_| crate::platform::server_fns::list_members());
     let leads = Resource::new(
         move || {
             let q = query.read();
@@ -23,11 +24,12 @@ pub fn LeadsPage() -> impl IntoView {
                 q.get("q").filter(|v| !v.is_empty()),
                 q.get("status").and_then(|s| LeadStatus::parse(&s)),
                 q.get("source").and_then(|s| LeadSource::parse(&s)),
+                q.get("owner").filter(|v| !v.is_empty()),
                 q.get("cursor").filter(|v| !v.is_empty()),
                 create.version().get(),
             )
         },
-        |(q, status, source, cursor, _)| list_leads(q, status, source, cursor),
+        |(q, status, source, owner, cursor, _)| list_leads(q, status, source, owner, cursor),
     );
     view! {
         <div class="page-head"><h1>"Leads"</h1></div>
@@ -56,6 +58,20 @@ pub fn LeadsPage() -> impl IntoView {
             <select name="source" aria-label="Source">
                 <option value="">"Any source"</option>
                 {LeadSource::ALL.iter().map(|s| view! { <option value=s.as_str() selected=move || query.read().get("source").as_deref() == Some(s.as_str())>{s.as_str()}</option> }).collect_view()}
+            </select>
+            <select name="owner" aria-label="Owner">
+                <option value="">"Any owner"</option>
+                <option value="me" selected=move || query.read().get("owner").as_deref() == Some("me")>"Mine"</option>
+                <option value="unassigned" selected=move || query.read().get("owner").as_deref() == Some("unassigned")>"Unassigned"</option>
+                <Transition fallback=|| ()>
+                    {move || Suspend::new(async move {
+                        members.await.unwrap_or_default().into_iter().map(|m| {
+                            let id = m.user_id.to_string();
+                            let selected = query.read_untracked().get("owner").as_deref() == Some(id.as_str());
+                            view! { <option value=id selected=selected>{m.name}</option> }
+                        }).collect_view()
+                    })}
+                </Transition>
             </select>
             <button type="submit">"Filter"</button>
         </Form>
@@ -106,7 +122,7 @@ pub fn LeadPage() -> impl IntoView {
         },
     );
     let stages = Resource::new(|| (), |_| list_stages());
-    let log = ServerAction::<LogActivity>::new();
+    let log = ServerAction::<crate::crm::activities::server_fns::LogRecordActivity>::new();
     let timeline = Resource::new(
         move || (id(), convert.version().get(), log.version().get(), update.version().get()),
         |(id, _, _, _)| async move {
@@ -196,7 +212,8 @@ pub fn LeadPage() -> impl IntoView {
         <section class="card">
             <h2>"Log an activity"</h2>
             <ActionForm action=log attr:class="row">
-                <input type="hidden" name="lead_id" prop:value=move || id().map(|i| i.to_string()).unwrap_or_default()/>
+                <input type="hidden" name="record" value="lead"/>
+                <input type="hidden" name="record_id" prop:value=move || id().map(|i| i.to_string()).unwrap_or_default()/>
                 <label>"Kind"
                     <select name="kind">
                         <option value="call">"Call"</option>
@@ -205,7 +222,7 @@ pub fn LeadPage() -> impl IntoView {
                         <option value="note" selected>"Note"</option>
                     </select>
                 </label>
-                <label>"Subject"<input name="subject" required/></label>
+                <label>"Subject"<input name="subject_line" required/></label>
                 <label>"Details"<input name="body"/></label>
                 <button type="submit">"Log"</button>
             </ActionForm>

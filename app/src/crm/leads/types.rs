@@ -6,32 +6,7 @@ use crate::crm::companies::types::{non_null, nullable, Company};
 use crate::crm::contacts::types::Contact;
 use crate::crm::deals::types::Deal;
 
-macro_rules! string_enum {
-    ($name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-        #[serde(rename_all = "lowercase")]
-        pub enum $name { $($variant),+ }
-
-        impl $name {
-            pub const ALL: &'static [$name] = &[$($name::$variant),+];
-            pub fn as_str(self) -> &'static str {
-                match self { $($name::$variant => $text),+ }
-            }
-            pub fn parse(value: &str) -> Option<$name> {
-                $name::ALL.iter().copied().find(|v| v.as_str() == value)
-            }
-        }
-
-        impl TryFrom<String> for $name {
-            type Error = String;
-            fn try_from(value: String) -> Result<Self, Self::Error> {
-                $name::parse(&value).ok_or_else(|| format!("unknown {} {value:?}", stringify!($name)))
-            }
-        }
-    };
-}
-
-string_enum!(LeadSource {
+text_enum!(LeadSource {
     Manual => "manual",
     Website => "website",
     Referral => "referral",
@@ -42,7 +17,7 @@ string_enum!(LeadSource {
     Other => "other",
 });
 
-string_enum!(LeadStatus {
+text_enum!(LeadStatus {
     New => "new",
     Working => "working",
     Qualified => "qualified",
