@@ -41,6 +41,9 @@ pub enum AppError {
     UnsupportedMediaType(String),
     #[error("too many requests")]
     TooManyRequests,
+    /// A connector's remote service failed or answered nonsense.
+    #[error("{0}")]
+    Upstream(String),
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
     #[error("internal error: {0}")]
@@ -65,6 +68,7 @@ impl AppError {
             AppError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
+            AppError::Upstream(_) => StatusCode::BAD_GATEWAY,
             AppError::Database(sqlx::Error::Database(e)) if e.is_unique_violation() => {
                 StatusCode::CONFLICT
             }
@@ -87,6 +91,7 @@ impl AppError {
             AppError::PayloadTooLarge(_) => "payload_too_large",
             AppError::UnsupportedMediaType(_) => "unsupported_media_type",
             AppError::TooManyRequests => "rate_limited",
+            AppError::Upstream(_) => "upstream_failed",
             AppError::Database(sqlx::Error::Database(e)) if e.is_unique_violation() => "conflict",
             AppError::Database(sqlx::Error::Database(e)) if e.is_foreign_key_violation() => {
                 "invalid_reference"

@@ -7,6 +7,7 @@
 #[macro_use]
 mod macros;
 
+pub mod audience;
 pub mod components;
 pub mod crm;
 pub mod platform;

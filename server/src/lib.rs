@@ -37,6 +37,7 @@ impl ServerConfig {
             site_root: var("LEPTOS_SITE_ROOT").unwrap_or_else(|| "target/site".into()),
             app: Config {
                 secure_cookies: var("CORRAL_SECURE_COOKIES").is_some_and(|v| v == "1" || v == "true"),
+                data_dir: var("CORRAL_DATA_DIR").unwrap_or_else(|| "data".into()).into(),
                 ..Config::default()
             },
         })
@@ -53,12 +54,25 @@ impl ServerConfig {
     }
 }
 
-/// Connects, migrates, and builds the whole application router.
+/// Connects, migrates, and builds the whole application router; the
+/// background workers start with it.
 pub async fn build(config: &ServerConfig) -> anyhow::Result<(Router, Db)> {
+    let (router, db, _workers) = build_parts(config).await?;
+    Ok((router, db))
+}
+
+/// [`build`], also handing back the background workers, for callers that
+/// stop them (tests simulating a crash).
+pub async fn build_parts(config: &ServerConfig) -> anyhow::Result<(Router, Db, Vec<tokio::task::JoinHandle<()>>)> {
     let db = Db::connect(&config.database_url).await?;
     db.migrate().await?;
     let router = router(db.clone(), config).await?;
-    Ok((router, db))
+    let workers = if config.app.run_workers {
+        app::audience::spawn_workers(db.clone(), config.app.clone())
+    } else {
+        Vec::new()
+    };
+    Ok((router, db, workers))
 }
 
 pub async fn router(db: Db, config: &ServerConfig) -> anyhow::Result<Router> {
@@ -69,6 +83,7 @@ pub async fn router(db: Db, config: &ServerConfig) -> anyhow::Result<Router> {
         .merge(app::platform::routes::router())
         .merge(app::crm::router())
         .merge(app::revenue::router())
+        .merge(app::audience::router())
         .fallback(api_not_found)
         .method_not_allowed_fallback(api_method_not_allowed)
         .layer(DefaultBodyLimit::max(config.app.max_body_bytes));

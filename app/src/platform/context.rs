@@ -14,11 +14,37 @@ pub struct Config {
     pub secure_cookies: bool,
     /// The largest JSON request body accepted, in bytes.
     pub max_body_bytes: usize,
+    /// Where uploads wait for their import job.
+    pub data_dir: std::path::PathBuf,
+    /// The largest import upload accepted, in bytes.
+    pub max_import_bytes: u64,
+    /// Records per import transaction (and per progress step).
+    pub import_batch: usize,
+    /// A pause between import batches, to leave the database some air
+    /// for interactive users during a huge import (zero: none).
+    pub import_pause: std::time::Duration,
+    /// How long a job worker's claim lasts without renewal; a crashed
+    /// worker's job is taken over after this.
+    pub job_lease: std::time::Duration,
+    /// Public form submissions allowed per IP address and form per minute.
+    pub form_submissions_per_minute: u32,
+    /// Run the background workers (imports, segment refresh) in this process.
+    pub run_workers: bool,
 }
 
 impl Default for Config {
     fn default() -> Self {
-        Config { secure_cookies: false, max_body_bytes: 1024 * 1024 }
+        Config {
+            secure_cookies: false,
+            max_body_bytes: 1024 * 1024,
+            data_dir: std::path::PathBuf::from("data"),
+            max_import_bytes: 10 * 1024 * 1024 * 1024,
+            import_batch: 500,
+            import_pause: std::time::Duration::ZERO,
+            job_lease: std::time::Duration::from_secs(30),
+            form_submissions_per_minute: 20,
+            run_workers: true,
+        }
     }
 }
 

@@ -122,6 +122,7 @@ pub enum Arg {
     Uuid(Option<Uuid>),
     Text(Option<String>),
     Int(Option<i64>),
+    Real(Option<f64>),
     Bool(Option<bool>),
     Time(Option<DateTime<Utc>>),
     Date(Option<chrono::NaiveDate>),
@@ -147,6 +148,7 @@ arg_from!(String, Text, |v| v);
 arg_from!(&str, Text, |v: &str| v.to_string());
 arg_from!(i64, Int, |v| v);
 arg_from!(i32, Int, |v: i32| v as i64);
+arg_from!(f64, Real, |v| v);
 arg_from!(bool, Bool, |v| v);
 arg_from!(DateTime<Utc>, Time, |v| v);
 arg_from!(chrono::NaiveDate, Date, |v| v);
@@ -193,6 +195,12 @@ impl Q {
         &self.sql
     }
 
+    /// The same arguments under new SQL: for wrapping a built query as a
+    /// subquery (`INSERT … SELECT … FROM (<inner>)`).
+    pub fn with_sql(self, sql: String) -> Q {
+        Q { sql, args: self.args }
+    }
+
     /// SQLite numbers `$name` parameters by first appearance; `?NNN` is its
     /// explicit positional form, so rewrite to that.
     fn sqlite_sql(&self) -> String {
@@ -226,6 +234,7 @@ macro_rules! bind_all {
                 Arg::Uuid(v) => query.bind(v),
                 Arg::Text(v) => query.bind(v),
                 Arg::Int(v) => query.bind(v),
+                Arg::Real(v) => query.bind(v),
                 Arg::Bool(v) => query.bind(v),
                 Arg::Time(v) => query.bind(v),
                 Arg::Date(v) => query.bind(v),

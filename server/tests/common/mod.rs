@@ -6,7 +6,7 @@
 
 use std::net::SocketAddr;
 
-use app::platform::context::Config;
+pub use app::platform::context::Config;
 use app::platform::db::Db;
 use reqwest::{Client, Method, StatusCode};
 use serde_json::{json, Value};
@@ -18,6 +18,14 @@ pub struct TestApp {
     pub base: String,
     pub db: Db,
     sqlite_file: Option<std::path::PathBuf>,
+    database_url: String,
+    config: Config,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+/// Test configuration: uploads go to the system's temp directory.
+pub fn test_config() -> Config {
+    Config { data_dir: std::env::temp_dir().join("corral-test-data"), ..Config::default() }
 }
 
 pub fn backend() -> String {
@@ -52,24 +60,40 @@ async fn fresh_database_url() -> (String, Option<std::path::PathBuf>) {
 
 impl TestApp {
     pub async fn spawn() -> TestApp {
-        Self::spawn_with(Config::default()).await
+        Self::spawn_with(test_config()).await
     }
 
     pub async fn spawn_with(app_config: Config) -> TestApp {
         let (database_url, sqlite_file) = fresh_database_url().await;
+        Self::serve(database_url, sqlite_file, app_config).await
+    }
+
+    async fn serve(database_url: String, sqlite_file: Option<std::path::PathBuf>, app_config: Config) -> TestApp {
         let config = ServerConfig {
-            database_url,
+            database_url: database_url.clone(),
             site_addr: "127.0.0.1:0".parse().unwrap(),
             site_root: "target/site".into(),
-            app: app_config,
+            app: app_config.clone(),
         };
-        let (router, db) = server::build(&config).await.expect("build app");
+        let (router, db, mut tasks) = server::build_parts(&config).await.expect("build app");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr: SocketAddr = listener.local_addr().unwrap();
-        tokio::spawn(async move {
+        tasks.push(tokio::spawn(async move {
             axum::serve(listener, router).await.unwrap();
-        });
-        TestApp { base: format!("http://{addr}"), db, sqlite_file }
+        }));
+        TestApp { base: format!("http://{addr}"), db, sqlite_file, database_url, config: app_config, tasks }
+    }
+
+    /// Kills the server and its workers mid-flight (as a crash would: open
+    /// transactions roll back) and starts a new one on the same database.
+    pub async fn crash_and_restart(mut self) -> TestApp {
+        for task in self.tasks.drain(..) {
+            task.abort();
+            let _ = task.await;
+        }
+        self.db.close().await;
+        let sqlite_file = self.sqlite_file.take();
+        Self::serve(self.database_url.clone(), sqlite_file, self.config.clone()).await
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -128,6 +152,9 @@ impl TestApp {
 
 impl Drop for TestApp {
     fn drop(&mut self) {
+        for task in &self.tasks {
+            task.abort();
+        }
         if let Some(path) = &self.sqlite_file {
             for suffix in ["", "-wal", "-shm"] {
                 let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));

@@ -13,7 +13,7 @@ use crate::platform::db::{Q, Tx};
 use crate::platform::pagination::PageRequest;
 use crate::platform::types::{Page, Scope};
 
-const COLUMNS: &str = "id, name, domain, website, status, owner_id, parent_id, industry, \
+pub const COLUMNS: &str = "id, name, domain, website, status, owner_id, parent_id, industry, \
                        employee_count, annual_revenue_cents, country, city, phone, description, \
                        custom_fields, created_at, updated_at";
 

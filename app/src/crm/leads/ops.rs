@@ -17,8 +17,8 @@ use crate::platform::db::{now, Backend, Q, Tx};
 use crate::platform::pagination::PageRequest;
 use crate::platform::types::{Page, Scope};
 
-const COLUMNS: &str = "id, name, email, phone, company_name, title, source, status, score, owner_id, \
-                       custom_fields, last_activity_at, converted_at, converted_contact_id, \
+pub const COLUMNS: &str = "id, name, email, phone, company_name, title, source, status, score, owner_id, \
+                       custom_fields, tags, last_activity_at, converted_at, converted_contact_id, \
                        converted_company_id, converted_deal_id, created_at, updated_at";
 
 pub const MAX_SCORE: i64 = 1000;
@@ -28,6 +28,27 @@ fn check_score(score: i64) -> AppResult<i64> {
         return Err(AppError::validation("score", format!("score must be between 0 and {MAX_SCORE}")));
     }
     Ok(score)
+}
+
+pub const MAX_TAGS: usize = 50;
+
+/// Trimmed, 1-50 characters each, at most 50, duplicates dropped (first
+/// spelling wins) so a tag filter matches once.
+pub fn check_tags(tags: Vec<String>) -> AppResult<Vec<String>> {
+    let mut out: Vec<String> = Vec::new();
+    for tag in tags {
+        let tag = tag.trim().to_string();
+        if tag.is_empty() || tag.chars().count() > 50 {
+            return Err(AppError::validation("tags", "each tag must be 1 to 50 characters"));
+        }
+        if !out.iter().any(|t| t.eq_ignore_ascii_case(&tag)) {
+            out.push(tag);
+        }
+    }
+    if out.len() > MAX_TAGS {
+        return Err(AppError::validation("tags", format!("a lead has at most {MAX_TAGS} tags")));
+    }
+    Ok(out)
 }
 
 fn refuse_converted_status(status: Option<LeadStatus>) -> AppResult<()> {
@@ -54,7 +75,7 @@ async fn insert(tx: &mut Tx, ctx: &Ctx, lead: &Lead) -> AppResult<()> {
     tx.execute(
         Q::new(format!(
             "INSERT INTO leads (workspace_id, {COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, \
-             $12, $13, $14, $15, $16, $17, $18, $19)"
+             $12, $13, $14, $15, $16, $17, $18, $19, $20)"
         ))
         .bind(ctx.workspace_id)
         .bind(lead.id)
@@ -68,6 +89,7 @@ async fn insert(tx: &mut Tx, ctx: &Ctx, lead: &Lead) -> AppResult<()> {
         .bind(lead.score)
         .bind(lead.owner_id)
         .bind(lead.custom_fields.clone())
+        .bind(serde_json::json!(lead.tags))
         .bind(lead.last_activity_at)
         .bind(lead.converted_at)
         .bind(lead.converted_contact_id)
@@ -86,7 +108,7 @@ async fn save(tx: &mut Tx, ctx: &Ctx, lead: &Lead) -> AppResult<()> {
             "UPDATE leads SET name = $1, email = $2, phone = $3, company_name = $4, title = $5, source = $6, \
              status = $7, score = $8, owner_id = $9, custom_fields = $10, last_activity_at = $11, \
              converted_at = $12, converted_contact_id = $13, converted_company_id = $14, converted_deal_id = $15, \
-             updated_at = $16 WHERE workspace_id = $17 AND id = $18",
+             updated_at = $16, tags = $17 WHERE workspace_id = $18 AND id = $19",
         )
         .bind(lead.name.as_str())
         .bind(lead.email.clone())
@@ -104,6 +126,7 @@ async fn save(tx: &mut Tx, ctx: &Ctx, lead: &Lead) -> AppResult<()> {
         .bind(lead.converted_company_id)
         .bind(lead.converted_deal_id)
         .bind(lead.updated_at)
+        .bind(serde_json::json!(lead.tags))
         .bind(ctx.workspace_id)
         .bind(lead.id),
     )
@@ -131,6 +154,7 @@ pub async fn create(tx: &mut Tx, ctx: &Ctx, input: NewLead) -> AppResult<Lead> {
         score: check_score(input.score.unwrap_or(0))?,
         owner_id: input.owner_id,
         custom_fields,
+        tags: check_tags(input.tags.unwrap_or_default())?,
         last_activity_at: None,
         converted_at: None,
         converted_contact_id: None,
@@ -187,6 +211,9 @@ pub async fn update(tx: &mut Tx, ctx: &Ctx, id: Uuid, patch: LeadPatch) -> AppRe
         check_custom_fields(&v)?;
         after.custom_fields = v;
     }
+    if let Some(v) = patch.tags {
+        after.tags = check_tags(v)?;
+    }
     if after == before {
         return Ok(before);
     }
@@ -215,6 +242,7 @@ pub async fn delete(tx: &mut Tx, ctx: &Ctx, id: Uuid) -> AppResult<Lead> {
     if lead.status == LeadStatus::Converted {
         return Err(AppError::Conflict { code: "already_converted", message: "a converted lead cannot be deleted".into() });
     }
+    crate::audience::lists::forget_member(tx, ctx, id, "lead_deleted").await?;
     tx.execute(Q::new("DELETE FROM leads WHERE workspace_id = $1 AND id = $2").bind(ctx.workspace_id).bind(id)).await?;
     audit::record(tx, ctx, "lead.deleted", "lead", Some(id), Some(&lead), None::<&()>).await?;
     Ok(lead)

@@ -42,6 +42,9 @@ pub struct Lead {
     pub owner_id: Option<Uuid>,
     #[cfg_attr(feature = "ssr", sqlx(json))]
     pub custom_fields: serde_json::Value,
+    /// Free labels for segmenting ("webinar-2026", "vip").
+    #[cfg_attr(feature = "ssr", sqlx(json))]
+    pub tags: Vec<String>,
     pub last_activity_at: Option<DateTime<Utc>>,
     pub converted_at: Option<DateTime<Utc>>,
     pub converted_contact_id: Option<Uuid>,
@@ -74,6 +77,8 @@ pub struct NewLead {
     pub owner_id: Option<Uuid>,
     #[serde(default)]
     pub custom_fields: Option<serde_json::Value>,
+    #[serde(default)]
+    pub tags: Option<Vec<String>>,
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
@@ -99,6 +104,8 @@ pub struct LeadPatch {
     pub owner_id: Option<Option<Uuid>>,
     #[serde(default, deserialize_with = "non_null", skip_serializing_if = "Option::is_none")]
     pub custom_fields: Option<serde_json::Value>,
+    #[serde(default, deserialize_with = "non_null", skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<String>>,
 }
 
 /// Lead list filters. Custom fields filter as `cf.<key>=<value>`.

@@ -1,0 +1,265 @@
+//! Audience records as the API and the pages see them.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::rules::Rule;
+use crate::crm::companies::types::non_null;
+
+text_enum!(ListKind {
+    Static => "static",
+    Segment => "segment",
+});
+
+text_enum!(ListEntity {
+    Lead => "lead",
+    Company => "company",
+});
+
+/// A static list or a rule-based segment. `member_count` is live: a
+/// segment's is its rules evaluated now.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct List {
+    pub id: Uuid,
+    pub name: String,
+    pub kind: ListKind,
+    pub entity: ListEntity,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rules: Option<Rule>,
+    pub member_count: i64,
+    pub refreshed_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewList {
+    pub name: String,
+    /// `static` unless rules are given.
+    #[serde(default)]
+    pub kind: Option<ListKind>,
+    /// Static lists hold leads (default) or companies; segments hold leads.
+    #[serde(default)]
+    pub entity: Option<ListEntity>,
+    #[serde(default)]
+    pub rules: Option<Rule>,
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListPatch {
+    #[serde(default, deserialize_with = "non_null")]
+    pub name: Option<String>,
+    #[serde(default, deserialize_with = "non_null")]
+    pub rules: Option<Rule>,
+}
+
+/// A member as a list shows it; the full record is one request away.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
+pub struct Member {
+    pub id: Uuid,
+    pub name: String,
+    /// The lead's email, or the company's domain.
+    pub email: Option<String>,
+    /// The lead's company, or the company's industry.
+    pub detail: Option<String>,
+    pub score: Option<i64>,
+    pub status: Option<String>,
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MemberChange {
+    /// Leads or companies, by id (at most 1,000 per request).
+    #[serde(default)]
+    pub ids: Vec<Uuid>,
+    /// Adds every current member of this segment (bulk add).
+    #[serde(default)]
+    pub from_segment: Option<Uuid>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MemberChangeResult {
+    pub added: i64,
+    pub removed: i64,
+    pub member_count: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SegmentPreview {
+    pub count: i64,
+    pub sample: Vec<Member>,
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PreviewRequest {
+    pub rules: Rule,
+}
+
+/// One membership change, in the order they happened: what flows consume.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
+pub struct AudienceEvent {
+    pub seq: i64,
+    pub list_id: Uuid,
+    pub member_id: Uuid,
+    /// `added` or `removed`.
+    pub change: String,
+    /// manual, bulk, segment_refresh, form, import, lead_deleted, …
+    pub reason: String,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EventQuery {
+    pub list_id: Option<Uuid>,
+    /// Events after this sequence number.
+    pub after: Option<i64>,
+    pub limit: Option<i64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EventPage {
+    pub data: Vec<AudienceEvent>,
+    /// Pass as `after` to continue; the last seen sequence number.
+    pub next_after: Option<i64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RefreshResult {
+    pub entered: i64,
+    pub left: i64,
+    pub member_count: i64,
+}
+
+text_enum!(ImportEntity {
+    Lead => "lead",
+    Company => "company",
+    Contact => "contact",
+});
+
+text_enum!(ImportFormat {
+    Csv => "csv",
+    Json => "json",
+});
+
+text_enum!(DedupMode {
+    Skip => "skip",
+    Update => "update",
+    Create => "create",
+});
+
+text_enum!(ImportStatus {
+    Mapping => "mapping",
+    Queued => "queued",
+    Running => "running",
+    Completed => "completed",
+    Failed => "failed",
+    Cancelled => "cancelled",
+});
+
+impl ImportStatus {
+    pub fn is_finished(self) -> bool {
+        matches!(self, ImportStatus::Completed | ImportStatus::Failed | ImportStatus::Cancelled)
+    }
+}
+
+/// A bulk import: uploaded, mapped, then run by a background job that
+/// commits its progress with every batch of rows.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Import {
+    pub id: Uuid,
+    pub entity: ImportEntity,
+    pub format: ImportFormat,
+    pub dedup: DedupMode,
+    pub status: ImportStatus,
+    pub file_name: Option<String>,
+    /// The columns found in the file (CSV header, or first JSON object's keys).
+    pub columns: Vec<String>,
+    /// Column → target field (`email`, `cf.plan`, `tags`; empty to ignore).
+    pub mapping: std::collections::BTreeMap<String, String>,
+    pub list_id: Option<Uuid>,
+    pub bytes_total: i64,
+    pub bytes_done: i64,
+    pub rows_done: i64,
+    pub rows_created: i64,
+    pub rows_updated: i64,
+    pub rows_skipped: i64,
+    pub rows_failed: i64,
+    pub error: Option<String>,
+    pub started_at: Option<DateTime<Utc>>,
+    pub finished_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl Import {
+    /// Progress through the file, 0-100.
+    pub fn percent(&self) -> i64 {
+        if self.status == ImportStatus::Completed {
+            return 100;
+        }
+        if self.bytes_total <= 0 {
+            return 0;
+        }
+        (self.bytes_done * 100 / self.bytes_total).clamp(0, 100)
+    }
+}
+
+/// The query string of `POST /imports` (the body is the file itself).
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewImport {
+    pub entity: ImportEntity,
+    /// Guessed from the file name when absent (`.json`/`.ndjson` → json).
+    #[serde(default)]
+    pub format: Option<ImportFormat>,
+    #[serde(default)]
+    pub dedup: Option<DedupMode>,
+    #[serde(default)]
+    pub file_name: Option<String>,
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StartImport {
+    /// Defaults to the suggested mapping.
+    #[serde(default)]
+    pub mapping: Option<std::collections::BTreeMap<String, String>>,
+    #[serde(default)]
+    pub dedup: Option<DedupMode>,
+    /// A static list every imported record joins.
+    #[serde(default)]
+    pub list_id: Option<Uuid>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
+pub struct ImportRowError {
+    pub line: i64,
+    pub reason: String,
+}
+
+impl Default for ImportEntity {
+    fn default() -> Self {
+        ImportEntity::Lead
+    }
+}
+
+/// The fields an import can fill, per entity, besides `cf.<key>`.
+pub fn import_targets(entity: ImportEntity) -> &'static [&'static str] {
+    match entity {
+        ImportEntity::Lead => &[
+            "name", "first_name", "last_name", "email", "phone", "company_name", "title", "source", "status", "score", "tags",
+        ],
+        ImportEntity::Contact => &["name", "first_name", "last_name", "email", "phone", "title", "company_name"],
+        ImportEntity::Company => &[
+            "name", "domain", "website", "industry", "employee_count", "country", "city", "phone", "description",
+        ],
+    }
+}

@@ -1,0 +1,453 @@
+//! Audience: segments evaluated in SQL with membership events, static
+//! lists, CSV export, and streamed imports that survive a crash.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{assert_error_shape, test_config, Api, TestApp};
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+
+async fn lead(api: &Api, body: Value) -> String {
+    api.ok(Method::POST, "/leads", Some(body)).await["id"].as_str().unwrap().to_string()
+}
+
+async fn preview(api: &Api, rules: Value) -> (StatusCode, Value) {
+    api.call(Method::POST, "/segments/preview", Some(json!({ "rules": rules }))).await
+}
+
+async fn count_of(api: &Api, rules: Value) -> i64 {
+    let (status, body) = preview(api, rules.clone()).await;
+    assert_eq!(status, StatusCode::OK, "{rules}: {body}");
+    body["count"].as_i64().unwrap()
+}
+
+fn all(rules: Value) -> Value {
+    json!({"match": "all", "rules": rules})
+}
+
+async fn events(api: &Api, list_id: &str) -> Vec<(String, String, String)> {
+    let body = api.ok(Method::GET, &format!("/audience-events?list_id={list_id}&limit=1000"), None).await;
+    body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["member_id"].as_str().unwrap().to_string(),
+                e["change"].as_str().unwrap().to_string(),
+                e["reason"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn segments_evaluate_rules_in_sql_and_log_who_enters_and_leaves() {
+    let api = Api::new("seg@example.com", &["crm:write"]).await;
+    let ada = lead(&api, json!({"name": "Ada", "email": "ada@x.io", "score": 80, "source": "website", "tags": ["vip", "webinar"], "custom_fields": {"plan": "gold", "seats": 50, "trial": true}})).await;
+    let bob = lead(&api, json!({"name": "Bob", "email": "bob@x.io", "score": 60, "source": "referral", "custom_fields": {"plan": "Silver", "seats": 5}})).await;
+    let cy = lead(&api, json!({"name": "Cy", "score": 90, "source": "import", "status": "working", "tags": ["VIP"], "custom_fields": {"seats": "many"}})).await;
+    let _dee = lead(&api, json!({"name": "Dee", "email": "dee@y.io", "score": 10, "source": "website", "custom_fields": {"plan": "gold", "trial": false}})).await;
+
+    // Fields, ops and nesting, each checked against a hand count.
+    assert_eq!(count_of(&api, all(json!([]))).await, 4);
+    assert_eq!(count_of(&api, all(json!([{"field": "score", "op": "gte", "value": 60}]))).await, 3);
+    assert_eq!(count_of(&api, all(json!([{"field": "tags", "op": "contains", "value": "vip"}]))).await, 2, "tags match case-insensitively");
+    assert_eq!(count_of(&api, all(json!([{"field": "tags", "op": "is_not_set"}]))).await, 2);
+    assert_eq!(count_of(&api, all(json!([{"field": "source", "op": "in", "value": ["website", "referral"]}]))).await, 3);
+    assert_eq!(count_of(&api, all(json!([{"field": "status", "op": "neq", "value": "new"}]))).await, 1);
+    assert_eq!(count_of(&api, all(json!([{"field": "email", "op": "is_not_set"}]))).await, 1);
+    assert_eq!(count_of(&api, all(json!([{"field": "email", "op": "contains", "value": "@X.io"}]))).await, 2);
+    assert_eq!(count_of(&api, all(json!([{"field": "name", "op": "starts_with", "value": "d"}]))).await, 1);
+    assert_eq!(count_of(&api, all(json!([{"field": "cf.plan", "op": "eq", "value": "GOLD"}]))).await, 2);
+    assert_eq!(count_of(&api, all(json!([{"field": "cf.seats", "op": "gt", "value": 10}]))).await, 1, "text 'many' is not a number");
+    assert_eq!(count_of(&api, all(json!([{"field": "cf.trial", "op": "eq", "value": true}]))).await, 1);
+    assert_eq!(count_of(&api, all(json!([{"field": "cf.trial", "op": "neq", "value": true}]))).await, 3);
+    assert_eq!(count_of(&api, all(json!([{"field": "cf.plan", "op": "is_set"}]))).await, 3);
+    assert_eq!(count_of(&api, all(json!([{"field": "created_at", "op": "within_last_days", "value": 1}]))).await, 4);
+    assert_eq!(count_of(&api, all(json!([{"field": "created_at", "op": "lt", "value": "2020-01-01"}]))).await, 0);
+    assert_eq!(count_of(&api, all(json!([{"field": "last_activity_at", "op": "is_not_set"}]))).await, 4);
+    let nested = all(json!([
+        {"field": "score", "op": "gte", "value": 50},
+        {"match": "any", "rules": [
+            {"field": "tags", "op": "contains", "value": "webinar"},
+            {"field": "cf.plan", "op": "eq", "value": "silver"}
+        ]}
+    ]));
+    let (_, body) = preview(&api, nested.clone()).await;
+    assert_eq!(body["count"], 2);
+    let mut names: Vec<&str> = body["sample"].as_array().unwrap().iter().map(|m| m["name"].as_str().unwrap()).collect();
+    names.sort();
+    assert_eq!(names, vec!["Ada", "Bob"]);
+
+    // Bad rules: 422 naming the rule, in the one error shape.
+    for (rules, field) in [
+        (all(json!([{"field": "shoe_size", "op": "eq", "value": 1}])), "rules.rules[0].field"),
+        (all(json!([{"field": "score", "op": "contains", "value": "1"}])), "rules.rules[0].op"),
+        (all(json!([{"field": "score", "op": "gt"}])), "rules.rules[0].value"),
+        (all(json!([{"field": "score", "op": "gt", "value": "high"}])), "rules.rules[0].value"),
+        (all(json!([{"field": "source", "op": "eq", "value": "carrier-pigeon"}])), "rules.rules[0].value"),
+        (all(json!([{"match": "any", "rules": [{"field": "created_at", "op": "gt", "value": "yesterday"}]}])), "rules.rules[0].rules[0].value"),
+        (json!({"field": "score", "op": "gt", "value": 1}), "rules"),
+        (all(json!([{"match": "all", "rules": [{"match": "all", "rules": [{"match": "all", "rules": [{"match": "all", "rules": []}]}]}]}])), "rules.rules[0].rules[0].rules[0].rules[0]"),
+    ] {
+        let (status, body) = preview(&api, rules.clone()).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{rules}: {body}");
+        assert_eq!(assert_error_shape(&body), "validation_failed");
+        assert_eq!(body["error"]["field"], field, "{body}");
+    }
+    let (status, body) = preview(&api, all(json!([{"field": "score", "op": "gt", "value": 1, "weight": 2}]))).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "unknown keys are refused: {body}");
+
+    // Saving the segment records its first members as events.
+    let segment = api.ok(Method::POST, "/lists", Some(json!({"name": "Hot leads", "rules": nested}))).await;
+    let segment_id = segment["id"].as_str().unwrap().to_string();
+    assert_eq!(segment["kind"], "segment");
+    assert_eq!(segment["member_count"], 2);
+    let mut first = events(&api, &segment_id).await;
+    first.sort();
+    let mut expected = vec![(ada.clone(), "added".to_string(), "segment_saved".to_string()), (bob.clone(), "added".into(), "segment_saved".into())];
+    expected.sort();
+    assert_eq!(first, expected);
+
+    // Leads change; a refresh logs who left and who entered, once.
+    api.ok(Method::PATCH, &format!("/leads/{bob}"), Some(json!({"score": 20}))).await;
+    api.ok(Method::PATCH, &format!("/leads/{cy}"), Some(json!({"tags": ["VIP", "webinar"]}))).await;
+    let refreshed = api.ok(Method::POST, &format!("/lists/{segment_id}/refresh"), None).await;
+    assert_eq!((refreshed["entered"].as_i64(), refreshed["left"].as_i64(), refreshed["member_count"].as_i64()), (Some(1), Some(1), Some(2)));
+    let after = events(&api, &segment_id).await;
+    assert_eq!(after.len(), 4);
+    assert!(after.contains(&(bob.clone(), "removed".into(), "segment_refresh".into())));
+    assert!(after.contains(&(cy.clone(), "added".into(), "segment_refresh".into())));
+    let again = api.ok(Method::POST, &format!("/lists/{segment_id}/refresh"), None).await;
+    assert_eq!((again["entered"].as_i64(), again["left"].as_i64()), (Some(0), Some(0)));
+    assert_eq!(events(&api, &segment_id).await.len(), 4);
+
+    // Members page, and a segment's members cannot be edited by hand.
+    let members = api.ok(Method::GET, &format!("/lists/{segment_id}/members"), None).await;
+    assert_eq!(members["data"].as_array().unwrap().len(), 2);
+    let (status, body) = api.call(Method::POST, &format!("/lists/{segment_id}/members"), Some(json!({"ids": [bob]}))).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+
+    // Editing the rules re-evaluates at once.
+    let edited = api
+        .ok(Method::PATCH, &format!("/lists/{segment_id}"), Some(json!({"rules": all(json!([{"field": "score", "op": "lt", "value": 50}]))})))
+        .await;
+    assert_eq!(edited["member_count"], 2);
+
+    // Another workspace sees none of it.
+    let other = TestApp::sign_up(&api.app, "other-seg@example.com").await;
+    let other_key = api.app.api_key(&other, &["crm:write"]).await;
+    let (status, body) = common::send(&reqwest::Client::new(), Method::POST, &api.app.url("/api/v1/segments/preview"), Some(&other_key), Some(json!({"rules": all(json!([]))}))).await;
+    assert_eq!((status, body["count"].as_i64()), (StatusCode::OK, Some(0)));
+    let (status, _) = common::send(&reqwest::Client::new(), Method::GET, &api.app.url(&format!("/api/v1/lists/{segment_id}")), Some(&other_key), None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn static_lists_take_members_by_id_or_in_bulk_and_export_safe_csv() {
+    let api = Api::new("lists@example.com", &["crm:write"]).await;
+    let formula = lead(&api, json!({"name": "=HYPERLINK(\"http://evil.example\",\"click\")", "email": "f@x.io", "score": 70, "company_name": "Acme, Inc."})).await;
+    let plain = lead(&api, json!({"name": "Plain", "email": "p@x.io", "score": 75, "tags": ["a", "b"]})).await;
+    let low = lead(&api, json!({"name": "Low", "score": 5})).await;
+    let list = api.ok(Method::POST, "/lists", Some(json!({"name": "Newsletter"}))).await;
+    let list_id = list["id"].as_str().unwrap().to_string();
+    assert_eq!((list["kind"].as_str(), list["member_count"].as_i64()), (Some("static"), Some(0)));
+    let (status, body) = api.call(Method::POST, "/lists", Some(json!({"name": "newsletter"}))).await;
+    assert_eq!((status, assert_error_shape(&body).as_str()), (StatusCode::CONFLICT, "name_taken"));
+
+    // One unknown id refuses the whole request.
+    let (status, body) = api.call(Method::POST, &format!("/lists/{list_id}/members"), Some(json!({"ids": [low, uuid::Uuid::now_v7()]}))).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(api.ok(Method::GET, &format!("/lists/{list_id}"), None).await["member_count"], 0);
+
+    let added = api.ok(Method::POST, &format!("/lists/{list_id}/members"), Some(json!({"ids": [low, low]}))).await;
+    assert_eq!((added["added"].as_i64(), added["member_count"].as_i64()), (Some(1), Some(1)));
+    // Bulk: every member of a segment, in one statement; present ones stay.
+    let segment = api.ok(Method::POST, "/lists", Some(json!({"name": "Warm", "rules": all(json!([{"field": "score", "op": "gte", "value": 5}]))}))).await;
+    let bulk = api.ok(Method::POST, &format!("/lists/{list_id}/members"), Some(json!({"from_segment": segment["id"]}))).await;
+    assert_eq!((bulk["added"].as_i64(), bulk["member_count"].as_i64()), (Some(2), Some(3)));
+    let removed = api.ok(Method::POST, &format!("/lists/{list_id}/members/remove"), Some(json!({"ids": [low]}))).await;
+    assert_eq!((removed["removed"].as_i64(), removed["member_count"].as_i64()), (Some(1), Some(2)));
+    let log = events(&api, &list_id).await;
+    assert_eq!(
+        log.iter().map(|(_, c, r)| format!("{c}:{r}")).collect::<Vec<_>>(),
+        vec!["added:manual", "added:bulk", "added:bulk", "removed:manual"]
+    );
+
+    // Export: streamed CSV, formulas neutralised, quoting intact.
+    let response = api.client.get(api.app.url(&format!("/api/v1/lists/{list_id}/export.csv"))).bearer_auth(&api.key).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(response.headers()["content-type"].to_str().unwrap().starts_with("text/csv"));
+    assert!(response.headers()["content-disposition"].to_str().unwrap().contains("Newsletter.csv"));
+    let csv = response.text().await.unwrap();
+    let lines: Vec<&str> = csv.trim_end().split("\r\n").collect();
+    assert_eq!(lines.len(), 3, "{csv}");
+    assert!(lines[0].starts_with("id,name,email,phone,company_name"));
+    assert!(csv.contains(&format!("{formula},\"'=HYPERLINK(\"\"http://evil.example\"\",\"\"click\"\")\",f@x.io,,\"Acme, Inc.\"")), "{csv}");
+    assert!(csv.contains(&format!("{plain},Plain,p@x.io,")) && csv.contains(",a;b,"), "{csv}");
+    // A segment exports its live members the same way.
+    let seg_csv = api.client.get(api.app.url(&format!("/api/v1/lists/{}/export.csv", segment["id"].as_str().unwrap()))).bearer_auth(&api.key).send().await.unwrap().text().await.unwrap();
+    assert_eq!(seg_csv.trim_end().split("\r\n").count(), 4);
+
+    // A deleted lead leaves its lists, with an event.
+    api.ok(Method::DELETE, &format!("/leads/{plain}"), None).await;
+    assert_eq!(api.ok(Method::GET, &format!("/lists/{list_id}"), None).await["member_count"], 1);
+    assert!(events(&api, &list_id).await.contains(&(plain.clone(), "removed".into(), "lead_deleted".into())));
+
+    // Company lists hold companies.
+    let company = api.ok(Method::POST, "/companies", Some(json!({"name": "Globex", "domain": "globex.example"}))).await;
+    let accounts = api.ok(Method::POST, "/lists", Some(json!({"name": "Target accounts", "entity": "company"}))).await;
+    let (status, _) = api.call(Method::POST, &format!("/lists/{}/members", accounts["id"].as_str().unwrap()), Some(json!({"ids": [formula]}))).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "a lead is not a company");
+    api.ok(Method::POST, &format!("/lists/{}/members", accounts["id"].as_str().unwrap()), Some(json!({"ids": [company["id"]]}))).await;
+    let members = api.ok(Method::GET, &format!("/lists/{}/members", accounts["id"].as_str().unwrap()), None).await;
+    assert_eq!(members["data"][0]["email"], "globex.example");
+
+    // Read-only keys read but do not write.
+    let reader = api.app.api_key(&api.app.sign_up("reader-lists@example.com").await, &["crm:read"]).await;
+    let (status, _) = common::send(&api.client, Method::POST, &api.app.url("/api/v1/lists"), Some(&reader), Some(json!({"name": "x"}))).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+}
+
+async fn upload(api: &Api, query: &str, bytes: Vec<u8>) -> (StatusCode, Value) {
+    let response = api
+        .client
+        .post(api.app.url(&format!("/api/v1/imports?{query}")))
+        .bearer_auth(&api.key)
+        .header("content-type", "text/csv")
+        .body(bytes)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+async fn wait_for_import(api: &Api, id: &str) -> Value {
+    for _ in 0..1200 {
+        let import = api.ok(Method::GET, &format!("/imports/{id}"), None).await;
+        if ["completed", "failed", "cancelled"].contains(&import["status"].as_str().unwrap()) {
+            return import;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("import {id} did not finish");
+}
+
+async fn import_errors(api: &Api, id: &str) -> Vec<(i64, String)> {
+    api.ok(Method::GET, &format!("/imports/{id}/errors"), None)
+        .await
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["line"].as_i64().unwrap(), e["reason"].as_str().unwrap().to_string()))
+        .collect()
+}
+
+async fn lead_count(api: &Api) -> i64 {
+    let rules = all(json!([]));
+    count_of(api, rules).await
+}
+
+#[tokio::test]
+async fn csv_imports_map_columns_dedup_by_email_and_report_bad_rows_by_line() {
+    let api = Api::new("import@example.com", &["crm:write"]).await;
+    let existing = lead(&api, json!({"name": "Old Name", "email": "dup@x.io", "score": 1, "custom_fields": {"keep": "me"}})).await;
+    let list = api.ok(Method::POST, "/lists", Some(json!({"name": "Imported"}))).await;
+
+    let big = "x".repeat(1024 * 1024);
+    let mut file = Vec::new();
+    file.extend_from_slice("\u{feff}Full Name,E-mail,Company,Score,Plan,Tags,Notes\r\n".as_bytes()); // line 1
+    file.extend_from_slice(b"Ada Lovelace,ADA@x.io,Analytical,90,gold,vip;webinar,\r\n"); // 2 ok
+    file.extend_from_slice(b"Dup Person,dup@x.io,,50,silver,,\r\n"); // 3 duplicate
+    file.extend_from_slice(b"Ragged,r@x.io\r\n"); // 4 ragged
+    file.extend_from_slice(b"Bad \xff\xfe Bytes,b@x.io,,1,,,\r\n"); // 5 bad encoding
+    file.extend_from_slice(b"Score Text,s@x.io,,lots,,,\r\n"); // 6 bad number
+    file.extend_from_slice(b"\"Quoted, \"\"Name\"\"\nSecond line\",q@x.io,\"A, B\",10,,,\r\n"); // 7-8 ok
+    file.extend_from_slice(format!("Big Plan,bp@x.io,,1,{big},,\r\n").as_bytes()); // 9 custom field too large
+    file.extend_from_slice(format!("Big Note,bn@x.io,,2,,,{big}\r\n").as_bytes()); // 10 ok: Notes ignored
+    file.extend_from_slice(b"Bad Email,not-an-email,,3,,,\r\n"); // 11 bad email
+    file.extend_from_slice(b",,,,,,\r\n"); // 12 blank: skipped silently
+    file.extend_from_slice(b"Last Row,last@x.io,,4,,,"); // 13 ok, no newline
+
+    let (status, body) = upload(&api, "entity=lead&file_name=leads.csv", file).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let id = body["id"].as_str().unwrap().to_string();
+    assert_eq!(body["status"], "mapping");
+    assert_eq!(body["columns"], json!(["Full Name", "E-mail", "Company", "Score", "Plan", "Tags", "Notes"]));
+    assert_eq!(
+        body["mapping"],
+        json!({"Full Name": "name", "E-mail": "email", "Company": "company_name", "Score": "score", "Plan": "cf.plan", "Tags": "tags", "Notes": "cf.notes"})
+    );
+
+    // Bad mappings are refused and the import stays startable.
+    for (mapping, field) in [
+        (json!({"Full Name": "shoe_size"}), "mapping.Full Name"),
+        (json!({"Nope": "name"}), "mapping.Nope"),
+        (json!({"E-mail": "email"}), "mapping"),
+        (json!({"Full Name": "name", "E-mail": "name"}), "mapping.Full Name"),
+    ] {
+        let (status, body) = api.call(Method::POST, &format!("/imports/{id}/start"), Some(json!({"mapping": mapping}))).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{mapping}: {body}");
+        assert_eq!(body["error"]["field"], field, "{body}");
+    }
+    let mapping = json!({"Full Name": "name", "E-mail": "email", "Company": "company_name", "Score": "score", "Plan": "cf.plan", "Tags": "tags", "Notes": ""});
+    let started = api.ok(Method::POST, &format!("/imports/{id}/start"), Some(json!({"mapping": mapping, "list_id": list["id"]}))).await;
+    assert_eq!(started["status"], "queued");
+    let (status, _) = api.call(Method::POST, &format!("/imports/{id}/start"), Some(json!({}))).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+
+    let done = wait_for_import(&api, &id).await;
+    assert_eq!(done["status"], "completed", "{done}");
+    assert_eq!(
+        (done["rows_done"].as_i64(), done["rows_created"].as_i64(), done["rows_skipped"].as_i64(), done["rows_failed"].as_i64()),
+        (Some(10), Some(4), Some(1), Some(5)),
+        "{done}"
+    );
+    assert_eq!(done["bytes_done"], done["bytes_total"]);
+    let errors = import_errors(&api, &id).await;
+    let lines: Vec<i64> = errors.iter().map(|(l, _)| *l).collect();
+    assert_eq!(lines, vec![4, 5, 6, 9, 11], "{errors:?}");
+    assert!(errors[0].1.contains("expected 7 fields"), "{errors:?}");
+    assert!(errors[1].1.contains("UTF-8"), "{errors:?}");
+    assert!(errors[2].1.contains("not a whole number"), "{errors:?}");
+    assert!(errors[3].1.contains("custom_fields"), "{errors:?}");
+    assert!(errors[4].1.contains("email"), "{errors:?}");
+
+    // Good rows landed whole; bad rows left nothing behind.
+    assert_eq!(lead_count(&api).await, 5);
+    let ada = api.ok(Method::GET, "/leads?q=ada%40x.io", None).await;
+    let ada = &ada["data"][0];
+    assert_eq!((ada["name"].as_str(), ada["email"].as_str(), ada["score"].as_i64()), (Some("Ada Lovelace"), Some("ada@x.io"), Some(90)));
+    assert_eq!((ada["source"].as_str(), ada["tags"].clone()), (Some("import"), json!(["vip", "webinar"])));
+    assert_eq!(ada["custom_fields"], json!({"plan": "gold"}));
+    let quoted = api.ok(Method::GET, "/leads?q=q%40x.io", None).await;
+    assert_eq!(quoted["data"][0]["name"], "Quoted, \"Name\"\nSecond line");
+    assert_eq!(quoted["data"][0]["company_name"], "A, B");
+    let old = api.ok(Method::GET, &format!("/leads/{existing}"), None).await;
+    assert_eq!((old["name"].as_str(), old["score"].as_i64()), (Some("Old Name"), Some(1)), "skip leaves the duplicate alone");
+    // Every row that made it in (and the skipped duplicate) joined the list.
+    let joined = api.ok(Method::GET, &format!("/lists/{}", list["id"].as_str().unwrap()), None).await;
+    assert_eq!(joined["member_count"], 5);
+
+    // dedup=update merges into the existing lead: fields set, custom fields merged.
+    let (_, body) = upload(&api, "entity=lead&dedup=update", b"name,email,score,plan\nNew Name,DUP@x.io,77,gold\n".to_vec()).await;
+    let id2 = body["id"].as_str().unwrap().to_string();
+    api.ok(Method::POST, &format!("/imports/{id2}/start"), Some(json!({}))).await;
+    let done = wait_for_import(&api, &id2).await;
+    assert_eq!((done["rows_updated"].as_i64(), done["rows_created"].as_i64()), (Some(1), Some(0)), "{done}");
+    let old = api.ok(Method::GET, &format!("/leads/{existing}"), None).await;
+    assert_eq!((old["name"].as_str(), old["score"].as_i64()), (Some("New Name"), Some(77)));
+    assert_eq!(old["custom_fields"], json!({"keep": "me", "plan": "gold"}));
+
+    // dedup=create makes a second lead with the same email.
+    let (_, body) = upload(&api, "entity=lead&dedup=create", b"name,email\nTwin,dup@x.io\n".to_vec()).await;
+    let id3 = body["id"].as_str().unwrap().to_string();
+    api.ok(Method::POST, &format!("/imports/{id3}/start"), Some(json!({}))).await;
+    assert_eq!(wait_for_import(&api, &id3).await["rows_created"], 1);
+    assert_eq!(lead_count(&api).await, 6);
+
+    // Files that cannot be read at all are refused at upload, nothing kept.
+    let utf16: Vec<u8> = [0xff, 0xfe].into_iter().chain("name,email\n".encode_utf16().flat_map(|u| u.to_le_bytes())).collect();
+    let imports_before = api.ok(Method::GET, "/imports", None).await["data"].as_array().unwrap().len();
+    for (bytes, needle) in [(utf16, "UTF-8"), (Vec::new(), "empty"), (b"name,name\n".to_vec(), "twice"), (b",email\n".to_vec(), "no name")] {
+        let (status, body) = upload(&api, "entity=lead", bytes).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        assert!(body["error"]["message"].as_str().unwrap().contains(needle), "{body}");
+    }
+    let (status, body) = upload(&api, "entity=lead&colour=blue", b"name\nx\n".to_vec()).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "unknown query fields are refused: {body}");
+    assert_eq!(api.ok(Method::GET, "/imports", None).await["data"].as_array().unwrap().len(), imports_before);
+}
+
+#[tokio::test]
+async fn json_imports_of_contacts_and_companies() {
+    let api = Api::new("json-import@example.com", &["crm:write"]).await;
+    let contacts = br#"[
+  {"name": "Grace Hopper", "email": "grace@navy.mil", "title": "Rear Admiral", "ship": "USS Hopper"},
+  {"name": "No Nest", "email": "n@x.io", "address": {"city": "Paris"}},
+  "just a string",
+  {"name": "Ada Again", "email": "GRACE@navy.mil"},
+  {"name": "Unclosed", "email": "u@x.io"
+"#;
+    let (status, body) = upload(&api, "entity=contact&format=json&dedup=skip", contacts.to_vec()).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(body["mapping"], json!({"email": "email", "name": "name", "ship": "cf.ship", "title": "title"}));
+    let id = body["id"].as_str().unwrap().to_string();
+    api.ok(Method::POST, &format!("/imports/{id}/start"), Some(json!({}))).await;
+    let done = wait_for_import(&api, &id).await;
+    assert_eq!((done["rows_created"].as_i64(), done["rows_skipped"].as_i64(), done["rows_failed"].as_i64()), (Some(1), Some(1), Some(3)), "{done}");
+    let errors = import_errors(&api, &id).await;
+    assert_eq!(errors.iter().map(|e| e.0).collect::<Vec<_>>(), vec![3, 4, 6], "{errors:?}");
+    assert!(errors[0].1.contains("nested") && errors[1].1.contains("JSON object") && errors[2].1.contains("not closed"), "{errors:?}");
+    let grace = api.ok(Method::GET, "/contacts?q=grace", None).await;
+    assert_eq!(grace["data"][0]["custom_fields"], json!({"ship": "USS Hopper"}));
+
+    // Companies dedup by domain; newline-delimited JSON works too.
+    let companies = b"{\"name\": \"Initech\", \"domain\": \"initech.example\", \"employees\": 200}\n{\"name\": \"Initech Again\", \"domain\": \"INITECH.example\", \"employees\": 250}\n{\"name\": \"Umbrella\", \"employees\": \"lots\"}\n";
+    let (status, body) = upload(&api, "entity=company&format=json&dedup=update", companies.to_vec()).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let id = body["id"].as_str().unwrap().to_string();
+    api.ok(Method::POST, &format!("/imports/{id}/start"), Some(json!({}))).await;
+    let done = wait_for_import(&api, &id).await;
+    assert_eq!((done["rows_created"].as_i64(), done["rows_updated"].as_i64(), done["rows_failed"].as_i64()), (Some(1), Some(1), Some(1)), "{done}");
+    let initech = api.ok(Method::GET, "/companies?q=initech", None).await;
+    assert_eq!(initech["data"].as_array().unwrap().len(), 1);
+    assert_eq!((initech["data"][0]["name"].as_str(), initech["data"][0]["employee_count"].as_i64()), (Some("Initech Again"), Some(250)));
+}
+
+#[tokio::test]
+async fn an_import_resumes_after_a_crash_without_duplicating_rows() {
+    let config = common::Config { import_batch: 25, import_pause: Duration::from_millis(15), job_lease: Duration::from_millis(800), ..test_config() };
+    let app = TestApp::spawn_with(config).await;
+    let owner = app.sign_up("crash@example.com").await;
+    let key = app.api_key(&owner, &["crm:write"]).await;
+    let api = Api { app, key, client: reqwest::Client::new() };
+
+    let rows = 6000;
+    let mut file = String::from("name,email,score\n");
+    for i in 0..rows {
+        file.push_str(&format!("Lead {i},lead{i}@crash.example,{}\n", i % 100));
+        if i % 1000 == 999 {
+            file.push_str("broken row\n");
+        }
+    }
+    let (status, body) = upload(&api, "entity=lead", file.into_bytes()).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let id = body["id"].as_str().unwrap().to_string();
+    api.ok(Method::POST, &format!("/imports/{id}/start"), Some(json!({}))).await;
+
+    // Let it get going, then kill the server mid-import.
+    let mut progressed = 0;
+    for _ in 0..600 {
+        let import = api.ok(Method::GET, &format!("/imports/{id}"), None).await;
+        progressed = import["rows_done"].as_i64().unwrap();
+        if progressed >= 500 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(progressed >= 500, "the import never got going");
+    let Api { app, key, client } = api;
+    let app = app.crash_and_restart().await;
+    let api = Api { app, key, client };
+    let interrupted = api.ok(Method::GET, &format!("/imports/{id}"), None).await;
+    assert!(interrupted["rows_done"].as_i64().unwrap() < rows, "the crash came too late to test anything: {interrupted}");
+    // What was committed matches the job's own record exactly.
+    let committed = api.app.count("leads").await;
+    assert_eq!(committed, interrupted["rows_created"].as_i64().unwrap());
+
+    let done = wait_for_import(&api, &id).await;
+    assert_eq!(done["status"], "completed", "{done}");
+    assert_eq!((done["rows_created"].as_i64(), done["rows_failed"].as_i64()), (Some(rows), Some(6)), "{done}");
+    assert_eq!(api.app.count("leads").await, rows, "no row imported twice, none lost");
+    let mut tx = api.app.db.begin_read().await.unwrap();
+    let (distinct,): (i64,) = tx.fetch_one(app::platform::db::Q::new("SELECT COUNT(DISTINCT email) FROM leads")).await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(distinct, rows);
+    let errors = import_errors(&api, &id).await;
+    assert_eq!(errors.iter().map(|e| e.0).collect::<Vec<_>>(), vec![1002, 2003, 3004, 4005, 5006, 6007]);
+}
