@@ -14,7 +14,7 @@ async fn main() -> anyhow::Result<()> {
         "Corral listening on http://{}",
         listener.local_addr()?
     );
-    axum::serve(listener, router)
+    axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>())
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
         })

@@ -451,3 +451,216 @@ async fn an_import_resumes_after_a_crash_without_duplicating_rows() {
     let errors = import_errors(&api, &id).await;
     assert_eq!(errors.iter().map(|e| e.0).collect::<Vec<_>>(), vec![1002, 2003, 3004, 4005, 5006, 6007]);
 }
+
+async fn public_post(app: &TestApp, slug: &str, origin: Option<&str>, signature: Option<String>, content_type: &str, body: Vec<u8>) -> (StatusCode, Value, reqwest::header::HeaderMap) {
+    let mut request = reqwest::Client::new().post(app.url(&format!("/api/v1/public/forms/{slug}"))).header("content-type", content_type).body(body);
+    if let Some(origin) = origin {
+        request = request.header("origin", origin);
+    }
+    if let Some(signature) = signature {
+        request = request.header("x-corral-signature", signature);
+    }
+    let response = request.send().await.unwrap();
+    let (status, headers) = (response.status(), response.headers().clone());
+    (status, response.json().await.unwrap_or(Value::Null), headers)
+}
+
+fn form_body(pairs: &[(&str, &str)]) -> Vec<u8> {
+    form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs).finish().into_bytes()
+}
+
+#[tokio::test]
+async fn capture_forms_accept_public_submissions_only_when_origin_signature_and_rate_allow() {
+    let app = TestApp::spawn_with(common::Config { form_submissions_per_minute: 30, ..test_config() }).await;
+    let owner = app.sign_up("forms@example.com").await;
+    let key = app.api_key(&owner, &["crm:write"]).await;
+    let api = Api { app, key, client: reqwest::Client::new() };
+    let list = api.ok(Method::POST, "/lists", Some(json!({"name": "Website signups"}))).await;
+    let site = "https://www.example.com";
+
+    for (body, field) in [
+        (json!({"name": "No email", "fields": [{"name": "name"}]}), "fields"),
+        (json!({"name": "Bad field", "fields": [{"name": "email"}, {"name": "password"}]}), "fields[1].name"),
+        (json!({"name": "Bad origin", "fields": [{"name": "email"}], "allowed_origins": ["www.example.com/page"]}), "allowed_origins[0]"),
+        (json!({"name": "Bad list", "fields": [{"name": "email"}], "list_id": uuid::Uuid::now_v7()}), "list_id"),
+    ] {
+        let (status, response) = api.call(Method::POST, "/forms", Some(body)).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{response}");
+        assert_eq!(response["error"]["field"], field, "{response}");
+    }
+    let form = api
+        .ok(
+            Method::POST,
+            "/forms",
+            Some(json!({
+                "name": "Demo request",
+                "slug": "demo-request-forms-test",
+                "fields": [{"name": "name", "label": "Your name", "required": true}, {"name": "email"}, {"name": "company_name"}, {"name": "cf.message", "label": "Message"}],
+                "list_id": list["id"],
+                "allowed_origins": ["https://www.example.com/"],
+            })),
+        )
+        .await;
+    assert_eq!((form["lead_source"].as_str(), form["allowed_origins"].clone()), (Some("website"), json!([site])));
+    let slug = form["slug"].as_str().unwrap().to_string();
+    let secret = form["signing_secret"].as_str().unwrap().to_string();
+    let form_id = form["id"].as_str().unwrap().to_string();
+
+    // The embed snippet carries a token for its origin only.
+    let (status, _) = api.call(Method::GET, &format!("/forms/{form_id}/embed?origin=https://evil.example"), None).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let snippet = api.ok(Method::GET, &format!("/forms/{form_id}/embed?origin={site}"), None).await;
+    let html = snippet["html"].as_str().unwrap();
+    assert!(html.contains(&format!("/api/v1/public/forms/{slug}\"")) && html.contains("name=\"email\"") && html.contains("<script>"), "{html}");
+    let token = app::audience::forms::origin_token(&secret, &slug, site);
+    assert!(html.contains(&format!("name=\"_token\" value=\"{token}\"")));
+
+    // A browser on the allowed origin: a new lead on the list.
+    let first = form_body(&[("name", "Ada"), ("email", "Ada@Example.com"), ("company_name", "Analytical"), ("cf.message", "Call me"), ("_token", &token)]);
+    let (status, body, headers) = public_post(&api.app, &slug, Some(site), None, "application/x-www-form-urlencoded", first).await;
+    assert_eq!((status, body["status"].as_str()), (StatusCode::ACCEPTED, Some("received")), "{body}");
+    assert_eq!(headers["access-control-allow-origin"], site);
+    let leads = api.ok(Method::GET, "/leads?q=ada%40example.com", None).await;
+    let lead = &leads["data"][0];
+    assert_eq!((lead["source"].as_str(), lead["custom_fields"]["message"].as_str()), (Some("website"), Some("Call me")));
+    let lead_id = lead["id"].as_str().unwrap().to_string();
+    assert_eq!(events(&api, list["id"].as_str().unwrap()).await, vec![(lead_id.clone(), "added".to_string(), "form".to_string())]);
+
+    // The same email again updates the lead (never its name).
+    let again = form_body(&[("name", "Someone Else"), ("email", "ada@example.com"), ("company_name", "Analytical Engines"), ("_token", &token)]);
+    let (status, _, _) = public_post(&api.app, &slug, Some(site), None, "application/x-www-form-urlencoded", again).await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    let lead = api.ok(Method::GET, &format!("/leads/{lead_id}"), None).await;
+    assert_eq!((lead["name"].as_str(), lead["company_name"].as_str(), lead["custom_fields"]["message"].as_str()), (Some("Ada"), Some("Analytical Engines"), Some("Call me")));
+
+    // A server signs the raw body instead.
+    let json_body = serde_json::to_vec(&json!({"name": "Grace", "email": "grace@example.com"})).unwrap();
+    let now = chrono::Utc::now().timestamp();
+    let signed = app::audience::forms::body_signature(&secret, now, &json_body);
+    let (status, body, _) = public_post(&api.app, &slug, None, Some(signed.clone()), "application/json", json_body.clone()).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+
+    let leads_before = api.app.count("leads").await;
+    let good = |pairs: &[(&str, &str)]| form_body(pairs);
+    let stale = app::audience::forms::body_signature(&secret, now - 600, &json_body);
+    let tampered = serde_json::to_vec(&json!({"name": "Mallory", "email": "grace@example.com"})).unwrap();
+    let cases: Vec<(Option<&str>, Option<String>, &str, Vec<u8>, StatusCode, &str)> = vec![
+        (Some("https://evil.example"), None, "application/x-www-form-urlencoded", good(&[("name", "E"), ("email", "e@x.io"), ("_token", &token)]), StatusCode::FORBIDDEN, "not allowed"),
+        (Some(site), None, "application/x-www-form-urlencoded", good(&[("name", "E"), ("email", "e@x.io")]), StatusCode::UNAUTHORIZED, "token"),
+        (Some(site), None, "application/x-www-form-urlencoded", good(&[("name", "E"), ("email", "e@x.io"), ("_token", "00ff")]), StatusCode::UNAUTHORIZED, "token"),
+        (None, None, "application/x-www-form-urlencoded", good(&[("name", "E"), ("email", "e@x.io")]), StatusCode::UNAUTHORIZED, "sign"),
+        (None, Some(stale), "application/json", json_body.clone(), StatusCode::UNAUTHORIZED, "5 minutes"),
+        (None, Some(signed.clone()), "application/json", tampered, StatusCode::UNAUTHORIZED, "does not match"),
+        (Some(site), None, "application/x-www-form-urlencoded", good(&[("name", "E"), ("_token", &token)]), StatusCode::UNPROCESSABLE_ENTITY, "email is required"),
+        (Some(site), None, "application/x-www-form-urlencoded", good(&[("email", "e@x.io"), ("_token", &token)]), StatusCode::UNPROCESSABLE_ENTITY, "Your name is required"),
+        (Some(site), None, "application/x-www-form-urlencoded", good(&[("name", "E"), ("email", "not an email"), ("_token", &token)]), StatusCode::UNPROCESSABLE_ENTITY, "valid email"),
+        (Some(site), None, "application/x-www-form-urlencoded", good(&[("name", "E"), ("email", "e@x.io"), ("password", "x"), ("_token", &token)]), StatusCode::UNPROCESSABLE_ENTITY, "no field"),
+        (Some(site), None, "application/json", b"{\"name\": ".to_vec(), StatusCode::BAD_REQUEST, "not valid JSON"),
+        (Some(site), None, "application/xml", b"<lead/>".to_vec(), StatusCode::UNSUPPORTED_MEDIA_TYPE, "application/json"),
+    ];
+    for (origin, signature, content_type, body, expected, needle) in cases {
+        let (status, response, _) = public_post(&api.app, &slug, origin, signature, content_type, body).await;
+        assert_eq!(status, expected, "{response}");
+        assert_error_shape(&response);
+        assert!(response["error"]["message"].as_str().unwrap().contains(needle), "{needle}: {response}");
+    }
+    assert_eq!(api.app.count("leads").await, leads_before, "refused submissions change nothing");
+    let (status, response, _) = public_post(&api.app, "no-such-form", Some(site), None, "application/x-www-form-urlencoded", good(&[("email", "e@x.io")])).await;
+    assert_eq!((status, assert_error_shape(&response).as_str()), (StatusCode::NOT_FOUND, "not_found"));
+
+    // CORS preflight answers allowed origins only.
+    let preflight = |origin: &'static str| {
+        reqwest::Client::new().request(Method::OPTIONS, api.app.url(&format!("/api/v1/public/forms/{slug}"))).header("origin", origin).send()
+    };
+    let allowed = preflight("https://www.example.com").await.unwrap();
+    assert_eq!((allowed.status(), allowed.headers()["access-control-allow-origin"].to_str().unwrap()), (StatusCode::NO_CONTENT, site));
+    assert!(preflight("https://evil.example").await.unwrap().headers().get("access-control-allow-origin").is_none());
+
+    // Rate limit per IP and form: the 31st request in a minute is refused,
+    // while another form still takes submissions.
+    let second = api.ok(Method::POST, "/forms", Some(json!({"name": "Newsletter", "fields": [{"name": "email"}], "allowed_origins": [site]}))).await;
+    let second_slug = second["slug"].as_str().unwrap().to_string();
+    let second_token = app::audience::forms::origin_token(second["signing_secret"].as_str().unwrap(), &second_slug, site);
+    for i in 0..30 {
+        let email = format!("n{i}@x.io");
+        let (status, _, _) = public_post(&api.app, &second_slug, Some(site), None, "application/x-www-form-urlencoded", form_body(&[("email", &email), ("_token", &second_token)])).await;
+        assert_eq!(status, StatusCode::ACCEPTED);
+    }
+    let (status, response, headers) = public_post(&api.app, &second_slug, Some(site), None, "application/x-www-form-urlencoded", form_body(&[("email", "n31@x.io"), ("_token", &second_token)])).await;
+    assert_eq!((status, assert_error_shape(&response).as_str()), (StatusCode::TOO_MANY_REQUESTS, "rate_limited"));
+    assert_eq!(headers["retry-after"], "60");
+    assert_eq!(api.ok(Method::GET, &format!("/forms/{}", second["id"].as_str().unwrap()), None).await["submissions"], 30);
+
+    // A deactivated form is gone for the public.
+    api.ok(Method::PATCH, &format!("/forms/{form_id}"), Some(json!({"active": false}))).await;
+    let (status, _, _) = public_post(&api.app, &slug, Some(site), None, "application/x-www-form-urlencoded", form_body(&[("email", "late@x.io"), ("_token", &token)])).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn enrichment_posts_the_lead_to_a_real_http_service_and_merges_its_answer() {
+    use axum::routing::post;
+    use std::sync::{Arc, Mutex};
+
+    // The remote service: checks its key, remembers what it was sent.
+    let received: Arc<Mutex<Vec<(Option<String>, Value)>>> = Arc::default();
+    let seen = received.clone();
+    let service = axum::Router::new()
+        .route(
+            "/enrich",
+            post(move |headers: axum::http::HeaderMap, axum::Json(body): axum::Json<Value>| {
+                let seen = seen.clone();
+                async move {
+                    let auth = headers.get("authorization").map(|h| h.to_str().unwrap().to_string());
+                    seen.lock().unwrap().push((auth, body));
+                    axum::Json(json!({"fields": {
+                        "name": "Not Her Name", "company_name": "Analytical Engines Ltd", "title": "CTO",
+                        "employees": 120, "linkedin": "https://linkedin.example/ada", "tags": ["enriched", "VIP"]
+                    }}))
+                }
+            }),
+        )
+        .route("/broken", post(|| async { (axum::http::StatusCode::INTERNAL_SERVER_ERROR, "boom") }))
+        .route("/prose", post(|| async { "hello" }));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let remote = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, service).await.unwrap() });
+
+    let api = Api::new("enrich@example.com", &["crm:write"]).await;
+    let lead_id = lead(&api, json!({"name": "Ada", "email": "ada@enrich.example", "title": "Countess", "tags": ["vip"]})).await;
+    let (status, body) = api.call(Method::POST, "/enrichment-connectors", Some(json!({"name": "Bad", "url": "ftp://x"}))).await;
+    assert_eq!((status, body["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("url")));
+    let connector = api
+        .ok(Method::POST, "/enrichment-connectors", Some(json!({"name": "Clearbit-ish", "url": format!("{remote}/enrich"), "auth_header": "Bearer s3cret"})))
+        .await;
+    assert!(connector.get("auth_header").is_none(), "the credential is never shown back");
+
+    let enriched = api.ok(Method::POST, &format!("/leads/{lead_id}/enrich"), Some(json!({"connector_id": connector["id"]}))).await;
+    assert_eq!(enriched["name"], "Ada", "identity is not overwritten");
+    assert_eq!(enriched["title"], "Countess", "typed values win over enrichment");
+    assert_eq!(enriched["company_name"], "Analytical Engines Ltd", "empty fields fill in");
+    assert_eq!(enriched["custom_fields"], json!({"employees": 120, "linkedin": "https://linkedin.example/ada"}));
+    assert_eq!(enriched["tags"], json!(["vip", "enriched"]));
+    {
+        let received = received.lock().unwrap();
+        assert_eq!(received.len(), 1);
+        assert_eq!(received[0].0.as_deref(), Some("Bearer s3cret"));
+        assert_eq!(received[0].1["lead"]["email"], "ada@enrich.example");
+    }
+    let audit = api.ok(Method::GET, &format!("/audit-events?entity_id={lead_id}&action=lead.enriched"), None).await;
+    assert_eq!(audit["data"].as_array().unwrap().len(), 1);
+    assert_eq!(audit["data"][0]["before"]["company_name"], Value::Null);
+
+    // Failures are 502 in the one error shape, and change nothing.
+    for path in ["/broken", "/prose"] {
+        let bad = api.ok(Method::POST, "/enrichment-connectors", Some(json!({"name": path, "url": format!("{remote}{path}")}))).await;
+        let (status, body) = api.call(Method::POST, &format!("/leads/{lead_id}/enrich"), Some(json!({"connector_id": bad["id"]}))).await;
+        assert_eq!((status, assert_error_shape(&body).as_str()), (StatusCode::BAD_GATEWAY, "upstream_failed"), "{body}");
+    }
+    let unreachable = api.ok(Method::POST, "/enrichment-connectors", Some(json!({"name": "Gone", "url": "http://127.0.0.1:9/enrich"}))).await;
+    let (status, _) = api.call(Method::POST, &format!("/leads/{lead_id}/enrich"), Some(json!({"connector_id": unreachable["id"]}))).await;
+    assert_eq!(status, StatusCode::BAD_GATEWAY);
+    assert_eq!(api.ok(Method::GET, &format!("/leads/{lead_id}"), None).await, enriched);
+    let (status, body) = api.call(Method::POST, &format!("/leads/{lead_id}/enrich"), Some(json!({"connector_id": uuid::Uuid::now_v7()}))).await;
+    assert_eq!((status, body["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("connector_id")));
+}

@@ -5,7 +5,11 @@ pub mod rules;
 pub mod types;
 
 #[cfg(feature = "ssr")]
+pub mod enrichment;
+#[cfg(feature = "ssr")]
 pub mod export;
+#[cfg(feature = "ssr")]
+pub mod forms;
 #[cfg(feature = "ssr")]
 pub mod import_source;
 #[cfg(feature = "ssr")]

@@ -10,7 +10,7 @@ use axum::{Json, Router};
 use serde::Deserialize;
 
 use super::types::*;
-use super::{export, imports, lists};
+use super::{enrichment, export, forms, imports, lists};
 use crate::error::{AppError, AppResult};
 use crate::platform::context::{AppState, Ctx};
 use crate::platform::http::{read, write, ApiJson, ApiQuery, IdPath, Idempotency};
@@ -32,6 +32,13 @@ pub fn router() -> Router<AppState> {
         .route("/imports/{id}/start", post(start_import))
         .route("/imports/{id}/cancel", post(cancel_import))
         .route("/imports/{id}/errors", get(import_errors))
+        .route("/forms", get(list_forms).post(create_form))
+        .route("/forms/{id}", get(show_form).patch(update_form).delete(delete_form))
+        .route("/forms/{id}/embed", get(embed_form))
+        .route("/public/forms/{slug}", post(public_submit).options(public_preflight))
+        .route("/enrichment-connectors", get(list_connectors).post(create_connector))
+        .route("/enrichment-connectors/{id}", get(show_connector).delete(delete_connector))
+        .route("/leads/{id}/enrich", post(enrich_lead))
 }
 
 #[derive(Deserialize)]
@@ -218,4 +225,156 @@ struct ErrorQuery {
 
 async fn import_errors(State(state): State<AppState>, ctx: Ctx, IdPath { 0: id }: IdPath, ApiQuery(q): ApiQuery<ErrorQuery>) -> AppResult<Json<Vec<ImportRowError>>> {
     read(&state, move |tx| Box::pin(async move { imports::row_errors(tx, &ctx, id, q.after_line, q.limit).await })).await
+}
+
+async fn list_forms(State(state): State<AppState>, ctx: Ctx) -> AppResult<Json<Vec<CaptureForm>>> {
+    read(&state, move |tx| Box::pin(async move { forms::list(tx, &ctx).await })).await
+}
+
+async fn show_form(State(state): State<AppState>, ctx: Ctx, IdPath { 0: id }: IdPath) -> AppResult<Json<CaptureForm>> {
+    read(&state, move |tx| Box::pin(async move { forms::get(tx, &ctx, id).await })).await
+}
+
+async fn create_form(State(state): State<AppState>, ctx: Ctx, idem: Idempotency, body: ApiJson<NewCaptureForm>) -> AppResult<Response> {
+    let (op_ctx, input) = (ctx.clone(), body.value);
+    write(&state, &ctx, idem, &body.body_digest, StatusCode::CREATED, move |tx| Box::pin(async move { forms::create(tx, &op_ctx, input).await })).await
+}
+
+async fn update_form(State(state): State<AppState>, ctx: Ctx, IdPath { 0: id }: IdPath, idem: Idempotency, body: ApiJson<CaptureFormPatch>) -> AppResult<Response> {
+    let (op_ctx, patch) = (ctx.clone(), body.value);
+    write(&state, &ctx, idem, &body.body_digest, StatusCode::OK, move |tx| Box::pin(async move { forms::update(tx, &op_ctx, id, patch).await })).await
+}
+
+async fn delete_form(State(state): State<AppState>, ctx: Ctx, IdPath { 0: id }: IdPath, idem: Idempotency) -> AppResult<Response> {
+    let op_ctx = ctx.clone();
+    write(&state, &ctx, idem, "", StatusCode::OK, move |tx| Box::pin(async move { forms::delete(tx, &op_ctx, id).await })).await
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EmbedQuery {
+    origin: String,
+}
+
+/// Where this server is reached, for the snippet's form action.
+fn base_url(headers: &axum::http::HeaderMap) -> String {
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost:3000");
+    let scheme = headers.get("x-forwarded-proto").and_then(|h| h.to_str().ok()).filter(|p| *p == "https").unwrap_or("http");
+    format!("{scheme}://{host}")
+}
+
+async fn embed_form(State(state): State<AppState>, ctx: Ctx, IdPath { 0: id }: IdPath, ApiQuery(q): ApiQuery<EmbedQuery>, headers: axum::http::HeaderMap) -> AppResult<Json<EmbedSnippet>> {
+    let base = base_url(&headers);
+    read(&state, move |tx| Box::pin(async move { forms::embed(tx, &ctx, id, &q.origin, &base).await })).await
+}
+
+const MAX_SUBMISSION_BYTES: usize = 64 * 1024;
+
+fn cors(response: &mut Response, origin: Option<&str>, allowed: &[String]) {
+    let headers = response.headers_mut();
+    headers.insert(header::VARY, axum::http::HeaderValue::from_static("Origin"));
+    if let Some(origin) = origin.filter(|o| allowed.iter().any(|a| a == &o.trim_end_matches('/').to_lowercase())) {
+        if let Ok(value) = axum::http::HeaderValue::from_str(origin) {
+            headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, value);
+            headers.insert(header::ACCESS_CONTROL_ALLOW_METHODS, axum::http::HeaderValue::from_static("POST"));
+            headers.insert(header::ACCESS_CONTROL_ALLOW_HEADERS, axum::http::HeaderValue::from_static("content-type, x-corral-signature"));
+            headers.insert(header::ACCESS_CONTROL_MAX_AGE, axum::http::HeaderValue::from_static("600"));
+        }
+    }
+}
+
+async fn allowed_origins(state: &AppState, slug: &str) -> Vec<String> {
+    let Ok(mut tx) = state.db.begin_read().await else { return Vec::new() };
+    let found = forms::public_form(&mut tx, slug).await.ok().flatten();
+    let _ = tx.commit().await;
+    found.map(|(_, origins)| origins).unwrap_or_default()
+}
+
+async fn public_preflight(State(state): State<AppState>, axum::extract::Path(slug): axum::extract::Path<String>, headers: axum::http::HeaderMap) -> Response {
+    let origin = headers.get(header::ORIGIN).and_then(|o| o.to_str().ok()).map(str::to_string);
+    let allowed = allowed_origins(&state, &slug).await;
+    let mut response = StatusCode::NO_CONTENT.into_response();
+    cors(&mut response, origin.as_deref(), &allowed);
+    response
+}
+
+/// Unauthenticated: JSON or form-encoded fields, checked by the form's
+/// origin list and signature, rate-limited per IP and form.
+async fn public_submit(State(state): State<AppState>, axum::extract::Path(slug): axum::extract::Path<String>, request: axum::extract::Request) -> Response {
+    let (parts, body) = request.into_parts();
+    let header_text = |name: &str| parts.headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
+    let origin = header_text("origin");
+    let allowed = allowed_origins(&state, &slug).await;
+    let result: AppResult<bool> = async {
+        let body = axum::body::to_bytes(body, MAX_SUBMISSION_BYTES).await.map_err(|_| AppError::PayloadTooLarge(MAX_SUBMISSION_BYTES))?;
+        let content_type = header_text("content-type").unwrap_or_default();
+        let fields: serde_json::Map<String, serde_json::Value> = if content_type.starts_with("application/json") {
+            match serde_json::from_slice(&body) {
+                Ok(serde_json::Value::Object(map)) => map,
+                Ok(_) => return Err(AppError::validation("body", "send a JSON object of fields")),
+                Err(e) => return Err(AppError::MalformedJson(format!("request body is not valid JSON: {e}"))),
+            }
+        } else if content_type.starts_with("application/x-www-form-urlencoded") || content_type.is_empty() || content_type.starts_with("text/plain") {
+            form_urlencoded::parse(&body).map(|(k, v)| (k.into_owned(), serde_json::Value::String(v.into_owned()))).collect()
+        } else {
+            return Err(AppError::UnsupportedMediaType("send application/json or application/x-www-form-urlencoded".into()));
+        };
+        let ip = parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|c| c.0.ip().to_string())
+            .unwrap_or_else(|| "unknown".into());
+        let submission = forms::Submission { slug: &slug, ip, origin: origin.clone(), signature: header_text("x-corral-signature"), body: &body, fields };
+        let mut tx = state.db.begin().await?;
+        match forms::submit(&mut tx, submission, state.config.form_submissions_per_minute).await {
+            Ok((_, created)) => {
+                tx.commit().await?;
+                Ok(created)
+            }
+            Err(e) => {
+                tx.rollback().await?;
+                Err(e)
+            }
+        }
+    }
+    .await;
+    let mut response = match result {
+        // The same answer for new and known emails: a public form must not
+        // tell strangers who is already a lead.
+        Ok(_) => (StatusCode::ACCEPTED, Json(serde_json::json!({"status": "received"}))).into_response(),
+        Err(e) => {
+            let retry = matches!(e, AppError::TooManyRequests);
+            let mut response = e.into_response();
+            if retry {
+                response.headers_mut().insert(header::RETRY_AFTER, axum::http::HeaderValue::from_static("60"));
+            }
+            response
+        }
+    };
+    cors(&mut response, origin.as_deref(), &allowed);
+    response
+}
+
+async fn list_connectors(State(state): State<AppState>, ctx: Ctx) -> AppResult<Json<Vec<EnrichmentConnector>>> {
+    read(&state, move |tx| Box::pin(async move { enrichment::list(tx, &ctx).await })).await
+}
+
+async fn show_connector(State(state): State<AppState>, ctx: Ctx, IdPath { 0: id }: IdPath) -> AppResult<Json<EnrichmentConnector>> {
+    read(&state, move |tx| Box::pin(async move { enrichment::get(tx, &ctx, id).await })).await
+}
+
+async fn create_connector(State(state): State<AppState>, ctx: Ctx, idem: Idempotency, body: ApiJson<NewEnrichmentConnector>) -> AppResult<Response> {
+    let (op_ctx, input) = (ctx.clone(), body.value);
+    write(&state, &ctx, idem, &body.body_digest, StatusCode::CREATED, move |tx| Box::pin(async move { enrichment::create(tx, &op_ctx, input).await })).await
+}
+
+async fn delete_connector(State(state): State<AppState>, ctx: Ctx, IdPath { 0: id }: IdPath, idem: Idempotency) -> AppResult<Response> {
+    let op_ctx = ctx.clone();
+    write(&state, &ctx, idem, "", StatusCode::OK, move |tx| Box::pin(async move { enrichment::delete(tx, &op_ctx, id).await })).await
+}
+
+/// Not wrapped in `write`: the remote call must not hold a transaction
+/// open. The merge itself is one audited transaction.
+async fn enrich_lead(State(state): State<AppState>, ctx: Ctx, IdPath { 0: id }: IdPath, body: ApiJson<EnrichLead>) -> AppResult<Json<crate::crm::leads::types::Lead>> {
+    enrichment::enrich_lead(&state.db, &ctx, id, body.value).await.map(Json)
 }

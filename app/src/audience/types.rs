@@ -263,3 +263,118 @@ pub fn import_targets(entity: ImportEntity) -> &'static [&'static str] {
         ],
     }
 }
+
+/// One input of a capture form; `name` is the lead field it fills
+/// (`name`, `email`, `phone`, `company_name`, `title`) or `cf.<key>`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FormField {
+    pub name: String,
+    #[serde(default)]
+    pub label: Option<String>,
+    #[serde(default)]
+    pub required: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CaptureForm {
+    pub id: Uuid,
+    pub slug: String,
+    pub name: String,
+    pub fields: Vec<FormField>,
+    pub list_id: Option<Uuid>,
+    pub lead_source: crate::crm::leads::types::LeadSource,
+    pub allowed_origins: Vec<String>,
+    /// Signs server-to-server submissions and the embed tokens.
+    pub signing_secret: String,
+    pub active: bool,
+    pub submissions: i64,
+    /// The public endpoint's path.
+    pub endpoint: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewCaptureForm {
+    pub name: String,
+    /// Made from the name when absent; unique across all workspaces.
+    #[serde(default)]
+    pub slug: Option<String>,
+    pub fields: Vec<FormField>,
+    #[serde(default)]
+    pub list_id: Option<Uuid>,
+    /// `website` when absent.
+    #[serde(default)]
+    pub lead_source: Option<crate::crm::leads::types::LeadSource>,
+    /// Pages allowed to post from a browser: `https://www.example.com`.
+    #[serde(default)]
+    pub allowed_origins: Vec<String>,
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CaptureFormPatch {
+    #[serde(default, deserialize_with = "non_null")]
+    pub name: Option<String>,
+    #[serde(default, deserialize_with = "non_null")]
+    pub fields: Option<Vec<FormField>>,
+    #[serde(default, deserialize_with = "crate::crm::companies::types::nullable")]
+    pub list_id: Option<Option<Uuid>>,
+    #[serde(default, deserialize_with = "non_null")]
+    pub lead_source: Option<crate::crm::leads::types::LeadSource>,
+    #[serde(default, deserialize_with = "non_null")]
+    pub allowed_origins: Option<Vec<String>>,
+    #[serde(default, deserialize_with = "non_null")]
+    pub active: Option<bool>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EmbedSnippet {
+    pub origin: String,
+    pub html: String,
+}
+
+text_enum!(ConnectorKind {
+    Http => "http",
+});
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
+pub struct EnrichmentConnector {
+    pub id: Uuid,
+    pub name: String,
+    #[cfg_attr(feature = "ssr", sqlx(try_from = "String"))]
+    pub kind: ConnectorKind,
+    pub url: String,
+    /// Sent as the `Authorization` header; never shown back.
+    #[serde(skip_serializing, default)]
+    pub auth_header: Option<String>,
+    pub enabled: bool,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewEnrichmentConnector {
+    pub name: String,
+    #[serde(default)]
+    pub kind: Option<ConnectorKind>,
+    pub url: String,
+    #[serde(default)]
+    pub auth_header: Option<String>,
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EnrichLead {
+    pub connector_id: Uuid,
+}
+
+impl Default for ConnectorKind {
+    fn default() -> Self {
+        ConnectorKind::Http
+    }
+}

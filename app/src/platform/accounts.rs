@@ -61,7 +61,7 @@ fn check_password(password: &str) -> AppResult<()> {
     Ok(())
 }
 
-fn slugify(name: &str) -> String {
+pub(crate) fn slugify(name: &str) -> String {
     let mut slug = String::new();
     for c in name.to_lowercase().chars() {
         if c.is_ascii_alphanumeric() {

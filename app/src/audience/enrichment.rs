@@ -1,0 +1,221 @@
+//! Enrichment: connectors that look a lead up elsewhere and hand back
+//! fields to merge. The HTTP connector posts the lead as JSON to a
+//! configured URL and merges the JSON object it answers with.
+//!
+//! Merging never clobbers what a person typed: standard fields fill only
+//! when empty, tags are added, everything else lands in custom fields.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::time::Duration;
+
+use serde_json::{json, Map, Value};
+use uuid::Uuid;
+
+use super::types::*;
+use crate::crm::leads::{ops as leads, types::{Lead, LeadPatch}};
+use crate::error::{AppError, AppResult};
+use crate::platform::accounts::required_text;
+use crate::platform::audit;
+use crate::platform::context::Ctx;
+use crate::platform::db::{now, Db, Q, Tx};
+use crate::platform::types::Scope;
+
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// A source of extra facts about a lead.
+pub trait Connector: Send + Sync {
+    /// Fields to merge into the lead (lead field names or custom keys).
+    fn enrich<'a>(&'a self, lead: &'a Lead) -> BoxFuture<'a, AppResult<Map<String, Value>>>;
+}
+
+pub const MAX_RESPONSE_BYTES: usize = 1024 * 1024;
+
+pub struct HttpConnector {
+    pub url: String,
+    pub auth_header: Option<String>,
+    pub timeout: Duration,
+}
+
+impl Connector for HttpConnector {
+    fn enrich<'a>(&'a self, lead: &'a Lead) -> BoxFuture<'a, AppResult<Map<String, Value>>> {
+        Box::pin(async move {
+            let client = reqwest::Client::builder()
+                .timeout(self.timeout)
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .map_err(|e| AppError::Internal(e.to_string()))?;
+            let mut request = client.post(&self.url).json(&json!({ "lead": lead }));
+            if let Some(auth) = &self.auth_header {
+                request = request.header(reqwest::header::AUTHORIZATION, auth);
+            }
+            let mut response = request.send().await.map_err(|e| {
+                AppError::Upstream(if e.is_timeout() { "the enrichment service did not answer in time".into() } else { format!("the enrichment service could not be reached: {e}") })
+            })?;
+            if !response.status().is_success() {
+                return Err(AppError::Upstream(format!("the enrichment service answered {}", response.status())));
+            }
+            let mut body = Vec::new();
+            while let Some(chunk) = response.chunk().await.map_err(|e| AppError::Upstream(format!("the enrichment answer broke off: {e}")))? {
+                body.extend_from_slice(&chunk);
+                if body.len() > MAX_RESPONSE_BYTES {
+                    return Err(AppError::Upstream("the enrichment answer is larger than 1 MiB".into()));
+                }
+            }
+            match serde_json::from_slice::<Value>(&body) {
+                Ok(Value::Object(mut map)) => Ok(match map.remove("fields") {
+                    Some(Value::Object(fields)) => fields,
+                    Some(_) => return Err(AppError::Upstream("the enrichment answer's fields is not an object".into())),
+                    None => map,
+                }),
+                _ => Err(AppError::Upstream("the enrichment service did not answer with a JSON object".into())),
+            }
+        })
+    }
+}
+
+fn check_url(url: &str) -> AppResult<String> {
+    let url = url.trim();
+    let valid = (url.starts_with("https://") || url.starts_with("http://")) && url.len() <= 2000 && reqwest::Url::parse(url).is_ok();
+    if !valid {
+        return Err(AppError::validation("url", "give an http:// or https:// URL"));
+    }
+    Ok(url.to_string())
+}
+
+const COLUMNS: &str = "id, name, kind, url, auth_header, enabled, created_at, updated_at";
+
+pub async fn get(tx: &mut Tx, ctx: &Ctx, id: Uuid) -> AppResult<EnrichmentConnector> {
+    ctx.require(Scope::CrmRead)?;
+    tx.fetch_optional(Q::new(format!("SELECT {COLUMNS} FROM enrichment_connectors WHERE workspace_id = $1 AND id = $2")).bind(ctx.workspace_id).bind(id))
+        .await?
+        .ok_or(AppError::NotFound("connector"))
+}
+
+pub async fn list(tx: &mut Tx, ctx: &Ctx) -> AppResult<Vec<EnrichmentConnector>> {
+    ctx.require(Scope::CrmRead)?;
+    Ok(tx.fetch_all(Q::new(format!("SELECT {COLUMNS} FROM enrichment_connectors WHERE workspace_id = $1 ORDER BY id")).bind(ctx.workspace_id)).await?)
+}
+
+pub async fn create(tx: &mut Tx, ctx: &Ctx, input: NewEnrichmentConnector) -> AppResult<EnrichmentConnector> {
+    ctx.require(Scope::CrmWrite)?;
+    let name = required_text("name", &input.name, 200)?;
+    let url = check_url(&input.url)?;
+    let auth = crate::crm::fields::optional_text("auth_header", input.auth_header, 2000)?;
+    let (id, at) = (Uuid::now_v7(), now());
+    tx.execute(
+        Q::new(
+            "INSERT INTO enrichment_connectors (id, workspace_id, name, kind, url, auth_header, enabled, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, TRUE, $7, $8)",
+        )
+        .bind(id)
+        .bind(ctx.workspace_id)
+        .bind(name.as_str())
+        .bind(input.kind.unwrap_or_default().as_str())
+        .bind(url.as_str())
+        .bind(auth)
+        .bind(at)
+        .bind(at),
+    )
+    .await?;
+    let connector = get(tx, ctx, id).await?;
+    audit::record(tx, ctx, "enrichment_connector.created", "enrichment_connector", Some(id), None::<&()>, Some(&connector)).await?;
+    Ok(connector)
+}
+
+pub async fn delete(tx: &mut Tx, ctx: &Ctx, id: Uuid) -> AppResult<EnrichmentConnector> {
+    ctx.require(Scope::CrmWrite)?;
+    let connector = get(tx, ctx, id).await?;
+    tx.execute(Q::new("DELETE FROM enrichment_connectors WHERE workspace_id = $1 AND id = $2").bind(ctx.workspace_id).bind(id)).await?;
+    audit::record(tx, ctx, "enrichment_connector.deleted", "enrichment_connector", Some(id), Some(&connector), None::<&()>).await?;
+    Ok(connector)
+}
+
+/// What the merge changes on `lead`, as a patch (None: nothing new).
+pub fn merge_patch(lead: &Lead, fields: &Map<String, Value>) -> AppResult<Option<LeadPatch>> {
+    let mut patch = LeadPatch::default();
+    let mut custom = lead.custom_fields.as_object().cloned().unwrap_or_default();
+    let mut tags = lead.tags.clone();
+    let mut changed = false;
+    let text = |v: &Value| match v {
+        Value::String(s) => Some(s.trim().to_string()).filter(|s| !s.is_empty()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    };
+    for (key, value) in fields {
+        match key.as_str() {
+            "phone" if lead.phone.is_none() => {
+                patch.phone = text(value).map(Some);
+                changed |= patch.phone.is_some();
+            }
+            "company_name" if lead.company_name.is_none() => {
+                patch.company_name = text(value).map(Some);
+                changed |= patch.company_name.is_some();
+            }
+            "title" if lead.title.is_none() => {
+                patch.title = text(value).map(Some);
+                changed |= patch.title.is_some();
+            }
+            "tags" => {
+                for tag in value.as_array().into_iter().flatten().filter_map(|t| t.as_str()) {
+                    if !tags.iter().any(|t| t.eq_ignore_ascii_case(tag)) {
+                        tags.push(tag.to_string());
+                        changed = true;
+                    }
+                }
+            }
+            "name" | "email" | "phone" | "company_name" | "title" | "id" | "status" | "source" | "score" | "owner_id" => {}
+            _ => {
+                let key: String = key.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-').take(64).collect();
+                if !key.is_empty() && custom.get(&key) != Some(value) {
+                    custom.insert(key, value.clone());
+                    changed = true;
+                }
+            }
+        }
+    }
+    if !changed {
+        return Ok(None);
+    }
+    if Value::Object(custom.clone()) != lead.custom_fields {
+        patch.custom_fields = Some(Value::Object(custom));
+    }
+    if tags != lead.tags {
+        patch.tags = Some(tags);
+    }
+    Ok(Some(patch))
+}
+
+/// Enriches a lead through a connector. The remote call happens outside
+/// any transaction; the merge re-reads the lead and writes in one.
+pub async fn enrich_lead(db: &Db, ctx: &Ctx, lead_id: Uuid, input: EnrichLead) -> AppResult<Lead> {
+    ctx.require(Scope::CrmWrite)?;
+    let mut tx = db.begin_read().await?;
+    let lead = leads::get(&mut tx, ctx, lead_id).await?;
+    let connector = get(&mut tx, ctx, input.connector_id).await.map_err(|_| AppError::validation("connector_id", "connector_id does not name a connector"))?;
+    tx.commit().await?;
+    if !connector.enabled {
+        return Err(AppError::Conflict { code: "connector_disabled", message: "this connector is disabled".into() });
+    }
+    let http = HttpConnector { url: connector.url.clone(), auth_header: connector.auth_header.clone(), timeout: Duration::from_secs(10) };
+    let fields = http.enrich(&lead).await?;
+
+    let mut tx = db.begin().await?;
+    let current = leads::get(&mut tx, ctx, lead_id).await?;
+    let result = match merge_patch(&current, &fields)? {
+        None => current.clone(),
+        Some(patch) => leads::update(&mut tx, ctx, lead_id, patch).await?,
+    };
+    audit::record(
+        &mut tx,
+        ctx,
+        "lead.enriched",
+        "lead",
+        Some(lead_id),
+        Some(&current),
+        Some(&json!({"connector_id": connector.id, "lead": result, "received": fields})),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(result)
+}
