@@ -55,6 +55,7 @@ export default defineConfig({
       DATABASE_URL: process.env.E2E_DATABASE_URL!,
       LEPTOS_SITE_ADDR: `127.0.0.1:${port}`,
       LEPTOS_SITE_ROOT: path.join(root, 'target', 'site'),
+      CORRAL_DATA_DIR: path.join(os.tmpdir(), `corral-e2e-data-${port}`),
       RUST_LOG: 'warn',
     },
   },

@@ -79,6 +79,7 @@ pub fn Layout(children: Children) -> impl IntoView {
                                 <a href="/contacts">"Contacts"</a>
                                 <a href="/companies">"Companies"</a>
                                 <a href="/pipeline">"Pipeline"</a>
+                                <a href="/audience">"Audience"</a>
                                 <a href="/tasks">"Tasks"</a>
                                 <a href="/invoices">"Invoices"</a>
                                 <a href="/ledger">"Ledger"</a>

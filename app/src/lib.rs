@@ -74,6 +74,13 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/ledger") view=crate::revenue::pages::LedgerPage/>
                     <Route path=path!("/ledger/accounts/:id") view=crate::revenue::pages::AccountLedgerPage/>
                     <Route path=path!("/receivables") view=crate::revenue::pages::ReceivablesPage/>
+                    <Route path=path!("/audience") view=crate::audience::pages::AudiencePage/>
+                    <Route path=path!("/segments/new") view=crate::audience::pages::SegmentNewPage/>
+                    <Route path=path!("/lists/:id") view=crate::audience::pages::ListPage/>
+                    <Route path=path!("/imports") view=crate::audience::pages::ImportsPage/>
+                    <Route path=path!("/imports/:id") view=crate::audience::pages::ImportPage/>
+                    <Route path=path!("/forms") view=crate::audience::pages::FormsPage/>
+                    <Route path=path!("/forms/:id") view=crate::audience::pages::FormPage/>
                     <Route path=path!("/search") view=crate::crm::search::SearchPage/>
                     <Route path=path!("/dashboard") view=crate::crm::dashboard::DashboardPage/>
                     <Route path=path!("/tasks") view=crate::crm::activities::pages::TasksPage/>

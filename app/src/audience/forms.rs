@@ -440,11 +440,9 @@ pub async fn submit(tx: &mut Tx, submission: Submission<'_>, per_minute: u32) ->
     let email = crate::platform::accounts::normalize_email("email", values["email"].as_str().unwrap_or_default())?;
 
     let ctx = Ctx { workspace_id: form.workspace_id, user_id: None, api_key_id: None, role: None, scopes: vec![Scope::CrmRead, Scope::CrmWrite] };
-    let existing: Option<(Uuid,)> = tx
-        .fetch_optional(Q::new("SELECT id FROM leads WHERE workspace_id = $1 AND email = $2 ORDER BY id LIMIT 1").bind(form.workspace_id).bind(email.as_str()))
-        .await?;
+    let existing = crate::crm::fields::oldest_id_where(tx, &ctx, "leads", "email", &email).await?;
     let (lead_id, created) = match existing {
-        Some((id,)) => {
+        Some(id) => {
             let lead = leads::get(tx, &ctx, id).await?;
             values.remove("email");
             // A form never renames an existing lead: people type their

@@ -456,14 +456,7 @@ fn merged(existing: &Value, custom: &Map<String, Value>) -> Value {
 }
 
 async fn find_by(tx: &mut Tx, ctx: &Ctx, table: &str, column: &str, value: &str) -> AppResult<Option<Uuid>> {
-    let found: Option<(Uuid,)> = tx
-        .fetch_optional(
-            Q::new(format!("SELECT id FROM {table} WHERE workspace_id = $1 AND {column} = $2 ORDER BY id LIMIT 1"))
-                .bind(ctx.workspace_id)
-                .bind(value),
-        )
-        .await?;
-    Ok(found.map(|(id,)| id))
+    crate::crm::fields::oldest_id_where(tx, ctx, table, column, value).await
 }
 
 fn dedup_key(values: &RowValues, field: &str) -> AppResult<Option<String>> {

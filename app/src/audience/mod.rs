@@ -1,7 +1,9 @@
 //! Audience: static lists and rule-based segments, streamed bulk imports,
 //! CSV export, capture forms with public submissions, and enrichment.
 
+pub mod pages;
 pub mod rules;
+pub mod server_fns;
 pub mod types;
 
 #[cfg(feature = "ssr")]

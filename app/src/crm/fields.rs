@@ -55,6 +55,21 @@ pub async fn record_exists(tx: &mut Tx, ctx: &Ctx, table: &str, id: Uuid) -> App
     Ok(found.is_some())
 }
 
+/// The oldest record of `table` (trusted name) whose `column` equals
+/// `value` in the acting workspace. Deliberately no `ORDER BY id LIMIT 1`:
+/// SQLite would walk the primary key instead of the column's index, which
+/// turns an import's dedup lookup into a full scan per row.
+pub async fn oldest_id_where(tx: &mut Tx, ctx: &Ctx, table: &str, column: &str, value: &str) -> AppResult<Option<Uuid>> {
+    let ids: Vec<(Uuid,)> = tx
+        .fetch_all(
+            crate::platform::db::Q::new(format!("SELECT id FROM {table} WHERE workspace_id = $1 AND {column} = $2"))
+                .bind(ctx.workspace_id)
+                .bind(value),
+        )
+        .await?;
+    Ok(ids.into_iter().map(|(id,)| id).min())
+}
+
 /// A reference in the input (`field`, naming a row of `table`) must exist in
 /// the acting workspace; absent is fine.
 pub async fn check_reference(tx: &mut Tx, ctx: &Ctx, field: &str, table: &str, id: Option<Uuid>) -> AppResult<()> {

@@ -1,0 +1,203 @@
+//! Server functions for the audience pages: the same operations as the
+//! REST API, called by the signed-in member.
+
+use leptos::prelude::*;
+use uuid::Uuid;
+
+use super::types::*;
+use crate::platform::types::Page;
+
+#[cfg(feature = "ssr")]
+use crate::platform::server_fns::ssr::{blank_to_none, in_read, in_write, member, optional_id};
+
+#[server(prefix = "/sf", endpoint = "audience_lists")]
+pub async fn audience_lists() -> Result<Vec<List>, ServerFnError> {
+    let (state, ctx) = member().await?;
+    in_read(&state, move |tx| Box::pin(async move { super::lists::list(tx, &ctx, Some(100), None).await.map(|p| p.data) })).await
+}
+
+#[server(prefix = "/sf", endpoint = "create_static_list")]
+pub async fn create_static_list(name: String, entity: String) -> Result<List, ServerFnError> {
+    let (state, ctx) = member().await?;
+    let input = NewList { name, kind: Some(ListKind::Static), entity: ListEntity::parse(&entity), rules: None };
+    in_write(&state, move |tx| Box::pin(async move { super::lists::create(tx, &ctx, input).await })).await
+}
+
+#[server(prefix = "/sf", endpoint = "audience_list")]
+pub async fn audience_list(id: Uuid) -> Result<List, ServerFnError> {
+    let (state, ctx) = member().await?;
+    in_read(&state, move |tx| Box::pin(async move { super::lists::get(tx, &ctx, id).await })).await
+}
+
+#[server(prefix = "/sf", endpoint = "list_members_page")]
+pub async fn list_members_page(id: Uuid, cursor: Option<String>) -> Result<Page<Member>, ServerFnError> {
+    let (state, ctx) = member().await?;
+    let cursor = blank_to_none(cursor);
+    in_read(&state, move |tx| Box::pin(async move { super::lists::members(tx, &ctx, id, Some(50), cursor.as_deref()).await })).await
+}
+
+/// The builder's live count: rules travel as JSON text.
+#[server(prefix = "/sf", endpoint = "preview_segment")]
+pub async fn preview_segment(rules: String) -> Result<SegmentPreview, ServerFnError> {
+    let (state, ctx) = member().await?;
+    let rules: super::rules::Rule = serde_json::from_str(&rules).map_err(|e| ServerFnError::new(format!("the rules are not valid: {e}")))?;
+    in_read(&state, move |tx| Box::pin(async move { super::lists::preview(tx, &ctx, &rules).await })).await
+}
+
+/// Creates the segment (no id) or saves its name and rules.
+#[server(prefix = "/sf", endpoint = "save_segment")]
+pub async fn save_segment(id: Option<Uuid>, name: String, rules: String) -> Result<List, ServerFnError> {
+    let (state, ctx) = member().await?;
+    let rules: super::rules::Rule = serde_json::from_str(&rules).map_err(|e| ServerFnError::new(format!("the rules are not valid: {e}")))?;
+    in_write(&state, move |tx| {
+        Box::pin(async move {
+            match id {
+                None => super::lists::create(tx, &ctx, NewList { name, kind: Some(ListKind::Segment), entity: None, rules: Some(rules) }).await,
+                Some(id) => super::lists::update(tx, &ctx, id, ListPatch { name: Some(name), rules: Some(rules) }).await,
+            }
+        })
+    })
+    .await
+}
+
+#[server(prefix = "/sf", endpoint = "delete_audience_list")]
+pub async fn delete_audience_list(id: Uuid) -> Result<(), ServerFnError> {
+    let (state, ctx) = member().await?;
+    in_write(&state, move |tx| Box::pin(async move { super::lists::delete(tx, &ctx, id).await.map(|_| ()) })).await?;
+    leptos_axum::redirect("/audience");
+    Ok(())
+}
+
+#[server(prefix = "/sf", endpoint = "add_from_segment")]
+pub async fn add_from_segment(id: Uuid, segment_id: String) -> Result<MemberChangeResult, ServerFnError> {
+    let (state, ctx) = member().await?;
+    let segment = optional_id(Some(segment_id), "segment")?.ok_or_else(|| ServerFnError::new("choose a segment"))?;
+    let change = MemberChange { ids: Vec::new(), from_segment: Some(segment) };
+    in_write(&state, move |tx| Box::pin(async move { super::lists::add_members(tx, &ctx, id, change, "bulk").await })).await
+}
+
+/// Adds the lead with this email (the quick way to add one person).
+#[server(prefix = "/sf", endpoint = "add_lead_by_email")]
+pub async fn add_lead_by_email(id: Uuid, email: String) -> Result<MemberChangeResult, ServerFnError> {
+    let (state, ctx) = member().await?;
+    in_write(&state, move |tx| {
+        Box::pin(async move {
+            let email = crate::platform::accounts::normalize_email("email", &email)?;
+            let found = crate::crm::fields::oldest_id_where(tx, &ctx, "leads", "email", &email).await?;
+            let lead_id = found.ok_or_else(|| crate::error::AppError::validation("email", format!("no lead has the email {email}")))?;
+            super::lists::add_members(tx, &ctx, id, MemberChange { ids: vec![lead_id], from_segment: None }, "manual").await
+        })
+    })
+    .await
+}
+
+#[server(prefix = "/sf", endpoint = "remove_list_member")]
+pub async fn remove_list_member(id: Uuid, member_id: Uuid) -> Result<MemberChangeResult, ServerFnError> {
+    let (state, ctx) = member().await?;
+    let change = MemberChange { ids: vec![member_id], from_segment: None };
+    in_write(&state, move |tx| Box::pin(async move { super::lists::remove_members(tx, &ctx, id, change, "manual").await })).await
+}
+
+#[server(prefix = "/sf", endpoint = "import_list")]
+pub async fn import_list() -> Result<Vec<Import>, ServerFnError> {
+    let (state, ctx) = member().await?;
+    in_read(&state, move |tx| Box::pin(async move { super::imports::list(tx, &ctx, Some(50), None).await.map(|p| p.data) })).await
+}
+
+/// An import with its first bad rows.
+#[server(prefix = "/sf", endpoint = "import_view")]
+pub async fn import_view(id: Uuid) -> Result<(Import, Vec<ImportRowError>), ServerFnError> {
+    let (state, ctx) = member().await?;
+    in_read(&state, move |tx| {
+        Box::pin(async move { Ok((super::imports::get(tx, &ctx, id).await?, super::imports::row_errors(tx, &ctx, id, None, Some(100)).await?)) })
+    })
+    .await
+}
+
+/// `targets[i]` is where column i goes ("" skips it).
+#[server(prefix = "/sf", endpoint = "begin_import")]
+pub async fn begin_import(id: Uuid, dedup: String, list_id: Option<String>, targets: Vec<String>) -> Result<Import, ServerFnError> {
+    let (state, ctx) = member().await?;
+    let list_id = optional_id(list_id, "list")?;
+    in_write(&state, move |tx| {
+        Box::pin(async move {
+            let import = super::imports::get(tx, &ctx, id).await?;
+            let mapping = import.columns.iter().cloned().zip(targets.into_iter().chain(std::iter::repeat(String::new()))).collect();
+            let input = StartImport { mapping: Some(mapping), dedup: DedupMode::parse(&dedup), list_id };
+            super::imports::start(tx, &ctx, id, input).await
+        })
+    })
+    .await
+}
+
+#[server(prefix = "/sf", endpoint = "cancel_import")]
+pub async fn cancel_import(id: Uuid) -> Result<Import, ServerFnError> {
+    let (state, ctx) = member().await?;
+    in_write(&state, move |tx| Box::pin(async move { super::imports::cancel(tx, &ctx, id).await })).await
+}
+
+#[server(prefix = "/sf", endpoint = "capture_forms")]
+pub async fn capture_forms() -> Result<Vec<CaptureForm>, ServerFnError> {
+    let (state, ctx) = member().await?;
+    in_read(&state, move |tx| Box::pin(async move { super::forms::list(tx, &ctx).await })).await
+}
+
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
+pub struct CaptureFormForm {
+    pub name: String,
+    #[serde(default)]
+    pub phone: Option<String>,
+    #[serde(default)]
+    pub company_name: Option<String>,
+    #[serde(default)]
+    pub title: Option<String>,
+    #[serde(default)]
+    pub message: Option<String>,
+    #[serde(default)]
+    pub list_id: Option<String>,
+    #[serde(default)]
+    pub origins: String,
+}
+
+#[server(prefix = "/sf", endpoint = "create_capture_form")]
+pub async fn create_capture_form(form: CaptureFormForm) -> Result<CaptureForm, ServerFnError> {
+    let (state, ctx) = member().await?;
+    let field = |name: &str, label: &str, required: bool| FormField { name: name.into(), label: Some(label.into()), required };
+    let mut fields = vec![field("name", "Name", true), field("email", "Email", true)];
+    for (flag, name, label) in [(&form.phone, "phone", "Phone"), (&form.company_name, "company_name", "Company"), (&form.title, "title", "Job title"), (&form.message, "cf.message", "Message")] {
+        if flag.is_some() {
+            fields.push(field(name, label, false));
+        }
+    }
+    let input = NewCaptureForm {
+        name: form.name,
+        slug: None,
+        fields,
+        list_id: optional_id(form.list_id, "list")?,
+        lead_source: None,
+        allowed_origins: form.origins.split(['\n', ',', ' ']).map(str::trim).filter(|o| !o.is_empty()).map(str::to_string).collect(),
+    };
+    let created = in_write(&state, move |tx| Box::pin(async move { super::forms::create(tx, &ctx, input).await })).await?;
+    leptos_axum::redirect(&format!("/forms/{}", created.id));
+    Ok(created)
+}
+
+#[server(prefix = "/sf", endpoint = "capture_form_view")]
+pub async fn capture_form_view(id: Uuid, origin: Option<String>) -> Result<(CaptureForm, Option<EmbedSnippet>), ServerFnError> {
+    let (state, ctx) = member().await?;
+    let headers: axum::http::HeaderMap = leptos_axum::extract().await?;
+    let host = headers.get(axum::http::header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost:3000").to_string();
+    let base = format!("http://{host}");
+    in_read(&state, move |tx| {
+        Box::pin(async move {
+            let form = super::forms::get(tx, &ctx, id).await?;
+            let origin = blank_to_none(origin).or_else(|| form.allowed_origins.first().cloned());
+            let snippet = match origin {
+                Some(origin) => Some(super::forms::embed(tx, &ctx, id, &origin, &base).await?),
+                None => None,
+            };
+            Ok((form, snippet))
+        })
+    })
+    .await
+}
