@@ -56,6 +56,8 @@ export default defineConfig({
       LEPTOS_SITE_ADDR: `127.0.0.1:${port}`,
       LEPTOS_SITE_ROOT: path.join(root, 'target', 'site'),
       CORRAL_DATA_DIR: path.join(os.tmpdir(), `corral-e2e-data-${port}`),
+      // The enrichment test's stand-in service listens on 127.0.0.1.
+      CORRAL_ENRICHMENT_PRIVATE_NETWORKS: '1',
       RUST_LOG: 'warn',
     },
   },

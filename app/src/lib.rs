@@ -81,6 +81,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/imports/:id") view=crate::audience::pages::ImportPage/>
                     <Route path=path!("/forms") view=crate::audience::pages::FormsPage/>
                     <Route path=path!("/forms/:id") view=crate::audience::pages::FormPage/>
+                    <Route path=path!("/enrichment") view=crate::audience::pages::EnrichmentPage/>
                     <Route path=path!("/search") view=crate::crm::search::SearchPage/>
                     <Route path=path!("/dashboard") view=crate::crm::dashboard::DashboardPage/>
                     <Route path=path!("/tasks") view=crate::crm::activities::pages::TasksPage/>

@@ -38,6 +38,7 @@ impl ServerConfig {
             app: Config {
                 secure_cookies: var("CORRAL_SECURE_COOKIES").is_some_and(|v| v == "1" || v == "true"),
                 data_dir: var("CORRAL_DATA_DIR").unwrap_or_else(|| "data".into()).into(),
+                enrichment_private_networks: var("CORRAL_ENRICHMENT_PRIVATE_NETWORKS").is_some_and(|v| v == "1" || v == "true"),
                 ..Config::default()
             },
         })
@@ -68,7 +69,9 @@ pub async fn build_parts(config: &ServerConfig) -> anyhow::Result<(Router, Db, V
     db.migrate().await?;
     let router = router(db.clone(), config).await?;
     let workers = if config.app.run_workers {
-        app::audience::spawn_workers(db.clone(), config.app.clone())
+        let mut workers = app::audience::spawn_workers(db.clone(), config.app.clone());
+        workers.push(app::platform::housekeeping::spawn(db.clone(), std::time::Duration::from_secs(600)));
+        workers
     } else {
         Vec::new()
     };

@@ -598,6 +598,71 @@ async fn capture_forms_accept_public_submissions_only_when_origin_signature_and_
 }
 
 #[tokio::test]
+async fn a_form_tags_its_leads_and_feeds_a_segment_whose_rules_select_them() {
+    let app = TestApp::spawn().await;
+    let owner = app.sign_up("form-segment@example.com").await;
+    let key = app.api_key(&owner, &["crm:write"]).await;
+    let api = Api { app, key, client: reqwest::Client::new() };
+    let rules = json!({"match": "all", "rules": [{"field": "tags", "op": "contains", "value": "webinar"}, {"field": "source", "op": "eq", "value": "campaign"}]});
+    let segment = api.ok(Method::POST, "/lists", Some(json!({"name": "Webinar sign-ups", "rules": rules}))).await;
+    let segment_id = segment["id"].as_str().unwrap().to_string();
+    let companies = api.ok(Method::POST, "/lists", Some(json!({"name": "Accounts", "entity": "company"}))).await;
+
+    let (status, response) =
+        api.call(Method::POST, "/forms", Some(json!({"name": "Bad", "fields": [{"name": "email"}], "list_id": companies["id"]}))).await;
+    assert_eq!((status, response["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("list_id")), "{response}");
+    let (status, response) = api.call(Method::POST, "/forms", Some(json!({"name": "Bad", "fields": [{"name": "email"}], "tags": [""]}))).await;
+    assert_eq!((status, response["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("tags")), "{response}");
+
+    let form = api
+        .ok(
+            Method::POST,
+            "/forms",
+            Some(json!({"name": "Webinar", "fields": [{"name": "email"}, {"name": "name"}], "list_id": segment_id, "lead_source": "campaign", "tags": ["webinar", "spring"]})),
+        )
+        .await;
+    assert_eq!(form["tags"], json!(["webinar", "spring"]));
+    let (slug, secret) = (form["slug"].as_str().unwrap().to_string(), form["signing_secret"].as_str().unwrap().to_string());
+    let signed_post = |body: Value| {
+        let bytes = serde_json::to_vec(&body).unwrap();
+        let signature = app::audience::forms::body_signature(&secret, chrono::Utc::now().timestamp(), &bytes);
+        public_post(&api.app, &slug, None, Some(signature), "application/json", bytes)
+    };
+
+    // A new lead is tagged and joins the segment at once, with an event.
+    let (status, body, _) = signed_post(json!({"email": "new@example.com", "name": "New"})).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    let new = api.ok(Method::GET, "/leads?q=new%40example.com", None).await["data"][0].clone();
+    assert_eq!((new["tags"].clone(), new["source"].as_str()), (json!(["webinar", "spring"]), Some("campaign")));
+    let new_id = new["id"].as_str().unwrap().to_string();
+    assert_eq!(events(&api, &segment_id).await, vec![(new_id.clone(), "added".to_string(), "form".to_string())]);
+
+    // An existing lead keeps its tags and source and gains the form's tags;
+    // its source (api) keeps it out of the segment, as the rules say.
+    let old_id = lead(&api, json!({"name": "Old", "email": "old@example.com", "tags": ["vip"]})).await;
+    let (status, _, _) = signed_post(json!({"email": "old@example.com"})).await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    let old = api.ok(Method::GET, &format!("/leads/{old_id}"), None).await;
+    assert_eq!((old["tags"].clone(), old["source"].as_str()), (json!(["vip", "webinar", "spring"]), Some("api")));
+    assert_eq!(events(&api, &segment_id).await.len(), 1, "the rules do not select an api lead");
+    assert_eq!(api.ok(Method::GET, &format!("/lists/{segment_id}"), None).await["member_count"], 1);
+
+    // Submitting twice changes nothing more.
+    let (status, _, _) = signed_post(json!({"email": "new@example.com"})).await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    assert_eq!(events(&api, &segment_id).await.len(), 1);
+    let again = api.ok(Method::GET, &format!("/leads/{new_id}"), None).await;
+    assert_eq!(again["tags"], json!(["webinar", "spring"]));
+
+    // Tags are edited like the rest; the audit row has no secret.
+    let patched = api.ok(Method::PATCH, &format!("/forms/{}", form["id"].as_str().unwrap()), Some(json!({"tags": ["autumn"]}))).await;
+    assert_eq!(patched["tags"], json!(["autumn"]));
+    let audit = api.ok(Method::GET, &format!("/audit-events?entity_id={}&action=capture_form.updated", form["id"].as_str().unwrap()), None).await;
+    assert_eq!(audit["data"][0]["after"]["tags"], json!(["autumn"]));
+    assert!(!audit.to_string().contains(&secret));
+}
+
+#[tokio::test]
 async fn enrichment_posts_the_lead_to_a_real_http_service_and_merges_its_answer() {
     use axum::routing::post;
     use std::sync::{Arc, Mutex};
@@ -663,4 +728,89 @@ async fn enrichment_posts_the_lead_to_a_real_http_service_and_merges_its_answer(
     assert_eq!(api.ok(Method::GET, &format!("/leads/{lead_id}"), None).await, enriched);
     let (status, body) = api.call(Method::POST, &format!("/leads/{lead_id}/enrich"), Some(json!({"connector_id": uuid::Uuid::now_v7()}))).await;
     assert_eq!((status, body["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("connector_id")));
+}
+
+#[tokio::test]
+async fn enrichment_refuses_private_network_targets_unless_configured_to_allow_them() {
+    let app = TestApp::spawn_with(common::Config { enrichment_private_networks: false, ..test_config() }).await;
+    let owner = app.sign_up("ssrf@example.com").await;
+    let key = app.api_key(&owner, &["crm:write"]).await;
+    let api = Api { app, key, client: reqwest::Client::new() };
+    let connectors_before = api.app.count("enrichment_connectors").await;
+    for url in [
+        "http://127.0.0.1:8080/enrich",
+        "http://localhost/enrich",
+        "http://api.localhost/enrich",
+        "http://10.1.2.3/enrich",
+        "http://192.168.0.10/enrich",
+        "http://169.254.169.254/latest/meta-data",
+        "http://[::1]/enrich",
+        "http://[::ffff:127.0.0.1]/enrich",
+        "http://[fd00::1]/enrich",
+        "http://0.0.0.0/enrich",
+    ] {
+        let (status, body) = api.call(Method::POST, "/enrichment-connectors", Some(json!({"name": "Inside", "url": url}))).await;
+        assert_eq!((status, body["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("url")), "{url}: {body}");
+        assert!(body["error"]["message"].as_str().unwrap().contains("private network"), "{body}");
+    }
+    assert_eq!(api.app.count("enrichment_connectors").await, connectors_before, "refused connectors leave nothing behind");
+
+    // A public URL is taken (nothing is called until a lead is enriched);
+    // moving it inside is refused like creating it there.
+    let connector = api.ok(Method::POST, "/enrichment-connectors", Some(json!({"name": "Outside", "url": "https://93.184.215.14/enrich"}))).await;
+    let id = connector["id"].as_str().unwrap().to_string();
+    let (status, body) = api.call(Method::PATCH, &format!("/enrichment-connectors/{id}"), Some(json!({"url": "http://127.0.0.1:9/enrich"}))).await;
+    assert_eq!((status, body["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("url")), "{body}");
+
+    // A URL that got inside anyway (stored before the setting changed) is
+    // refused at call time, before any connection.
+    {
+        let mut tx = api.app.db.begin().await.unwrap();
+        tx.execute(app::platform::db::Q::new("UPDATE enrichment_connectors SET url = 'http://127.0.0.1:9/enrich'")).await.unwrap();
+        tx.commit().await.unwrap();
+    }
+    let lead_id = lead(&api, json!({"name": "Ada", "email": "ada@ssrf.example"})).await;
+    let (status, body) = api.call(Method::POST, &format!("/leads/{lead_id}/enrich"), Some(json!({"connector_id": id}))).await;
+    assert_eq!((status, body["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("connector_id")), "{body}");
+
+    // Disabled connectors are refused; the toggle is audited.
+    let disabled = api.ok(Method::PATCH, &format!("/enrichment-connectors/{id}"), Some(json!({"enabled": false}))).await;
+    assert_eq!(disabled["enabled"], false);
+    let (status, body) = api.call(Method::POST, &format!("/leads/{lead_id}/enrich"), Some(json!({"connector_id": id}))).await;
+    assert_eq!((status, assert_error_shape(&body).as_str()), (StatusCode::CONFLICT, "connector_disabled"));
+    let audit = api.ok(Method::GET, &format!("/audit-events?entity_id={id}&action=enrichment_connector.updated"), None).await;
+    assert_eq!(audit["data"][0]["after"]["enabled"], false);
+}
+
+#[tokio::test]
+async fn uploads_nobody_maps_expire_and_their_files_are_removed() {
+    use app::platform::housekeeping::UNSTARTED_IMPORT_TTL;
+    let api = Api::new("expiry@example.com", &["crm:write"]).await;
+    let (status, waiting) = upload(&api, "entity=lead&format=csv", b"name,email\nAda,ada@x.io\n".to_vec()).await;
+    assert_eq!(status, StatusCode::CREATED, "{waiting}");
+    let (status, started) = upload(&api, "entity=lead&format=csv", b"name,email\nBob,bob@x.io\n".to_vec()).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let started_id = started["id"].as_str().unwrap().to_string();
+    api.ok(Method::POST, &format!("/imports/{started_id}/start"), Some(json!({}))).await;
+    wait_for_import(&api, &started_id).await;
+    let waiting_id = waiting["id"].as_str().unwrap().to_string();
+    let (file,): (String,) = {
+        let mut tx = api.app.db.begin_read().await.unwrap();
+        let id = uuid::Uuid::parse_str(&waiting_id).unwrap();
+        tx.fetch_one(app::platform::db::Q::new("SELECT file_path FROM imports WHERE id = $1").bind(id)).await.unwrap()
+    };
+    assert!(std::path::Path::new(&file).exists());
+
+    let now = chrono::Utc::now();
+    assert_eq!(app::audience::imports::expire_unstarted(&api.app.db, now - UNSTARTED_IMPORT_TTL).await.unwrap(), 0, "a fresh upload waits");
+    assert_eq!(app::audience::imports::expire_unstarted(&api.app.db, now + chrono::Duration::seconds(1)).await.unwrap(), 1, "only the unstarted one");
+    let expired = api.ok(Method::GET, &format!("/imports/{waiting_id}"), None).await;
+    assert_eq!(expired["status"], "cancelled");
+    assert!(expired["error"].as_str().unwrap().contains("7 days"), "{expired}");
+    assert!(!std::path::Path::new(&file).exists(), "the file is removed");
+    assert_eq!(api.ok(Method::GET, &format!("/imports/{started_id}"), None).await["status"], "completed");
+    let (status, _) = api.call(Method::POST, &format!("/imports/{waiting_id}/start"), Some(json!({}))).await;
+    assert_eq!(status, StatusCode::CONFLICT, "an expired import cannot start");
+    let audit = api.ok(Method::GET, &format!("/audit-events?entity_id={waiting_id}&action=import.expired"), None).await;
+    assert_eq!(audit["data"].as_array().unwrap().len(), 1);
 }

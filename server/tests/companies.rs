@@ -260,6 +260,33 @@ async fn idempotency_keys_replay_refuse_reuse_and_collapse_concurrent_duplicates
 }
 
 #[tokio::test]
+async fn idempotency_keys_expire_after_their_replay_window() {
+    use app::platform::housekeeping::{expire_idempotency_keys, IDEMPOTENCY_WINDOW};
+    let (app, _owner, key) = setup().await;
+    let c = Client::new();
+    let url = app.url("/api/v1/companies");
+    let post = || c.post(&url).bearer_auth(&key).header("idempotency-key", "nightly-sync").json(&json!({"name": "Nightly"})).send();
+    let first: Value = post().await.unwrap().json().await.unwrap();
+
+    // Inside the window the sweep keeps the key and the retry replays.
+    let now = chrono::Utc::now();
+    assert_eq!(expire_idempotency_keys(&app.db, now - IDEMPOTENCY_WINDOW).await.unwrap(), 0);
+    let replay = post().await.unwrap();
+    assert_eq!(replay.headers()["idempotent-replayed"], "true");
+    assert_eq!(app.count("idempotency_keys").await, 1);
+
+    // Past it (a day later) the key is gone and the same request is new.
+    let day_later = now + IDEMPOTENCY_WINDOW + chrono::Duration::seconds(1);
+    assert_eq!(expire_idempotency_keys(&app.db, day_later - IDEMPOTENCY_WINDOW).await.unwrap(), 1);
+    let again = post().await.unwrap();
+    assert_eq!(again.status(), StatusCode::CREATED);
+    assert!(again.headers().get("idempotent-replayed").is_none());
+    let again: Value = again.json().await.unwrap();
+    assert_ne!(again["id"], first["id"]);
+    assert_eq!(app.count("companies").await, 2);
+}
+
+#[tokio::test]
 async fn every_write_leaves_an_audit_event_with_before_and_after() {
     let (app, owner, key) = setup().await;
     let c = Client::new();
@@ -389,4 +416,16 @@ async fn pages_render_on_the_server_and_server_functions_share_the_operations() 
     assert!(!anonymous.status().is_success());
     let (_, list) = send(&c, Method::GET, &app.url("/api/v1/companies"), Some(&key), None).await;
     assert_eq!(list["data"].as_array().unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn the_body_limit_error_names_the_configured_limit() {
+    let app = TestApp::spawn_with(common::Config { max_body_bytes: 64 * 1024, ..common::test_config() }).await;
+    let owner = app.sign_up("limits@example.com").await;
+    let key = app.api_key(&owner, &["crm:write"]).await;
+    let body = json!({"name": "x".repeat(100 * 1024)});
+    let (status, response) = send(&Client::new(), Method::POST, &app.url("/api/v1/companies"), Some(&key), Some(body)).await;
+    assert_eq!((status, assert_error_shape(&response).as_str()), (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"));
+    assert!(response["error"]["message"].as_str().unwrap().contains("65536 bytes"), "{response}");
+    assert_eq!(app.count("companies").await, 0);
 }

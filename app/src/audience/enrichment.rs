@@ -35,16 +35,117 @@ pub struct HttpConnector {
     pub url: String,
     pub auth_header: Option<String>,
     pub timeout: Duration,
+    /// Whether the URL may lead into loopback or private networks. Off in
+    /// production: otherwise any member could make the server call its
+    /// neighbours (cloud metadata, the database's admin port) and read
+    /// the answer back through the lead.
+    pub allow_private_networks: bool,
+}
+
+/// Whether an address is on the public internet (not loopback, private,
+/// link-local, shared, documentation, multicast or reserved space).
+pub fn is_public_address(ip: std::net::IpAddr) -> bool {
+    use std::net::IpAddr;
+    match ip {
+        IpAddr::V4(v4) => {
+            let [a, b, c, _] = v4.octets();
+            !(v4.is_private()
+                || v4.is_loopback()
+                || v4.is_link_local()
+                || v4.is_broadcast()
+                || v4.is_unspecified()
+                || v4.is_documentation()
+                || v4.is_multicast()
+                || a == 0
+                || a >= 240
+                || (a == 100 && (64..128).contains(&b))
+                || (a == 192 && b == 0 && c == 0)
+                || (a == 198 && (18..20).contains(&b)))
+        }
+        IpAddr::V6(v6) => {
+            if let Some(v4) = v6.to_ipv4_mapped() {
+                return is_public_address(IpAddr::V4(v4));
+            }
+            let first = v6.segments()[0];
+            !(v6.is_loopback()
+                || v6.is_unspecified()
+                || v6.is_multicast()
+                || (first & 0xfe00) == 0xfc00
+                || (first & 0xffc0) == 0xfe80
+                || (first == 0x2001 && v6.segments()[1] == 0x0db8)
+                || (first == 0x0064 && v6.segments()[1] == 0xff9b))
+        }
+    }
+}
+
+/// Resolves names to their public addresses only, so that a name that
+/// resolves (or is re-pointed after the check) into a private network is
+/// never connected to.
+struct PublicOnlyResolver;
+
+impl reqwest::dns::Resolve for PublicOnlyResolver {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        Box::pin(async move {
+            let host = name.as_str().to_string();
+            let public: Vec<std::net::SocketAddr> = tokio::net::lookup_host((host.as_str(), 0)).await?.filter(|a| is_public_address(a.ip())).collect();
+            if public.is_empty() {
+                return Err(format!("{host} resolves to no public address").into());
+            }
+            Ok(Box::new(public.into_iter()) as reqwest::dns::Addrs)
+        })
+    }
+}
+
+fn private_network_refusal(field: &str) -> AppError {
+    AppError::validation(
+        field,
+        "the URL leads into a private network (loopback, private or link-local addresses); enrichment calls public services only",
+    )
+}
+
+/// The URL's host when it is an IP address (`[::1]` unbracketed).
+fn literal_ip(url: &reqwest::Url) -> Option<std::net::IpAddr> {
+    url.host_str()?.trim_start_matches('[').trim_end_matches(']').parse().ok()
+}
+
+/// Refuses, without a DNS lookup, URLs whose host is a non-public address
+/// or `localhost`: cheap enough to run inside the write transaction.
+pub fn check_literal_target(url: &str) -> AppResult<()> {
+    let parsed = reqwest::Url::parse(url).map_err(|_| AppError::validation("url", "give an http:// or https:// URL"))?;
+    let host = parsed.host_str().unwrap_or_default().trim_end_matches('.').to_ascii_lowercase();
+    if host == "localhost" || host.ends_with(".localhost") || literal_ip(&parsed).is_some_and(|ip| !is_public_address(ip)) {
+        return Err(private_network_refusal("url"));
+    }
+    Ok(())
+}
+
+/// Refuses URLs whose host is, or resolves only to, non-public addresses.
+/// The resolver checks again at connect time, against re-pointed names.
+async fn check_public_target(url: &str) -> AppResult<()> {
+    check_literal_target(url)?;
+    let parsed = reqwest::Url::parse(url).map_err(|_| AppError::validation("url", "give an http:// or https:// URL"))?;
+    if literal_ip(&parsed).is_some() {
+        return Ok(());
+    }
+    let (host, port) = (parsed.host_str().unwrap_or_default().to_string(), parsed.port_or_known_default().unwrap_or(80));
+    if let Ok(found) = tokio::net::lookup_host((host.as_str(), port)).await {
+        let addresses: Vec<std::net::SocketAddr> = found.collect();
+        if !addresses.is_empty() && !addresses.iter().any(|a| is_public_address(a.ip())) {
+            return Err(private_network_refusal("url"));
+        }
+    }
+    Ok(())
 }
 
 impl Connector for HttpConnector {
     fn enrich<'a>(&'a self, lead: &'a Lead) -> BoxFuture<'a, AppResult<Map<String, Value>>> {
         Box::pin(async move {
-            let client = reqwest::Client::builder()
-                .timeout(self.timeout)
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .map_err(|e| AppError::Internal(e.to_string()))?;
+            let mut builder = reqwest::Client::builder().timeout(self.timeout).redirect(reqwest::redirect::Policy::none());
+            if !self.allow_private_networks {
+                check_public_target(&self.url).await.map_err(|_| private_network_refusal("connector_id"))?;
+                builder = builder.dns_resolver(std::sync::Arc::new(PublicOnlyResolver));
+            }
+            let client = builder.build().map_err(|e| AppError::Internal(e.to_string()))?;
             let mut request = client.post(&self.url).json(&json!({ "lead": lead }));
             if let Some(auth) = &self.auth_header {
                 request = request.header(reqwest::header::AUTHORIZATION, auth);
@@ -97,10 +198,14 @@ pub async fn list(tx: &mut Tx, ctx: &Ctx) -> AppResult<Vec<EnrichmentConnector>>
     Ok(tx.fetch_all(Q::new(format!("SELECT {COLUMNS} FROM enrichment_connectors WHERE workspace_id = $1 ORDER BY id")).bind(ctx.workspace_id)).await?)
 }
 
-pub async fn create(tx: &mut Tx, ctx: &Ctx, input: NewEnrichmentConnector) -> AppResult<EnrichmentConnector> {
+/// `allow_private_networks`: see [`HttpConnector`].
+pub async fn create(tx: &mut Tx, ctx: &Ctx, input: NewEnrichmentConnector, allow_private_networks: bool) -> AppResult<EnrichmentConnector> {
     ctx.require(Scope::CrmWrite)?;
     let name = required_text("name", &input.name, 200)?;
     let url = check_url(&input.url)?;
+    if !allow_private_networks {
+        check_literal_target(&url)?;
+    }
     let auth = crate::crm::fields::optional_text("auth_header", input.auth_header, 2000)?;
     let (id, at) = (Uuid::now_v7(), now());
     tx.execute(
@@ -121,6 +226,43 @@ pub async fn create(tx: &mut Tx, ctx: &Ctx, input: NewEnrichmentConnector) -> Ap
     let connector = get(tx, ctx, id).await?;
     audit::record(tx, ctx, "enrichment_connector.created", "enrichment_connector", Some(id), None::<&()>, Some(&connector)).await?;
     Ok(connector)
+}
+
+pub async fn update(tx: &mut Tx, ctx: &Ctx, id: Uuid, patch: EnrichmentConnectorPatch, allow_private_networks: bool) -> AppResult<EnrichmentConnector> {
+    ctx.require(Scope::CrmWrite)?;
+    let before = get(tx, ctx, id).await?;
+    let name = match patch.name {
+        Some(n) => required_text("name", &n, 200)?,
+        None => before.name.clone(),
+    };
+    let url = match patch.url {
+        Some(u) => {
+            let url = check_url(&u)?;
+            if !allow_private_networks {
+                check_literal_target(&url)?;
+            }
+            url
+        }
+        None => before.url.clone(),
+    };
+    let auth = match patch.auth_header {
+        Some(a) => crate::crm::fields::optional_text("auth_header", a, 2000)?,
+        None => before.auth_header.clone(),
+    };
+    tx.execute(
+        Q::new("UPDATE enrichment_connectors SET name = $1, url = $2, auth_header = $3, enabled = $4, updated_at = $5 WHERE workspace_id = $6 AND id = $7")
+            .bind(name.as_str())
+            .bind(url.as_str())
+            .bind(auth)
+            .bind(patch.enabled.unwrap_or(before.enabled))
+            .bind(now())
+            .bind(ctx.workspace_id)
+            .bind(id),
+    )
+    .await?;
+    let after = get(tx, ctx, id).await?;
+    audit::record(tx, ctx, "enrichment_connector.updated", "enrichment_connector", Some(id), Some(&before), Some(&after)).await?;
+    Ok(after)
 }
 
 pub async fn delete(tx: &mut Tx, ctx: &Ctx, id: Uuid) -> AppResult<EnrichmentConnector> {
@@ -188,7 +330,7 @@ pub fn merge_patch(lead: &Lead, fields: &Map<String, Value>) -> AppResult<Option
 
 /// Enriches a lead through a connector. The remote call happens outside
 /// any transaction; the merge re-reads the lead and writes in one.
-pub async fn enrich_lead(db: &Db, ctx: &Ctx, lead_id: Uuid, input: EnrichLead) -> AppResult<Lead> {
+pub async fn enrich_lead(db: &Db, ctx: &Ctx, lead_id: Uuid, input: EnrichLead, allow_private_networks: bool) -> AppResult<Lead> {
     ctx.require(Scope::CrmWrite)?;
     let mut tx = db.begin_read().await?;
     let lead = leads::get(&mut tx, ctx, lead_id).await?;
@@ -197,7 +339,7 @@ pub async fn enrich_lead(db: &Db, ctx: &Ctx, lead_id: Uuid, input: EnrichLead) -
     if !connector.enabled {
         return Err(AppError::Conflict { code: "connector_disabled", message: "this connector is disabled".into() });
     }
-    let http = HttpConnector { url: connector.url.clone(), auth_header: connector.auth_header.clone(), timeout: Duration::from_secs(10) };
+    let http = HttpConnector { url: connector.url.clone(), auth_header: connector.auth_header.clone(), timeout: Duration::from_secs(10), allow_private_networks };
     let fields = http.enrich(&lead).await?;
 
     let mut tx = db.begin().await?;

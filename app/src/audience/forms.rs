@@ -40,6 +40,7 @@ struct FormRow {
     list_id: Option<Uuid>,
     #[sqlx(try_from = "String")]
     lead_source: LeadSource,
+    tags: sqlx::types::Json<Vec<String>>,
     allowed_origins: sqlx::types::Json<Vec<String>>,
     secret: String,
     active: bool,
@@ -48,7 +49,7 @@ struct FormRow {
     updated_at: DateTime<Utc>,
 }
 
-const COLUMNS: &str = "id, workspace_id, slug, name, fields, list_id, lead_source, allowed_origins, secret, active, \
+const COLUMNS: &str = "id, workspace_id, slug, name, fields, list_id, lead_source, tags, allowed_origins, secret, active, \
                        submissions, created_at, updated_at";
 
 impl FormRow {
@@ -60,6 +61,7 @@ impl FormRow {
             fields: self.fields.0.clone(),
             list_id: self.list_id,
             lead_source: self.lead_source,
+            tags: self.tags.0.clone(),
             allowed_origins: self.allowed_origins.0.clone(),
             signing_secret: self.secret.clone(),
             active: self.active,
@@ -118,11 +120,18 @@ fn check_origins(origins: &[String]) -> AppResult<Vec<String>> {
 async fn check_list(tx: &mut Tx, ctx: &Ctx, list_id: Option<Uuid>) -> AppResult<()> {
     if let Some(id) = list_id {
         let list = super::lists::get(tx, ctx, id).await.map_err(|_| AppError::validation("list_id", "list_id does not name a list"))?;
-        if list.kind != ListKind::Static || list.entity != ListEntity::Lead {
-            return Err(AppError::validation("list_id", "submissions join a static list of leads"));
+        if list.entity != ListEntity::Lead {
+            return Err(AppError::validation("list_id", "submissions are leads: pick a list or segment of leads"));
         }
     }
     Ok(())
+}
+
+fn check_form_tags(tags: Vec<String>) -> AppResult<Vec<String>> {
+    if tags.len() > 10 {
+        return Err(AppError::validation("tags", "a form adds at most 10 tags"));
+    }
+    leads::check_tags(tags)
 }
 
 async fn find(tx: &mut Tx, ctx: &Ctx, id: Uuid) -> AppResult<FormRow> {
@@ -148,6 +157,7 @@ pub async fn create(tx: &mut Tx, ctx: &Ctx, input: NewCaptureForm) -> AppResult<
     let name = required_text("name", &input.name, 200)?;
     check_fields(&input.fields)?;
     let origins = check_origins(&input.allowed_origins)?;
+    let tags = check_form_tags(input.tags)?;
     check_list(tx, ctx, input.list_id).await?;
     let slug = match input.slug.map(|s| s.trim().to_lowercase()) {
         Some(slug) => {
@@ -168,7 +178,7 @@ pub async fn create(tx: &mut Tx, ctx: &Ctx, input: NewCaptureForm) -> AppResult<
     tx.execute(
         Q::new(
             "INSERT INTO capture_forms (id, workspace_id, slug, name, fields, list_id, lead_source, allowed_origins, secret, \
-             active, submissions, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, TRUE, 0, $10, $11)",
+             active, submissions, created_at, updated_at, tags) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, TRUE, 0, $10, $11, $12)",
         )
         .bind(id)
         .bind(ctx.workspace_id)
@@ -180,7 +190,8 @@ pub async fn create(tx: &mut Tx, ctx: &Ctx, input: NewCaptureForm) -> AppResult<
         .bind(json!(origins))
         .bind(secret.as_str())
         .bind(at)
-        .bind(at),
+        .bind(at)
+        .bind(json!(tags)),
     )
     .await?;
     let form = get(tx, ctx, id).await?;
@@ -211,12 +222,16 @@ pub async fn update(tx: &mut Tx, ctx: &Ctx, id: Uuid, patch: CaptureFormPatch) -
         Some(o) => check_origins(&o)?,
         None => before.allowed_origins.0.clone(),
     };
+    let tags = match patch.tags {
+        Some(t) => check_form_tags(t)?,
+        None => before.tags.0.clone(),
+    };
     let list_id = patch.list_id.unwrap_or(before.list_id);
     check_list(tx, ctx, list_id).await?;
     tx.execute(
         Q::new(
             "UPDATE capture_forms SET name = $1, fields = $2, list_id = $3, lead_source = $4, allowed_origins = $5, \
-             active = $6, updated_at = $7 WHERE workspace_id = $8 AND id = $9",
+             active = $6, updated_at = $7, tags = $10 WHERE workspace_id = $8 AND id = $9",
         )
         .bind(name.as_str())
         .bind(json!(fields))
@@ -226,7 +241,8 @@ pub async fn update(tx: &mut Tx, ctx: &Ctx, id: Uuid, patch: CaptureFormPatch) -
         .bind(patch.active.unwrap_or(before.active))
         .bind(now())
         .bind(ctx.workspace_id)
-        .bind(id),
+        .bind(id)
+        .bind(json!(tags)),
     )
     .await?;
     let after = get(tx, ctx, id).await?;
@@ -451,6 +467,13 @@ pub async fn submit(tx: &mut Tx, submission: Submission<'_>, per_minute: u32) ->
                 values.remove("name");
             }
             let mut patch: LeadPatch = serde_json::from_value(Value::Object(values)).map_err(|e| AppError::validation("fields", e.to_string()))?;
+            if form.tags.0.iter().any(|t| !lead.tags.iter().any(|have| have.eq_ignore_ascii_case(t))) {
+                let mut tags = lead.tags.clone();
+                tags.extend(form.tags.0.iter().cloned());
+                // A lead already at the tag limit keeps its tags rather
+                // than losing the submission.
+                patch.tags = leads::check_tags(tags).ok();
+            }
             if !custom.is_empty() {
                 let mut merged = lead.custom_fields.as_object().cloned().unwrap_or_default();
                 merged.extend(custom);
@@ -465,13 +488,13 @@ pub async fn submit(tx: &mut Tx, submission: Submission<'_>, per_minute: u32) ->
             }
             let mut input: NewLead = serde_json::from_value(Value::Object(values)).map_err(|e| AppError::validation("fields", e.to_string()))?;
             input.source = Some(form.lead_source);
+            input.tags = (!form.tags.0.is_empty()).then(|| form.tags.0.clone());
             input.custom_fields = (!custom.is_empty()).then_some(Value::Object(custom));
             (leads::create(tx, &ctx, input).await?.id, true)
         }
     };
     if let Some(list_id) = form.list_id {
-        let select = Q::new("SELECT id FROM leads WHERE workspace_id = $1 AND id = $2").bind(form.workspace_id).bind(lead_id);
-        super::lists::insert_members_from(tx, &ctx, list_id, select, "form", now()).await?;
+        super::lists::place_lead(tx, &ctx, list_id, lead_id, "form").await?;
     }
     tx.execute(Q::new("UPDATE capture_forms SET submissions = submissions + 1 WHERE id = $1").bind(form.id)).await?;
     audit::record(tx, &ctx, "capture_form.submitted", "lead", Some(lead_id), None::<&()>, Some(&json!({"form": form.slug, "created": created}))).await?;

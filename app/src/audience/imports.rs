@@ -378,6 +378,45 @@ pub async fn cancel(tx: &mut Tx, ctx: &Ctx, id: Uuid) -> AppResult<Import> {
     Ok(import)
 }
 
+/// Cancels imports still waiting for their mapping since before `cutoff`
+/// and removes their files (after the commit: a file is never gone while
+/// its import could still start). Returns how many expired.
+pub async fn expire_unstarted(db: &Db, cutoff: DateTime<Utc>) -> AppResult<u64> {
+    let mut tx = db.begin_read().await?;
+    let stale: Vec<ImportRow> = tx
+        .fetch_all(
+            Q::new(format!("SELECT {COLUMNS} FROM imports WHERE status = 'mapping' AND created_at < $1 ORDER BY id LIMIT 100")).bind(cutoff),
+        )
+        .await?;
+    tx.commit().await?;
+    let mut expired = 0;
+    for row in stale {
+        let mut tx = db.begin().await?;
+        let at = now();
+        let changed = tx
+            .execute(
+                Q::new(
+                    "UPDATE imports SET status = 'cancelled', error = $1, finished_at = $2, updated_at = $2 \
+                     WHERE id = $3 AND status = 'mapping'",
+                )
+                .bind("expired: the columns were not mapped within 7 days")
+                .bind(at)
+                .bind(row.id),
+            )
+            .await?;
+        if changed == 0 {
+            // Started (or cancelled) in the meantime.
+            continue;
+        }
+        let system = Ctx { workspace_id: row.workspace_id, user_id: None, api_key_id: None, role: None, scopes: Vec::new() };
+        audit::record(&mut tx, &system, "import.expired", "import", Some(row.id), Some(&row.view()), None::<&()>).await?;
+        tx.commit().await?;
+        let _ = tokio::fs::remove_file(&row.file_path).await;
+        expired += 1;
+    }
+    Ok(expired)
+}
+
 // ---------------------------------------------------------------------------
 // The job.
 

@@ -350,6 +350,28 @@ pub(crate) async fn insert_members_from(tx: &mut Tx, ctx: &Ctx, list_id: Uuid, s
     Ok(tx.execute(members).await? as i64)
 }
 
+/// Puts one lead on a capture form's list: a static list takes it; a
+/// segment takes it only if its rules select the lead, checked now rather
+/// than at the next sweep so the membership event follows the submission.
+/// Returns whether the lead is a member afterwards.
+pub(crate) async fn place_lead(tx: &mut Tx, ctx: &Ctx, list_id: Uuid, lead_id: Uuid, reason: &str) -> AppResult<bool> {
+    let Some(list) = find_row(tx, ctx, list_id).await? else { return Ok(false) };
+    if list.entity != ListEntity::Lead {
+        return Ok(false);
+    }
+    let mut source = match (&list.kind, &list.rules) {
+        (ListKind::Segment, Some(rules)) => segment_query(tx, ctx, "leads.id AS id", &rules.0)?,
+        _ => Q::new("SELECT leads.id AS id FROM leads WHERE leads.workspace_id = $1").bind(ctx.workspace_id),
+    };
+    let p = source.arg(lead_id);
+    source.push(&format!(" AND leads.id = {p}"));
+    insert_members_from(tx, ctx, list_id, source, reason, now()).await?;
+    let (n,): (i64,) = tx
+        .fetch_one(Q::new("SELECT COUNT(*) FROM list_members WHERE list_id = $1 AND member_id = $2").bind(list_id).bind(lead_id))
+        .await?;
+    Ok(n > 0)
+}
+
 pub async fn remove_members(tx: &mut Tx, ctx: &Ctx, id: Uuid, change: MemberChange, reason: &str) -> AppResult<MemberChangeResult> {
     ctx.require(Scope::CrmWrite)?;
     let list = row(tx, ctx, id).await?;

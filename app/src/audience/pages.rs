@@ -32,6 +32,7 @@ pub fn AudiencePage() -> impl IntoView {
                 <a class="button" href="/segments/new">"New segment"</a>
                 <a class="button secondary" href="/imports">"Import"</a>
                 <a class="button secondary" href="/forms">"Capture forms"</a>
+                <a class="button secondary" href="/enrichment">"Enrichment"</a>
             </p>
         </div>
         <details class="card">
@@ -652,19 +653,16 @@ pub fn FormsPage() -> impl IntoView {
                     <label class="check"><input type="checkbox" name="form[title]" value="on"/>"Job title"</label>
                     <label class="check"><input type="checkbox" name="form[message]" value="on"/>"Message"</label>
                 </fieldset>
-                <label>"Submissions join the list"
+                <label>"Submissions join"
                     <Transition fallback=|| ()>
                         {move || Suspend::new(async move {
-                            let lists: Vec<List> = lists.await.unwrap_or_default().into_iter().filter(|l| l.kind == ListKind::Static && l.entity == ListEntity::Lead).collect();
-                            view! {
-                                <select name="form[list_id]">
-                                    <option value="">"No list"</option>
-                                    {lists.into_iter().map(|l| view! { <option value=l.id.to_string()>{l.name}</option> }).collect_view()}
-                                </select>
-                            }
+                            let lists = lists.await.unwrap_or_default();
+                            view! { <FormTargetSelect lists selected=None/> }
                         })}
                     </Transition>
                 </label>
+                <label>"Lead source"<LeadSourceSelect selected=LeadSource::Website/></label>
+                <label>"Tag captured leads with (comma-separated)"<input name="form[tags]" placeholder="webinar, spring-2027"/></label>
                 <label>"Websites allowed to post it (one origin per line)"<textarea name="form[origins]" placeholder="https://www.example.com"></textarea></label>
                 <button type="submit">"Create form"</button>
             </ActionForm>
@@ -696,13 +694,63 @@ pub fn FormsPage() -> impl IntoView {
     }
 }
 
+/// Where a form's submissions go: a static list of leads (they join it)
+/// or a segment (they join when its rules select them).
+#[component]
+fn FormTargetSelect(lists: Vec<List>, selected: Option<Uuid>) -> impl IntoView {
+    let lists: Vec<List> = lists.into_iter().filter(|l| l.entity == ListEntity::Lead).collect();
+    view! {
+        <select name="form[list_id]" aria-label="Submissions join">
+            <option value="">"No list"</option>
+            {lists.into_iter().map(|l| {
+                let label = match l.kind {
+                    ListKind::Static => format!("{} (list)", l.name),
+                    ListKind::Segment => format!("{} (segment, if its rules match)", l.name),
+                };
+                view! { <option value=l.id.to_string() selected={Some(l.id) == selected}>{label}</option> }
+            }).collect_view()}
+        </select>
+    }
+}
+
+#[component]
+fn LeadSourceSelect(selected: LeadSource) -> impl IntoView {
+    view! {
+        <select name="form[lead_source]" aria-label="Lead source">
+            {LeadSource::ALL.iter().map(|s| view! { <option value=s.as_str() selected={*s == selected}>{s.as_str()}</option> }).collect_view()}
+        </select>
+    }
+}
+
+#[component]
+fn FormSettings(form: CaptureForm, lists: Vec<List>, update: ServerAction<UpdateCaptureForm>) -> impl IntoView {
+    view! {
+        <details class="card" data-testid="form-settings">
+            <summary>"Settings"</summary>
+            <ActionForm action=update>
+                <input type="hidden" name="id" value=form.id.to_string()/>
+                <label>"Name"<input name="form[name]" value=form.name.clone() required/></label>
+                <label>"Submissions join"<FormTargetSelect lists selected=form.list_id/></label>
+                <label>"Lead source"<LeadSourceSelect selected=form.lead_source/></label>
+                <label>"Tag captured leads with (comma-separated)"<input name="form[tags]" value=form.tags.join(", ")/></label>
+                <label>"Websites allowed to post it (one origin per line)"<textarea name="form[origins]">{form.allowed_origins.join("\n")}</textarea></label>
+                <label class="check"><input type="checkbox" name="form[active]" value="on" checked=form.active/>"Accepting submissions"</label>
+                <button type="submit">"Save"</button>
+            </ActionForm>
+            {action_error(update.value())}
+        </details>
+    }
+}
+
 #[component]
 pub fn FormPage() -> impl IntoView {
     let params = use_params_map();
     let query = use_query_map();
+    let update = ServerAction::<UpdateCaptureForm>::new();
+    let lists = Resource::new(|| (), |_| audience_lists());
     let data = Resource::new(
-        move || (params.read().get("id").and_then(|id| Uuid::parse_str(&id).ok()), query.read().get("origin")),
-        |(id, origin)| async move {
+        move || (params.read().get("id").and_then(|id| Uuid::parse_str(&id).ok()), query.read().get("origin"), update.version().get()),
+        |(id, origin, _)| async move {
             match id {
                 Some(id) => capture_form_view(id, origin).await,
                 None => Err(ServerFnError::ServerError("form not found".into())),
@@ -713,10 +761,17 @@ pub fn FormPage() -> impl IntoView {
         <Transition fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match data.await {
-                    Ok((form, snippet)) => Either::Left(view! {
-                        <div class="page-head"><h1>{form.name.clone()}</h1></div>
+                    Ok((form, snippet)) => Either::Left({
+                        let lists = lists.await.unwrap_or_default();
+                        let target = form.list_id.map(|id| {
+                            lists.iter().find(|l| l.id == id).map(|l| view! { <a href=format!("/lists/{}", l.id)>{l.name.clone()}</a> }.into_any()).unwrap_or_else(|| "—".into_any())
+                        }).unwrap_or_else(|| "no list".into_any());
+                        view! {
+                        <div class="page-head"><h1>{form.name.clone()}</h1>{(!form.active).then(|| view! { <span class="badge">"paused"</span> })}</div>
                         <dl class="facts">
                             <dt>"Public endpoint"</dt><dd><code>{format!("POST {}", form.endpoint)}</code></dd>
+                            <dt>"Submissions join"</dt><dd>{target}</dd>
+                            <dt>"Tags"</dt><dd>{if form.tags.is_empty() { "—".to_string() } else { form.tags.join(", ") }}</dd>
                             <dt>"Lead source"</dt><dd>{form.lead_source.as_str()}</dd>
                             <dt>"Allowed origins"</dt><dd>{form.allowed_origins.join(", ")}</dd>
                             <dt>"Submissions"</dt><dd>{form.submissions}</dd>
@@ -736,8 +791,72 @@ pub fn FormPage() -> impl IntoView {
                             }),
                             None => Either::Right(view! { <p class="empty">"Add an allowed origin to get an embed snippet."</p> }),
                         }}
-                    }),
+                        <FormSettings form=form.clone() lists update/>
+                    }}),
                     Err(error) => Either::Right(view! { <ErrorBox error/> }),
+                }
+            })}
+        </Transition>
+    }
+}
+
+// Enrichment connectors.
+
+#[component]
+pub fn EnrichmentPage() -> impl IntoView {
+    let create = ServerAction::<CreateEnrichmentConnector>::new();
+    let toggle = ServerAction::<SetEnrichmentConnectorEnabled>::new();
+    let delete = ServerAction::<DeleteEnrichmentConnector>::new();
+    let connectors = Resource::new(move || (create.version().get(), toggle.version().get(), delete.version().get()), |_| enrichment_connectors());
+    view! {
+        <div class="page-head"><h1>"Enrichment"</h1></div>
+        <p class="muted">
+            "A connector posts a lead as JSON ({\"lead\": {…}}) to its URL and merges the JSON object it answers with "
+            "(or its \"fields\"): empty standard fields fill in, tags add, other keys land in custom fields. "
+            "Enrich a lead from its page."
+        </p>
+        <details class="card">
+            <summary>"New HTTP connector"</summary>
+            <ActionForm action=create>
+                <label>"Name"<input name="name" required/></label>
+                <label>"URL"<input name="url" type="url" required placeholder="https://enrich.example.com/lookup"/></label>
+                <label>"Authorization header (optional, never shown again)"<input name="auth_header" type="password" autocomplete="off" placeholder="Bearer …"/></label>
+                <button type="submit">"Add connector"</button>
+            </ActionForm>
+            {action_error(create.value())}
+        </details>
+        {action_error(toggle.value())}
+        {action_error(delete.value())}
+        <Transition fallback=|| view! { <p>"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match connectors.await {
+                    Ok(list) if list.is_empty() => EitherOf3::A(view! { <p class="empty">"No connectors yet."</p> }),
+                    Ok(list) => EitherOf3::B(view! {
+                        <table class="grid" data-testid="connectors">
+                            <thead><tr><th>"Connector"</th><th>"URL"</th><th>"State"</th><th></th></tr></thead>
+                            <tbody>
+                                {list.into_iter().map(|c| view! {
+                                    <tr>
+                                        <td>{c.name.clone()}</td>
+                                        <td><code>{c.url.clone()}</code></td>
+                                        <td>{if c.enabled { "enabled" } else { "disabled" }}</td>
+                                        <td class="actions">
+                                            <ActionForm action=toggle attr:class="inline">
+                                                <input type="hidden" name="id" value=c.id.to_string()/>
+                                                <input type="hidden" name="enabled" value=(!c.enabled).to_string()/>
+                                                <button type="submit" class="secondary">{if c.enabled { "Disable" } else { "Enable" }}</button>
+                                            </ActionForm>
+                                            <ActionForm action=delete attr:class="inline">
+                                                <input type="hidden" name="id" value=c.id.to_string()/>
+                                                <button type="submit" class="danger">"Delete"</button>
+                                            </ActionForm>
+                                        </td>
+                                    </tr>
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                    }),
+                    Err(error) => EitherOf3::C(view! { <ErrorBox error/> }),
                 }
             })}
         </Transition>

@@ -37,7 +37,7 @@ pub fn router() -> Router<AppState> {
         .route("/forms/{id}/embed", get(embed_form))
         .route("/public/forms/{slug}", post(public_submit).options(public_preflight))
         .route("/enrichment-connectors", get(list_connectors).post(create_connector))
-        .route("/enrichment-connectors/{id}", get(show_connector).delete(delete_connector))
+        .route("/enrichment-connectors/{id}", get(show_connector).patch(update_connector).delete(delete_connector))
         .route("/leads/{id}/enrich", post(enrich_lead))
 }
 
@@ -364,8 +364,13 @@ async fn show_connector(State(state): State<AppState>, ctx: Ctx, IdPath { 0: id 
 }
 
 async fn create_connector(State(state): State<AppState>, ctx: Ctx, idem: Idempotency, body: ApiJson<NewEnrichmentConnector>) -> AppResult<Response> {
-    let (op_ctx, input) = (ctx.clone(), body.value);
-    write(&state, &ctx, idem, &body.body_digest, StatusCode::CREATED, move |tx| Box::pin(async move { enrichment::create(tx, &op_ctx, input).await })).await
+    let (op_ctx, input, allow_private) = (ctx.clone(), body.value, state.config.enrichment_private_networks);
+    write(&state, &ctx, idem, &body.body_digest, StatusCode::CREATED, move |tx| Box::pin(async move { enrichment::create(tx, &op_ctx, input, allow_private).await })).await
+}
+
+async fn update_connector(State(state): State<AppState>, ctx: Ctx, IdPath { 0: id }: IdPath, idem: Idempotency, body: ApiJson<EnrichmentConnectorPatch>) -> AppResult<Response> {
+    let (op_ctx, patch, allow_private) = (ctx.clone(), body.value, state.config.enrichment_private_networks);
+    write(&state, &ctx, idem, &body.body_digest, StatusCode::OK, move |tx| Box::pin(async move { enrichment::update(tx, &op_ctx, id, patch, allow_private).await })).await
 }
 
 async fn delete_connector(State(state): State<AppState>, ctx: Ctx, IdPath { 0: id }: IdPath, idem: Idempotency) -> AppResult<Response> {
@@ -376,5 +381,5 @@ async fn delete_connector(State(state): State<AppState>, ctx: Ctx, IdPath { 0: i
 /// Not wrapped in `write`: the remote call must not hold a transaction
 /// open. The merge itself is one audited transaction.
 async fn enrich_lead(State(state): State<AppState>, ctx: Ctx, IdPath { 0: id }: IdPath, body: ApiJson<EnrichLead>) -> AppResult<Json<crate::crm::leads::types::Lead>> {
-    enrichment::enrich_lead(&state.db, &ctx, id, body.value).await.map(Json)
+    enrichment::enrich_lead(&state.db, &ctx, id, body.value, state.config.enrichment_private_networks).await.map(Json)
 }

@@ -156,7 +156,27 @@ pub struct CaptureFormForm {
     #[serde(default)]
     pub list_id: Option<String>,
     #[serde(default)]
+    pub lead_source: Option<String>,
+    /// Comma-separated.
+    #[serde(default)]
+    pub tags: String,
+    #[serde(default)]
     pub origins: String,
+}
+
+#[cfg(feature = "ssr")]
+fn split_words(text: &str, separators: &[char]) -> Vec<String> {
+    text.split(separators).map(str::trim).filter(|t| !t.is_empty()).map(str::to_string).collect()
+}
+
+#[cfg(feature = "ssr")]
+fn lead_source_field(value: Option<String>) -> Result<Option<crate::crm::leads::types::LeadSource>, ServerFnError> {
+    match blank_to_none(value) {
+        None => Ok(None),
+        Some(v) => crate::crm::leads::types::LeadSource::parse(&v)
+            .map(Some)
+            .ok_or_else(|| ServerFnError::new(format!("{v:?} is not a lead source"))),
+    }
 }
 
 #[server(prefix = "/sf", endpoint = "create_capture_form")]
@@ -174,8 +194,9 @@ pub async fn create_capture_form(form: CaptureFormForm) -> Result<CaptureForm, S
         slug: None,
         fields,
         list_id: optional_id(form.list_id, "list")?,
-        lead_source: None,
-        allowed_origins: form.origins.split(['\n', ',', ' ']).map(str::trim).filter(|o| !o.is_empty()).map(str::to_string).collect(),
+        lead_source: lead_source_field(form.lead_source)?,
+        tags: split_words(&form.tags, &[',']),
+        allowed_origins: split_words(&form.origins, &['\n', ',', ' ']),
     };
     let created = in_write(&state, move |tx| Box::pin(async move { super::forms::create(tx, &ctx, input).await })).await?;
     leptos_axum::redirect(&format!("/forms/{}", created.id));
@@ -200,4 +221,74 @@ pub async fn capture_form_view(id: Uuid, origin: Option<String>) -> Result<(Capt
         })
     })
     .await
+}
+
+/// The settings a form's page edits; the fields themselves are set at
+/// creation (or through the API).
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
+pub struct CaptureFormSettings {
+    pub name: String,
+    #[serde(default)]
+    pub list_id: Option<String>,
+    #[serde(default)]
+    pub lead_source: Option<String>,
+    #[serde(default)]
+    pub tags: String,
+    #[serde(default)]
+    pub origins: String,
+    /// A checkbox: present when ticked.
+    #[serde(default)]
+    pub active: Option<String>,
+}
+
+#[server(prefix = "/sf", endpoint = "update_capture_form")]
+pub async fn update_capture_form(id: Uuid, form: CaptureFormSettings) -> Result<CaptureForm, ServerFnError> {
+    let (state, ctx) = member().await?;
+    let patch = CaptureFormPatch {
+        name: Some(form.name),
+        fields: None,
+        list_id: Some(optional_id(form.list_id, "list")?),
+        lead_source: lead_source_field(form.lead_source)?,
+        tags: Some(split_words(&form.tags, &[','])),
+        allowed_origins: Some(split_words(&form.origins, &['\n', ',', ' '])),
+        active: Some(form.active.is_some()),
+    };
+    in_write(&state, move |tx| Box::pin(async move { super::forms::update(tx, &ctx, id, patch).await })).await
+}
+
+#[server(prefix = "/sf", endpoint = "enrichment_connectors")]
+pub async fn enrichment_connectors() -> Result<Vec<EnrichmentConnector>, ServerFnError> {
+    let (state, ctx) = member().await?;
+    in_read(&state, move |tx| Box::pin(async move { super::enrichment::list(tx, &ctx).await })).await
+}
+
+#[server(prefix = "/sf", endpoint = "create_enrichment_connector")]
+pub async fn create_enrichment_connector(name: String, url: String, auth_header: Option<String>) -> Result<EnrichmentConnector, ServerFnError> {
+    let (state, ctx) = member().await?;
+    let input = NewEnrichmentConnector { name, kind: None, url, auth_header: blank_to_none(auth_header) };
+    let allow_private = state.config.enrichment_private_networks;
+    in_write(&state, move |tx| Box::pin(async move { super::enrichment::create(tx, &ctx, input, allow_private).await })).await
+}
+
+#[server(prefix = "/sf", endpoint = "set_enrichment_connector_enabled")]
+pub async fn set_enrichment_connector_enabled(id: Uuid, enabled: bool) -> Result<EnrichmentConnector, ServerFnError> {
+    let (state, ctx) = member().await?;
+    let patch = EnrichmentConnectorPatch { enabled: Some(enabled), ..Default::default() };
+    let allow_private = state.config.enrichment_private_networks;
+    in_write(&state, move |tx| Box::pin(async move { super::enrichment::update(tx, &ctx, id, patch, allow_private).await })).await
+}
+
+#[server(prefix = "/sf", endpoint = "delete_enrichment_connector")]
+pub async fn delete_enrichment_connector(id: Uuid) -> Result<(), ServerFnError> {
+    let (state, ctx) = member().await?;
+    in_write(&state, move |tx| Box::pin(async move { super::enrichment::delete(tx, &ctx, id).await.map(|_| ()) })).await
+}
+
+/// The lead page's "Enrich" button.
+#[server(prefix = "/sf", endpoint = "enrich_lead_now")]
+pub async fn enrich_lead_now(lead_id: Uuid, connector_id: Uuid) -> Result<crate::crm::leads::types::Lead, ServerFnError> {
+    let (state, ctx) = member().await?;
+    super::enrichment::enrich_lead(&state.db, &ctx, lead_id, EnrichLead { connector_id }, state.config.enrichment_private_networks)
+        .await
+        .map_err(|e| e.into_server_fn_error())
 }

@@ -282,8 +282,12 @@ pub struct CaptureForm {
     pub slug: String,
     pub name: String,
     pub fields: Vec<FormField>,
+    /// A static list the submitted lead joins, or a segment whose rules are
+    /// checked for the lead at once (it joins if they select it).
     pub list_id: Option<Uuid>,
     pub lead_source: crate::crm::leads::types::LeadSource,
+    /// Added to every lead the form captures.
+    pub tags: Vec<String>,
     pub allowed_origins: Vec<String>,
     /// Signs server-to-server submissions and the embed tokens.
     pub signing_secret: String,
@@ -308,6 +312,8 @@ pub struct NewCaptureForm {
     /// `website` when absent.
     #[serde(default)]
     pub lead_source: Option<crate::crm::leads::types::LeadSource>,
+    #[serde(default)]
+    pub tags: Vec<String>,
     /// Pages allowed to post from a browser: `https://www.example.com`.
     #[serde(default)]
     pub allowed_origins: Vec<String>,
@@ -324,6 +330,8 @@ pub struct CaptureFormPatch {
     pub list_id: Option<Option<Uuid>>,
     #[serde(default, deserialize_with = "non_null")]
     pub lead_source: Option<crate::crm::leads::types::LeadSource>,
+    #[serde(default, deserialize_with = "non_null")]
+    pub tags: Option<Vec<String>>,
     #[serde(default, deserialize_with = "non_null")]
     pub allowed_origins: Option<Vec<String>>,
     #[serde(default, deserialize_with = "non_null")]
@@ -365,6 +373,20 @@ pub struct NewEnrichmentConnector {
     pub url: String,
     #[serde(default)]
     pub auth_header: Option<String>,
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EnrichmentConnectorPatch {
+    #[serde(default, deserialize_with = "non_null")]
+    pub name: Option<String>,
+    #[serde(default, deserialize_with = "non_null")]
+    pub url: Option<String>,
+    /// `null` removes the credential.
+    #[serde(default, deserialize_with = "crate::crm::companies::types::nullable")]
+    pub auth_header: Option<Option<String>>,
+    #[serde(default, deserialize_with = "non_null")]
+    pub enabled: Option<bool>,
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]

@@ -145,24 +145,45 @@ pub async fn company_people(company_id: Uuid) -> Result<Vec<crate::crm::contacts
 }
 
 #[server(prefix = "/sf", endpoint = "update_lead")]
+#[allow(clippy::too_many_arguments)]
 pub async fn update_lead(
     id: Uuid,
     name: String,
     email: Option<String>,
+    phone: Option<String>,
     company_name: Option<String>,
+    title: Option<String>,
     status: String,
+    source: Option<String>,
     score: String,
+    // Comma-separated; absent leaves the tags alone.
+    tags: Option<String>,
+    // A member's id, or blank for unassigned; absent leaves the owner alone.
+    owner_id: Option<String>,
 ) -> Result<Lead, ServerFnError> {
     use crate::crm::leads::{ops, types::LeadPatch};
     let (state, ctx) = member().await?;
     let status = LeadStatus::parse(&status).ok_or_else(|| ServerFnError::new("choose a status"))?;
+    let source = match blank_to_none(source) {
+        Some(s) => Some(LeadSource::parse(&s).ok_or_else(|| ServerFnError::new("choose a source"))?),
+        None => None,
+    };
     let score: i64 = score.trim().parse().map_err(|_| ServerFnError::new("score must be a whole number"))?;
+    let tags = tags.map(|t| t.split(',').map(str::trim).filter(|t| !t.is_empty()).map(str::to_string).collect());
     let patch = LeadPatch {
         name: Some(name),
         email: Some(blank_to_none(email)),
+        phone: phone.map(|p| blank_to_none(Some(p))),
         company_name: Some(blank_to_none(company_name)),
+        title: title.map(|t| blank_to_none(Some(t))),
         status: Some(status),
+        source,
         score: Some(score),
+        tags,
+        owner_id: match owner_id {
+            Some(owner) => Some(crate::platform::server_fns::ssr::optional_id(Some(owner), "owner")?),
+            None => None,
+        },
         ..Default::default()
     };
     in_write(&state, move |tx| Box::pin(async move { ops::update(tx, &ctx, id, patch).await })).await

@@ -30,6 +30,9 @@ pub struct Config {
     pub form_submissions_per_minute: u32,
     /// Run the background workers (imports, segment refresh) in this process.
     pub run_workers: bool,
+    /// Let enrichment connectors call loopback and private addresses (for
+    /// an enrichment service inside your own network); off by default.
+    pub enrichment_private_networks: bool,
 }
 
 impl Default for Config {
@@ -44,6 +47,7 @@ impl Default for Config {
             job_lease: std::time::Duration::from_secs(30),
             form_submissions_per_minute: 20,
             run_workers: true,
+            enrichment_private_networks: false,
         }
     }
 }

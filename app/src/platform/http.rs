@@ -15,7 +15,7 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use crate::error::{AppError, AppResult};
-use crate::platform::context::{AppState, Config, Ctx};
+use crate::platform::context::{AppState, Ctx};
 use crate::platform::db::{Q, Tx};
 
 /// A JSON body that must match its schema exactly: unknown fields, wrong
@@ -26,7 +26,12 @@ pub struct ApiJson<T> {
     pub body_digest: String,
 }
 
-impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
+impl<S, T> FromRequest<S> for ApiJson<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned,
+    crate::platform::context::AppState: axum::extract::FromRef<S>,
+{
     type Rejection = AppError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, AppError> {
@@ -46,7 +51,9 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
         }
         let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
             if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                AppError::PayloadTooLarge(Config::default().max_body_bytes)
+                // The limit the router was built with, for the message.
+                let state = <crate::platform::context::AppState as axum::extract::FromRef<S>>::from_ref(state);
+                AppError::PayloadTooLarge(state.config.max_body_bytes)
             } else {
                 AppError::BadRequest(rejection.body_text())
             }

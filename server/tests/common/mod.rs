@@ -25,7 +25,8 @@ pub struct TestApp {
 
 /// Test configuration: uploads go to the system's temp directory.
 pub fn test_config() -> Config {
-    Config { data_dir: std::env::temp_dir().join("corral-test-data"), ..Config::default() }
+    // The enrichment tests' remote service listens on 127.0.0.1.
+    Config { data_dir: std::env::temp_dir().join("corral-test-data"), enrichment_private_networks: true, ..Config::default() }
 }
 
 pub fn backend() -> String {

@@ -111,10 +111,11 @@ pub fn LeadPage() -> impl IntoView {
     let convert = ServerAction::<ConvertLead>::new();
     let update = ServerAction::<UpdateLead>::new();
     let delete = ServerAction::<DeleteLead>::new();
+    let enrich = ServerAction::<crate::audience::server_fns::EnrichLeadNow>::new();
     let id = move || params.read().get("id").and_then(|id| Uuid::parse_str(&id).ok());
     let lead = Resource::new(
-        move || (id(), convert.version().get(), update.version().get()),
-        |(id, _, _)| async move {
+        move || (id(), convert.version().get(), update.version().get(), enrich.version().get()),
+        |(id, _, _, _)| async move {
             match id {
                 Some(id) => get_lead(id).await,
                 None => Err(ServerFnError::ServerError("lead not found".into())),
@@ -122,10 +123,12 @@ pub fn LeadPage() -> impl IntoView {
         },
     );
     let stages = Resource::new(|| (), |_| list_stages());
+    let members = Resource::new(|| (), |_| crate::platform::server_fns::list_members());
+    let connectors = Resource::new(|| (), |_| crate::audience::server_fns::enrichment_connectors());
     let log = ServerAction::<crate::crm::activities::server_fns::LogRecordActivity>::new();
     let timeline = Resource::new(
-        move || (id(), convert.version().get(), log.version().get(), update.version().get()),
-        |(id, _, _, _)| async move {
+        move || (id(), convert.version().get(), log.version().get(), update.version().get(), enrich.version().get()),
+        |(id, _, _, _, _)| async move {
             match id {
                 Some(id) => lead_timeline(id).await,
                 None => Ok(Vec::new()),
@@ -140,19 +143,50 @@ pub fn LeadPage() -> impl IntoView {
                     Err(error) => return Either::Right(view! { <ErrorBox error/> }),
                 };
                 let stages = stages.await.unwrap_or_default();
+                let members = members.await.unwrap_or_default();
+                let connectors: Vec<_> = connectors.await.unwrap_or_default().into_iter().filter(|c| c.enabled).collect();
+                let owner_name = lead.owner_id.map(|o| members.iter().find(|m| m.user_id == o).map(|m| m.name.clone()).unwrap_or_else(|| "a former member".into()));
+                let custom_fields: Vec<(String, String)> = lead.custom_fields.as_object().map(|fields| {
+                    fields.iter().map(|(k, v)| (k.clone(), match v { serde_json::Value::String(s) => s.clone(), other => other.to_string() })).collect()
+                }).unwrap_or_default();
                 let converted = lead.status == LeadStatus::Converted;
                 Either::Left(view! {
                     <div class="page-head">
                         <h1 data-testid="lead-name">{lead.name.clone()}</h1>
                         <span class=format!("badge {}", lead.status.as_str()) data-testid="lead-status">{lead.status.as_str()}</span>
                     </div>
-                    <dl class="facts">
+                    <dl class="facts" data-testid="lead-facts">
                         <dt>"Email"</dt><dd>{lead.email.clone().unwrap_or_else(|| "—".into())}</dd>
+                        <dt>"Phone"</dt><dd>{lead.phone.clone().unwrap_or_else(|| "—".into())}</dd>
                         <dt>"Company"</dt><dd>{lead.company_name.clone().unwrap_or_else(|| "—".into())}</dd>
+                        <dt>"Title"</dt><dd>{lead.title.clone().unwrap_or_else(|| "—".into())}</dd>
                         <dt>"Source"</dt><dd>{lead.source.as_str()}</dd>
                         <dt>"Score"</dt><dd>{lead.score}</dd>
+                        <dt>"Owner"</dt><dd>{owner_name.unwrap_or_else(|| "unassigned".into())}</dd>
+                        <dt>"Tags"</dt>
+                        <dd data-testid="lead-tags">
+                            {if lead.tags.is_empty() { Either::Left("—") } else {
+                                Either::Right(lead.tags.iter().map(|t| view! { <span class="badge tag">{t.clone()}</span>" " }).collect_view())
+                            }}
+                        </dd>
+                        {custom_fields.into_iter().map(|(k, v)| view! { <dt class="custom">{k}</dt><dd>{v}</dd> }).collect_view()}
+                        <dt>"Last activity"</dt><dd>{lead.last_activity_at.map(format_time).unwrap_or_else(|| "—".into())}</dd>
                         <dt>"Created"</dt><dd>{format_time(lead.created_at)}</dd>
                     </dl>
+                    {(!connectors.is_empty()).then(|| view! {
+                        <section class="card" data-testid="enrich">
+                            <h2>"Enrich"</h2>
+                            <p class="muted">"Looks the lead up with a connector; empty fields fill in, tags add, the rest lands in custom fields."</p>
+                            <ActionForm action=enrich attr:class="row">
+                                <input type="hidden" name="lead_id" value=lead.id.to_string()/>
+                                <select name="connector_id" aria-label="Connector">
+                                    {connectors.iter().map(|c| view! { <option value=c.id.to_string()>{c.name.clone()}</option> }).collect_view()}
+                                </select>
+                                <button type="submit">"Enrich"</button>
+                            </ActionForm>
+                            {action_error(enrich.value())}
+                        </section>
+                    })}
                     {if converted {
                         Either::Left(view! {
                             <section class="card notice">
@@ -169,7 +203,21 @@ pub fn LeadPage() -> impl IntoView {
                                     <input type="hidden" name="id" value=lead.id.to_string()/>
                                     <label>"Name"<input name="name" required value=lead.name.clone()/></label>
                                     <label>"Email"<input name="email" type="email" value=lead.email.clone().unwrap_or_default()/></label>
+                                    <label>"Phone"<input name="phone" type="tel" value=lead.phone.clone().unwrap_or_default()/></label>
                                     <label>"Company name"<input name="company_name" value=lead.company_name.clone().unwrap_or_default()/></label>
+                                    <label>"Title"<input name="title" value=lead.title.clone().unwrap_or_default()/></label>
+                                    <label>"Source"
+                                        <select name="source">
+                                            {LeadSource::ALL.iter().map(|s| view! { <option value=s.as_str() selected={*s == lead.source}>{s.as_str()}</option> }).collect_view()}
+                                        </select>
+                                    </label>
+                                    <label>"Owner"
+                                        <select name="owner_id">
+                                            <option value="">"Unassigned"</option>
+                                            {members.iter().map(|m| view! { <option value=m.user_id.to_string() selected={Some(m.user_id) == lead.owner_id}>{m.name.clone()}</option> }).collect_view()}
+                                        </select>
+                                    </label>
+                                    <label>"Tags"<input name="tags" placeholder="vip, webinar" value=lead.tags.join(", ")/></label>
                                     <label>"Status"
                                         <select name="status">
                                             {LeadStatus::ALL.iter().filter(|s| **s != LeadStatus::Converted).map(|s| view! {
