@@ -104,10 +104,18 @@ test('a form embedded on another site feeds a segment, and an enrichment connect
     expect(site.enrichCalls).toHaveLength(1);
     expect(site.enrichCalls[0].lead.email).toBe('wendy@visitor.example');
 
-    // Tags are edited on the lead's page too.
+    // Tags and custom fields are edited on the lead's page too.
     await page.getByLabel('Tags').fill('webinar, enriched, hot');
+    const editor = page.getByTestId('custom-field-editor');
+    await editor.getByLabel('employees').fill('150');
+    await editor.getByLabel('New field').fill('plan');
+    await editor.getByLabel('Value').fill('enterprise');
     await page.getByRole('button', { name: 'Save' }).click();
     await expect(page.getByTestId('lead-tags')).toContainText('hot');
+    await expect(facts).toContainText('enterprise');
+    await expect(facts).toContainText('150');
+    const stored = await (await page.request.get(`/api/v1/leads?q=wendy`)).json();
+    expect(stored.data[0].custom_fields).toEqual({ employees: 150, plan: 'enterprise' });
   } finally {
     site.server.close();
   }

@@ -160,6 +160,10 @@ pub async fn update_lead(
     tags: Option<String>,
     // A member's id, or blank for unassigned; absent leaves the owner alone.
     owner_id: Option<String>,
+    // `custom[<key>]` inputs: the lead's custom fields as edited.
+    custom: Option<std::collections::BTreeMap<String, String>>,
+    new_field_key: Option<String>,
+    new_field_value: Option<String>,
 ) -> Result<Lead, ServerFnError> {
     use crate::crm::leads::{ops, types::LeadPatch};
     let (state, ctx) = member().await?;
@@ -186,7 +190,26 @@ pub async fn update_lead(
         },
         ..Default::default()
     };
-    in_write(&state, move |tx| Box::pin(async move { ops::update(tx, &ctx, id, patch).await })).await
+    let added = new_field_key.map(|k| (k, new_field_value.unwrap_or_default()));
+    let edits_custom_fields = custom.is_some() || added.is_some();
+    let custom = custom.unwrap_or_default();
+    in_write(&state, move |tx| {
+        Box::pin(async move {
+            let mut patch = patch;
+            if edits_custom_fields {
+                // Merged against the stored fields inside the transaction,
+                // so a concurrent enrichment's keys are not dropped.
+                let current = ops::get(tx, &ctx, id).await?;
+                let merged = crate::crm::leads::types::apply_custom_field_edits(&current.custom_fields, &custom, added)
+                    .map_err(|message| crate::error::AppError::validation("custom_fields", message))?;
+                if merged != current.custom_fields {
+                    patch.custom_fields = Some(merged);
+                }
+            }
+            ops::update(tx, &ctx, id, patch).await
+        })
+    })
+    .await
 }
 
 #[server(prefix = "/sf", endpoint = "delete_lead")]

@@ -149,6 +149,13 @@ pub fn LeadPage() -> impl IntoView {
                 let custom_fields: Vec<(String, String)> = lead.custom_fields.as_object().map(|fields| {
                     fields.iter().map(|(k, v)| (k.clone(), match v { serde_json::Value::String(s) => s.clone(), other => other.to_string() })).collect()
                 }).unwrap_or_default();
+                // Keys outside the safe alphabet stay read-only here (the
+                // form encoding could not carry them back intact).
+                let editable_fields: Vec<(String, String)> = custom_fields
+                    .iter()
+                    .filter(|(k, _)| k.len() <= 64 && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-'))
+                    .cloned()
+                    .collect();
                 let converted = lead.status == LeadStatus::Converted;
                 Either::Left(view! {
                     <div class="page-head">
@@ -218,6 +225,14 @@ pub fn LeadPage() -> impl IntoView {
                                         </select>
                                     </label>
                                     <label>"Tags"<input name="tags" placeholder="vip, webinar" value=lead.tags.join(", ")/></label>
+                                    <fieldset class="custom-fields" data-testid="custom-field-editor">
+                                        <legend>"Custom fields (blank removes)"</legend>
+                                        {editable_fields.into_iter().map(|(k, v)| view! {
+                                            <label>{k.clone()}<input name=format!("custom[{k}]") value=v/></label>
+                                        }).collect_view()}
+                                        <label>"New field"<input name="new_field_key" placeholder="plan"/></label>
+                                        <label>"Value"<input name="new_field_value" placeholder="enterprise"/></label>
+                                    </fieldset>
                                     <label>"Status"
                                         <select name="status">
                                             {LeadStatus::ALL.iter().filter(|s| **s != LeadStatus::Converted).map(|s| view! {

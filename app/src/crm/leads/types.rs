@@ -162,3 +162,84 @@ pub struct Conversion {
     pub company: Option<Company>,
     pub deal: Option<Deal>,
 }
+
+/// Applies the lead page's custom-field edits to `current`: each edited
+/// key keeps its JSON type when its text did not change (or still reads as
+/// the same type), a blank value removes the key, and `added` appends a
+/// new text field. Returns the new object, or an error naming the problem.
+pub fn apply_custom_field_edits(
+    current: &serde_json::Value,
+    edits: &std::collections::BTreeMap<String, String>,
+    added: Option<(String, String)>,
+) -> Result<serde_json::Value, String> {
+    use serde_json::Value;
+    let mut fields = current.as_object().cloned().unwrap_or_default();
+    let shown = |v: &Value| match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    for (key, text) in edits {
+        let text = text.trim();
+        let Some(old) = fields.get(key) else { continue };
+        if text.is_empty() {
+            fields.remove(key);
+        } else if shown(old) != text {
+            let typed = match old {
+                Value::Number(_) => text.parse::<i64>().map(Value::from).ok().or_else(|| text.parse::<f64>().ok().and_then(|f| serde_json::Number::from_f64(f).map(Value::Number))),
+                Value::Bool(_) => text.parse::<bool>().ok().map(Value::Bool),
+                _ => None,
+            };
+            fields.insert(key.clone(), typed.unwrap_or_else(|| Value::String(text.to_string())));
+        }
+    }
+    if let Some((key, value)) = added {
+        let (key, value) = (key.trim().to_string(), value.trim().to_string());
+        if !key.is_empty() {
+            if key.len() > 64 || !key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
+                return Err(format!("{key:?}: a field name is up to 64 letters, digits, _ or -"));
+            }
+            if fields.contains_key(&key) {
+                return Err(format!("the lead already has a field {key}; edit it above"));
+            }
+            if value.is_empty() {
+                return Err(format!("give {key} a value"));
+            }
+            fields.insert(key, Value::String(value));
+        }
+    }
+    Ok(Value::Object(fields))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::apply_custom_field_edits;
+    use serde_json::json;
+    use std::collections::BTreeMap;
+
+    fn edits(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn unchanged_fields_keep_their_types_and_blank_removes() {
+        let current = json!({"employees": 120, "vip": true, "linkedin": "x", "nested": {"a": 1}});
+        let same = edits(&[("employees", "120"), ("vip", "true"), ("linkedin", "x"), ("nested", "{\"a\":1}")]);
+        assert_eq!(apply_custom_field_edits(&current, &same, None).unwrap(), current);
+        let changed = edits(&[("employees", "150"), ("vip", "no"), ("linkedin", "")]);
+        assert_eq!(
+            apply_custom_field_edits(&current, &changed, None).unwrap(),
+            json!({"employees": 150, "vip": "no", "nested": {"a": 1}})
+        );
+    }
+
+    #[test]
+    fn new_fields_are_checked() {
+        let current = json!({"seats": "10"});
+        let add = |k: &str, v: &str| apply_custom_field_edits(&current, &BTreeMap::new(), Some((k.into(), v.into())));
+        assert_eq!(add("plan", " pro ").unwrap(), json!({"seats": "10", "plan": "pro"}));
+        assert_eq!(add("", "").unwrap(), current, "an empty new row adds nothing");
+        assert!(add("bad key", "x").unwrap_err().contains("field name"));
+        assert!(add("seats", "11").unwrap_err().contains("already"));
+        assert!(add("plan", "").unwrap_err().contains("value"));
+    }
+}
