@@ -361,3 +361,26 @@ pub async fn enrich_lead(db: &Db, ctx: &Ctx, lead_id: Uuid, input: EnrichLead, a
     tx.commit().await?;
     Ok(result)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use reqwest::dns::Resolve;
+
+    #[test]
+    fn public_addresses_are_told_from_internal_ones() {
+        for internal in ["127.0.0.1", "10.0.0.1", "172.16.5.4", "192.168.1.1", "169.254.169.254", "100.64.0.1", "0.0.0.0", "198.18.0.1", "::1", "fd00::1", "fe80::1", "::ffff:10.0.0.1", "64:ff9b::a00:1"] {
+            assert!(!is_public_address(internal.parse().unwrap()), "{internal}");
+        }
+        for public in ["93.184.215.14", "8.8.8.8", "2606:4700::1111", "::ffff:8.8.8.8"] {
+            assert!(is_public_address(public.parse().unwrap()), "{public}");
+        }
+    }
+
+    #[tokio::test]
+    async fn the_resolver_refuses_names_that_lead_inside() {
+        let name: reqwest::dns::Name = "localhost".parse().unwrap();
+        let error = PublicOnlyResolver.resolve(name).await.err().expect("localhost has no public address");
+        assert!(error.to_string().contains("no public address"), "{error}");
+    }
+}
