@@ -39,6 +39,15 @@ impl ServerConfig {
                 secure_cookies: var("CORRAL_SECURE_COOKIES").is_some_and(|v| v == "1" || v == "true"),
                 data_dir: var("CORRAL_DATA_DIR").unwrap_or_else(|| "data".into()).into(),
                 enrichment_private_networks: var("CORRAL_ENRICHMENT_PRIVATE_NETWORKS").is_some_and(|v| v == "1" || v == "true"),
+                trusted_proxies: match var("CORRAL_TRUSTED_PROXIES") {
+                    Some(list) => list
+                        .split(',')
+                        .map(str::trim)
+                        .filter(|p| !p.is_empty())
+                        .map(|p| p.parse().map_err(|_| anyhow::anyhow!("CORRAL_TRUSTED_PROXIES: {p:?} is not an IP address")))
+                        .collect::<anyhow::Result<Vec<_>>>()?,
+                    None => Vec::new(),
+                },
                 ..Config::default()
             },
         })

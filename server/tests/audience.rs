@@ -814,3 +814,35 @@ async fn uploads_nobody_maps_expire_and_their_files_are_removed() {
     let audit = api.ok(Method::GET, &format!("/audit-events?entity_id={waiting_id}&action=import.expired"), None).await;
     assert_eq!(audit["data"].as_array().unwrap().len(), 1);
 }
+
+#[tokio::test]
+async fn the_form_rate_limit_believes_x_forwarded_for_only_from_trusted_proxies() {
+    // The test's requests come from 127.0.0.1, standing in for the proxy.
+    for (trusted_proxies, per_client) in [(Vec::new(), false), (vec!["127.0.0.1".parse().unwrap()], true)] {
+        let config = common::Config { form_submissions_per_minute: 2, trusted_proxies, ..test_config() };
+        let app = TestApp::spawn_with(config).await;
+        let owner = app.sign_up("proxy@example.com").await;
+        let key = app.api_key(&owner, &["crm:write"]).await;
+        let api = Api { app, key, client: reqwest::Client::new() };
+        let form = api.ok(Method::POST, "/forms", Some(json!({"name": "Proxy test", "fields": [{"name": "email"}]}))).await;
+        let (slug, secret) = (form["slug"].as_str().unwrap().to_string(), form["signing_secret"].as_str().unwrap().to_string());
+        let submit = |n: usize, client: &'static str| {
+            let body = serde_json::to_vec(&json!({"email": format!("p{n}@x.io")})).unwrap();
+            let signature = app::audience::forms::body_signature(&secret, chrono::Utc::now().timestamp(), &body);
+            api.client
+                .post(api.app.url(&format!("/api/v1/public/forms/{slug}")))
+                .header("content-type", "application/json")
+                .header("x-corral-signature", signature)
+                .header("x-forwarded-for", client)
+                .body(body)
+                .send()
+        };
+        assert_eq!(submit(1, "198.51.100.1").await.unwrap().status(), StatusCode::ACCEPTED);
+        assert_eq!(submit(2, "198.51.100.1").await.unwrap().status(), StatusCode::ACCEPTED);
+        // Another client behind the proxy has its own budget only when the
+        // proxy is trusted; otherwise a forged header buys nothing.
+        let other = submit(3, "198.51.100.2").await.unwrap().status();
+        assert_eq!(other, if per_client { StatusCode::ACCEPTED } else { StatusCode::TOO_MANY_REQUESTS }, "trusted: {per_client}");
+        assert_eq!(submit(4, "198.51.100.1").await.unwrap().status(), StatusCode::TOO_MANY_REQUESTS);
+    }
+}

@@ -322,7 +322,10 @@ async fn public_submit(State(state): State<AppState>, axum::extract::Path(slug):
         let ip = parts
             .extensions
             .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-            .map(|c| c.0.ip().to_string())
+            .map(|c| {
+                let forwarded_for = header_text("x-forwarded-for");
+                crate::platform::http::client_ip(c.0.ip(), forwarded_for.as_deref(), &state.config.trusted_proxies).to_string()
+            })
             .unwrap_or_else(|| "unknown".into());
         let submission = forms::Submission { slug: &slug, ip, origin: origin.clone(), signature: header_text("x-corral-signature"), body: &body, fields };
         let mut tx = state.db.begin().await?;

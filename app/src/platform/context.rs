@@ -33,6 +33,9 @@ pub struct Config {
     /// Let enrichment connectors call loopback and private addresses (for
     /// an enrichment service inside your own network); off by default.
     pub enrichment_private_networks: bool,
+    /// Reverse proxies whose `X-Forwarded-For` names the client (for the
+    /// public forms' per-IP rate limit); empty: the header is ignored.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 impl Default for Config {
@@ -48,6 +51,7 @@ impl Default for Config {
             form_submissions_per_minute: 20,
             run_workers: true,
             enrichment_private_networks: false,
+            trusted_proxies: Vec::new(),
         }
     }
 }

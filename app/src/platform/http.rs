@@ -295,3 +295,51 @@ where
 
 /// The id path parameter of a resource.
 pub type IdPath = ApiPath<Uuid>;
+
+/// The client's address for rate limits: the socket peer, unless the peer
+/// is one of `trusted_proxies`, in which case the right-most
+/// `X-Forwarded-For` entry that is not itself a trusted proxy (entries
+/// further left are whatever the client chose to send).
+pub fn client_ip(peer: std::net::IpAddr, forwarded_for: Option<&str>, trusted_proxies: &[std::net::IpAddr]) -> std::net::IpAddr {
+    if !trusted_proxies.contains(&peer) {
+        return peer;
+    }
+    let Some(chain) = forwarded_for else { return peer };
+    let mut client = peer;
+    for hop in chain.rsplit(',').map(str::trim) {
+        match hop.parse::<std::net::IpAddr>() {
+            Ok(ip) => {
+                client = ip;
+                if !trusted_proxies.contains(&ip) {
+                    break;
+                }
+            }
+            // A garbled entry ends the trustworthy part of the chain.
+            Err(_) => break,
+        }
+    }
+    client
+}
+
+#[cfg(test)]
+mod client_ip_tests {
+    use super::client_ip;
+    use std::net::IpAddr;
+
+    fn ip(text: &str) -> IpAddr {
+        text.parse().unwrap()
+    }
+
+    #[test]
+    fn forwarded_for_counts_only_behind_a_trusted_proxy() {
+        let proxy = ip("10.0.0.2");
+        let trusted = [proxy, ip("10.0.0.3")];
+        assert_eq!(client_ip(ip("203.0.113.9"), Some("1.2.3.4"), &trusted), ip("203.0.113.9"), "an untrusted peer cannot claim another address");
+        assert_eq!(client_ip(proxy, Some("198.51.100.7"), &trusted), ip("198.51.100.7"));
+        assert_eq!(client_ip(proxy, Some("6.6.6.6, 198.51.100.7"), &trusted), ip("198.51.100.7"), "what the client prepended is ignored");
+        assert_eq!(client_ip(proxy, Some("198.51.100.7, 10.0.0.3"), &trusted), ip("198.51.100.7"), "chained trusted proxies are skipped");
+        assert_eq!(client_ip(proxy, Some("garbage"), &trusted), proxy);
+        assert_eq!(client_ip(proxy, None, &trusted), proxy);
+        assert_eq!(client_ip(proxy, Some("198.51.100.7"), &[]), proxy, "no trusted proxies: the header is ignored");
+    }
+}
