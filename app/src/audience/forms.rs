@@ -80,9 +80,7 @@ fn check_fields(fields: &[FormField]) -> AppResult<()> {
     let mut seen = Vec::new();
     for (i, field) in fields.iter().enumerate() {
         let valid = STANDARD_FIELDS.contains(&field.name.as_str())
-            || field.name.strip_prefix("cf.").is_some_and(|k| {
-                !k.is_empty() && k.len() <= 64 && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-            });
+            || field.name.strip_prefix("cf.").is_some_and(crate::crm::leads::types::is_custom_field_key);
         if !valid {
             return Err(AppError::validation(
                 format!("fields[{i}].name"),

@@ -258,9 +258,7 @@ fn check_mapping(entity: ImportEntity, columns: &[String], mapping: &BTreeMap<St
             continue;
         }
         let valid = targets.contains(&target.as_str())
-            || target.strip_prefix("cf.").is_some_and(|k| {
-                !k.is_empty() && k.len() <= 64 && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-            });
+            || target.strip_prefix("cf.").is_some_and(crate::crm::leads::types::is_custom_field_key);
         if !valid {
             return Err(AppError::validation(
                 format!("mapping.{column}"),

@@ -134,8 +134,7 @@ pub const LEAD_FIELDS: &[(&str, &str, FieldKind)] = &[
 /// [`LEAD_FIELDS`].
 pub fn field_kind(field: &str) -> Option<FieldKind> {
     if let Some(key) = field.strip_prefix("cf.") {
-        let valid = !key.is_empty() && key.len() <= 64 && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
-        return valid.then_some(FieldKind::Custom);
+        return crate::crm::leads::types::is_custom_field_key(key).then_some(FieldKind::Custom);
     }
     LEAD_FIELDS.iter().find(|(name, _, _)| *name == field).map(|(_, _, kind)| *kind)
 }

@@ -249,8 +249,7 @@ pub async fn delete(tx: &mut Tx, ctx: &Ctx, id: Uuid) -> AppResult<Lead> {
 }
 
 fn check_custom_key(key: &str) -> AppResult<()> {
-    let valid = !key.is_empty() && key.len() <= 64 && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
-    if !valid {
+    if !super::types::is_custom_field_key(key) {
         return Err(AppError::validation(format!("cf.{key}"), "custom field keys are 1-64 characters of a-z, 0-9, _ or -"));
     }
     Ok(())

@@ -7,7 +7,7 @@ use leptos_router::components::Form;
 use leptos_router::hooks::{use_params_map, use_query_map};
 use uuid::Uuid;
 
-use super::types::{LeadSource, LeadStatus};
+use super::types::{custom_field_text, is_custom_field_key, LeadSource, LeadStatus};
 use crate::components::{action_error, format_time, ErrorBox};
 use crate::crm::deals::types::StageKind;
 use crate::crm::server_fns::*;
@@ -147,13 +147,13 @@ pub fn LeadPage() -> impl IntoView {
                 let connectors: Vec<_> = connectors.await.unwrap_or_default().into_iter().filter(|c| c.enabled).collect();
                 let owner_name = lead.owner_id.map(|o| members.iter().find(|m| m.user_id == o).map(|m| m.name.clone()).unwrap_or_else(|| "a former member".into()));
                 let custom_fields: Vec<(String, String)> = lead.custom_fields.as_object().map(|fields| {
-                    fields.iter().map(|(k, v)| (k.clone(), match v { serde_json::Value::String(s) => s.clone(), other => other.to_string() })).collect()
+                    fields.iter().map(|(k, v)| (k.clone(), custom_field_text(v))).collect()
                 }).unwrap_or_default();
                 // Keys outside the safe alphabet stay read-only here (the
                 // form encoding could not carry them back intact).
                 let editable_fields: Vec<(String, String)> = custom_fields
                     .iter()
-                    .filter(|(k, _)| k.len() <= 64 && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-'))
+                    .filter(|(k, _)| is_custom_field_key(k))
                     .cloned()
                     .collect();
                 let converted = lead.status == LeadStatus::Converted;

@@ -163,6 +163,21 @@ pub struct Conversion {
     pub deal: Option<Deal>,
 }
 
+/// Whether `key` may name a custom field in rules, mappings, forms and the
+/// lead page: 1-64 characters of a-z, A-Z, 0-9, `_` or `-`.
+pub fn is_custom_field_key(key: &str) -> bool {
+    !key.is_empty() && key.len() <= 64 && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+}
+
+/// A custom field's value as a person reads and types it: text as is,
+/// anything else as JSON.
+pub fn custom_field_text(value: &serde_json::Value) -> String {
+    match value {
+        serde_json::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
 /// Applies the lead page's custom-field edits to `current`: each edited
 /// key keeps its JSON type when its text did not change (or still reads as
 /// the same type), a blank value removes the key, and `added` appends a
@@ -174,16 +189,12 @@ pub fn apply_custom_field_edits(
 ) -> Result<serde_json::Value, String> {
     use serde_json::Value;
     let mut fields = current.as_object().cloned().unwrap_or_default();
-    let shown = |v: &Value| match v {
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
-    };
     for (key, text) in edits {
         let text = text.trim();
         let Some(old) = fields.get(key) else { continue };
         if text.is_empty() {
             fields.remove(key);
-        } else if shown(old) != text {
+        } else if custom_field_text(old) != text {
             let typed = match old {
                 Value::Number(_) => text.parse::<i64>().map(Value::from).ok().or_else(|| text.parse::<f64>().ok().and_then(|f| serde_json::Number::from_f64(f).map(Value::Number))),
                 Value::Bool(_) => text.parse::<bool>().ok().map(Value::Bool),
@@ -195,7 +206,7 @@ pub fn apply_custom_field_edits(
     if let Some((key, value)) = added {
         let (key, value) = (key.trim().to_string(), value.trim().to_string());
         if !key.is_empty() {
-            if key.len() > 64 || !key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
+            if !is_custom_field_key(&key) {
                 return Err(format!("{key:?}: a field name is up to 64 letters, digits, _ or -"));
             }
             if fields.contains_key(&key) {
