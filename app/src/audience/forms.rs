@@ -453,7 +453,7 @@ pub async fn submit(tx: &mut Tx, submission: Submission<'_>, per_minute: u32) ->
     }
     let email = crate::platform::accounts::normalize_email("email", values["email"].as_str().unwrap_or_default())?;
 
-    let ctx = Ctx { workspace_id: form.workspace_id, user_id: None, api_key_id: None, role: None, scopes: vec![Scope::CrmRead, Scope::CrmWrite] };
+    let ctx = Ctx::system(form.workspace_id);
     let existing = crate::crm::fields::oldest_id_where(tx, &ctx, "leads", "email", &email).await?;
     let (lead_id, created) = match existing {
         Some(id) => {

@@ -406,8 +406,7 @@ pub async fn expire_unstarted(db: &Db, cutoff: DateTime<Utc>) -> AppResult<u64> 
             // Started (or cancelled) in the meantime.
             continue;
         }
-        let system = Ctx { workspace_id: row.workspace_id, user_id: None, api_key_id: None, role: None, scopes: Vec::new() };
-        audit::record(&mut tx, &system, "import.expired", "import", Some(row.id), Some(&row.view()), None::<&()>).await?;
+        audit::record(&mut tx, &Ctx::system(row.workspace_id), "import.expired", "import", Some(row.id), Some(&row.view()), None::<&()>).await?;
         tx.commit().await?;
         let _ = tokio::fs::remove_file(&row.file_path).await;
         expired += 1;

@@ -353,11 +353,10 @@ pub(crate) async fn insert_members_from(tx: &mut Tx, ctx: &Ctx, list_id: Uuid, s
 /// Puts one lead on a capture form's list: a static list takes it; a
 /// segment takes it only if its rules select the lead, checked now rather
 /// than at the next sweep so the membership event follows the submission.
-/// Returns whether the lead is a member afterwards.
-pub(crate) async fn place_lead(tx: &mut Tx, ctx: &Ctx, list_id: Uuid, lead_id: Uuid, reason: &str) -> AppResult<bool> {
-    let Some(list) = find_row(tx, ctx, list_id).await? else { return Ok(false) };
+pub(crate) async fn place_lead(tx: &mut Tx, ctx: &Ctx, list_id: Uuid, lead_id: Uuid, reason: &str) -> AppResult<()> {
+    let Some(list) = find_row(tx, ctx, list_id).await? else { return Ok(()) };
     if list.entity != ListEntity::Lead {
-        return Ok(false);
+        return Ok(());
     }
     let mut source = match (&list.kind, &list.rules) {
         (ListKind::Segment, Some(rules)) => segment_query(tx, ctx, "leads.id AS id", &rules.0)?,
@@ -366,10 +365,7 @@ pub(crate) async fn place_lead(tx: &mut Tx, ctx: &Ctx, list_id: Uuid, lead_id: U
     let p = source.arg(lead_id);
     source.push(&format!(" AND leads.id = {p}"));
     insert_members_from(tx, ctx, list_id, source, reason, now()).await?;
-    let (n,): (i64,) = tx
-        .fetch_one(Q::new("SELECT COUNT(*) FROM list_members WHERE list_id = $1 AND member_id = $2").bind(list_id).bind(lead_id))
-        .await?;
-    Ok(n > 0)
+    Ok(())
 }
 
 pub async fn remove_members(tx: &mut Tx, ctx: &Ctx, id: Uuid, change: MemberChange, reason: &str) -> AppResult<MemberChangeResult> {
@@ -512,7 +508,7 @@ pub async fn refresh_all(db: &crate::platform::db::Db) -> AppResult<()> {
     let segments = segment_ids(&mut tx).await?;
     tx.commit().await?;
     for (workspace_id, id) in segments {
-        let ctx = Ctx { workspace_id, user_id: None, api_key_id: None, role: None, scopes: vec![Scope::CrmRead, Scope::CrmWrite] };
+        let ctx = Ctx::system(workspace_id);
         let mut tx = db.begin().await?;
         refresh_row(&mut tx, &ctx, id, "segment_refresh").await?;
         tx.commit().await?;

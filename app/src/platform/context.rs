@@ -83,6 +83,12 @@ pub struct Ctx {
 }
 
 impl Ctx {
+    /// Corral acting on its own in a workspace (segment sweeps, public form
+    /// submissions, housekeeping): CRM rights, no user or key.
+    pub fn system(workspace_id: Uuid) -> Ctx {
+        Ctx { workspace_id, user_id: None, api_key_id: None, role: None, scopes: vec![Scope::CrmRead, Scope::CrmWrite] }
+    }
+
     pub fn for_member(workspace_id: Uuid, user_id: Uuid, role: Role) -> Ctx {
         Ctx {
             workspace_id,
