@@ -8,7 +8,9 @@ use super::types::*;
 use crate::platform::types::Page;
 
 #[cfg(feature = "ssr")]
-use crate::platform::server_fns::ssr::{blank_to_none, in_read, in_write, member, optional_id};
+use crate::crm::server_fns::optional_lead_source;
+#[cfg(feature = "ssr")]
+use crate::platform::server_fns::ssr::{blank_to_none, in_read, in_write, member, optional_id, split_list};
 
 #[server(prefix = "/sf", endpoint = "audience_lists")]
 pub async fn audience_lists() -> Result<Vec<List>, ServerFnError> {
@@ -164,21 +166,6 @@ pub struct CaptureFormForm {
     pub origins: String,
 }
 
-#[cfg(feature = "ssr")]
-fn split_words(text: &str, separators: &[char]) -> Vec<String> {
-    text.split(separators).map(str::trim).filter(|t| !t.is_empty()).map(str::to_string).collect()
-}
-
-#[cfg(feature = "ssr")]
-fn lead_source_field(value: Option<String>) -> Result<Option<crate::crm::leads::types::LeadSource>, ServerFnError> {
-    match blank_to_none(value) {
-        None => Ok(None),
-        Some(v) => crate::crm::leads::types::LeadSource::parse(&v)
-            .map(Some)
-            .ok_or_else(|| ServerFnError::new(format!("{v:?} is not a lead source"))),
-    }
-}
-
 #[server(prefix = "/sf", endpoint = "create_capture_form")]
 pub async fn create_capture_form(form: CaptureFormForm) -> Result<CaptureForm, ServerFnError> {
     let (state, ctx) = member().await?;
@@ -194,9 +181,9 @@ pub async fn create_capture_form(form: CaptureFormForm) -> Result<CaptureForm, S
         slug: None,
         fields,
         list_id: optional_id(form.list_id, "list")?,
-        lead_source: lead_source_field(form.lead_source)?,
-        tags: split_words(&form.tags, &[',']),
-        allowed_origins: split_words(&form.origins, &['\n', ',', ' ']),
+        lead_source: optional_lead_source(form.lead_source)?,
+        tags: split_list(&form.tags, &[',']),
+        allowed_origins: split_list(&form.origins, &['\n', ',', ' ']),
     };
     let created = in_write(&state, move |tx| Box::pin(async move { super::forms::create(tx, &ctx, input).await })).await?;
     leptos_axum::redirect(&format!("/forms/{}", created.id));
@@ -248,9 +235,9 @@ pub async fn update_capture_form(id: Uuid, form: CaptureFormSettings) -> Result<
         name: Some(form.name),
         fields: None,
         list_id: Some(optional_id(form.list_id, "list")?),
-        lead_source: lead_source_field(form.lead_source)?,
-        tags: Some(split_words(&form.tags, &[','])),
-        allowed_origins: Some(split_words(&form.origins, &['\n', ',', ' '])),
+        lead_source: optional_lead_source(form.lead_source)?,
+        tags: Some(split_list(&form.tags, &[','])),
+        allowed_origins: Some(split_list(&form.origins, &['\n', ',', ' '])),
         active: Some(form.active.is_some()),
     };
     in_write(&state, move |tx| Box::pin(async move { super::forms::update(tx, &ctx, id, patch).await })).await

@@ -10,7 +10,16 @@ use crate::crm::leads::types::{Conversion, Lead, LeadSource, LeadStatus};
 use crate::platform::types::Page;
 
 #[cfg(feature = "ssr")]
-use crate::platform::server_fns::ssr::{blank_to_none, in_read, in_write, member};
+use crate::platform::server_fns::ssr::{blank_to_none, in_read, in_write, member, split_list};
+
+/// A lead-source picker's value: blank is "none".
+#[cfg(feature = "ssr")]
+pub(crate) fn optional_lead_source(value: Option<String>) -> Result<Option<LeadSource>, ServerFnError> {
+    match blank_to_none(value) {
+        None => Ok(None),
+        Some(v) => LeadSource::parse(&v).map(Some).ok_or_else(|| ServerFnError::new(format!("{v:?} is not a lead source"))),
+    }
+}
 
 
 #[server(prefix = "/sf", endpoint = "list_leads")]
@@ -42,10 +51,7 @@ pub async fn create_lead(
 ) -> Result<Lead, ServerFnError> {
     use crate::crm::leads::{ops, types::NewLead};
     let (state, ctx) = member().await?;
-    let source = match blank_to_none(source) {
-        Some(s) => Some(LeadSource::parse(&s).ok_or_else(|| ServerFnError::new("unknown source"))?),
-        None => None,
-    };
+    let source = optional_lead_source(source)?;
     let input = NewLead {
         name,
         email: blank_to_none(email),
@@ -168,12 +174,9 @@ pub async fn update_lead(
     use crate::crm::leads::{ops, types::LeadPatch};
     let (state, ctx) = member().await?;
     let status = LeadStatus::parse(&status).ok_or_else(|| ServerFnError::new("choose a status"))?;
-    let source = match blank_to_none(source) {
-        Some(s) => Some(LeadSource::parse(&s).ok_or_else(|| ServerFnError::new("choose a source"))?),
-        None => None,
-    };
+    let source = optional_lead_source(source)?;
     let score: i64 = score.trim().parse().map_err(|_| ServerFnError::new("score must be a whole number"))?;
-    let tags = tags.map(|t| t.split(',').map(str::trim).filter(|t| !t.is_empty()).map(str::to_string).collect());
+    let tags = tags.map(|t| split_list(&t, &[',']));
     let patch = LeadPatch {
         name: Some(name),
         email: Some(blank_to_none(email)),

@@ -58,6 +58,11 @@ pub mod ssr {
         value.filter(|v| !v.trim().is_empty())
     }
 
+    /// A text field holding a list (`vip, webinar`): trimmed, blanks dropped.
+    pub fn split_list(text: &str, separators: &[char]) -> Vec<String> {
+        text.split(separators).map(str::trim).filter(|t| !t.is_empty()).map(str::to_string).collect()
+    }
+
     /// A picker's value: blank is "none", anything else must be an id.
     pub fn optional_id(value: Option<String>, what: &str) -> Result<Option<uuid::Uuid>, ServerFnError> {
         match blank_to_none(value) {
