@@ -108,22 +108,30 @@ fn literal_ip(url: &reqwest::Url) -> Option<std::net::IpAddr> {
     url.host_str()?.trim_start_matches('[').trim_end_matches(']').parse().ok()
 }
 
-/// Refuses, without a DNS lookup, URLs whose host is a non-public address
-/// or `localhost`: cheap enough to run inside the write transaction.
-pub fn check_literal_target(url: &str) -> AppResult<()> {
-    let parsed = reqwest::Url::parse(url).map_err(|_| AppError::validation("url", "give an http:// or https:// URL"))?;
-    let host = parsed.host_str().unwrap_or_default().trim_end_matches('.').to_ascii_lowercase();
-    if host == "localhost" || host.ends_with(".localhost") || literal_ip(&parsed).is_some_and(|ip| !is_public_address(ip)) {
+fn parse_target(url: &str) -> AppResult<reqwest::Url> {
+    reqwest::Url::parse(url).map_err(|_| AppError::validation("url", "give an http:// or https:// URL"))
+}
+
+/// Refuses a host that is a non-public address or `localhost`.
+fn refuse_internal_literal(url: &reqwest::Url) -> AppResult<()> {
+    let host = url.host_str().unwrap_or_default().trim_end_matches('.').to_ascii_lowercase();
+    if host == "localhost" || host.ends_with(".localhost") || literal_ip(url).is_some_and(|ip| !is_public_address(ip)) {
         return Err(private_network_refusal("url"));
     }
     Ok(())
 }
 
+/// Refuses, without a DNS lookup, URLs whose host is a non-public address
+/// or `localhost`: cheap enough to run inside the write transaction.
+pub fn check_literal_target(url: &str) -> AppResult<()> {
+    refuse_internal_literal(&parse_target(url)?)
+}
+
 /// Refuses URLs whose host is, or resolves only to, non-public addresses.
 /// The resolver checks again at connect time, against re-pointed names.
 async fn check_public_target(url: &str) -> AppResult<()> {
-    check_literal_target(url)?;
-    let parsed = reqwest::Url::parse(url).map_err(|_| AppError::validation("url", "give an http:// or https:// URL"))?;
+    let parsed = parse_target(url)?;
+    refuse_internal_literal(&parsed)?;
     if literal_ip(&parsed).is_some() {
         return Ok(());
     }
