@@ -31,14 +31,15 @@ pub struct ServerConfig {
 impl ServerConfig {
     pub fn from_env() -> anyhow::Result<ServerConfig> {
         let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+        let flag = |name: &str| var(name).is_some_and(|v| v == "1" || v == "true");
         Ok(ServerConfig {
             database_url: var("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.to_string()),
             site_addr: var("LEPTOS_SITE_ADDR").unwrap_or_else(|| "127.0.0.1:3000".into()).parse()?,
             site_root: var("LEPTOS_SITE_ROOT").unwrap_or_else(|| "target/site".into()),
             app: Config {
-                secure_cookies: var("CORRAL_SECURE_COOKIES").is_some_and(|v| v == "1" || v == "true"),
+                secure_cookies: flag("CORRAL_SECURE_COOKIES"),
                 data_dir: var("CORRAL_DATA_DIR").unwrap_or_else(|| "data".into()).into(),
-                enrichment_private_networks: var("CORRAL_ENRICHMENT_PRIVATE_NETWORKS").is_some_and(|v| v == "1" || v == "true"),
+                enrichment_private_networks: flag("CORRAL_ENRICHMENT_PRIVATE_NETWORKS"),
                 trusted_proxies: match var("CORRAL_TRUSTED_PROXIES") {
                     Some(list) => list
                         .split(',')

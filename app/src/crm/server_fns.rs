@@ -10,7 +10,7 @@ use crate::crm::leads::types::{Conversion, Lead, LeadSource, LeadStatus};
 use crate::platform::types::Page;
 
 #[cfg(feature = "ssr")]
-use crate::platform::server_fns::ssr::{blank_to_none, in_read, in_write, member, split_list};
+use crate::platform::server_fns::ssr::{blank_to_none, in_read, in_write, member, optional_id, split_list};
 
 /// A lead-source picker's value: blank is "none".
 #[cfg(feature = "ssr")]
@@ -187,10 +187,7 @@ pub async fn update_lead(
         source,
         score: Some(score),
         tags,
-        owner_id: match owner_id {
-            Some(owner) => Some(crate::platform::server_fns::ssr::optional_id(Some(owner), "owner")?),
-            None => None,
-        },
+        owner_id: owner_id.map(|owner| optional_id(Some(owner), "owner")).transpose()?,
         ..Default::default()
     };
     let added = new_field_key.map(|k| (k, new_field_value.unwrap_or_default()));
@@ -236,7 +233,7 @@ pub async fn list_tasks(show_done: bool) -> Result<Page<crate::crm::activities::
 #[server(prefix = "/sf", endpoint = "create_task")]
 pub async fn create_task(title: String, due_date: Option<String>, assignee_id: Option<String>) -> Result<(), ServerFnError> {
     use crate::crm::activities::{ops, types::NewTask};
-    use crate::platform::server_fns::ssr::{optional_date, optional_id};
+    use crate::platform::server_fns::ssr::optional_date;
     let (state, ctx) = member().await?;
     let due_at = optional_date(due_date, "due date")?.map(|date| date.and_hms_opt(9, 0, 0).unwrap().and_utc());
     let assignee_id = match assignee_id.as_deref().map(str::trim) {
