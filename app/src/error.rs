@@ -41,6 +41,9 @@ pub enum AppError {
     UnsupportedMediaType(String),
     #[error("too many requests")]
     TooManyRequests,
+    /// The server did not answer within its request time limit.
+    #[error("the request took longer than the server's limit of {0} seconds")]
+    Timeout(u64),
     /// A connector's remote service failed or answered nonsense.
     #[error("{0}")]
     Upstream(String),
@@ -57,6 +60,18 @@ impl AppError {
         AppError::Validation { field: Some(field.into()), message: message.into() }
     }
 
+    /// Names a field of a nested object: a validation error on
+    /// `amount_cents` raised for a request's `deal` object becomes one on
+    /// `deal.amount_cents`, the path the client sent.
+    pub fn nested_in(self, parent: &str) -> AppError {
+        match self {
+            AppError::Validation { field: Some(field), message } => {
+                AppError::Validation { field: Some(format!("{parent}.{field}")), message }
+            }
+            other => other,
+        }
+    }
+
     pub fn status(&self) -> StatusCode {
         match self {
             AppError::Validation { .. } => StatusCode::UNPROCESSABLE_ENTITY,
@@ -68,6 +83,7 @@ impl AppError {
             AppError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
+            AppError::Timeout(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Upstream(_) => StatusCode::BAD_GATEWAY,
             AppError::Database(sqlx::Error::Database(e)) if e.is_unique_violation() => {
                 StatusCode::CONFLICT
@@ -91,6 +107,7 @@ impl AppError {
             AppError::PayloadTooLarge(_) => "payload_too_large",
             AppError::UnsupportedMediaType(_) => "unsupported_media_type",
             AppError::TooManyRequests => "rate_limited",
+            AppError::Timeout(_) => "timeout",
             AppError::Upstream(_) => "upstream_failed",
             AppError::Database(sqlx::Error::Database(e)) if e.is_unique_violation() => "conflict",
             AppError::Database(sqlx::Error::Database(e)) if e.is_foreign_key_violation() => {
@@ -130,10 +147,49 @@ struct ErrorBody<'a> {
 #[derive(Serialize)]
 struct ErrorDetail<'a> {
     code: &'a str,
-    message: String,
+    message: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     field: Option<&'a str>,
-    request_id: Option<String>,
+    request_id: Option<&'a str>,
+}
+
+/// The one error shape as JSON bytes. Every error the server sends goes
+/// through here: operation errors, rejections raised before a handler
+/// runs, and the responses the HTTP layer itself writes.
+pub fn error_json(code: &str, message: &str, field: Option<&str>, request_id: Option<&str>) -> Vec<u8> {
+    let body = ErrorBody { error: ErrorDetail { code, message, field, request_id } };
+    serde_json::to_vec(&body).unwrap_or_default()
+}
+
+/// The error code for a status produced outside Corral's own code (the
+/// router, a layer, the HTTP parser).
+pub fn code_for_status(status: StatusCode) -> &'static str {
+    match status {
+        StatusCode::BAD_REQUEST => "bad_request",
+        StatusCode::UNAUTHORIZED => "unauthenticated",
+        StatusCode::FORBIDDEN => "forbidden",
+        StatusCode::NOT_FOUND => "not_found",
+        StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
+        StatusCode::REQUEST_TIMEOUT => "timeout",
+        StatusCode::PAYLOAD_TOO_LARGE => "payload_too_large",
+        StatusCode::URI_TOO_LONG => "uri_too_long",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
+        StatusCode::UNPROCESSABLE_ENTITY => "validation_failed",
+        StatusCode::TOO_MANY_REQUESTS => "rate_limited",
+        StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE => "headers_too_large",
+        StatusCode::SERVICE_UNAVAILABLE => "unavailable",
+        s if s.is_client_error() => "bad_request",
+        _ => "internal_error",
+    }
+}
+
+/// A response in the one error shape, with the current request's id.
+pub fn error_response(status: StatusCode, code: &str, message: &str, field: Option<&str>) -> Response {
+    let request_id = current_request_id();
+    let body = error_json(code, message, field, request_id.as_deref());
+    let mut response = (status, body).into_response();
+    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    response
 }
 
 impl IntoResponse for AppError {
@@ -142,15 +198,7 @@ impl IntoResponse for AppError {
         if status.is_server_error() {
             tracing::error!(error = %self, "request failed");
         }
-        let body = ErrorBody {
-            error: ErrorDetail {
-                code: self.code(),
-                message: self.public_message(),
-                field: self.field(),
-                request_id: current_request_id(),
-            },
-        };
-        let mut response = (status, axum::Json(body)).into_response();
+        let mut response = error_response(status, self.code(), &self.public_message(), self.field());
         if let AppError::Unauthenticated(_) = self {
             response
                 .headers_mut()

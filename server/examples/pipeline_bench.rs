@@ -36,7 +36,7 @@ async fn main() -> anyhow::Result<()> {
     let (router, db) = server::build(&config).await?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let base = format!("http://{}", listener.local_addr()?);
-    tokio::spawn(async move { axum::serve(listener, router).await });
+    tokio::spawn(server::listener::serve(listener, router, std::future::pending()));
 
     let browser = reqwest::Client::builder().cookie_store(true).build()?;
     let email = format!("bench-{}@example.com", uuid::Uuid::now_v7().simple());

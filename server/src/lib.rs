@@ -1,23 +1,26 @@
 //! Wiring: configuration, database, sessions, the REST API under /api/v1,
-//! the Leptos pages and server functions, and request ids.
+//! the Leptos pages and server functions, and the layers around them.
+
+pub mod layers;
+pub mod listener;
+pub mod repair;
 
 use std::net::SocketAddr;
 
-use app::error::{AppError, REQUEST_ID};
+use app::error::AppError;
 use app::platform::context::{AppState, Config};
 use app::platform::db::{Db, DEFAULT_DATABASE_URL};
 use app::{shell, App};
-use axum::extract::{DefaultBodyLimit, Request};
-use axum::http::HeaderValue;
-use axum::middleware::{self, Next};
+use axum::extract::DefaultBodyLimit;
+use axum::middleware;
 use axum::response::{IntoResponse, Response};
 use axum::Router;
 use leptos::prelude::LeptosOptions;
 use leptos_axum::{generate_route_list, LeptosRoutes};
+use tower_http::catch_panic::CatchPanicLayer;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{ExpiredDeletion, Expiry, SessionManagerLayer, SessionStore};
 use tower_sessions_sqlx_store::{PostgresStore, SqliteStore};
-use uuid::Uuid;
 
 /// Everything the server reads from its environment.
 #[derive(Clone, Debug)]
@@ -49,6 +52,12 @@ impl ServerConfig {
                         .collect::<anyhow::Result<Vec<_>>>()?,
                     None => Vec::new(),
                 },
+                request_timeout: match var("CORRAL_REQUEST_TIMEOUT_SECS") {
+                    Some(secs) => std::time::Duration::from_secs(
+                        secs.parse().map_err(|_| anyhow::anyhow!("CORRAL_REQUEST_TIMEOUT_SECS: {secs:?} is not a whole number of seconds"))?,
+                    ),
+                    None => Config::default().request_timeout,
+                },
                 ..Config::default()
             },
         })
@@ -75,9 +84,17 @@ pub async fn build(config: &ServerConfig) -> anyhow::Result<(Router, Db)> {
 /// [`build`], also handing back the background workers, for callers that
 /// stop them (tests simulating a crash).
 pub async fn build_parts(config: &ServerConfig) -> anyhow::Result<(Router, Db, Vec<tokio::task::JoinHandle<()>>)> {
+    build_parts_with(config, Router::new()).await
+}
+
+/// [`build_parts`] with extra API routes (see [`router_with`]).
+pub async fn build_parts_with(
+    config: &ServerConfig,
+    extra_api: Router<AppState>,
+) -> anyhow::Result<(Router, Db, Vec<tokio::task::JoinHandle<()>>)> {
     let db = Db::connect(&config.database_url).await?;
     db.migrate().await?;
-    let router = router(db.clone(), config).await?;
+    let router = router_with(db.clone(), config, extra_api).await?;
     let workers = if config.app.run_workers {
         let mut workers = app::audience::spawn_workers(db.clone(), config.app.clone());
         workers.push(app::platform::housekeeping::spawn(db.clone(), std::time::Duration::from_secs(600)));
@@ -89,6 +106,12 @@ pub async fn build_parts(config: &ServerConfig) -> anyhow::Result<(Router, Db, V
 }
 
 pub async fn router(db: Db, config: &ServerConfig) -> anyhow::Result<Router> {
+    router_with(db, config, Router::new()).await
+}
+
+/// [`router`] with `extra_api` routes merged under /api/v1, inside every
+/// layer: for tests that need a route misbehaving (a panic) on purpose.
+pub async fn router_with(db: Db, config: &ServerConfig, extra_api: Router<AppState>) -> anyhow::Result<Router> {
     let leptos_options = config.leptos_options();
     let state = AppState { db: db.clone(), leptos_options: leptos_options.clone(), config: config.app.clone() };
 
@@ -97,6 +120,7 @@ pub async fn router(db: Db, config: &ServerConfig) -> anyhow::Result<Router> {
         .merge(app::crm::router())
         .merge(app::revenue::router())
         .merge(app::audience::router())
+        .merge(extra_api)
         .fallback(api_not_found)
         .method_not_allowed_fallback(api_method_not_allowed)
         .layer(DefaultBodyLimit::max(config.app.max_body_bytes));
@@ -123,7 +147,14 @@ pub async fn router(db: Db, config: &ServerConfig) -> anyhow::Result<Router> {
             with_sessions(router, store, &config.app)
         }
     };
-    Ok(router.layer(middleware::from_fn(request_id)))
+    let timeout = config.app.request_timeout;
+    // Outermost first: the request id is set before anything can fail, and
+    // every error below it is put into the one shape on its way out.
+    Ok(router
+        .layer(middleware::from_fn(move |request, next| layers::time_limit(timeout, request, next)))
+        .layer(CatchPanicLayer::custom(layers::panic_response))
+        .layer(middleware::from_fn(layers::error_shape))
+        .layer(middleware::from_fn(layers::request_id)))
 }
 
 /// Sessions live in the database, so they survive restarts and are shared
@@ -147,29 +178,15 @@ where
     router.layer(layer)
 }
 
-/// Gives every request an id (or keeps a sane one the caller sent), puts it
-/// on the response and makes it available to errors and audit rows.
-async fn request_id(request: Request, next: Next) -> Response {
-    let id = request
-        .headers()
-        .get("x-request-id")
-        .and_then(|v| v.to_str().ok())
-        .filter(|v| !v.is_empty() && v.len() <= 64 && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
-        .map(str::to_string)
-        .unwrap_or_else(|| Uuid::now_v7().to_string());
-    let mut response = REQUEST_ID.scope(id.clone(), next.run(request)).await;
-    if let Ok(value) = HeaderValue::from_str(&id) {
-        response.headers_mut().insert("x-request-id", value);
-    }
-    response
-}
-
 async fn api_not_found() -> Response {
     AppError::NotFound("API endpoint").into_response()
 }
 
 async fn api_method_not_allowed() -> Response {
-    let mut response = AppError::BadRequest("this method is not allowed on this endpoint".into()).into_response();
-    *response.status_mut() = axum::http::StatusCode::METHOD_NOT_ALLOWED;
-    response
+    app::error::error_response(
+        axum::http::StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "this method is not allowed on this endpoint",
+        None,
+    )
 }

@@ -15,9 +15,10 @@ pub struct StageValue {
     pub stage_name: String,
     pub currency: String,
     pub deals: i64,
-    pub amount_cents: i64,
+    /// Sums over any number of deals: wider than one amount.
+    pub amount_cents: i128,
     /// Amount times the stage's probability.
-    pub weighted_cents: i64,
+    pub weighted_cents: i128,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -40,7 +41,7 @@ pub mod ssr {
     use super::*;
     use crate::error::AppResult;
     use crate::platform::context::Ctx;
-    use crate::platform::db::{now, Backend, Q, Tx};
+    use crate::platform::db::{now, wide, wide_sum, wide_sum_of, Backend, Q, Tx};
     use crate::platform::types::Scope;
 
     async fn counts(tx: &mut Tx, q: Q) -> AppResult<Vec<Count>> {
@@ -76,27 +77,28 @@ pub mod ssr {
             .bind(since),
         )
         .await?;
-        let pipeline: Vec<(Uuid, String, String, i64, i64, i64)> = tx
+        let pipeline: Vec<(Uuid, String, String, i64, i64, i64, i64, i64)> = tx
             .fetch_all(
-                Q::new(
-                    "SELECT s.id, s.name, d.currency, COUNT(*), CAST(SUM(d.amount_cents) AS BIGINT), \
-                     CAST(SUM(d.amount_cents * s.probability) AS BIGINT) \
+                Q::new(format!(
+                    "SELECT s.id, s.name, d.currency, COUNT(*), {}, {} \
                      FROM deals d JOIN deal_stages s ON s.id = d.stage_id \
                      WHERE d.workspace_id = $1 AND s.kind = 'open' \
                      GROUP BY s.id, s.name, s.position, d.currency ORDER BY s.position, d.currency",
-                )
+                    wide_sum("d.amount_cents", "amount"),
+                    wide_sum_of("d.amount_cents", Some("s.probability"), None, "weighted"),
+                ))
                 .bind(ws),
             )
             .await?;
         let open_pipeline = pipeline
             .into_iter()
-            .map(|(stage_id, stage_name, currency, deals, amount_cents, weighted)| StageValue {
+            .map(|(stage_id, stage_name, currency, deals, amount_hi, amount_lo, weighted_hi, weighted_lo)| StageValue {
                 stage_id,
                 stage_name,
                 currency,
                 deals,
-                amount_cents,
-                weighted_cents: weighted / 100,
+                amount_cents: wide(amount_hi, amount_lo),
+                weighted_cents: wide(weighted_hi, weighted_lo) / 100,
             })
             .collect();
         let closed: Vec<(String, i64)> = tx
@@ -156,7 +158,7 @@ pub async fn load_dashboard() -> Result<Dashboard, ServerFnError> {
 }
 
 /// A horizontal bar chart as plain SVG: readable without scripts.
-fn bar_chart(title: &'static str, bars: Vec<(String, i64, String)>) -> impl IntoView {
+fn bar_chart(title: &'static str, bars: Vec<(String, i128, String)>) -> impl IntoView {
     let max = bars.iter().map(|b| b.1).max().unwrap_or(0).max(1);
     let row = 28;
     let height = (bars.len().max(1) * row) as i64 + 8;
@@ -170,7 +172,9 @@ fn bar_chart(title: &'static str, bars: Vec<(String, i64, String)>) -> impl Into
                     <svg viewBox=format!("0 0 420 {height}") width="100%" role="img" aria-label=title>
                         {bars.into_iter().enumerate().map(|(i, (label, value, shown))| {
                             let y = (i * row) as i64 + 4;
-                            let width = (value * 220 / max).max(2);
+                            // Bars are drawn in proportion; negative values get
+                            // the minimum width rather than a negative one.
+                            let width = (value.saturating_mul(220) / max).max(2) as i64;
                             view! {
                                 <g>
                                     <text x="0" y=y + 17 font-size="12" fill="#5e6b82">{label}</text>
@@ -187,7 +191,7 @@ fn bar_chart(title: &'static str, bars: Vec<(String, i64, String)>) -> impl Into
 }
 
 fn counts_chart(title: &'static str, counts: Vec<Count>) -> impl IntoView {
-    bar_chart(title, counts.into_iter().map(|c| (c.label, c.count, c.count.to_string())).collect())
+    bar_chart(title, counts.into_iter().map(|c| (c.label, c.count.into(), c.count.to_string())).collect())
 }
 
 #[component]
@@ -204,7 +208,7 @@ pub fn DashboardPage() -> impl IntoView {
                             <div class="kpi"><span class="muted">"Win rate"</span>
                                 <strong data-testid="win-rate">{d.win_rate_percent.map(|r| format!("{r:.0}%")).unwrap_or_else(|| "—".into())}</strong>
                                 <span class="muted">{format!("{} won · {} lost", d.won_deals, d.lost_deals)}</span></div>
-                            {d.open_pipeline.iter().fold(Vec::<(String, i64, i64)>::new(), |mut acc, s| {
+                            {d.open_pipeline.iter().fold(Vec::<(String, i128, i128)>::new(), |mut acc, s| {
                                 match acc.iter_mut().find(|(c, _, _)| *c == s.currency) {
                                     Some(entry) => { entry.1 += s.amount_cents; entry.2 += s.weighted_cents; }
                                     None => acc.push((s.currency.clone(), s.amount_cents, s.weighted_cents)),

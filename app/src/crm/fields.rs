@@ -25,13 +25,6 @@ pub fn optional_email(field: &str, value: Option<String>) -> AppResult<Option<St
     }
 }
 
-pub fn non_negative(field: &str, value: Option<i64>) -> AppResult<Option<i64>> {
-    match value {
-        Some(v) if v < 0 => Err(AppError::validation(field, format!("{field} cannot be negative"))),
-        other => Ok(other),
-    }
-}
-
 pub fn check_custom_fields(value: &serde_json::Value) -> AppResult<()> {
     if !value.is_object() {
         return Err(AppError::validation("custom_fields", "custom_fields must be a JSON object"));

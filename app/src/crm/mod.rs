@@ -11,6 +11,8 @@ pub mod server_fns;
 
 #[cfg(feature = "ssr")]
 pub mod fields;
+#[cfg(feature = "ssr")]
+pub mod repair;
 
 #[cfg(feature = "ssr")]
 pub fn router() -> axum::Router<crate::platform::context::AppState> {

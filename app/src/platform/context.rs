@@ -36,6 +36,9 @@ pub struct Config {
     /// Reverse proxies whose `X-Forwarded-For` names the client (for the
     /// public forms' per-IP rate limit); empty: the header is ignored.
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// How long a request may take to produce its response head before it
+    /// is answered 503 (import uploads are exempt).
+    pub request_timeout: std::time::Duration,
 }
 
 impl Default for Config {
@@ -52,6 +55,7 @@ impl Default for Config {
             run_workers: true,
             enrichment_private_networks: false,
             trusted_proxies: Vec::new(),
+            request_timeout: std::time::Duration::from_secs(60),
         }
     }
 }
@@ -87,6 +91,12 @@ impl Ctx {
     /// submissions, housekeeping): CRM rights, no user or key.
     pub fn system(workspace_id: Uuid) -> Ctx {
         Ctx { workspace_id, user_id: None, api_key_id: None, role: None, scopes: vec![Scope::CrmRead, Scope::CrmWrite] }
+    }
+
+    /// Corral repairing a workspace on its operator's command (`corral
+    /// repair-bounds`): every scope, no user or key.
+    pub fn maintenance(workspace_id: Uuid) -> Ctx {
+        Ctx { workspace_id, user_id: None, api_key_id: None, role: None, scopes: Scope::ALL.to_vec() }
     }
 
     pub fn for_member(workspace_id: Uuid, user_id: Uuid, role: Role) -> Ctx {

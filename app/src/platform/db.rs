@@ -160,6 +160,39 @@ impl From<&String> for Arg {
     }
 }
 
+/// Where [`wide_sum`] splits each value: the high part (value / 10^9, at
+/// most 9.3 × 10^9 for any `i64`) can be summed over a billion rows
+/// without overflowing a BIGINT, and so can the low part (value % 10^9).
+const WIDE_SPLIT: i64 = 1_000_000_000;
+
+/// SQL for the exact sum of an integer expression that no number of rows
+/// and no stored value can overflow, on either backend: SQLite's `SUM`
+/// fails on integer overflow, PostgreSQL's returns NUMERIC (which sqlx
+/// only decodes with extra crates). Selects two BIGINT columns,
+/// `{alias}_hi` and `{alias}_lo`; [`wide`] joins them into an `i128`.
+/// `factor` multiplies each row's parts (a small column such as a
+/// probability); `over` makes it a window sum (`OVER (…)`).
+pub fn wide_sum_of(expr: &str, factor: Option<&str>, over: Option<&str>, alias: &str) -> String {
+    let times = factor.map(|f| format!(" * ({f})")).unwrap_or_default();
+    let window = over.map(|w| format!(" OVER ({w})")).unwrap_or_default();
+    format!(
+        "CAST(COALESCE(SUM((({expr}) / {WIDE_SPLIT}){times}){window}, 0) AS BIGINT) AS {alias}_hi, \
+         CAST(COALESCE(SUM((({expr}) % {WIDE_SPLIT}){times}){window}, 0) AS BIGINT) AS {alias}_lo"
+    )
+}
+
+/// [`wide_sum_of`] a plain column or expression.
+pub fn wide_sum(expr: &str, alias: &str) -> String {
+    wide_sum_of(expr, None, None, alias)
+}
+
+/// Joins the two parts [`wide_sum`] selected. Integer division and
+/// remainder truncate toward zero on both backends, so hi × 10^9 + lo is
+/// the exact sum for negative values too.
+pub fn wide(hi: i64, lo: i64) -> i128 {
+    hi as i128 * WIDE_SPLIT as i128 + lo as i128
+}
+
 /// A query in the portable dialect: `$1`, `$2`, … placeholders in the order
 /// the arguments are bound.
 #[derive(Clone, Debug, Default)]

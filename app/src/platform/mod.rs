@@ -4,6 +4,7 @@
 pub mod pages;
 pub mod server_fns;
 pub mod types;
+pub mod validate;
 
 #[cfg(feature = "ssr")]
 pub mod accounts;

@@ -19,6 +19,7 @@ use crate::platform::context::Ctx;
 use crate::platform::db::{now, Q, Tx};
 use crate::platform::pagination::PageRequest;
 use crate::platform::types::{Page, Scope};
+use crate::platform::validate::{computed_money, in_range, money, money_in_bounds, positive_money, MAX_QUANTITY_MILLI};
 
 const INVOICE_COLUMNS: &str = "id, number, status, company_id, contact_id, deal_id, lead_id, currency, issue_date, due_date, \
      subtotal_cents, tax_cents, total_cents, paid_cents, total_cents - paid_cents AS balance_cents, notes, sent_at, voided_at, \
@@ -88,8 +89,9 @@ fn price_lines(input: Vec<NewInvoiceLine>) -> AppResult<PricedLines> {
     if input.len() > MAX_LINES {
         return Err(AppError::validation("lines", format!("an invoice holds at most {MAX_LINES} lines")));
     }
-    let too_large = |field: String| AppError::validation(field, "the amounts are too large");
-    let (mut subtotal, mut tax) = (0i64, 0i64);
+    // Each line is bounded, so these sums (at most MAX_LINES of them) stay
+    // far inside i128; the totals are then held to the money bound.
+    let (mut subtotal, mut tax) = (0i128, 0i128);
     let mut lines = Vec::with_capacity(input.len());
     for (i, line) in input.into_iter().enumerate() {
         let field = |name: &str| format!("lines[{i}].{name}");
@@ -97,16 +99,19 @@ fn price_lines(input: Vec<NewInvoiceLine>) -> AppResult<PricedLines> {
         if line.quantity_milli <= 0 {
             return Err(AppError::validation(field("quantity"), "quantity must be more than zero"));
         }
-        if line.unit_amount_cents < 0 {
-            return Err(AppError::validation(field("unit_amount_cents"), "unit_amount_cents cannot be negative"));
+        if line.quantity_milli > MAX_QUANTITY_MILLI {
+            return Err(AppError::validation(
+                field("quantity"),
+                format!("quantity must be at most {}", MAX_QUANTITY_MILLI / QUANTITY_SCALE),
+            ));
         }
-        if !(0..=10_000).contains(&line.tax_rate_bps) {
-            return Err(AppError::validation(field("tax_rate_bps"), "tax_rate_bps must be between 0 and 10000 (100 %)"));
-        }
-        let (amount, line_tax) =
-            line_amounts(line.quantity_milli, line.unit_amount_cents, line.tax_rate_bps).ok_or_else(|| too_large(field("quantity")))?;
-        subtotal = subtotal.checked_add(amount).ok_or_else(|| too_large("lines".into()))?;
-        tax = tax.checked_add(line_tax).ok_or_else(|| too_large("lines".into()))?;
+        money(&field("unit_amount_cents"), line.unit_amount_cents)?;
+        in_range(&field("tax_rate_bps"), line.tax_rate_bps, 0, 10_000)?;
+        let (amount, line_tax) = line_amounts(line.quantity_milli, line.unit_amount_cents, line.tax_rate_bps);
+        let amount = computed_money(&field("quantity"), amount)?;
+        let line_tax = computed_money(&field("tax_rate_bps"), line_tax)?;
+        subtotal += amount as i128;
+        tax += line_tax as i128;
         lines.push(InvoiceLine {
             id: Uuid::now_v7(),
             position: i as i64,
@@ -119,8 +124,18 @@ fn price_lines(input: Vec<NewInvoiceLine>) -> AppResult<PricedLines> {
             tax_cents: line_tax,
         });
     }
-    let total = subtotal.checked_add(tax).ok_or_else(|| too_large("lines".into()))?;
-    Ok(PricedLines { lines, subtotal_cents: subtotal, tax_cents: tax, total_cents: total })
+    Ok(PricedLines {
+        lines,
+        subtotal_cents: computed_money("lines", subtotal)?,
+        tax_cents: computed_money("lines", tax)?,
+        total_cents: computed_money("lines", subtotal + tax)?,
+    })
+}
+
+/// Whether every stored amount of an invoice is within the money bound.
+pub fn invoice_in_bounds(invoice: &Invoice) -> bool {
+    [invoice.subtotal_cents, invoice.tax_cents, invoice.total_cents, invoice.paid_cents].into_iter().all(money_in_bounds)
+        && invoice.lines.iter().all(|l| money_in_bounds(l.unit_amount_cents) && money_in_bounds(l.amount_cents) && money_in_bounds(l.tax_cents))
 }
 
 async fn insert_lines(tx: &mut Tx, ctx: &Ctx, invoice_id: Uuid, lines: &[InvoiceLine]) -> AppResult<()> {
@@ -356,6 +371,11 @@ pub async fn send(tx: &mut Tx, ctx: &Ctx, id: Uuid) -> AppResult<Invoice> {
     if before.total_cents <= 0 {
         return Err(AppError::validation("lines", "an invoice needs lines with a total above zero before it is sent"));
     }
+    // A draft saved before amounts were bounded may exceed them; it never
+    // reaches the books (edit its lines, or void it).
+    if !invoice_in_bounds(&before) {
+        return Err(AppError::validation("lines", "the invoice's amounts are above the limit of 10^15 minor units; edit its lines"));
+    }
     let at = now();
     // The status condition makes a concurrent second send a no-op here.
     let changed = tx
@@ -500,9 +520,7 @@ async fn find_payment_by_reference(tx: &mut Tx, ctx: &Ctx, provider: &str, refer
 /// in the same transaction.
 pub async fn record_payment(tx: &mut Tx, ctx: &Ctx, input: NewPayment) -> AppResult<Payment> {
     ctx.require(Scope::RevenueWrite)?;
-    if input.amount_cents <= 0 {
-        return Err(AppError::validation("amount_cents", "amount_cents must be more than zero"));
-    }
+    positive_money("amount_cents", input.amount_cents)?;
     let provider = required_text("provider", &input.provider, 60)?;
     let reference = optional_text("reference", input.reference, 200)?;
     if let Some(reference) = &reference {

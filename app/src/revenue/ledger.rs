@@ -13,9 +13,10 @@ use crate::error::{AppError, AppResult};
 use crate::platform::accounts::required_text;
 use crate::platform::audit;
 use crate::platform::context::Ctx;
-use crate::platform::db::{now, Q, Tx};
+use crate::platform::db::{now, wide, wide_sum, wide_sum_of, Q, Tx};
 use crate::platform::pagination::PageRequest;
 use crate::platform::types::{Page, Scope};
+use crate::platform::validate::{money, MAX_JOURNAL_LINES};
 
 /// The accounts every workspace starts with; `system_role` marks those the
 /// automatic postings of invoices and payments use.
@@ -396,8 +397,8 @@ pub async fn create_entry(tx: &mut Tx, ctx: &Ctx, input: NewJournalEntry) -> App
     ctx.require(Scope::RevenueWrite)?;
     let memo = required_text("memo", &input.memo, 500)?;
     let currency = check_currency(input.currency)?;
-    if input.lines.len() > 500 {
-        return Err(AppError::validation("lines", "an entry holds at most 500 lines"));
+    if input.lines.len() > MAX_JOURNAL_LINES {
+        return Err(AppError::validation("lines", format!("an entry holds at most {MAX_JOURNAL_LINES} lines")));
     }
     let mut lines = Vec::with_capacity(input.lines.len());
     for (i, line) in input.lines.into_iter().enumerate() {
@@ -410,8 +411,8 @@ pub async fn create_entry(tx: &mut Tx, ctx: &Ctx, input: NewJournalEntry) -> App
         .ok_or_else(|| AppError::validation(format!("lines[{i}]"), "no such account in this workspace"))?;
         lines.push(Posting {
             account_id: account.id,
-            debit_cents: line.debit_cents.unwrap_or(0),
-            credit_cents: line.credit_cents.unwrap_or(0),
+            debit_cents: money(&format!("lines[{i}].debit_cents"), line.debit_cents.unwrap_or(0))?,
+            credit_cents: money(&format!("lines[{i}].credit_cents"), line.credit_cents.unwrap_or(0))?,
             memo: optional_text("memo", line.memo, 500)?,
         });
     }
@@ -436,6 +437,12 @@ pub async fn post_entry(tx: &mut Tx, ctx: &Ctx, id: Uuid) -> AppResult<JournalEn
     let before = find_entry(tx, ctx, id).await?.ok_or(AppError::NotFound("journal entry"))?;
     if before.status == EntryStatus::Posted {
         return Err(AppError::Conflict { code: "already_posted", message: "the entry is already posted".into() });
+    }
+    // A draft saved before amounts were bounded may hold a line above the
+    // bound; it never reaches the books.
+    for (i, line) in before.lines.iter().enumerate() {
+        money(&format!("lines[{i}].debit_cents"), line.debit_cents)?;
+        money(&format!("lines[{i}].credit_cents"), line.credit_cents)?;
     }
     mark_posted(tx, ctx, id).await?;
     let after = find_entry(tx, ctx, id).await?.ok_or(AppError::NotFound("journal entry"))?;
@@ -514,25 +521,52 @@ pub async fn reverse_entry(tx: &mut Tx, ctx: &Ctx, id: Uuid, input: ReverseEntry
 
 // ----------------------------------------------------------------- reports
 
+#[derive(sqlx::FromRow)]
+struct TrialBalanceSums {
+    account_id: Uuid,
+    code: String,
+    name: String,
+    #[sqlx(try_from = "String")]
+    account_type: AccountType,
+    currency: String,
+    debit_hi: i64,
+    debit_lo: i64,
+    credit_hi: i64,
+    credit_lo: i64,
+}
+
 pub async fn trial_balance(tx: &mut Tx, ctx: &Ctx, as_of: Option<NaiveDate>) -> AppResult<TrialBalance> {
     ctx.require(Scope::RevenueRead)?;
     let as_of = as_of.unwrap_or_else(today);
-    let rows: Vec<TrialBalanceRow> = tx
+    let sums: Vec<TrialBalanceSums> = tx
         .fetch_all(
-            Q::new(
-                "SELECT a.id AS account_id, a.code, a.name, a.account_type, e.currency, \
-                 CAST(SUM(l.debit_cents) AS BIGINT) AS debit_cents, CAST(SUM(l.credit_cents) AS BIGINT) AS credit_cents \
+            Q::new(format!(
+                "SELECT a.id AS account_id, a.code, a.name, a.account_type, e.currency, {}, {} \
                  FROM journal_lines l \
                  JOIN journal_entries e ON e.id = l.entry_id \
                  JOIN ledger_accounts a ON a.id = l.account_id \
                  WHERE l.workspace_id = $1 AND e.status = 'posted' AND e.entry_date <= $2 \
                  GROUP BY a.id, a.code, a.name, a.account_type, e.currency \
                  ORDER BY e.currency, a.code",
-            )
+                wide_sum("l.debit_cents", "debit"),
+                wide_sum("l.credit_cents", "credit"),
+            ))
             .bind(ctx.workspace_id)
             .bind(as_of),
         )
         .await?;
+    let rows: Vec<TrialBalanceRow> = sums
+        .into_iter()
+        .map(|s| TrialBalanceRow {
+            account_id: s.account_id,
+            code: s.code,
+            name: s.name,
+            account_type: s.account_type,
+            currency: s.currency,
+            debit_cents: wide(s.debit_hi, s.debit_lo),
+            credit_cents: wide(s.credit_hi, s.credit_lo),
+        })
+        .collect();
     let mut totals: Vec<CurrencyTotals> = Vec::new();
     for row in &rows {
         match totals.iter_mut().find(|t| t.currency == row.currency) {
@@ -554,6 +588,20 @@ pub struct LedgerQuery {
     pub limit: Option<i64>,
 }
 
+#[derive(sqlx::FromRow)]
+struct LedgerLine {
+    line_id: Uuid,
+    entry_id: Uuid,
+    entry_number: i64,
+    entry_date: NaiveDate,
+    memo: String,
+    currency: String,
+    debit_cents: i64,
+    credit_cents: i64,
+    balance_hi: i64,
+    balance_lo: i64,
+}
+
 /// An account's posted lines, oldest first, each with the running balance;
 /// `limit` keeps the most recent lines (the balance still counts them all).
 pub async fn account_ledger(tx: &mut Tx, ctx: &Ctx, id: Uuid, query: LedgerQuery) -> AppResult<AccountLedger> {
@@ -563,29 +611,43 @@ pub async fn account_ledger(tx: &mut Tx, ctx: &Ctx, id: Uuid, query: LedgerQuery
     if !(1..=5000).contains(&limit) {
         return Err(AppError::validation("limit", "limit must be between 1 and 5000"));
     }
-    let mut rows: Vec<LedgerRow> = tx
+    let running = wide_sum_of(
+        "l.debit_cents - l.credit_cents",
+        None,
+        Some("PARTITION BY e.currency ORDER BY e.entry_date, e.number, l.position ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW"),
+        "balance",
+    );
+    let mut lines: Vec<LedgerLine> = tx
         .fetch_all(
-            Q::new(
+            Q::new(format!(
                 "SELECT * FROM (\
                    SELECT l.id AS line_id, e.id AS entry_id, e.number AS entry_number, e.entry_date, e.memo, e.currency, \
-                   l.position, l.debit_cents, l.credit_cents, \
-                   CAST(SUM(l.debit_cents - l.credit_cents) OVER (PARTITION BY e.currency \
-                        ORDER BY e.entry_date, e.number, l.position ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS BIGINT) AS balance_cents \
+                   l.position, l.debit_cents, l.credit_cents, {running} \
                    FROM journal_lines l JOIN journal_entries e ON e.id = l.entry_id \
                    WHERE l.workspace_id = $1 AND l.account_id = $2 AND e.status = 'posted'\
-                 ) t ORDER BY entry_date DESC, entry_number DESC, position DESC LIMIT $3",
-            )
+                 ) t ORDER BY entry_date DESC, entry_number DESC, position DESC LIMIT $3"
+            ))
             .bind(ctx.workspace_id)
             .bind(id)
             .bind(limit),
         )
         .await?;
-    rows.reverse();
-    if !account.account_type.debit_normal() {
-        for row in &mut rows {
-            row.balance_cents = -row.balance_cents;
-        }
-    }
+    lines.reverse();
+    let sign = if account.account_type.debit_normal() { 1 } else { -1 };
+    let rows = lines
+        .into_iter()
+        .map(|l| LedgerRow {
+            line_id: l.line_id,
+            entry_id: l.entry_id,
+            entry_number: l.entry_number,
+            entry_date: l.entry_date,
+            memo: l.memo,
+            currency: l.currency,
+            debit_cents: l.debit_cents,
+            credit_cents: l.credit_cents,
+            balance_cents: sign * wide(l.balance_hi, l.balance_lo),
+        })
+        .collect();
     Ok(AccountLedger { account, rows })
 }
 
@@ -636,8 +698,8 @@ pub async fn receivables_aging(tx: &mut Tx, ctx: &Ctx, as_of: Option<NaiveDate>)
                 "31-60" => &mut t.days_31_60_cents,
                 "61-90" => &mut t.days_61_90_cents,
                 _ => &mut t.over_90_cents,
-            } += i.balance_cents;
-            t.total_cents += i.balance_cents;
+            } += i.balance_cents as i128;
+            t.total_cents += i.balance_cents as i128;
             AgingRow {
                 invoice_id: i.id,
                 number: i.number,

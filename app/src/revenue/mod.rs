@@ -10,6 +10,8 @@ pub mod invoices;
 #[cfg(feature = "ssr")]
 pub mod ledger;
 #[cfg(feature = "ssr")]
+pub mod repair;
+#[cfg(feature = "ssr")]
 pub mod routes;
 
 #[cfg(feature = "ssr")]

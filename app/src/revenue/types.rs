@@ -342,24 +342,23 @@ pub struct PaymentFilter {
     pub cursor: Option<String>,
 }
 
+/// Sums over any number of lines are `i128`: wider than one amount.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 pub struct TrialBalanceRow {
     pub account_id: Uuid,
     pub code: String,
     pub name: String,
-    #[cfg_attr(feature = "ssr", sqlx(try_from = "String"))]
     pub account_type: AccountType,
     pub currency: String,
-    pub debit_cents: i64,
-    pub credit_cents: i64,
+    pub debit_cents: i128,
+    pub credit_cents: i128,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct CurrencyTotals {
     pub currency: String,
-    pub debit_cents: i64,
-    pub credit_cents: i64,
+    pub debit_cents: i128,
+    pub credit_cents: i128,
 }
 
 /// Posted entries up to `as_of`, summed per account and currency.
@@ -372,7 +371,6 @@ pub struct TrialBalance {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 pub struct LedgerRow {
     pub line_id: Uuid,
     pub entry_id: Uuid,
@@ -383,8 +381,9 @@ pub struct LedgerRow {
     pub debit_cents: i64,
     pub credit_cents: i64,
     /// The account's balance after this line, in its normal direction
-    /// (debits minus credits for assets and expenses, the reverse otherwise).
-    pub balance_cents: i64,
+    /// (debits minus credits for assets and expenses, the reverse
+    /// otherwise); a running sum, so wider than one amount.
+    pub balance_cents: i128,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -409,12 +408,12 @@ pub struct AgingRow {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct AgingTotals {
     pub currency: String,
-    pub current_cents: i64,
-    pub days_1_30_cents: i64,
-    pub days_31_60_cents: i64,
-    pub days_61_90_cents: i64,
-    pub over_90_cents: i64,
-    pub total_cents: i64,
+    pub current_cents: i128,
+    pub days_1_30_cents: i128,
+    pub days_31_60_cents: i128,
+    pub days_61_90_cents: i128,
+    pub over_90_cents: i128,
+    pub total_cents: i128,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -437,16 +436,19 @@ pub fn aging_bucket(days_overdue: i64) -> &'static str {
 }
 
 /// A line's amount and tax: quantity × unit price, then tax on that, each
-/// rounded half away from zero to the minor unit. `None` on overflow.
-pub fn line_amounts(quantity_milli: i64, unit_amount_cents: i64, tax_rate_bps: i64) -> Option<(i64, i64)> {
+/// rounded half away from zero to the minor unit. Computed in `i128`; the
+/// caller holds the results to the money bound.
+pub fn line_amounts(quantity_milli: i64, unit_amount_cents: i64, tax_rate_bps: i64) -> (i128, i128) {
     fn div_round(n: i128, d: i128) -> i128 {
         let q = n / d;
         let r = n % d;
         if 2 * r.abs() >= d { q + n.signum() } else { q }
     }
-    let amount = i64::try_from(div_round(quantity_milli as i128 * unit_amount_cents as i128, QUANTITY_SCALE as i128)).ok()?;
-    let tax = i64::try_from(div_round(amount as i128 * tax_rate_bps as i128, 10_000)).ok()?;
-    Some((amount, tax))
+    let amount = div_round(quantity_milli as i128 * unit_amount_cents as i128, QUANTITY_SCALE as i128);
+    // Saturating: at the extreme of both i64 inputs the product passes
+    // i128; such a line is refused by the bounds anyway.
+    let tax = div_round(amount.saturating_mul(tax_rate_bps as i128), 10_000);
+    (amount, tax)
 }
 
 #[cfg(test)]
@@ -455,11 +457,13 @@ mod tests {
 
     #[test]
     fn line_amounts_round_half_away_from_zero() {
-        assert_eq!(line_amounts(1_000, 900_000, 0), Some((900_000, 0)));
-        assert_eq!(line_amounts(1_500, 999, 2_000), Some((1_499, 300))); // 1498.5 → 1499; 299.8 → 300
-        assert_eq!(line_amounts(333, 100, 1_000), Some((33, 3))); // 33.3 → 33; 3.3 → 3
-        assert_eq!(line_amounts(2_000, 125, 825), Some((250, 21))); // 20.625 → 21
-        assert_eq!(line_amounts(i64::MAX, i64::MAX, 0), None);
+        assert_eq!(line_amounts(1_000, 900_000, 0), (900_000, 0));
+        assert_eq!(line_amounts(1_500, 999, 2_000), (1_499, 300)); // 1498.5 → 1499; 299.8 → 300
+        assert_eq!(line_amounts(333, 100, 1_000), (33, 3)); // 33.3 → 33; 3.3 → 3
+        assert_eq!(line_amounts(2_000, 125, 825), (250, 21)); // 20.625 → 21
+        // The widest inputs cannot overflow the computation itself.
+        let (amount, _) = line_amounts(i64::MAX, i64::MAX, 10_000);
+        assert!(amount > i64::MAX as i128);
     }
 
     #[test]

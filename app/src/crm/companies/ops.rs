@@ -5,8 +5,9 @@ use uuid::Uuid;
 
 use super::types::*;
 use crate::error::{AppError, AppResult};
-use crate::crm::fields::{check_custom_fields, check_owner, non_negative, optional_text as text_field, owner_condition, text_search};
+use crate::crm::fields::{check_custom_fields, check_owner, optional_text as text_field, owner_condition, text_search};
 use crate::platform::accounts::required_text;
+use crate::platform::validate::{optional_in_range, optional_money, MAX_EMPLOYEE_COUNT};
 use crate::platform::audit;
 use crate::platform::context::Ctx;
 use crate::platform::db::{Q, Tx};
@@ -110,8 +111,8 @@ pub async fn create(tx: &mut Tx, ctx: &Ctx, input: NewCompany) -> AppResult<Comp
         owner_id: input.owner_id,
         parent_id: input.parent_id,
         industry: text_field("industry", input.industry, 100)?,
-        employee_count: non_negative("employee_count", input.employee_count)?,
-        annual_revenue_cents: non_negative("annual_revenue_cents", input.annual_revenue_cents)?,
+        employee_count: optional_in_range("employee_count", input.employee_count, 0, MAX_EMPLOYEE_COUNT)?,
+        annual_revenue_cents: optional_money("annual_revenue_cents", input.annual_revenue_cents)?,
         country: text_field("country", input.country, 100)?,
         city: text_field("city", input.city, 100)?,
         phone: text_field("phone", input.phone, 50)?,
@@ -200,10 +201,10 @@ pub async fn update(tx: &mut Tx, ctx: &Ctx, id: Uuid, patch: CompanyPatch) -> Ap
         after.industry = text_field("industry", v, 100)?;
     }
     if let Some(v) = patch.employee_count {
-        after.employee_count = non_negative("employee_count", v)?;
+        after.employee_count = optional_in_range("employee_count", v, 0, MAX_EMPLOYEE_COUNT)?;
     }
     if let Some(v) = patch.annual_revenue_cents {
-        after.annual_revenue_cents = non_negative("annual_revenue_cents", v)?;
+        after.annual_revenue_cents = optional_money("annual_revenue_cents", v)?;
     }
     if let Some(v) = patch.country {
         after.country = text_field("country", v, 100)?;

@@ -11,9 +11,10 @@ use crate::error::{AppError, AppResult};
 use crate::platform::accounts::required_text;
 use crate::platform::audit;
 use crate::platform::context::Ctx;
-use crate::platform::db::{now, Q, Tx};
+use crate::platform::db::{now, wide, wide_sum, Q, Tx};
 use crate::platform::pagination::PageRequest;
 use crate::platform::types::{Page, Scope};
+use crate::platform::validate::money;
 
 const COLUMNS: &str = "id, name, company_id, contact_id, lead_id, stage_id, amount_cents, currency, \
                        expected_close_date, owner_id, custom_fields, closed_at, created_at, updated_at";
@@ -26,13 +27,6 @@ pub fn check_currency(currency: Option<String>) -> AppResult<String> {
         return Err(AppError::validation("currency", "currency must be a three-letter ISO 4217 code like USD"));
     }
     Ok(currency)
-}
-
-fn check_amount(amount: i64) -> AppResult<i64> {
-    if amount < 0 {
-        return Err(AppError::validation("amount_cents", "amount_cents cannot be negative"));
-    }
-    Ok(amount)
 }
 
 pub async fn find(tx: &mut Tx, ctx: &Ctx, id: Uuid) -> AppResult<Option<Deal>> {
@@ -73,7 +67,7 @@ pub async fn create(tx: &mut Tx, ctx: &Ctx, input: NewDeal) -> AppResult<Deal> {
     let custom_fields = input.custom_fields.unwrap_or_else(|| json!({}));
     check_custom_fields(&custom_fields)?;
     let name = required_text("name", &input.name, 200)?;
-    let amount_cents = check_amount(input.amount_cents.unwrap_or(0))?;
+    let amount_cents = money("amount_cents", input.amount_cents.unwrap_or(0))?;
     let currency = check_currency(input.currency)?;
     let stage = stage_for(tx, ctx, input.stage_id).await?;
     check_reference(tx, ctx, "company_id", "companies", input.company_id).await?;
@@ -142,7 +136,7 @@ pub async fn update(tx: &mut Tx, ctx: &Ctx, id: Uuid, patch: DealPatch) -> AppRe
         after.contact_id = v;
     }
     if let Some(v) = patch.amount_cents {
-        after.amount_cents = check_amount(v)?;
+        after.amount_cents = money("amount_cents", v)?;
     }
     if let Some(v) = patch.currency {
         after.currency = check_currency(Some(v))?;
@@ -223,14 +217,14 @@ pub async fn list(tx: &mut Tx, ctx: &Ctx, filter: DealFilter) -> AppResult<Page<
 pub async fn board(tx: &mut Tx, ctx: &Ctx, owner: Option<String>) -> AppResult<Vec<BoardColumn>> {
     ctx.require(Scope::CrmRead)?;
     let stages = stages::list(tx, ctx).await?;
-    let mut totals_q = Q::new(
-        "SELECT stage_id, currency, COUNT(*) AS deals, CAST(SUM(amount_cents) AS BIGINT) AS amount \
-         FROM deals WHERE workspace_id = $1",
-    )
+    let mut totals_q = Q::new(format!(
+        "SELECT stage_id, currency, COUNT(*) AS deals, {} FROM deals WHERE workspace_id = $1",
+        wide_sum("amount_cents", "amount")
+    ))
     .bind(ctx.workspace_id);
     owner_condition(&mut totals_q, ctx, "owner_id", owner.as_deref())?;
     totals_q.push(" GROUP BY stage_id, currency ORDER BY currency");
-    let totals: Vec<(Uuid, String, i64, i64)> = tx.fetch_all(totals_q).await?;
+    let totals: Vec<(Uuid, String, i64, i64, i64)> = tx.fetch_all(totals_q).await?;
     let mut columns = Vec::with_capacity(stages.len());
     for stage in stages {
         let mut q = Q::new(
@@ -244,10 +238,10 @@ pub async fn board(tx: &mut Tx, ctx: &Ctx, owner: Option<String>) -> AppResult<V
         let limit = q.arg(BOARD_CARDS_PER_STAGE);
         q.push(&format!(" ORDER BY d.updated_at DESC, d.id DESC LIMIT {limit}"));
         let deals: Vec<DealCard> = tx.fetch_all(q).await?;
-        let mine: Vec<&(Uuid, String, i64, i64)> = totals.iter().filter(|t| t.0 == stage.id).collect();
+        let mine: Vec<&(Uuid, String, i64, i64, i64)> = totals.iter().filter(|t| t.0 == stage.id).collect();
         columns.push(BoardColumn {
             count: mine.iter().map(|t| t.2).sum(),
-            totals: mine.iter().map(|t| CurrencyTotal { currency: t.1.clone(), amount_cents: t.3 }).collect(),
+            totals: mine.iter().map(|t| CurrencyTotal { currency: t.1.clone(), amount_cents: wide(t.3, t.4) }).collect(),
             deals,
             stage,
         });

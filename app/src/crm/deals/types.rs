@@ -185,7 +185,8 @@ pub struct DealCard {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct CurrencyTotal {
     pub currency: String,
-    pub amount_cents: i64,
+    /// A sum over any number of deals: wider than one amount.
+    pub amount_cents: i128,
 }
 
 /// One column of the board: counts and sums cover every deal in the stage;
@@ -200,8 +201,10 @@ pub struct BoardColumn {
 
 pub const BOARD_CARDS_PER_STAGE: i64 = 100;
 
-/// Formats minor units for people: 900000 USD → "9,000.00 USD".
-pub fn format_money(amount_cents: i64, currency: &str) -> String {
+/// Formats minor units for people: 900000 USD → "9,000.00 USD". Takes
+/// single amounts (`i64`) and sums (`i128`) alike.
+pub fn format_money(amount_cents: impl Into<i128>, currency: &str) -> String {
+    let amount_cents: i128 = amount_cents.into();
     let negative = amount_cents < 0;
     let cents = amount_cents.unsigned_abs();
     let units = (cents / 100).to_string();
@@ -250,6 +253,8 @@ mod tests {
         assert_eq!(format_money(900_000, "USD"), "9,000.00 USD");
         assert_eq!(format_money(5, "EUR"), "0.05 EUR");
         assert_eq!(format_money(123_456_789, "USD"), "1,234,567.89 USD");
+        assert_eq!(format_money(i64::MIN, "USD"), "-92,233,720,368,547,758.08 USD");
+        assert_eq!(format_money(i64::MAX as i128 * 3, "USD"), "276,701,161,105,643,274.21 USD");
         assert_eq!(parse_money("9,000.5"), Some(900_050));
         assert_eq!(parse_money("12"), Some(1200));
         assert_eq!(parse_money(".75"), Some(75));

@@ -412,7 +412,8 @@ pub async fn convert(tx: &mut Tx, ctx: &Ctx, id: Uuid, input: ConvertLead) -> Ap
                     custom_fields: None,
                 },
             )
-            .await?,
+            .await
+            .map_err(|e| e.nested_in("deal"))?,
         ),
         None => None,
     };

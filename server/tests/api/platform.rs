@@ -1,9 +1,7 @@
 //! Accounts, sessions, API keys, invitations, the error shape, idempotency,
 //! audit and workspace isolation, through the real HTTP server.
 
-mod common;
-
-use common::{assert_error_shape, send, TestApp};
+use crate::common::{assert_error_shape, send, TestApp};
 use reqwest::{Client, Method, StatusCode};
 use serde_json::{json, Value};
 

@@ -1,9 +1,7 @@
 //! CRM core through the REST API: contacts and memberships, leads with
 //! their filters, deal stages, deals and stage moves, and lead conversion.
 
-mod common;
-
-use common::{assert_error_shape, send, Api};
+use crate::common::{assert_error_shape, send, Api};
 use reqwest::{Client, Method, StatusCode};
 use serde_json::{json, Value};
 

@@ -6,11 +6,9 @@
 //!
 //! `CORRAL_PROPTEST_CASES` sets the number of sequences (default 12).
 
-mod common;
-
 use std::collections::HashMap;
 
-use common::{send, TestApp};
+use crate::common::{send, TestApp};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
 use reqwest::{Client, Method, StatusCode};

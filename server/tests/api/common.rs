@@ -2,11 +2,9 @@
 //! `CORRAL_TEST_BACKEND` (sqlite, the default, or postgres) and the real
 //! application served on a random loopback port.
 
-#![allow(dead_code)]
-
 use std::net::SocketAddr;
 
-pub use app::platform::context::Config;
+pub use app::platform::context::{AppState, Config};
 use app::platform::db::Db;
 use reqwest::{Client, Method, StatusCode};
 use serde_json::{json, Value};
@@ -69,18 +67,34 @@ impl TestApp {
         Self::serve(database_url, sqlite_file, app_config).await
     }
 
+    /// A fresh app with `extra_api` routes mounted under /api/v1 inside
+    /// every layer (for routes that misbehave on purpose).
+    pub async fn spawn_with_routes(app_config: Config, extra_api: axum::Router<AppState>) -> TestApp {
+        let (database_url, sqlite_file) = fresh_database_url().await;
+        Self::serve_with(database_url, sqlite_file, app_config, extra_api).await
+    }
+
     async fn serve(database_url: String, sqlite_file: Option<std::path::PathBuf>, app_config: Config) -> TestApp {
+        Self::serve_with(database_url, sqlite_file, app_config, axum::Router::new()).await
+    }
+
+    async fn serve_with(
+        database_url: String,
+        sqlite_file: Option<std::path::PathBuf>,
+        app_config: Config,
+        extra_api: axum::Router<AppState>,
+    ) -> TestApp {
         let config = ServerConfig {
             database_url: database_url.clone(),
             site_addr: "127.0.0.1:0".parse().unwrap(),
             site_root: "target/site".into(),
             app: app_config.clone(),
         };
-        let (router, db, mut tasks) = server::build_parts(&config).await.expect("build app");
+        let (router, db, mut tasks) = server::build_parts_with(&config, extra_api).await.expect("build app");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr: SocketAddr = listener.local_addr().unwrap();
         tasks.push(tokio::spawn(async move {
-            axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>()).await.unwrap();
+            server::listener::serve(listener, router, std::future::pending()).await.unwrap();
         }));
         TestApp { base: format!("http://{addr}"), db, sqlite_file, database_url, config: app_config, tasks }
     }

@@ -1,11 +1,9 @@
 //! Audience: segments evaluated in SQL with membership events, static
 //! lists, CSV export, and streamed imports that survive a crash.
 
-mod common;
-
 use std::time::Duration;
 
-use common::{assert_error_shape, test_config, Api, TestApp};
+use crate::common::{assert_error_shape, test_config, Api, TestApp};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
@@ -140,9 +138,9 @@ async fn segments_evaluate_rules_in_sql_and_log_who_enters_and_leaves() {
     // Another workspace sees none of it.
     let other = TestApp::sign_up(&api.app, "other-seg@example.com").await;
     let other_key = api.app.api_key(&other, &["crm:write"]).await;
-    let (status, body) = common::send(&reqwest::Client::new(), Method::POST, &api.app.url("/api/v1/segments/preview"), Some(&other_key), Some(json!({"rules": all(json!([]))}))).await;
+    let (status, body) = crate::common::send(&reqwest::Client::new(), Method::POST, &api.app.url("/api/v1/segments/preview"), Some(&other_key), Some(json!({"rules": all(json!([]))}))).await;
     assert_eq!((status, body["count"].as_i64()), (StatusCode::OK, Some(0)));
-    let (status, _) = common::send(&reqwest::Client::new(), Method::GET, &api.app.url(&format!("/api/v1/lists/{segment_id}")), Some(&other_key), None).await;
+    let (status, _) = crate::common::send(&reqwest::Client::new(), Method::GET, &api.app.url(&format!("/api/v1/lists/{segment_id}")), Some(&other_key), None).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
 
@@ -208,11 +206,11 @@ async fn static_lists_take_members_by_id_or_in_bulk_and_export_safe_csv() {
 
     // Read-only keys read but do not write.
     let reader = api.app.api_key(&api.app.sign_up("reader-lists@example.com").await, &["crm:read"]).await;
-    let (status, _) = common::send(&api.client, Method::POST, &api.app.url("/api/v1/lists"), Some(&reader), Some(json!({"name": "x"}))).await;
+    let (status, _) = crate::common::send(&api.client, Method::POST, &api.app.url("/api/v1/lists"), Some(&reader), Some(json!({"name": "x"}))).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
 }
 
-async fn upload(api: &Api, query: &str, bytes: Vec<u8>) -> (StatusCode, Value) {
+pub(crate) async fn upload(api: &Api, query: &str, bytes: Vec<u8>) -> (StatusCode, Value) {
     let response = api
         .client
         .post(api.app.url(&format!("/api/v1/imports?{query}")))
@@ -226,7 +224,7 @@ async fn upload(api: &Api, query: &str, bytes: Vec<u8>) -> (StatusCode, Value) {
     (status, response.json().await.unwrap_or(Value::Null))
 }
 
-async fn wait_for_import(api: &Api, id: &str) -> Value {
+pub(crate) async fn wait_for_import(api: &Api, id: &str) -> Value {
     for _ in 0..1200 {
         let import = api.ok(Method::GET, &format!("/imports/{id}"), None).await;
         if ["completed", "failed", "cancelled"].contains(&import["status"].as_str().unwrap()) {
@@ -237,7 +235,7 @@ async fn wait_for_import(api: &Api, id: &str) -> Value {
     panic!("import {id} did not finish");
 }
 
-async fn import_errors(api: &Api, id: &str) -> Vec<(i64, String)> {
+pub(crate) async fn import_errors(api: &Api, id: &str) -> Vec<(i64, String)> {
     api.ok(Method::GET, &format!("/imports/{id}/errors"), None)
         .await
         .as_array()
@@ -401,7 +399,7 @@ async fn json_imports_of_contacts_and_companies() {
 
 #[tokio::test]
 async fn an_import_resumes_after_a_crash_without_duplicating_rows() {
-    let config = common::Config { import_batch: 25, import_pause: Duration::from_millis(15), job_lease: Duration::from_millis(800), ..test_config() };
+    let config = crate::common::Config { import_batch: 25, import_pause: Duration::from_millis(15), job_lease: Duration::from_millis(800), ..test_config() };
     let app = TestApp::spawn_with(config).await;
     let owner = app.sign_up("crash@example.com").await;
     let key = app.api_key(&owner, &["crm:write"]).await;
@@ -471,7 +469,7 @@ fn form_body(pairs: &[(&str, &str)]) -> Vec<u8> {
 
 #[tokio::test]
 async fn capture_forms_accept_public_submissions_only_when_origin_signature_and_rate_allow() {
-    let app = TestApp::spawn_with(common::Config { form_submissions_per_minute: 30, ..test_config() }).await;
+    let app = TestApp::spawn_with(crate::common::Config { form_submissions_per_minute: 30, ..test_config() }).await;
     let owner = app.sign_up("forms@example.com").await;
     let key = app.api_key(&owner, &["crm:write"]).await;
     let api = Api { app, key, client: reqwest::Client::new() };
@@ -732,7 +730,7 @@ async fn enrichment_posts_the_lead_to_a_real_http_service_and_merges_its_answer(
 
 #[tokio::test]
 async fn enrichment_refuses_private_network_targets_unless_configured_to_allow_them() {
-    let app = TestApp::spawn_with(common::Config { enrichment_private_networks: false, ..test_config() }).await;
+    let app = TestApp::spawn_with(crate::common::Config { enrichment_private_networks: false, ..test_config() }).await;
     let owner = app.sign_up("ssrf@example.com").await;
     let key = app.api_key(&owner, &["crm:write"]).await;
     let api = Api { app, key, client: reqwest::Client::new() };
@@ -819,7 +817,7 @@ async fn uploads_nobody_maps_expire_and_their_files_are_removed() {
 async fn the_form_rate_limit_believes_x_forwarded_for_only_from_trusted_proxies() {
     // The test's requests come from 127.0.0.1, standing in for the proxy.
     for (trusted_proxies, per_client) in [(Vec::new(), false), (vec!["127.0.0.1".parse().unwrap()], true)] {
-        let config = common::Config { form_submissions_per_minute: 2, trusted_proxies, ..test_config() };
+        let config = crate::common::Config { form_submissions_per_minute: 2, trusted_proxies, ..test_config() };
         let app = TestApp::spawn_with(config).await;
         let owner = app.sign_up("proxy@example.com").await;
         let key = app.api_key(&owner, &["crm:write"]).await;

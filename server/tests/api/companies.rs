@@ -2,11 +2,9 @@
 //! API conventions it shares with every resource: strict schemas, cursor
 //! pagination, idempotency, audit and isolation.
 
-mod common;
-
 use std::collections::HashSet;
 
-use common::{assert_error_shape, send, TestApp};
+use crate::common::{assert_error_shape, send, TestApp};
 use reqwest::{Client, Method, StatusCode};
 use serde_json::{json, Value};
 
@@ -420,7 +418,7 @@ async fn pages_render_on_the_server_and_server_functions_share_the_operations() 
 
 #[tokio::test]
 async fn the_body_limit_error_names_the_configured_limit() {
-    let app = TestApp::spawn_with(common::Config { max_body_bytes: 64 * 1024, ..common::test_config() }).await;
+    let app = TestApp::spawn_with(crate::common::Config { max_body_bytes: 64 * 1024, ..crate::common::test_config() }).await;
     let owner = app.sign_up("limits@example.com").await;
     let key = app.api_key(&owner, &["crm:write"]).await;
     let body = json!({"name": "x".repeat(100 * 1024)});

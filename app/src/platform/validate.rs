@@ -1,0 +1,130 @@
+//! Bounds on every number a client can write, decided here once so that
+//! REST, server functions, imports and (later) MCP refuse the same values
+//! with the same 422 naming the field.
+//!
+//! Why these numbers: a single stored amount of `i64::MAX` used to make
+//! every sum over it overflow. With each amount at most [`MAX_MONEY_MINOR`]
+//! (10^15 minor units: ten trillion in a two-decimal currency) a sum of up
+//! to 9,223 amounts still fits an `i64`; sums over more rows than that are
+//! carried in `i128` (see `platform::db::wide_sum`), so no row count the
+//! product supports can overflow a total, and neither can rows stored
+//! before these bounds existed.
+
+/// The largest amount of money in one field, in minor units (10^15).
+pub const MAX_MONEY_MINOR: i64 = 1_000_000_000_000_000;
+
+/// The largest invoice line quantity, in thousandths (one billion units).
+pub const MAX_QUANTITY_MILLI: i64 = 1_000_000_000_000;
+
+/// The largest head count a company can have.
+pub const MAX_EMPLOYEE_COUNT: i64 = 100_000_000;
+
+/// The most lines one journal entry can hold.
+pub const MAX_JOURNAL_LINES: usize = 500;
+
+#[cfg(feature = "ssr")]
+pub use checks::*;
+
+#[cfg(feature = "ssr")]
+mod checks {
+    use super::*;
+    use crate::error::{AppError, AppResult};
+
+    /// An amount of money from 0 to [`MAX_MONEY_MINOR`].
+    pub fn money(field: &str, value: i64) -> AppResult<i64> {
+        if value < 0 {
+            return Err(AppError::validation(field, format!("{field} cannot be negative")));
+        }
+        at_most_money(field, value)
+    }
+
+    /// An amount of money from 1 to [`MAX_MONEY_MINOR`].
+    pub fn positive_money(field: &str, value: i64) -> AppResult<i64> {
+        if value <= 0 {
+            return Err(AppError::validation(field, format!("{field} must be more than zero")));
+        }
+        at_most_money(field, value)
+    }
+
+    fn at_most_money(field: &str, value: i64) -> AppResult<i64> {
+        if value > MAX_MONEY_MINOR {
+            return Err(AppError::validation(
+                field,
+                format!("{field} must be at most {MAX_MONEY_MINOR} minor units (10^15)"),
+            ));
+        }
+        Ok(value)
+    }
+
+    /// A computed amount (a line total, an invoice total) that must stay
+    /// within the same bound as the amounts it came from; computed in
+    /// `i128` so that the check itself cannot overflow.
+    pub fn computed_money(field: &str, value: i128) -> AppResult<i64> {
+        if !(0..=MAX_MONEY_MINOR as i128).contains(&value) {
+            return Err(AppError::validation(
+                field,
+                format!("the computed amount is above the limit of {MAX_MONEY_MINOR} minor units (10^15)"),
+            ));
+        }
+        Ok(value as i64)
+    }
+
+    /// A whole number in `min..=max`.
+    pub fn in_range(field: &str, value: i64, min: i64, max: i64) -> AppResult<i64> {
+        if !(min..=max).contains(&value) {
+            return Err(AppError::validation(field, format!("{field} must be between {min} and {max}")));
+        }
+        Ok(value)
+    }
+
+    /// An optional whole number in `min..=max`.
+    pub fn optional_in_range(field: &str, value: Option<i64>, min: i64, max: i64) -> AppResult<Option<i64>> {
+        value.map(|v| in_range(field, v, min, max)).transpose()
+    }
+
+    /// An optional amount of money from 0 to [`MAX_MONEY_MINOR`].
+    pub fn optional_money(field: &str, value: Option<i64>) -> AppResult<Option<i64>> {
+        value.map(|v| money(field, v)).transpose()
+    }
+
+    /// Whether a stored amount is within bounds (rows written before the
+    /// bounds existed may not be).
+    pub fn money_in_bounds(value: i64) -> bool {
+        (0..=MAX_MONEY_MINOR).contains(&value)
+    }
+
+    /// One thing a bounds repair did to a row stored before the bounds.
+    #[derive(Clone, Debug, serde::Serialize)]
+    pub struct BoundsRepair {
+        pub entity_type: &'static str,
+        pub entity_id: uuid::Uuid,
+        pub action: String,
+    }
+
+    impl BoundsRepair {
+        pub fn new(entity_type: &'static str, entity_id: uuid::Uuid, action: impl Into<String>) -> BoundsRepair {
+            BoundsRepair { entity_type, entity_id, action: action.into() }
+        }
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        #[test]
+        fn money_bounds_include_both_ends() {
+            assert_eq!(money("amount_cents", 0).unwrap(), 0);
+            assert_eq!(money("amount_cents", MAX_MONEY_MINOR).unwrap(), MAX_MONEY_MINOR);
+            assert_eq!(money("amount_cents", MAX_MONEY_MINOR + 1).unwrap_err().field(), Some("amount_cents"));
+            assert_eq!(money("amount_cents", -1).unwrap_err().field(), Some("amount_cents"));
+            assert!(money("amount_cents", i64::MAX).is_err());
+            assert!(positive_money("amount_cents", 0).is_err());
+            assert_eq!(positive_money("amount_cents", 1).unwrap(), 1);
+            assert!(computed_money("lines", MAX_MONEY_MINOR as i128 + 1).is_err());
+            assert!(computed_money("lines", i128::MAX).is_err());
+            assert_eq!(computed_money("lines", 5).unwrap(), 5);
+            assert!(in_range("probability", 101, 0, 100).is_err());
+            assert_eq!(optional_in_range("employee_count", None, 0, 10).unwrap(), None);
+        }
+    }
+}
