@@ -35,12 +35,7 @@ where
     T: Clone + Send + Sync + 'static,
     S: Get<Value = Option<Result<T, ServerFnError>>> + Send + Sync + 'static,
 {
-    move || {
-        value
-            .get()
-            .and_then(|result| result.err())
-            .map(|error| view! { <p class="error" role="alert">{error_text(&error)}</p> })
-    }
+    move || value.get().and_then(|result| result.err()).map(|error| view! { <p class="error" role="alert">{error_text(&error)}</p> })
 }
 
 pub fn format_time(time: DateTime<Utc>) -> String {

@@ -85,12 +85,8 @@ impl AppError {
             AppError::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
             AppError::Timeout(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Upstream(_) => StatusCode::BAD_GATEWAY,
-            AppError::Database(sqlx::Error::Database(e)) if e.is_unique_violation() => {
-                StatusCode::CONFLICT
-            }
-            AppError::Database(sqlx::Error::Database(e)) if e.is_foreign_key_violation() => {
-                StatusCode::UNPROCESSABLE_ENTITY
-            }
+            AppError::Database(sqlx::Error::Database(e)) if e.is_unique_violation() => StatusCode::CONFLICT,
+            AppError::Database(sqlx::Error::Database(e)) if e.is_foreign_key_violation() => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::Database(_) | AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -110,9 +106,7 @@ impl AppError {
             AppError::Timeout(_) => "timeout",
             AppError::Upstream(_) => "upstream_failed",
             AppError::Database(sqlx::Error::Database(e)) if e.is_unique_violation() => "conflict",
-            AppError::Database(sqlx::Error::Database(e)) if e.is_foreign_key_violation() => {
-                "invalid_reference"
-            }
+            AppError::Database(sqlx::Error::Database(e)) if e.is_foreign_key_violation() => "invalid_reference",
             AppError::Database(_) | AppError::Internal(_) => "internal_error",
         }
     }
@@ -120,12 +114,8 @@ impl AppError {
     /// The message shown to clients: internal details stay in the log.
     pub fn public_message(&self) -> String {
         match self {
-            AppError::Database(sqlx::Error::Database(e)) if e.is_unique_violation() => {
-                "a record with these values already exists".into()
-            }
-            AppError::Database(sqlx::Error::Database(e)) if e.is_foreign_key_violation() => {
-                "a referenced record does not exist".into()
-            }
+            AppError::Database(sqlx::Error::Database(e)) if e.is_unique_violation() => "a record with these values already exists".into(),
+            AppError::Database(sqlx::Error::Database(e)) if e.is_foreign_key_violation() => "a referenced record does not exist".into(),
             AppError::Database(_) | AppError::Internal(_) => "internal server error".into(),
             other => other.to_string(),
         }
@@ -200,9 +190,7 @@ impl IntoResponse for AppError {
         }
         let mut response = error_response(status, self.code(), &self.public_message(), self.field());
         if let AppError::Unauthenticated(_) = self {
-            response
-                .headers_mut()
-                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
         response
     }

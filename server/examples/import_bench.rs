@@ -48,7 +48,14 @@ async fn main() -> anyhow::Result<()> {
                 continue;
             }
             let n = if i % 100 == 99 { i - 1 } else { i };
-            writeln!(out, "Lead {i},lead{n}@bench.example,\"Company {}, Inc.\",{},{},City {}", i % 5000, i % 101, ["gold", "silver", "bronze"][i % 3], i % 300)?;
+            writeln!(
+                out,
+                "Lead {i},lead{n}@bench.example,\"Company {}, Inc.\",{},{},City {}",
+                i % 5000,
+                i % 101,
+                ["gold", "silver", "bronze"][i % 3],
+                i % 300
+            )?;
         }
     }
     let bytes = std::fs::metadata(&csv_path)?.len();
@@ -59,7 +66,12 @@ async fn main() -> anyhow::Result<()> {
     let mut tx = db.begin().await?;
     let signed = accounts::sign_up(
         &mut tx,
-        SignUp { name: "Bench".into(), email: format!("bench-{}@example.com", uuid::Uuid::now_v7().simple()), password: "correct horse battery".into(), workspace_name: "Bench".into() },
+        SignUp {
+            name: "Bench".into(),
+            email: format!("bench-{}@example.com", uuid::Uuid::now_v7().simple()),
+            password: "correct horse battery".into(),
+            workspace_name: "Bench".into(),
+        },
     )
     .await?;
     tx.commit().await?;
@@ -71,7 +83,13 @@ async fn main() -> anyhow::Result<()> {
     let chunks = futures_chunks(file);
     let upload = imports::store_upload(&app_config, Box::pin(chunks)).await?;
     let mut tx = db.begin().await?;
-    let import = imports::create(&mut tx, &ctx, NewImport { entity: ImportEntity::Lead, file_name: Some("leads.csv".into()), ..Default::default() }, &upload).await?;
+    let import = imports::create(
+        &mut tx,
+        &ctx,
+        NewImport { entity: ImportEntity::Lead, file_name: Some("leads.csv".into()), ..Default::default() },
+        &upload,
+    )
+    .await?;
     imports::start(&mut tx, &ctx, import.id, StartImport::default()).await?;
     tx.commit().await?;
     let uploaded = started.elapsed();

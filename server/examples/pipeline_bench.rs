@@ -56,13 +56,8 @@ async fn main() -> anyhow::Result<()> {
     let key = key["secret"].as_str().unwrap().to_string();
     let api = reqwest::Client::new();
     let stages: Value = api.get(format!("{base}/api/v1/deal-stages")).bearer_auth(&key).send().await?.json().await?;
-    let open: Vec<String> = stages
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|s| s["kind"] == "open")
-        .map(|s| s["id"].as_str().unwrap().to_string())
-        .collect();
+    let open: Vec<String> =
+        stages.as_array().unwrap().iter().filter(|s| s["kind"] == "open").map(|s| s["id"].as_str().unwrap().to_string()).collect();
 
     let seeding = Instant::now();
     for i in 0..DEALS {

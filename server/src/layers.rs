@@ -41,11 +41,7 @@ const MAX_FOREIGN_ERROR_BODY: usize = 4096;
 /// 413 or 500. A browser asking for a page (Accept: text/html) keeps the
 /// HTML "page not found"; everyone else gets JSON.
 pub async fn error_shape(request: Request, next: Next) -> Response {
-    let wants_html = request
-        .headers()
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|accept| accept.contains("text/html"));
+    let wants_html = request.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|accept| accept.contains("text/html"));
     let is_server_fn = request.uri().path().starts_with(SERVER_FN_PREFIX);
     let is_head = request.method() == Method::HEAD;
     let response = next.run(request).await;
@@ -53,8 +49,7 @@ pub async fn error_shape(request: Request, next: Next) -> Response {
     if !(status.is_client_error() || status.is_server_error()) || is_server_fn {
         return response;
     }
-    let content_type =
-        response.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+    let content_type = response.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
     if content_type.starts_with("application/json") || (wants_html && content_type.starts_with("text/html")) {
         return response;
     }
@@ -63,11 +58,7 @@ pub async fn error_shape(request: Request, next: Next) -> Response {
         Ok(bytes) if content_type.starts_with("text/plain") => String::from_utf8_lossy(&bytes).trim().to_string(),
         _ => String::new(),
     };
-    let message = if text.is_empty() {
-        status.canonical_reason().unwrap_or("error").to_lowercase()
-    } else {
-        text
-    };
+    let message = if text.is_empty() { status.canonical_reason().unwrap_or("error").to_lowercase() } else { text };
     if status.is_server_error() {
         tracing::error!(%status, message, "request failed outside a handler");
     }

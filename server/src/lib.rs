@@ -54,7 +54,8 @@ impl ServerConfig {
                 },
                 request_timeout: match var("CORRAL_REQUEST_TIMEOUT_SECS") {
                     Some(secs) => std::time::Duration::from_secs(
-                        secs.parse().map_err(|_| anyhow::anyhow!("CORRAL_REQUEST_TIMEOUT_SECS: {secs:?} is not a whole number of seconds"))?,
+                        secs.parse()
+                            .map_err(|_| anyhow::anyhow!("CORRAL_REQUEST_TIMEOUT_SECS: {secs:?} is not a whole number of seconds"))?,
                     ),
                     None => Config::default().request_timeout,
                 },
@@ -164,11 +165,7 @@ fn with_sessions<S>(router: Router, store: S, config: &Config) -> Router
 where
     S: SessionStore + ExpiredDeletion + Clone,
 {
-    tokio::spawn(
-        store
-            .clone()
-            .continuously_delete_expired(tokio::time::Duration::from_secs(3600)),
-    );
+    tokio::spawn(store.clone().continuously_delete_expired(tokio::time::Duration::from_secs(3600)));
     let layer = SessionManagerLayer::new(store)
         .with_name("corral_session")
         .with_http_only(true)

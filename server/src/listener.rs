@@ -48,13 +48,15 @@ impl Listener for CorralListener {
 
 /// Serves the application on `listener` until `shutdown` completes.
 /// Handlers see the peer address as `ConnectInfo<SocketAddr>`.
-pub async fn serve(listener: TcpListener, router: Router, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> io::Result<()> {
+pub async fn serve(
+    listener: TcpListener,
+    router: Router,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> io::Result<()> {
     // `tap_io` adds nothing here; it is how axum hands `ConnectInfo` the
     // address of a listener other than its own TcpListener.
     let listener = CorralListener(listener).tap_io(|_| {});
-    axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown)
-        .await
+    axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>()).with_graceful_shutdown(shutdown).await
 }
 
 /// The heads hyper writes for requests it could not parse: no content
@@ -75,12 +77,7 @@ fn parser_error_status(head: &[u8]) -> Option<StatusCode> {
 
 fn shaped_response(status: StatusCode) -> Vec<u8> {
     let request_id = Uuid::now_v7().to_string();
-    let body = error_json(
-        app::error::code_for_status(status),
-        parser_error_message(status),
-        None,
-        Some(&request_id),
-    );
+    let body = error_json(app::error::code_for_status(status), parser_error_message(status), None, Some(&request_id));
     let mut response = format!(
         "HTTP/1.1 {} {}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\nx-request-id: {request_id}\r\n\r\n",
         status.as_u16(),

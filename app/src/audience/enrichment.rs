@@ -13,12 +13,15 @@ use serde_json::{json, Map, Value};
 use uuid::Uuid;
 
 use super::types::*;
-use crate::crm::leads::{ops as leads, types::{Lead, LeadPatch}};
+use crate::crm::leads::{
+    ops as leads,
+    types::{Lead, LeadPatch},
+};
 use crate::error::{AppError, AppResult};
 use crate::platform::accounts::required_text;
 use crate::platform::audit;
 use crate::platform::context::Ctx;
-use crate::platform::db::{now, Db, Q, Tx};
+use crate::platform::db::{now, Db, Tx, Q};
 use crate::platform::types::Scope;
 
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -87,7 +90,8 @@ impl reqwest::dns::Resolve for PublicOnlyResolver {
     fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
         Box::pin(async move {
             let host = name.as_str().to_string();
-            let public: Vec<std::net::SocketAddr> = tokio::net::lookup_host((host.as_str(), 0)).await?.filter(|a| is_public_address(a.ip())).collect();
+            let public: Vec<std::net::SocketAddr> =
+                tokio::net::lookup_host((host.as_str(), 0)).await?.filter(|a| is_public_address(a.ip())).collect();
             if public.is_empty() {
                 return Err(format!("{host} resolves to no public address").into());
             }
@@ -159,13 +163,19 @@ impl Connector for HttpConnector {
                 request = request.header(reqwest::header::AUTHORIZATION, auth);
             }
             let mut response = request.send().await.map_err(|e| {
-                AppError::Upstream(if e.is_timeout() { "the enrichment service did not answer in time".into() } else { format!("the enrichment service could not be reached: {e}") })
+                AppError::Upstream(if e.is_timeout() {
+                    "the enrichment service did not answer in time".into()
+                } else {
+                    format!("the enrichment service could not be reached: {e}")
+                })
             })?;
             if !response.status().is_success() {
                 return Err(AppError::Upstream(format!("the enrichment service answered {}", response.status())));
             }
             let mut body = Vec::new();
-            while let Some(chunk) = response.chunk().await.map_err(|e| AppError::Upstream(format!("the enrichment answer broke off: {e}")))? {
+            while let Some(chunk) =
+                response.chunk().await.map_err(|e| AppError::Upstream(format!("the enrichment answer broke off: {e}")))?
+            {
                 body.extend_from_slice(&chunk);
                 if body.len() > MAX_RESPONSE_BYTES {
                     return Err(AppError::Upstream("the enrichment answer is larger than 1 MiB".into()));
@@ -196,14 +206,20 @@ const COLUMNS: &str = "id, name, kind, url, auth_header, enabled, created_at, up
 
 pub async fn get(tx: &mut Tx, ctx: &Ctx, id: Uuid) -> AppResult<EnrichmentConnector> {
     ctx.require(Scope::CrmRead)?;
-    tx.fetch_optional(Q::new(format!("SELECT {COLUMNS} FROM enrichment_connectors WHERE workspace_id = $1 AND id = $2")).bind(ctx.workspace_id).bind(id))
-        .await?
-        .ok_or(AppError::NotFound("connector"))
+    tx.fetch_optional(
+        Q::new(format!("SELECT {COLUMNS} FROM enrichment_connectors WHERE workspace_id = $1 AND id = $2")).bind(ctx.workspace_id).bind(id),
+    )
+    .await?
+    .ok_or(AppError::NotFound("connector"))
 }
 
 pub async fn list(tx: &mut Tx, ctx: &Ctx) -> AppResult<Vec<EnrichmentConnector>> {
     ctx.require(Scope::CrmRead)?;
-    Ok(tx.fetch_all(Q::new(format!("SELECT {COLUMNS} FROM enrichment_connectors WHERE workspace_id = $1 ORDER BY id")).bind(ctx.workspace_id)).await?)
+    Ok(tx
+        .fetch_all(
+            Q::new(format!("SELECT {COLUMNS} FROM enrichment_connectors WHERE workspace_id = $1 ORDER BY id")).bind(ctx.workspace_id),
+        )
+        .await?)
 }
 
 /// `allow_private_networks`: see [`HttpConnector`].
@@ -236,7 +252,13 @@ pub async fn create(tx: &mut Tx, ctx: &Ctx, input: NewEnrichmentConnector, allow
     Ok(connector)
 }
 
-pub async fn update(tx: &mut Tx, ctx: &Ctx, id: Uuid, patch: EnrichmentConnectorPatch, allow_private_networks: bool) -> AppResult<EnrichmentConnector> {
+pub async fn update(
+    tx: &mut Tx,
+    ctx: &Ctx,
+    id: Uuid,
+    patch: EnrichmentConnectorPatch,
+    allow_private_networks: bool,
+) -> AppResult<EnrichmentConnector> {
     ctx.require(Scope::CrmWrite)?;
     let before = get(tx, ctx, id).await?;
     let name = match patch.name {
@@ -342,12 +364,19 @@ pub async fn enrich_lead(db: &Db, ctx: &Ctx, lead_id: Uuid, input: EnrichLead, a
     ctx.require(Scope::CrmWrite)?;
     let mut tx = db.begin_read().await?;
     let lead = leads::get(&mut tx, ctx, lead_id).await?;
-    let connector = get(&mut tx, ctx, input.connector_id).await.map_err(|_| AppError::validation("connector_id", "connector_id does not name a connector"))?;
+    let connector = get(&mut tx, ctx, input.connector_id)
+        .await
+        .map_err(|_| AppError::validation("connector_id", "connector_id does not name a connector"))?;
     tx.commit().await?;
     if !connector.enabled {
         return Err(AppError::Conflict { code: "connector_disabled", message: "this connector is disabled".into() });
     }
-    let http = HttpConnector { url: connector.url.clone(), auth_header: connector.auth_header.clone(), timeout: Duration::from_secs(10), allow_private_networks };
+    let http = HttpConnector {
+        url: connector.url.clone(),
+        auth_header: connector.auth_header.clone(),
+        timeout: Duration::from_secs(10),
+        allow_private_networks,
+    };
     let fields = http.enrich(&lead).await?;
 
     let mut tx = db.begin().await?;
@@ -377,7 +406,21 @@ mod tests {
 
     #[test]
     fn public_addresses_are_told_from_internal_ones() {
-        for internal in ["127.0.0.1", "10.0.0.1", "172.16.5.4", "192.168.1.1", "169.254.169.254", "100.64.0.1", "0.0.0.0", "198.18.0.1", "::1", "fd00::1", "fe80::1", "::ffff:10.0.0.1", "64:ff9b::a00:1"] {
+        for internal in [
+            "127.0.0.1",
+            "10.0.0.1",
+            "172.16.5.4",
+            "192.168.1.1",
+            "169.254.169.254",
+            "100.64.0.1",
+            "0.0.0.0",
+            "198.18.0.1",
+            "::1",
+            "fd00::1",
+            "fe80::1",
+            "::ffff:10.0.0.1",
+            "64:ff9b::a00:1",
+        ] {
             assert!(!is_public_address(internal.parse().unwrap()), "{internal}");
         }
         for public in ["93.184.215.14", "8.8.8.8", "2606:4700::1111", "::ffff:8.8.8.8"] {

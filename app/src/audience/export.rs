@@ -44,9 +44,8 @@ fn opt(value: &Option<String>) -> String {
 
 const LEAD_HEADER: &[&str] =
     &["id", "name", "email", "phone", "company_name", "title", "source", "status", "score", "tags", "custom_fields", "created_at"];
-const COMPANY_HEADER: &[&str] = &[
-    "id", "name", "domain", "website", "status", "industry", "employee_count", "country", "city", "phone", "custom_fields", "created_at",
-];
+const COMPANY_HEADER: &[&str] =
+    &["id", "name", "domain", "website", "status", "industry", "employee_count", "country", "city", "phone", "custom_fields", "created_at"];
 
 fn lead_row(l: &Lead) -> Vec<String> {
     vec![

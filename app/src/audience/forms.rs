@@ -19,12 +19,15 @@ use sha2::Sha256;
 use uuid::Uuid;
 
 use super::types::*;
-use crate::crm::leads::{ops as leads, types::{LeadPatch, LeadSource, NewLead}};
+use crate::crm::leads::{
+    ops as leads,
+    types::{LeadPatch, LeadSource, NewLead},
+};
 use crate::error::{AppError, AppResult};
 use crate::platform::accounts::required_text;
 use crate::platform::audit;
 use crate::platform::context::Ctx;
-use crate::platform::db::{now, Q, Tx};
+use crate::platform::db::{now, Tx, Q};
 use crate::platform::types::Scope;
 
 const STANDARD_FIELDS: &[&str] = &["name", "email", "phone", "company_name", "title"];
@@ -106,7 +109,10 @@ fn check_origins(origins: &[String]) -> AppResult<Vec<String>> {
         let rest = origin.strip_prefix("https://").or_else(|| origin.strip_prefix("http://"));
         let valid = rest.is_some_and(|host| !host.is_empty() && !host.contains(['/', '?', '#', '@', ' ']));
         if !valid {
-            return Err(AppError::validation(format!("allowed_origins[{i}]"), "an origin is scheme and host, like https://www.example.com"));
+            return Err(AppError::validation(
+                format!("allowed_origins[{i}]"),
+                "an origin is scheme and host, like https://www.example.com",
+            ));
         }
         if !out.contains(&origin) {
             out.push(origin);
@@ -133,9 +139,11 @@ fn check_form_tags(tags: Vec<String>) -> AppResult<Vec<String>> {
 }
 
 async fn find(tx: &mut Tx, ctx: &Ctx, id: Uuid) -> AppResult<FormRow> {
-    tx.fetch_optional(Q::new(format!("SELECT {COLUMNS} FROM capture_forms WHERE workspace_id = $1 AND id = $2")).bind(ctx.workspace_id).bind(id))
-        .await?
-        .ok_or(AppError::NotFound("form"))
+    tx.fetch_optional(
+        Q::new(format!("SELECT {COLUMNS} FROM capture_forms WHERE workspace_id = $1 AND id = $2")).bind(ctx.workspace_id).bind(id),
+    )
+    .await?
+    .ok_or(AppError::NotFound("form"))
 }
 
 pub async fn get(tx: &mut Tx, ctx: &Ctx, id: Uuid) -> AppResult<CaptureForm> {
@@ -145,8 +153,9 @@ pub async fn get(tx: &mut Tx, ctx: &Ctx, id: Uuid) -> AppResult<CaptureForm> {
 
 pub async fn list(tx: &mut Tx, ctx: &Ctx) -> AppResult<Vec<CaptureForm>> {
     ctx.require(Scope::CrmRead)?;
-    let rows: Vec<FormRow> =
-        tx.fetch_all(Q::new(format!("SELECT {COLUMNS} FROM capture_forms WHERE workspace_id = $1 ORDER BY id DESC")).bind(ctx.workspace_id)).await?;
+    let rows: Vec<FormRow> = tx
+        .fetch_all(Q::new(format!("SELECT {COLUMNS} FROM capture_forms WHERE workspace_id = $1 ORDER BY id DESC")).bind(ctx.workspace_id))
+        .await?;
     Ok(rows.iter().map(FormRow::view).collect())
 }
 
@@ -244,7 +253,8 @@ pub async fn update(tx: &mut Tx, ctx: &Ctx, id: Uuid, patch: CaptureFormPatch) -
     )
     .await?;
     let after = get(tx, ctx, id).await?;
-    audit::record(tx, ctx, "capture_form.updated", "capture_form", Some(id), Some(&redacted(&before.view())), Some(&redacted(&after))).await?;
+    audit::record(tx, ctx, "capture_form.updated", "capture_form", Some(id), Some(&redacted(&before.view())), Some(&redacted(&after)))
+        .await?;
     Ok(after)
 }
 
@@ -291,7 +301,9 @@ fn html_escape(text: &str) -> String {
 pub async fn embed(tx: &mut Tx, ctx: &Ctx, id: Uuid, origin: &str, base_url: &str) -> AppResult<EmbedSnippet> {
     ctx.require(Scope::CrmRead)?;
     let form = find(tx, ctx, id).await?;
-    let origin = check_origins(&[origin.to_string()]).map_err(|_| AppError::validation("origin", "give the page's origin, like https://www.example.com"))?.remove(0);
+    let origin = check_origins(&[origin.to_string()])
+        .map_err(|_| AppError::validation("origin", "give the page's origin, like https://www.example.com"))?
+        .remove(0);
     if !form.allowed_origins.0.contains(&origin) {
         return Err(AppError::validation("origin", format!("{origin} is not one of this form's allowed origins")));
     }
@@ -448,7 +460,10 @@ pub async fn submit(tx: &mut Tx, submission: Submission<'_>, per_minute: u32) ->
     for field in &form.fields.0 {
         let present = values.contains_key(&field.name) || field.name.strip_prefix("cf.").is_some_and(|k| custom.contains_key(k));
         if (field.required || field.name == "email") && !present {
-            return Err(AppError::validation(field.name.clone(), format!("{} is required", field.label.clone().unwrap_or(field.name.clone()))));
+            return Err(AppError::validation(
+                field.name.clone(),
+                format!("{} is required", field.label.clone().unwrap_or(field.name.clone())),
+            ));
         }
     }
     let email = crate::platform::accounts::normalize_email("email", values["email"].as_str().unwrap_or_default())?;
@@ -464,7 +479,8 @@ pub async fn submit(tx: &mut Tx, submission: Submission<'_>, per_minute: u32) ->
             if !lead.name.is_empty() {
                 values.remove("name");
             }
-            let mut patch: LeadPatch = serde_json::from_value(Value::Object(values)).map_err(|e| AppError::validation("fields", e.to_string()))?;
+            let mut patch: LeadPatch =
+                serde_json::from_value(Value::Object(values)).map_err(|e| AppError::validation("fields", e.to_string()))?;
             if form.tags.0.iter().any(|t| !lead.tags.iter().any(|have| have.eq_ignore_ascii_case(t))) {
                 let mut tags = lead.tags.clone();
                 tags.extend(form.tags.0.iter().cloned());
@@ -484,7 +500,8 @@ pub async fn submit(tx: &mut Tx, submission: Submission<'_>, per_minute: u32) ->
             if !values.contains_key("name") {
                 values.insert("name".into(), Value::String(email.clone()));
             }
-            let mut input: NewLead = serde_json::from_value(Value::Object(values)).map_err(|e| AppError::validation("fields", e.to_string()))?;
+            let mut input: NewLead =
+                serde_json::from_value(Value::Object(values)).map_err(|e| AppError::validation("fields", e.to_string()))?;
             input.source = Some(form.lead_source);
             input.tags = (!form.tags.0.is_empty()).then(|| form.tags.0.clone());
             input.custom_fields = (!custom.is_empty()).then_some(Value::Object(custom));
@@ -492,9 +509,18 @@ pub async fn submit(tx: &mut Tx, submission: Submission<'_>, per_minute: u32) ->
         }
     };
     if let Some(list_id) = form.list_id {
-        super::lists::place_lead(tx, &ctx, list_id, lead_id, "form").await?;
+        super::lists::place_lead(tx, &ctx, list_id, lead_id, super::types::MembershipReason::Form).await?;
     }
     tx.execute(Q::new("UPDATE capture_forms SET submissions = submissions + 1 WHERE id = $1").bind(form.id)).await?;
-    audit::record(tx, &ctx, "capture_form.submitted", "lead", Some(lead_id), None::<&()>, Some(&json!({"form": form.slug, "created": created}))).await?;
+    audit::record(
+        tx,
+        &ctx,
+        "capture_form.submitted",
+        "lead",
+        Some(lead_id),
+        None::<&()>,
+        Some(&json!({"form": form.slug, "created": created})),
+    )
+    .await?;
     Ok((lead_id, created))
 }

@@ -125,8 +125,7 @@ impl CsvSource {
         let mut problem: Option<String> = None;
         loop {
             let input = self.reader.fill_buf()?;
-            let (result, n_in, n_out, n_ends) =
-                self.parser.read_record(input, &mut self.output[out_len..], &mut self.ends[ends_len..]);
+            let (result, n_in, n_out, n_ends) = self.parser.read_record(input, &mut self.output[out_len..], &mut self.ends[ends_len..]);
             for &b in &input[..n_in] {
                 if start_line.is_none() && b != b'\n' && b != b'\r' {
                     start_line = Some(self.line);
@@ -201,11 +200,9 @@ impl RecordSource for CsvSource {
             let fields = match raw.fields {
                 // A line holding only separators or whitespace is padding.
                 Ok(values) if values.iter().all(|v| v.trim().is_empty()) => continue,
-                Ok(values) if values.len() != self.columns.len() => Err(format!(
-                    "expected {} fields like the header row, found {}",
-                    self.columns.len(),
-                    values.len()
-                )),
+                Ok(values) if values.len() != self.columns.len() => {
+                    Err(format!("expected {} fields like the header row, found {}", self.columns.len(), values.len()))
+                }
                 Ok(values) => Ok(self.columns.iter().cloned().zip(values).collect()),
                 Err(reason) => Err(reason),
             };
@@ -437,7 +434,10 @@ mod tests {
 
     #[test]
     fn json_arrays_and_lines_split_into_records() {
-        let (columns, records) = read_all("json", b"[\n {\"name\": \"A}\", \"tags\": [\"x\", \"y\"]},\n 42,\n {\"name\": \"B\", \"n\": {\"deep\": 1}},\n {\"name\": \"C\" \n]");
+        let (columns, records) = read_all(
+            "json",
+            b"[\n {\"name\": \"A}\", \"tags\": [\"x\", \"y\"]},\n 42,\n {\"name\": \"B\", \"n\": {\"deep\": 1}},\n {\"name\": \"C\" \n]",
+        );
         assert_eq!(columns, vec!["name", "tags"]);
         assert_eq!(records[0].fields.as_ref().unwrap(), &vec![("name".into(), "A}".into()), ("tags".into(), "x;y".into())]);
         assert_eq!(records[1].line, 3);

@@ -17,13 +17,22 @@ use uuid::Uuid;
 
 use super::import_source::{self, Record, RecordSource};
 use super::types::*;
-use crate::crm::companies::{ops as companies, types::{CompanyPatch, NewCompany}};
-use crate::crm::contacts::{ops as contacts, types::{ContactPatch, NewContact}};
-use crate::crm::leads::{ops as leads, types::{LeadPatch, LeadSource, LeadStatus, NewLead}};
+use crate::crm::companies::{
+    ops as companies,
+    types::{CompanyPatch, NewCompany},
+};
+use crate::crm::contacts::{
+    ops as contacts,
+    types::{ContactPatch, NewContact},
+};
+use crate::crm::leads::{
+    ops as leads,
+    types::{LeadPatch, LeadSource, LeadStatus, NewLead},
+};
 use crate::error::{AppError, AppResult};
 use crate::platform::audit;
 use crate::platform::context::{Config, Ctx};
-use crate::platform::db::{now, Db, Q, Tx};
+use crate::platform::db::{now, Db, Tx, Q};
 use crate::platform::pagination::PageRequest;
 use crate::platform::types::{Page, Scope};
 
@@ -211,7 +220,11 @@ pub fn suggest_mapping(entity: ImportEntity, columns: &[String]) -> BTreeMap<Str
         Some(match key {
             "e_mail" | "email_address" | "mail" => "email",
             "company" | "organization" | "organisation" | "account" | "company_name" => {
-                if entity == ImportEntity::Company { "name" } else { "company_name" }
+                if entity == ImportEntity::Company {
+                    "name"
+                } else {
+                    "company_name"
+                }
             }
             "full_name" | "contact_name" | "lead_name" => "name",
             "firstname" | "given_name" => "first_name",
@@ -257,8 +270,8 @@ fn check_mapping(entity: ImportEntity, columns: &[String], mapping: &BTreeMap<St
         if target.is_empty() {
             continue;
         }
-        let valid = targets.contains(&target.as_str())
-            || target.strip_prefix("cf.").is_some_and(crate::crm::leads::types::is_custom_field_key);
+        let valid =
+            targets.contains(&target.as_str()) || target.strip_prefix("cf.").is_some_and(crate::crm::leads::types::is_custom_field_key);
         if !valid {
             return Err(AppError::validation(
                 format!("mapping.{column}"),
@@ -335,7 +348,8 @@ pub async fn start(tx: &mut Tx, ctx: &Ctx, id: Uuid, input: StartImport) -> AppR
     let mapping = input.mapping.unwrap_or_else(|| row.mapping.0.clone());
     check_mapping(row.entity, &row.columns.0, &mapping)?;
     if let Some(list_id) = input.list_id {
-        let list = super::lists::get(tx, ctx, list_id).await.map_err(|_| AppError::validation("list_id", "list_id does not name a list"))?;
+        let list =
+            super::lists::get(tx, ctx, list_id).await.map_err(|_| AppError::validation("list_id", "list_id does not name a list"))?;
         let fits = list.kind == ListKind::Static
             && ((list.entity == ListEntity::Lead && row.entity == ImportEntity::Lead)
                 || (list.entity == ListEntity::Company && row.entity == ImportEntity::Company));
@@ -383,7 +397,8 @@ pub async fn expire_unstarted(db: &Db, cutoff: DateTime<Utc>) -> AppResult<u64> 
     let mut tx = db.begin_read().await?;
     let stale: Vec<ImportRow> = tx
         .fetch_all(
-            Q::new(format!("SELECT {COLUMNS} FROM imports WHERE status = 'mapping' AND created_at < $1 ORDER BY id LIMIT 100")).bind(cutoff),
+            Q::new(format!("SELECT {COLUMNS} FROM imports WHERE status = 'mapping' AND created_at < $1 ORDER BY id LIMIT 100"))
+                .bind(cutoff),
         )
         .await?;
     tx.commit().await?;
@@ -406,7 +421,8 @@ pub async fn expire_unstarted(db: &Db, cutoff: DateTime<Utc>) -> AppResult<u64> 
             // Started (or cancelled) in the meantime.
             continue;
         }
-        audit::record(&mut tx, &Ctx::system(row.workspace_id), "import.expired", "import", Some(row.id), Some(&row.view()), None::<&()>).await?;
+        audit::record(&mut tx, &Ctx::system(row.workspace_id), "import.expired", "import", Some(row.id), Some(&row.view()), None::<&()>)
+            .await?;
         tx.commit().await?;
         let _ = tokio::fs::remove_file(&row.file_path).await;
         expired += 1;
@@ -581,7 +597,9 @@ async fn import_row(tx: &mut Tx, ctx: &Ctx, entity: ImportEntity, dedup: DedupMo
 
 fn reason_of(error: &AppError) -> String {
     match error {
-        AppError::Database(sqlx::Error::Database(e)) if e.is_unique_violation() => "a record with these values already exists (a duplicate email or domain)".into(),
+        AppError::Database(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+            "a record with these values already exists (a duplicate email or domain)".into()
+        }
         other => other.public_message(),
     }
 }
@@ -682,8 +700,7 @@ async fn commit_batch(db: &Db, config: &Config, worker: &str, job: &ImportRow, r
             tx.rollback().await?;
             continue;
         };
-        let (stored,): (i64,) =
-            tx.fetch_one(Q::new("SELECT COUNT(*) FROM import_errors WHERE import_id = $1").bind(job.id)).await?;
+        let (stored,): (i64,) = tx.fetch_one(Q::new("SELECT COUNT(*) FROM import_errors WHERE import_id = $1").bind(job.id)).await?;
         for (line, reason) in tally.failed.iter().take((MAX_STORED_ERRORS - stored).max(0) as usize) {
             tx.execute(
                 Q::new("INSERT INTO import_errors (import_id, line, reason) VALUES ($1, $2, $3) ON CONFLICT (import_id, line) DO NOTHING")
@@ -702,7 +719,7 @@ async fn commit_batch(db: &Db, config: &Config, worker: &str, job: &ImportRow, r
                 let mut select = Q::new("").bind(ctx.workspace_id);
                 let placeholders: Vec<String> = chunk.iter().map(|i| select.arg(*i)).collect();
                 select.push(&format!("SELECT id FROM {table} WHERE workspace_id = $1 AND id IN ({})", placeholders.join(", ")));
-                super::lists::insert_members_from(&mut tx, &ctx, list_id, select, "import", now()).await?;
+                super::lists::insert_members_from(&mut tx, &ctx, list_id, select, super::types::MembershipReason::Import, now()).await?;
             }
         }
         let at = now();
@@ -799,7 +816,8 @@ async fn finish(db: &Db, worker: &str, job: &ImportRow, status: ImportStatus, er
     if done == 1 {
         let ctx = job_ctx(job);
         let after = reload_in(&mut tx, job.id).await?;
-        audit::record(&mut tx, &ctx, &format!("import.{}", status.as_str()), "import", Some(job.id), None::<&()>, Some(&after.view())).await?;
+        audit::record(&mut tx, &ctx, &format!("import.{}", status.as_str()), "import", Some(job.id), None::<&()>, Some(&after.view()))
+            .await?;
     }
     tx.commit().await?;
     if done == 1 {

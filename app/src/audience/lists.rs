@@ -12,7 +12,7 @@ use crate::error::{AppError, AppResult};
 use crate::platform::accounts::required_text;
 use crate::platform::audit;
 use crate::platform::context::Ctx;
-use crate::platform::db::{now, Q, Tx};
+use crate::platform::db::{now, Tx, Q};
 use crate::platform::pagination::PageRequest;
 use crate::platform::types::{Page, Scope};
 
@@ -53,9 +53,7 @@ impl ListRow {
 async fn find_row(tx: &mut Tx, ctx: &Ctx, id: Uuid) -> AppResult<Option<ListRow>> {
     Ok(tx
         .fetch_optional(
-            Q::new(format!("SELECT {LIST_COLUMNS} FROM lists WHERE workspace_id = $1 AND id = $2"))
-                .bind(ctx.workspace_id)
-                .bind(id),
+            Q::new(format!("SELECT {LIST_COLUMNS} FROM lists WHERE workspace_id = $1 AND id = $2")).bind(ctx.workspace_id).bind(id),
         )
         .await?)
 }
@@ -141,9 +139,7 @@ pub async fn list(tx: &mut Tx, ctx: &Ctx, limit: Option<i64>, cursor: Option<&st
 async fn check_name_free(tx: &mut Tx, ctx: &Ctx, name: &str, except: Option<Uuid>) -> AppResult<()> {
     let taken: Option<(Uuid,)> = tx
         .fetch_optional(
-            Q::new("SELECT id FROM lists WHERE workspace_id = $1 AND LOWER(name) = $2")
-                .bind(ctx.workspace_id)
-                .bind(name.to_lowercase()),
+            Q::new("SELECT id FROM lists WHERE workspace_id = $1 AND LOWER(name) = $2").bind(ctx.workspace_id).bind(name.to_lowercase()),
         )
         .await?;
     if taken.is_some_and(|(id,)| Some(id) != except) {
@@ -191,7 +187,7 @@ pub async fn create(tx: &mut Tx, ctx: &Ctx, input: NewList) -> AppResult<List> {
     )
     .await?;
     if kind == ListKind::Segment {
-        refresh_row(tx, ctx, id, "segment_saved").await?;
+        refresh_row(tx, ctx, id, MembershipReason::SegmentSaved).await?;
     }
     let list = get(tx, ctx, id).await?;
     audit::record(tx, ctx, "list.created", "list", Some(id), None::<&()>, Some(&list)).await?;
@@ -229,7 +225,7 @@ pub async fn update(tx: &mut Tx, ctx: &Ctx, id: Uuid, patch: ListPatch) -> AppRe
     )
     .await?;
     if before.kind == ListKind::Segment && rules != before.rules {
-        refresh_row(tx, ctx, id, "segment_saved").await?;
+        refresh_row(tx, ctx, id, MembershipReason::SegmentSaved).await?;
     }
     let after = get(tx, ctx, id).await?;
     audit::record(tx, ctx, "list.updated", "list", Some(id), Some(&before), Some(&after)).await?;
@@ -279,8 +275,9 @@ fn static_list(list: &ListRow) -> AppResult<()> {
 /// Adds by id (every id must name a record of the list's kind in this
 /// workspace, or nothing is added) and/or every current member of a
 /// segment. Already-present members are left alone and not counted.
-pub async fn add_members(tx: &mut Tx, ctx: &Ctx, id: Uuid, change: MemberChange, reason: &str) -> AppResult<MemberChangeResult> {
+pub async fn add_members(tx: &mut Tx, ctx: &Ctx, id: Uuid, change: MemberChange) -> AppResult<MemberChangeResult> {
     ctx.require(Scope::CrmWrite)?;
+    let reason = MembershipReason::for_addition(&change);
     let list = row(tx, ctx, id).await?;
     static_list(&list)?;
     if change.ids.is_empty() && change.from_segment.is_none() {
@@ -301,7 +298,10 @@ pub async fn add_members(tx: &mut Tx, ctx: &Ctx, id: Uuid, change: MemberChange,
         q.push(&format!(" AND id IN ({})", placeholders.join(", ")));
         let (found,): (i64,) = tx.fetch_one(q).await?;
         if found != ids.len() as i64 {
-            return Err(AppError::validation("ids", format!("{} of the ids do not name a {} in this workspace", ids.len() as i64 - found, list.entity.as_str())));
+            return Err(AppError::validation(
+                "ids",
+                format!("{} of the ids do not name a {} in this workspace", ids.len() as i64 - found, list.entity.as_str()),
+            ));
         }
         for chunk in ids.chunks(200) {
             let mut select = Q::new("").bind(ctx.workspace_id);
@@ -321,16 +321,24 @@ pub async fn add_members(tx: &mut Tx, ctx: &Ctx, id: Uuid, change: MemberChange,
         added += insert_members_from(tx, ctx, id, source, reason, at).await?;
     }
     let member_count = count(tx, ctx, &list).await?;
-    audit::record(tx, ctx, "list.members_added", "list", Some(id), None::<&()>, Some(&json!({"added": added, "reason": reason}))).await?;
+    audit::record(tx, ctx, "list.members_added", "list", Some(id), None::<&()>, Some(&json!({"added": added, "reason": reason.as_str()})))
+        .await?;
     Ok(MemberChangeResult { added, removed: 0, member_count })
 }
 
 /// Inserts the ids `source` selects (as `id`) that are not members yet,
 /// with an `added` event each; events first, for exactly those ids.
-pub(crate) async fn insert_members_from(tx: &mut Tx, ctx: &Ctx, list_id: Uuid, source: Q, reason: &str, at: DateTime<Utc>) -> AppResult<i64> {
+pub(crate) async fn insert_members_from(
+    tx: &mut Tx,
+    ctx: &Ctx,
+    list_id: Uuid,
+    source: Q,
+    reason: MembershipReason,
+    at: DateTime<Utc>,
+) -> AppResult<i64> {
     let not_member = "NOT EXISTS (SELECT 1 FROM list_members m WHERE m.list_id = {list} AND m.member_id = candidate.id)";
     let mut events = source.clone();
-    let (list, rsn, t) = (events.arg(list_id), events.arg(reason), events.arg(at));
+    let (list, rsn, t) = (events.arg(list_id), events.arg(reason.as_str()), events.arg(at));
     let ws = events.arg(ctx.workspace_id);
     let inner = events.sql().to_string();
     let events = events.with_sql(format!(
@@ -353,7 +361,7 @@ pub(crate) async fn insert_members_from(tx: &mut Tx, ctx: &Ctx, list_id: Uuid, s
 /// Puts one lead on a capture form's list: a static list takes it; a
 /// segment takes it only if its rules select the lead, checked now rather
 /// than at the next sweep so the membership event follows the submission.
-pub(crate) async fn place_lead(tx: &mut Tx, ctx: &Ctx, list_id: Uuid, lead_id: Uuid, reason: &str) -> AppResult<()> {
+pub(crate) async fn place_lead(tx: &mut Tx, ctx: &Ctx, list_id: Uuid, lead_id: Uuid, reason: MembershipReason) -> AppResult<()> {
     let Some(list) = find_row(tx, ctx, list_id).await? else { return Ok(()) };
     if list.entity != ListEntity::Lead {
         return Ok(());
@@ -368,8 +376,9 @@ pub(crate) async fn place_lead(tx: &mut Tx, ctx: &Ctx, list_id: Uuid, lead_id: U
     Ok(())
 }
 
-pub async fn remove_members(tx: &mut Tx, ctx: &Ctx, id: Uuid, change: MemberChange, reason: &str) -> AppResult<MemberChangeResult> {
+pub async fn remove_members(tx: &mut Tx, ctx: &Ctx, id: Uuid, change: MemberChange) -> AppResult<MemberChangeResult> {
     ctx.require(Scope::CrmWrite)?;
+    let reason = MembershipReason::Manual;
     let list = row(tx, ctx, id).await?;
     static_list(&list)?;
     if change.from_segment.is_some() {
@@ -384,7 +393,7 @@ pub async fn remove_members(tx: &mut Tx, ctx: &Ctx, id: Uuid, change: MemberChan
         let mut events = Q::new("").bind(id);
         let ids: Vec<String> = chunk.iter().map(|i| events.arg(*i)).collect();
         let ids = ids.join(", ");
-        let (rsn, t) = (events.arg(reason), events.arg(at));
+        let (rsn, t) = (events.arg(reason.as_str()), events.arg(at));
         events.push(&format!(
             "INSERT INTO audience_events (workspace_id, list_id, member_id, change, reason, created_at) \
              SELECT workspace_id, list_id, member_id, 'removed', {rsn}, {t} FROM list_members \
@@ -397,13 +406,22 @@ pub async fn remove_members(tx: &mut Tx, ctx: &Ctx, id: Uuid, change: MemberChan
         removed += tx.execute(delete).await? as i64;
     }
     let member_count = count(tx, ctx, &list).await?;
-    audit::record(tx, ctx, "list.members_removed", "list", Some(id), None::<&()>, Some(&json!({"removed": removed, "reason": reason}))).await?;
+    audit::record(
+        tx,
+        ctx,
+        "list.members_removed",
+        "list",
+        Some(id),
+        None::<&()>,
+        Some(&json!({"removed": removed, "reason": reason.as_str()})),
+    )
+    .await?;
     Ok(MemberChangeResult { added: 0, removed, member_count })
 }
 
 /// Re-evaluates a segment and records who entered and who left since the
 /// last evaluation: four set-based statements in the caller's transaction.
-async fn refresh_row(tx: &mut Tx, ctx: &Ctx, id: Uuid, reason: &str) -> AppResult<RefreshResult> {
+async fn refresh_row(tx: &mut Tx, ctx: &Ctx, id: Uuid, reason: MembershipReason) -> AppResult<RefreshResult> {
     let list = row(tx, ctx, id).await?;
     let Some(rules) = list.rules.as_ref().map(|r| r.0.clone()) else {
         return Err(AppError::Conflict { code: "not_a_segment", message: "only segments are refreshed".into() });
@@ -413,7 +431,7 @@ async fn refresh_row(tx: &mut Tx, ctx: &Ctx, id: Uuid, reason: &str) -> AppResul
 
     // Leavers: snapshot members the rules no longer select.
     let mut events = segment_query(tx, ctx, "leads.id", &rules)?;
-    let (list_p, rsn, t) = (events.arg(id), events.arg(reason), events.arg(at));
+    let (list_p, rsn, t) = (events.arg(id), events.arg(reason.as_str()), events.arg(at));
     let inner = events.sql().to_string();
     let events = events.with_sql(format!(
         "INSERT INTO audience_events (workspace_id, list_id, member_id, change, reason, created_at) \
@@ -433,7 +451,7 @@ async fn refresh_row(tx: &mut Tx, ctx: &Ctx, id: Uuid, reason: &str) -> AppResul
 
 pub async fn refresh(tx: &mut Tx, ctx: &Ctx, id: Uuid) -> AppResult<RefreshResult> {
     ctx.require(Scope::CrmWrite)?;
-    let result = refresh_row(tx, ctx, id, "segment_refresh").await?;
+    let result = refresh_row(tx, ctx, id, MembershipReason::SegmentRefresh).await?;
     if result.entered + result.left > 0 {
         audit::record(tx, ctx, "segment.refreshed", "list", Some(id), None::<&()>, Some(&result)).await?;
     }
@@ -447,20 +465,21 @@ pub async fn segment_ids(tx: &mut Tx) -> AppResult<Vec<(Uuid, Uuid)>> {
 }
 
 /// A deleted record leaves every list, with an event for each.
-pub async fn forget_member(tx: &mut Tx, ctx: &Ctx, member_id: Uuid, reason: &str) -> AppResult<()> {
+pub async fn forget_member(tx: &mut Tx, ctx: &Ctx, member_id: Uuid, reason: MembershipReason) -> AppResult<()> {
     tx.execute(
         Q::new(
             "INSERT INTO audience_events (workspace_id, list_id, member_id, change, reason, created_at) \
              SELECT workspace_id, list_id, member_id, 'removed', $1, $2 FROM list_members \
              WHERE workspace_id = $3 AND member_id = $4",
         )
-        .bind(reason)
+        .bind(reason.as_str())
         .bind(now())
         .bind(ctx.workspace_id)
         .bind(member_id),
     )
     .await?;
-    tx.execute(Q::new("DELETE FROM list_members WHERE workspace_id = $1 AND member_id = $2").bind(ctx.workspace_id).bind(member_id)).await?;
+    tx.execute(Q::new("DELETE FROM list_members WHERE workspace_id = $1 AND member_id = $2").bind(ctx.workspace_id).bind(member_id))
+        .await?;
     Ok(())
 }
 
@@ -470,10 +489,8 @@ pub async fn events(tx: &mut Tx, ctx: &Ctx, query: EventQuery) -> AppResult<Even
     if !(1..=1000).contains(&limit) {
         return Err(AppError::validation("limit", "limit must be between 1 and 1000"));
     }
-    let mut q = Q::new(
-        "SELECT seq, list_id, member_id, change, reason, created_at FROM audience_events WHERE workspace_id = $1",
-    )
-    .bind(ctx.workspace_id);
+    let mut q = Q::new("SELECT seq, list_id, member_id, change, reason, created_at FROM audience_events WHERE workspace_id = $1")
+        .bind(ctx.workspace_id);
     if let Some(list_id) = query.list_id {
         let p = q.arg(list_id);
         q.push(&format!(" AND list_id = {p}"));
@@ -510,7 +527,7 @@ pub async fn refresh_all(db: &crate::platform::db::Db) -> AppResult<()> {
     for (workspace_id, id) in segments {
         let ctx = Ctx::system(workspace_id);
         let mut tx = db.begin().await?;
-        refresh_row(&mut tx, &ctx, id, "segment_refresh").await?;
+        refresh_row(&mut tx, &ctx, id, MembershipReason::SegmentRefresh).await?;
         tx.commit().await?;
     }
     Ok(())

@@ -30,8 +30,5 @@ pub fn router() -> axum::Router<crate::platform::context::AppState> {
 /// periodic segment refresh.
 #[cfg(feature = "ssr")]
 pub fn spawn_workers(db: crate::platform::db::Db, config: crate::platform::context::Config) -> Vec<tokio::task::JoinHandle<()>> {
-    vec![
-        imports::spawn_worker(db.clone(), config),
-        lists::spawn_segment_refresher(db, std::time::Duration::from_secs(60)),
-    ]
+    vec![imports::spawn_worker(db.clone(), config), lists::spawn_segment_refresher(db, std::time::Duration::from_secs(60))]
 }

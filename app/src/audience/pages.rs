@@ -251,7 +251,9 @@ fn value_text(value: &Option<Value>) -> String {
     match value {
         None | Some(Value::Null) => String::new(),
         Some(Value::String(s)) => s.clone(),
-        Some(Value::Array(items)) => items.iter().map(|v| v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string())).collect::<Vec<_>>().join(", "),
+        Some(Value::Array(items)) => {
+            items.iter().map(|v| v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string())).collect::<Vec<_>>().join(", ")
+        }
         Some(other) => other.to_string(),
     }
 }
@@ -348,7 +350,11 @@ fn group_view(root: RwSignal<Rule>, path: Vec<usize>, rule: Rule) -> AnyView {
         .map(|(i, child)| {
             let mut child_path = path.clone();
             child_path.push(i);
-            if child.is_group() { group_view(root, child_path, child) } else { condition_view(root, child_path, child) }
+            if child.is_group() {
+                group_view(root, child_path, child)
+            } else {
+                condition_view(root, child_path, child)
+            }
         })
         .collect();
     let (p1, p2, p3, p4) = (path.clone(), path.clone(), path.clone(), path.clone());
@@ -511,7 +517,10 @@ pub fn ImportPage() -> impl IntoView {
     Effect::new(move |_| {
         let handle = set_interval_with_handle(
             move || {
-                let running = data.get_untracked().and_then(|r| r.ok()).is_some_and(|(i, _)| matches!(i.status, ImportStatus::Queued | ImportStatus::Running));
+                let running = data
+                    .get_untracked()
+                    .and_then(|r| r.ok())
+                    .is_some_and(|(i, _)| matches!(i.status, ImportStatus::Queued | ImportStatus::Running));
                 if running {
                     tick.update(|t| *t += 1);
                 }
@@ -807,7 +816,8 @@ pub fn EnrichmentPage() -> impl IntoView {
     let create = ServerAction::<CreateEnrichmentConnector>::new();
     let toggle = ServerAction::<SetEnrichmentConnectorEnabled>::new();
     let delete = ServerAction::<DeleteEnrichmentConnector>::new();
-    let connectors = Resource::new(move || (create.version().get(), toggle.version().get(), delete.version().get()), |_| enrichment_connectors());
+    let connectors =
+        Resource::new(move || (create.version().get(), toggle.version().get(), delete.version().get()), |_| enrichment_connectors());
     view! {
         <div class="page-head"><h1>"Enrichment"</h1></div>
         <p class="muted">

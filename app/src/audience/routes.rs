@@ -64,7 +64,13 @@ async fn create_list(State(state): State<AppState>, ctx: Ctx, idem: Idempotency,
     .await
 }
 
-async fn update_list(State(state): State<AppState>, ctx: Ctx, IdPath { 0: id }: IdPath, idem: Idempotency, body: ApiJson<ListPatch>) -> AppResult<Response> {
+async fn update_list(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    IdPath { 0: id }: IdPath,
+    idem: Idempotency,
+    body: ApiJson<ListPatch>,
+) -> AppResult<Response> {
     let (op_ctx, patch) = (ctx.clone(), body.value);
     write(&state, &ctx, idem, &body.body_digest, StatusCode::OK, move |tx| {
         Box::pin(async move { lists::update(tx, &op_ctx, id, patch).await })
@@ -77,26 +83,39 @@ async fn delete_list(State(state): State<AppState>, ctx: Ctx, IdPath { 0: id }: 
     write(&state, &ctx, idem, "", StatusCode::OK, move |tx| Box::pin(async move { lists::delete(tx, &op_ctx, id).await })).await
 }
 
-async fn list_members(State(state): State<AppState>, ctx: Ctx, IdPath { 0: id }: IdPath, ApiQuery(q): ApiQuery<PageQuery>) -> AppResult<Json<Page<Member>>> {
+async fn list_members(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    IdPath { 0: id }: IdPath,
+    ApiQuery(q): ApiQuery<PageQuery>,
+) -> AppResult<Json<Page<Member>>> {
     read(&state, move |tx| Box::pin(async move { lists::members(tx, &ctx, id, q.limit, q.cursor.as_deref()).await })).await
 }
 
-async fn add_members(State(state): State<AppState>, ctx: Ctx, IdPath { 0: id }: IdPath, idem: Idempotency, body: ApiJson<MemberChange>) -> AppResult<Response> {
+async fn add_members(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    IdPath { 0: id }: IdPath,
+    idem: Idempotency,
+    body: ApiJson<MemberChange>,
+) -> AppResult<Response> {
     let (op_ctx, change) = (ctx.clone(), body.value);
     write(&state, &ctx, idem, &body.body_digest, StatusCode::OK, move |tx| {
-        Box::pin(async move {
-            let distinct: std::collections::BTreeSet<_> = change.ids.iter().collect();
-            let reason = if change.from_segment.is_some() || distinct.len() > 1 { "bulk" } else { "manual" };
-            lists::add_members(tx, &op_ctx, id, change, reason).await
-        })
+        Box::pin(async move { lists::add_members(tx, &op_ctx, id, change).await })
     })
     .await
 }
 
-async fn remove_members(State(state): State<AppState>, ctx: Ctx, IdPath { 0: id }: IdPath, idem: Idempotency, body: ApiJson<MemberChange>) -> AppResult<Response> {
+async fn remove_members(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    IdPath { 0: id }: IdPath,
+    idem: Idempotency,
+    body: ApiJson<MemberChange>,
+) -> AppResult<Response> {
     let (op_ctx, change) = (ctx.clone(), body.value);
     write(&state, &ctx, idem, &body.body_digest, StatusCode::OK, move |tx| {
-        Box::pin(async move { lists::remove_members(tx, &op_ctx, id, change, "manual").await })
+        Box::pin(async move { lists::remove_members(tx, &op_ctx, id, change).await })
     })
     .await
 }
@@ -130,7 +149,13 @@ async fn show_import(State(state): State<AppState>, ctx: Ctx, IdPath { 0: id }: 
 /// The body is the file itself (CSV or JSON), streamed to disk; settings
 /// travel in the query string. Answers with the detected columns and a
 /// suggested mapping; `POST /imports/{id}/start` runs it.
-async fn upload_import(State(state): State<AppState>, ctx: Ctx, idem: Idempotency, ApiQuery(input): ApiQuery<NewImport>, body: Body) -> AppResult<Response> {
+async fn upload_import(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    idem: Idempotency,
+    ApiQuery(input): ApiQuery<NewImport>,
+    body: Body,
+) -> AppResult<Response> {
     ctx.require(crate::platform::types::Scope::CrmWrite)?;
     let upload = imports::store_upload(&state.config, body.into_data_stream()).await?;
     let digest = upload.digest.clone();
@@ -159,9 +184,11 @@ async fn upload_import_form(State(state): State<AppState>, ctx: Ctx, mut form: M
                 "entity" | "dedup" => {
                     let text = field.text().await.map_err(|e| AppError::BadRequest(e.body_text()))?;
                     if name == "entity" {
-                        input.entity = ImportEntity::parse(&text).ok_or_else(|| AppError::validation("entity", "entity is lead, contact or company"))?;
+                        input.entity = ImportEntity::parse(&text)
+                            .ok_or_else(|| AppError::validation("entity", "entity is lead, contact or company"))?;
                     } else {
-                        input.dedup = Some(DedupMode::parse(&text).ok_or_else(|| AppError::validation("dedup", "dedup is skip, update or create"))?);
+                        input.dedup =
+                            Some(DedupMode::parse(&text).ok_or_else(|| AppError::validation("dedup", "dedup is skip, update or create"))?);
                     }
                 }
                 "file" => {
@@ -203,7 +230,13 @@ async fn upload_import_form(State(state): State<AppState>, ctx: Ctx, mut form: M
     }
 }
 
-async fn start_import(State(state): State<AppState>, ctx: Ctx, IdPath { 0: id }: IdPath, idem: Idempotency, body: ApiJson<StartImport>) -> AppResult<Response> {
+async fn start_import(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    IdPath { 0: id }: IdPath,
+    idem: Idempotency,
+    body: ApiJson<StartImport>,
+) -> AppResult<Response> {
     let (op_ctx, input) = (ctx.clone(), body.value);
     write(&state, &ctx, idem, &body.body_digest, StatusCode::OK, move |tx| {
         Box::pin(async move { imports::start(tx, &op_ctx, id, input).await })
@@ -223,7 +256,12 @@ struct ErrorQuery {
     limit: Option<i64>,
 }
 
-async fn import_errors(State(state): State<AppState>, ctx: Ctx, IdPath { 0: id }: IdPath, ApiQuery(q): ApiQuery<ErrorQuery>) -> AppResult<Json<Vec<ImportRowError>>> {
+async fn import_errors(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    IdPath { 0: id }: IdPath,
+    ApiQuery(q): ApiQuery<ErrorQuery>,
+) -> AppResult<Json<Vec<ImportRowError>>> {
     read(&state, move |tx| Box::pin(async move { imports::row_errors(tx, &ctx, id, q.after_line, q.limit).await })).await
 }
 
@@ -237,12 +275,24 @@ async fn show_form(State(state): State<AppState>, ctx: Ctx, IdPath { 0: id }: Id
 
 async fn create_form(State(state): State<AppState>, ctx: Ctx, idem: Idempotency, body: ApiJson<NewCaptureForm>) -> AppResult<Response> {
     let (op_ctx, input) = (ctx.clone(), body.value);
-    write(&state, &ctx, idem, &body.body_digest, StatusCode::CREATED, move |tx| Box::pin(async move { forms::create(tx, &op_ctx, input).await })).await
+    write(&state, &ctx, idem, &body.body_digest, StatusCode::CREATED, move |tx| {
+        Box::pin(async move { forms::create(tx, &op_ctx, input).await })
+    })
+    .await
 }
 
-async fn update_form(State(state): State<AppState>, ctx: Ctx, IdPath { 0: id }: IdPath, idem: Idempotency, body: ApiJson<CaptureFormPatch>) -> AppResult<Response> {
+async fn update_form(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    IdPath { 0: id }: IdPath,
+    idem: Idempotency,
+    body: ApiJson<CaptureFormPatch>,
+) -> AppResult<Response> {
     let (op_ctx, patch) = (ctx.clone(), body.value);
-    write(&state, &ctx, idem, &body.body_digest, StatusCode::OK, move |tx| Box::pin(async move { forms::update(tx, &op_ctx, id, patch).await })).await
+    write(&state, &ctx, idem, &body.body_digest, StatusCode::OK, move |tx| {
+        Box::pin(async move { forms::update(tx, &op_ctx, id, patch).await })
+    })
+    .await
 }
 
 async fn delete_form(State(state): State<AppState>, ctx: Ctx, IdPath { 0: id }: IdPath, idem: Idempotency) -> AppResult<Response> {
@@ -263,7 +313,13 @@ fn base_url(headers: &axum::http::HeaderMap) -> String {
     format!("{scheme}://{host}")
 }
 
-async fn embed_form(State(state): State<AppState>, ctx: Ctx, IdPath { 0: id }: IdPath, ApiQuery(q): ApiQuery<EmbedQuery>, headers: axum::http::HeaderMap) -> AppResult<Json<EmbedSnippet>> {
+async fn embed_form(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    IdPath { 0: id }: IdPath,
+    ApiQuery(q): ApiQuery<EmbedQuery>,
+    headers: axum::http::HeaderMap,
+) -> AppResult<Json<EmbedSnippet>> {
     let base = base_url(&headers);
     read(&state, move |tx| Box::pin(async move { forms::embed(tx, &ctx, id, &q.origin, &base).await })).await
 }
@@ -290,7 +346,11 @@ async fn allowed_origins(state: &AppState, slug: &str) -> Vec<String> {
     found.map(|(_, origins)| origins).unwrap_or_default()
 }
 
-async fn public_preflight(State(state): State<AppState>, axum::extract::Path(slug): axum::extract::Path<String>, headers: axum::http::HeaderMap) -> Response {
+async fn public_preflight(
+    State(state): State<AppState>,
+    axum::extract::Path(slug): axum::extract::Path<String>,
+    headers: axum::http::HeaderMap,
+) -> Response {
     let origin = headers.get(header::ORIGIN).and_then(|o| o.to_str().ok()).map(str::to_string);
     let allowed = allowed_origins(&state, &slug).await;
     let mut response = StatusCode::NO_CONTENT.into_response();
@@ -300,7 +360,11 @@ async fn public_preflight(State(state): State<AppState>, axum::extract::Path(slu
 
 /// Unauthenticated: JSON or form-encoded fields, checked by the form's
 /// origin list and signature, rate-limited per IP and form.
-async fn public_submit(State(state): State<AppState>, axum::extract::Path(slug): axum::extract::Path<String>, request: axum::extract::Request) -> Response {
+async fn public_submit(
+    State(state): State<AppState>,
+    axum::extract::Path(slug): axum::extract::Path<String>,
+    request: axum::extract::Request,
+) -> Response {
     let (parts, body) = request.into_parts();
     let header_text = |name: &str| parts.headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
     let origin = header_text("origin");
@@ -314,7 +378,10 @@ async fn public_submit(State(state): State<AppState>, axum::extract::Path(slug):
                 Ok(_) => return Err(AppError::validation("body", "send a JSON object of fields")),
                 Err(e) => return Err(AppError::MalformedJson(format!("request body is not valid JSON: {e}"))),
             }
-        } else if content_type.starts_with("application/x-www-form-urlencoded") || content_type.is_empty() || content_type.starts_with("text/plain") {
+        } else if content_type.starts_with("application/x-www-form-urlencoded")
+            || content_type.is_empty()
+            || content_type.starts_with("text/plain")
+        {
             form_urlencoded::parse(&body).map(|(k, v)| (k.into_owned(), serde_json::Value::String(v.into_owned()))).collect()
         } else {
             return Err(AppError::UnsupportedMediaType("send application/json or application/x-www-form-urlencoded".into()));
@@ -327,7 +394,14 @@ async fn public_submit(State(state): State<AppState>, axum::extract::Path(slug):
                 crate::platform::http::client_ip(c.0.ip(), forwarded_for.as_deref(), &state.config.trusted_proxies).to_string()
             })
             .unwrap_or_else(|| "unknown".into());
-        let submission = forms::Submission { slug: &slug, ip, origin: origin.clone(), signature: header_text("x-corral-signature"), body: &body, fields };
+        let submission = forms::Submission {
+            slug: &slug,
+            ip,
+            origin: origin.clone(),
+            signature: header_text("x-corral-signature"),
+            body: &body,
+            fields,
+        };
         let mut tx = state.db.begin().await?;
         match forms::submit(&mut tx, submission, state.config.form_submissions_per_minute).await {
             Ok((_, created)) => {
@@ -366,14 +440,31 @@ async fn show_connector(State(state): State<AppState>, ctx: Ctx, IdPath { 0: id 
     read(&state, move |tx| Box::pin(async move { enrichment::get(tx, &ctx, id).await })).await
 }
 
-async fn create_connector(State(state): State<AppState>, ctx: Ctx, idem: Idempotency, body: ApiJson<NewEnrichmentConnector>) -> AppResult<Response> {
+async fn create_connector(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    idem: Idempotency,
+    body: ApiJson<NewEnrichmentConnector>,
+) -> AppResult<Response> {
     let (op_ctx, input, allow_private) = (ctx.clone(), body.value, state.config.enrichment_private_networks);
-    write(&state, &ctx, idem, &body.body_digest, StatusCode::CREATED, move |tx| Box::pin(async move { enrichment::create(tx, &op_ctx, input, allow_private).await })).await
+    write(&state, &ctx, idem, &body.body_digest, StatusCode::CREATED, move |tx| {
+        Box::pin(async move { enrichment::create(tx, &op_ctx, input, allow_private).await })
+    })
+    .await
 }
 
-async fn update_connector(State(state): State<AppState>, ctx: Ctx, IdPath { 0: id }: IdPath, idem: Idempotency, body: ApiJson<EnrichmentConnectorPatch>) -> AppResult<Response> {
+async fn update_connector(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    IdPath { 0: id }: IdPath,
+    idem: Idempotency,
+    body: ApiJson<EnrichmentConnectorPatch>,
+) -> AppResult<Response> {
     let (op_ctx, patch, allow_private) = (ctx.clone(), body.value, state.config.enrichment_private_networks);
-    write(&state, &ctx, idem, &body.body_digest, StatusCode::OK, move |tx| Box::pin(async move { enrichment::update(tx, &op_ctx, id, patch, allow_private).await })).await
+    write(&state, &ctx, idem, &body.body_digest, StatusCode::OK, move |tx| {
+        Box::pin(async move { enrichment::update(tx, &op_ctx, id, patch, allow_private).await })
+    })
+    .await
 }
 
 async fn delete_connector(State(state): State<AppState>, ctx: Ctx, IdPath { 0: id }: IdPath, idem: Idempotency) -> AppResult<Response> {
@@ -383,6 +474,11 @@ async fn delete_connector(State(state): State<AppState>, ctx: Ctx, IdPath { 0: i
 
 /// Not wrapped in `write`: the remote call must not hold a transaction
 /// open. The merge itself is one audited transaction.
-async fn enrich_lead(State(state): State<AppState>, ctx: Ctx, IdPath { 0: id }: IdPath, body: ApiJson<EnrichLead>) -> AppResult<Json<crate::crm::leads::types::Lead>> {
+async fn enrich_lead(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    IdPath { 0: id }: IdPath,
+    body: ApiJson<EnrichLead>,
+) -> AppResult<Json<crate::crm::leads::types::Lead>> {
     enrichment::enrich_lead(&state.db, &ctx, id, body.value, state.config.enrichment_private_networks).await.map(Json)
 }

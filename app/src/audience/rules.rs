@@ -169,7 +169,10 @@ mod ssr {
     fn check(rule: &Rule, path: &str, depth: usize, conditions: &mut usize) -> AppResult<()> {
         if rule.is_group() {
             if rule.field.is_some() || rule.op.is_some() || rule.value.is_some() {
-                return Err(AppError::validation(path, "a rule is either a group (match, rules) or a condition (field, op, value), not both"));
+                return Err(AppError::validation(
+                    path,
+                    "a rule is either a group (match, rules) or a condition (field, op, value), not both",
+                ));
             }
             if rule.match_.is_none() {
                 return Err(AppError::validation(format!("{path}.match"), "a group needs match: all or any"));
@@ -205,7 +208,11 @@ mod ssr {
             }
             return Ok(());
         }
-        let value = rule.value.as_ref().filter(|v| !v.is_null()).ok_or_else(|| AppError::validation(&value_path, "this condition needs a value"))?;
+        let value = rule
+            .value
+            .as_ref()
+            .filter(|v| !v.is_null())
+            .ok_or_else(|| AppError::validation(&value_path, "this condition needs a value"))?;
         // Parsing here is the validation; compile parses again infallibly.
         operand(field, kind, op, value, &value_path).map(|_| ())
     }
@@ -266,9 +273,9 @@ mod ssr {
                 .filter(|n: &f64| n.is_finite())
                 .map(Operand::Number)
                 .ok_or_else(|| AppError::validation(path, format!("{field} compares with a number"))),
-            FieldKind::Date => parse_time(value).map(Operand::Time).ok_or_else(|| {
-                AppError::validation(path, "give a date (2026-01-31) or a time (2026-01-31T09:00:00Z)")
-            }),
+            FieldKind::Date => parse_time(value)
+                .map(Operand::Time)
+                .ok_or_else(|| AppError::validation(path, "give a date (2026-01-31) or a time (2026-01-31T09:00:00Z)")),
             FieldKind::Owner => value
                 .as_str()
                 .and_then(|s| Uuid::parse_str(s.trim()).ok())
@@ -410,7 +417,11 @@ mod ssr {
             (Op::IsNotSet, _) => format!("{length} = 0"),
             (op, Some(Operand::Text(t))) => {
                 let exists = format!("EXISTS (SELECT 1 FROM ({elements}) t WHERE LOWER(t.tag) = {})", bind(q, t.to_lowercase()));
-                if op == Op::NotContains { format!("NOT {exists}") } else { exists }
+                if op == Op::NotContains {
+                    format!("NOT {exists}")
+                } else {
+                    exists
+                }
             }
             _ => "1 = 0".into(),
         }
@@ -456,7 +467,11 @@ mod ssr {
                     Backend::Sqlite => format!("{json_type} = {}", if b { true_type } else { false_type }),
                     Backend::Postgres => format!("({json_type} = 'boolean' AND {text} = '{b}')"),
                 };
-                if op == Op::Neq { format!("NOT COALESCE({is}, FALSE)") } else { is }
+                if op == Op::Neq {
+                    format!("NOT COALESCE({is}, FALSE)")
+                } else {
+                    is
+                }
             }
             (op, Some(Operand::Number(n))) => format!("{number} {} {}", sql_op(op), bind(q, n)),
             (Op::Eq, Some(Operand::Text(t))) => format!("{text} = {}", bind(q, t.to_lowercase())),

@@ -42,7 +42,8 @@ pub async fn list_members_page(id: Uuid, cursor: Option<String>) -> Result<Page<
 #[server(prefix = "/sf", endpoint = "preview_segment")]
 pub async fn preview_segment(rules: String) -> Result<SegmentPreview, ServerFnError> {
     let (state, ctx) = member().await?;
-    let rules: super::rules::Rule = serde_json::from_str(&rules).map_err(|e| ServerFnError::new(format!("the rules are not valid: {e}")))?;
+    let rules: super::rules::Rule =
+        serde_json::from_str(&rules).map_err(|e| ServerFnError::new(format!("the rules are not valid: {e}")))?;
     in_read(&state, move |tx| Box::pin(async move { super::lists::preview(tx, &ctx, &rules).await })).await
 }
 
@@ -50,11 +51,14 @@ pub async fn preview_segment(rules: String) -> Result<SegmentPreview, ServerFnEr
 #[server(prefix = "/sf", endpoint = "save_segment")]
 pub async fn save_segment(id: Option<Uuid>, name: String, rules: String) -> Result<List, ServerFnError> {
     let (state, ctx) = member().await?;
-    let rules: super::rules::Rule = serde_json::from_str(&rules).map_err(|e| ServerFnError::new(format!("the rules are not valid: {e}")))?;
+    let rules: super::rules::Rule =
+        serde_json::from_str(&rules).map_err(|e| ServerFnError::new(format!("the rules are not valid: {e}")))?;
     in_write(&state, move |tx| {
         Box::pin(async move {
             match id {
-                None => super::lists::create(tx, &ctx, NewList { name, kind: Some(ListKind::Segment), entity: None, rules: Some(rules) }).await,
+                None => {
+                    super::lists::create(tx, &ctx, NewList { name, kind: Some(ListKind::Segment), entity: None, rules: Some(rules) }).await
+                }
                 Some(id) => super::lists::update(tx, &ctx, id, ListPatch { name: Some(name), rules: Some(rules) }).await,
             }
         })
@@ -75,7 +79,7 @@ pub async fn add_from_segment(id: Uuid, segment_id: String) -> Result<MemberChan
     let (state, ctx) = member().await?;
     let segment = optional_id(Some(segment_id), "segment")?.ok_or_else(|| ServerFnError::new("choose a segment"))?;
     let change = MemberChange { ids: Vec::new(), from_segment: Some(segment) };
-    in_write(&state, move |tx| Box::pin(async move { super::lists::add_members(tx, &ctx, id, change, "bulk").await })).await
+    in_write(&state, move |tx| Box::pin(async move { super::lists::add_members(tx, &ctx, id, change).await })).await
 }
 
 /// Adds the lead with this email (the quick way to add one person).
@@ -87,7 +91,7 @@ pub async fn add_lead_by_email(id: Uuid, email: String) -> Result<MemberChangeRe
             let email = crate::platform::accounts::normalize_email("email", &email)?;
             let found = crate::crm::fields::oldest_id_where(tx, &ctx, "leads", "email", &email).await?;
             let lead_id = found.ok_or_else(|| crate::error::AppError::validation("email", format!("no lead has the email {email}")))?;
-            super::lists::add_members(tx, &ctx, id, MemberChange { ids: vec![lead_id], from_segment: None }, "manual").await
+            super::lists::add_members(tx, &ctx, id, MemberChange { ids: vec![lead_id], from_segment: None }).await
         })
     })
     .await
@@ -97,7 +101,7 @@ pub async fn add_lead_by_email(id: Uuid, email: String) -> Result<MemberChangeRe
 pub async fn remove_list_member(id: Uuid, member_id: Uuid) -> Result<MemberChangeResult, ServerFnError> {
     let (state, ctx) = member().await?;
     let change = MemberChange { ids: vec![member_id], from_segment: None };
-    in_write(&state, move |tx| Box::pin(async move { super::lists::remove_members(tx, &ctx, id, change, "manual").await })).await
+    in_write(&state, move |tx| Box::pin(async move { super::lists::remove_members(tx, &ctx, id, change).await })).await
 }
 
 #[server(prefix = "/sf", endpoint = "import_list")]
@@ -111,7 +115,9 @@ pub async fn import_list() -> Result<Vec<Import>, ServerFnError> {
 pub async fn import_view(id: Uuid) -> Result<(Import, Vec<ImportRowError>), ServerFnError> {
     let (state, ctx) = member().await?;
     in_read(&state, move |tx| {
-        Box::pin(async move { Ok((super::imports::get(tx, &ctx, id).await?, super::imports::row_errors(tx, &ctx, id, None, Some(100)).await?)) })
+        Box::pin(
+            async move { Ok((super::imports::get(tx, &ctx, id).await?, super::imports::row_errors(tx, &ctx, id, None, Some(100)).await?)) },
+        )
     })
     .await
 }
@@ -171,7 +177,12 @@ pub async fn create_capture_form(form: CaptureFormForm) -> Result<CaptureForm, S
     let (state, ctx) = member().await?;
     let field = |name: &str, label: &str, required: bool| FormField { name: name.into(), label: Some(label.into()), required };
     let mut fields = vec![field("name", "Name", true), field("email", "Email", true)];
-    for (flag, name, label) in [(&form.phone, "phone", "Phone"), (&form.company_name, "company_name", "Company"), (&form.title, "title", "Job title"), (&form.message, "cf.message", "Message")] {
+    for (flag, name, label) in [
+        (&form.phone, "phone", "Phone"),
+        (&form.company_name, "company_name", "Company"),
+        (&form.title, "title", "Job title"),
+        (&form.message, "cf.message", "Message"),
+    ] {
         if flag.is_some() {
             fields.push(field(name, label, false));
         }
@@ -250,7 +261,11 @@ pub async fn enrichment_connectors() -> Result<Vec<EnrichmentConnector>, ServerF
 }
 
 #[server(prefix = "/sf", endpoint = "create_enrichment_connector")]
-pub async fn create_enrichment_connector(name: String, url: String, auth_header: Option<String>) -> Result<EnrichmentConnector, ServerFnError> {
+pub async fn create_enrichment_connector(
+    name: String,
+    url: String,
+    auth_header: Option<String>,
+) -> Result<EnrichmentConnector, ServerFnError> {
     let (state, ctx) = member().await?;
     let input = NewEnrichmentConnector { name, kind: None, url, auth_header: blank_to_none(auth_header) };
     let allow_private = state.config.enrichment_private_networks;

@@ -56,6 +56,29 @@ pub struct ListPatch {
     pub rules: Option<Rule>,
 }
 
+text_enum!(MembershipReason {
+    Manual => "manual",
+    Bulk => "bulk",
+    Import => "import",
+    Form => "form",
+    SegmentSaved => "segment_saved",
+    SegmentRefresh => "segment_refresh",
+    LeadDeleted => "lead_deleted",
+});
+
+impl MembershipReason {
+    /// Why members are being added to a static list by hand: one record
+    /// is a manual addition; several, or a segment's members, a bulk one.
+    pub fn for_addition(change: &MemberChange) -> MembershipReason {
+        let distinct: std::collections::BTreeSet<_> = change.ids.iter().collect();
+        if change.from_segment.is_some() || distinct.len() > 1 {
+            MembershipReason::Bulk
+        } else {
+            MembershipReason::Manual
+        }
+    }
+}
+
 /// A member as a list shows it; the full record is one request away.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
@@ -254,13 +277,11 @@ impl Default for ImportEntity {
 /// The fields an import can fill, per entity, besides `cf.<key>`.
 pub fn import_targets(entity: ImportEntity) -> &'static [&'static str] {
     match entity {
-        ImportEntity::Lead => &[
-            "name", "first_name", "last_name", "email", "phone", "company_name", "title", "source", "status", "score", "tags",
-        ],
+        ImportEntity::Lead => {
+            &["name", "first_name", "last_name", "email", "phone", "company_name", "title", "source", "status", "score", "tags"]
+        }
         ImportEntity::Contact => &["name", "first_name", "last_name", "email", "phone", "title", "company_name"],
-        ImportEntity::Company => &[
-            "name", "domain", "website", "industry", "employee_count", "country", "city", "phone", "description",
-        ],
+        ImportEntity::Company => &["name", "domain", "website", "industry", "employee_count", "country", "city", "phone", "description"],
     }
 }
 

@@ -41,7 +41,7 @@ pub mod ssr {
     use super::*;
     use crate::error::AppResult;
     use crate::platform::context::Ctx;
-    use crate::platform::db::{now, wide, wide_sum, wide_sum_of, Backend, Q, Tx};
+    use crate::platform::db::{now, wide, wide_sum, wide_sum_of, Backend, Tx, Q};
     use crate::platform::types::Scope;
 
     async fn counts(tx: &mut Tx, q: Q) -> AppResult<Vec<Count>> {
@@ -112,8 +112,7 @@ pub mod ssr {
             .await?;
         let of_kind = |kind: &str| closed.iter().find(|(k, _)| k == kind).map(|(_, n)| *n).unwrap_or(0);
         let (won_deals, lost_deals) = (of_kind("won"), of_kind("lost"));
-        let win_rate_percent =
-            (won_deals + lost_deals > 0).then(|| (won_deals as f64) * 100.0 / ((won_deals + lost_deals) as f64));
+        let win_rate_percent = (won_deals + lost_deals > 0).then(|| (won_deals as f64) * 100.0 / ((won_deals + lost_deals) as f64));
         let activities_per_user = counts(
             tx,
             Q::new(
@@ -137,10 +136,7 @@ pub mod ssr {
 
     pub fn router() -> axum::Router<crate::platform::context::AppState> {
         use axum::extract::State;
-        async fn get_dashboard(
-            State(state): State<crate::platform::context::AppState>,
-            ctx: Ctx,
-        ) -> AppResult<axum::Json<Dashboard>> {
+        async fn get_dashboard(State(state): State<crate::platform::context::AppState>, ctx: Ctx) -> AppResult<axum::Json<Dashboard>> {
             crate::platform::http::read(&state, move |tx| Box::pin(async move { dashboard(tx, &ctx).await })).await
         }
         axum::Router::new().route("/dashboard", axum::routing::get(get_dashboard))

@@ -74,6 +74,13 @@ pub async fn check_reference(tx: &mut Tx, ctx: &Ctx, field: &str, table: &str, i
     Ok(())
 }
 
+/// The owner of a new record: the one named, else the member creating it
+/// by hand (in the browser or over REST with a session). Records made by
+/// API keys, imports and public forms stay unassigned unless one is named.
+pub fn owner_or_creator(ctx: &Ctx, named: Option<Uuid>) -> Option<Uuid> {
+    named.or(if ctx.role.is_some() { ctx.user_id } else { None })
+}
+
 pub async fn check_owner(tx: &mut Tx, ctx: &Ctx, owner_id: Option<Uuid>) -> AppResult<()> {
     if let Some(owner_id) = owner_id {
         if !is_member(tx, ctx, owner_id).await? {
@@ -104,15 +111,13 @@ pub fn owner_condition(q: &mut crate::platform::db::Q, ctx: &Ctx, column: &str, 
             q.push(&format!(" AND {column} IS NULL"));
         }
         Some("me") => {
-            let me = ctx
-                .user_id
-                .ok_or_else(|| AppError::validation("owner", "owner=me needs a signed-in user, not an API key"))?;
+            let me = ctx.user_id.ok_or_else(|| AppError::validation("owner", "owner=me needs a signed-in user, not an API key"))?;
             let p = q.arg(me);
             q.push(&format!(" AND {column} = {p}"));
         }
         Some(other) => {
-            let owner = Uuid::parse_str(other)
-                .map_err(|_| AppError::validation("owner", "owner must be a user id, `me` or `unassigned`"))?;
+            let owner =
+                Uuid::parse_str(other).map_err(|_| AppError::validation("owner", "owner must be a user id, `me` or `unassigned`"))?;
             let p = q.arg(owner);
             q.push(&format!(" AND {column} = {p}"));
         }
@@ -128,10 +133,7 @@ pub fn text_search(q: &mut crate::platform::db::Q, text: Option<&str>, columns: 
         return Err(AppError::validation("q", "search text must be at most 200 characters"));
     }
     let p = q.arg(like_pattern(text));
-    let parts: Vec<String> = columns
-        .iter()
-        .map(|c| format!("LOWER(COALESCE({c}, '')) LIKE {p} ESCAPE '\\'"))
-        .collect();
+    let parts: Vec<String> = columns.iter().map(|c| format!("LOWER(COALESCE({c}, '')) LIKE {p} ESCAPE '\\'")).collect();
     q.push(&format!(" AND ({})", parts.join(" OR ")));
     Ok(())
 }

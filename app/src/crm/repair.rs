@@ -10,7 +10,7 @@ use uuid::Uuid;
 use crate::error::AppResult;
 use crate::platform::audit;
 use crate::platform::context::Ctx;
-use crate::platform::db::{now, Q, Tx};
+use crate::platform::db::{now, Tx, Q};
 use crate::platform::types::Scope;
 use crate::platform::validate::{BoundsRepair, MAX_EMPLOYEE_COUNT, MAX_MONEY_MINOR};
 
@@ -35,8 +35,16 @@ pub async fn repair_out_of_bounds(tx: &mut Tx, ctx: &Ctx) -> AppResult<Vec<Bound
                 .bind(now()),
         )
         .await?;
-        audit::record(tx, ctx, "deal.bounds_repaired", "deal", Some(id), Some(&json!({"amount_cents": amount})), Some(&json!({"amount_cents": 0})))
-            .await?;
+        audit::record(
+            tx,
+            ctx,
+            "deal.bounds_repaired",
+            "deal",
+            Some(id),
+            Some(&json!({"amount_cents": amount})),
+            Some(&json!({"amount_cents": 0})),
+        )
+        .await?;
         repairs.push(BoundsRepair::new("deal", id, format!("amount_cents {amount} is out of bounds; set to 0")));
     }
     let companies: Vec<(Uuid, Option<i64>, Option<i64>)> = tx
@@ -54,12 +62,14 @@ pub async fn repair_out_of_bounds(tx: &mut Tx, ctx: &Ctx) -> AppResult<Vec<Bound
         let employees_ok = employees.is_none_or(|v| (0..=MAX_EMPLOYEE_COUNT).contains(&v));
         let after = (revenue.filter(|_| revenue_ok), employees.filter(|_| employees_ok));
         tx.execute(
-            Q::new("UPDATE companies SET annual_revenue_cents = $3, employee_count = $4, updated_at = $5 WHERE workspace_id = $1 AND id = $2")
-                .bind(ctx.workspace_id)
-                .bind(id)
-                .bind(after.0)
-                .bind(after.1)
-                .bind(now()),
+            Q::new(
+                "UPDATE companies SET annual_revenue_cents = $3, employee_count = $4, updated_at = $5 WHERE workspace_id = $1 AND id = $2",
+            )
+            .bind(ctx.workspace_id)
+            .bind(id)
+            .bind(after.0)
+            .bind(after.1)
+            .bind(now()),
         )
         .await?;
         audit::record(

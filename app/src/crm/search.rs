@@ -18,7 +18,7 @@ pub mod ssr {
     use crate::crm::fields::text_search;
     use crate::error::{AppError, AppResult};
     use crate::platform::context::Ctx;
-    use crate::platform::db::{Q, Tx};
+    use crate::platform::db::{Tx, Q};
     use crate::platform::types::Scope;
 
     pub const HITS_PER_KIND: i64 = 10;
@@ -70,7 +70,11 @@ pub mod ssr {
             Router::new().route("/search", get(search))
         }
 
-        async fn search(State(state): State<AppState>, ctx: Ctx, ApiQuery(query): ApiQuery<SearchQuery>) -> AppResult<Json<Vec<SearchHit>>> {
+        async fn search(
+            State(state): State<AppState>,
+            ctx: Ctx,
+            ApiQuery(query): ApiQuery<SearchQuery>,
+        ) -> AppResult<Json<Vec<SearchHit>>> {
             read(&state, move |tx| Box::pin(async move { super::search(tx, &ctx, &query.q).await })).await
         }
     }
@@ -90,9 +94,16 @@ pub fn SearchPage() -> impl IntoView {
     use leptos::either::EitherOf3;
     use leptos_router::hooks::use_query_map;
     let query = use_query_map();
-    let hits = Resource::new(move || query.read().get("q").unwrap_or_default(), |q| async move {
-        if q.trim().is_empty() { Ok(Vec::new()) } else { search_everything(q).await }
-    });
+    let hits = Resource::new(
+        move || query.read().get("q").unwrap_or_default(),
+        |q| async move {
+            if q.trim().is_empty() {
+                Ok(Vec::new())
+            } else {
+                search_everything(q).await
+            }
+        },
+    );
     view! {
         <h1>"Search"</h1>
         <Transition fallback=|| view! { <p>"Searching…"</p> }>

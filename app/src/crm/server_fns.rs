@@ -21,7 +21,6 @@ pub(crate) fn optional_lead_source(value: Option<String>) -> Result<Option<LeadS
     }
 }
 
-
 #[server(prefix = "/sf", endpoint = "list_leads")]
 pub async fn list_leads(
     q: Option<String>,
@@ -52,14 +51,7 @@ pub async fn create_lead(
     use crate::crm::leads::{ops, types::NewLead};
     let (state, ctx) = member().await?;
     let source = optional_lead_source(source)?;
-    let input = NewLead {
-        name,
-        email: blank_to_none(email),
-        company_name: blank_to_none(company_name),
-        source,
-        owner_id: ctx.user_id,
-        ..Default::default()
-    };
+    let input = NewLead { name, email: blank_to_none(email), company_name: blank_to_none(company_name), source, ..Default::default() };
     in_write(&state, move |tx| Box::pin(async move { ops::create(tx, &ctx, input).await })).await
 }
 
@@ -73,7 +65,10 @@ pub async fn convert_lead(
     currency: Option<String>,
 ) -> Result<Conversion, ServerFnError> {
     use crate::crm::deals::types::parse_money;
-    use crate::crm::leads::{ops, types::{ConvertDeal, ConvertLead}};
+    use crate::crm::leads::{
+        ops,
+        types::{ConvertDeal, ConvertLead},
+    };
     let (state, ctx) = member().await?;
     let deal = match create_deal {
         Some(_) => {
@@ -132,7 +127,6 @@ pub async fn create_contact(
         phone: blank_to_none(phone),
         title: blank_to_none(title),
         company_name: blank_to_none(company_name),
-        owner_id: ctx.user_id,
         ..Default::default()
     };
     in_write(&state, move |tx| Box::pin(async move { ops::create(tx, &ctx, input).await })).await
@@ -222,7 +216,10 @@ pub async fn delete_lead(id: Uuid) -> Result<(), ServerFnError> {
 
 #[server(prefix = "/sf", endpoint = "list_tasks")]
 pub async fn list_tasks(show_done: bool) -> Result<Page<crate::crm::activities::types::Task>, ServerFnError> {
-    use crate::crm::activities::{ops, types::{TaskFilter, TaskStatus}};
+    use crate::crm::activities::{
+        ops,
+        types::{TaskFilter, TaskStatus},
+    };
     let (state, ctx) = member().await?;
     let filter = TaskFilter { status: (!show_done).then_some(TaskStatus::Open), limit: Some(100), ..Default::default() };
     in_read(&state, move |tx| Box::pin(async move { ops::list_tasks(tx, &ctx, filter).await })).await
@@ -247,15 +244,27 @@ pub async fn create_task(title: String, due_date: Option<String>, assignee_id: O
 
 #[server(prefix = "/sf", endpoint = "complete_task")]
 pub async fn complete_task(id: Uuid) -> Result<(), ServerFnError> {
-    use crate::crm::activities::{ops, types::{TaskPatch, TaskStatus}};
+    use crate::crm::activities::{
+        ops,
+        types::{TaskPatch, TaskStatus},
+    };
     let (state, ctx) = member().await?;
     let patch = TaskPatch { status: Some(TaskStatus::Done), ..Default::default() };
     in_write(&state, move |tx| Box::pin(async move { ops::update_task(tx, &ctx, id, patch).await.map(|_| ()) })).await
 }
 
 #[server(prefix = "/sf", endpoint = "create_stage")]
-pub async fn create_stage(key: String, name: String, kind: String, probability: String, color: Option<String>) -> Result<(), ServerFnError> {
-    use crate::crm::deals::{stages, types::{NewDealStage, StageKind}};
+pub async fn create_stage(
+    key: String,
+    name: String,
+    kind: String,
+    probability: String,
+    color: Option<String>,
+) -> Result<(), ServerFnError> {
+    use crate::crm::deals::{
+        stages,
+        types::{NewDealStage, StageKind},
+    };
     let (state, ctx) = member().await?;
     let kind = StageKind::try_from(kind).map_err(ServerFnError::new)?;
     let probability: i64 = probability.trim().parse().map_err(|_| ServerFnError::new("probability must be a whole number"))?;
@@ -291,19 +300,20 @@ pub async fn delete_stage(id: Uuid) -> Result<(), ServerFnError> {
 }
 
 #[server(prefix = "/sf", endpoint = "create_deal")]
-pub async fn create_deal(name: String, stage_id: Option<Uuid>, amount: Option<String>, currency: Option<String>) -> Result<(), ServerFnError> {
-    use crate::crm::deals::{ops, types::{parse_money, NewDeal}};
-    let (state, ctx) = member().await?;
-    let amount_cents = parse_money(amount.as_deref().unwrap_or(""))
-        .ok_or_else(|| ServerFnError::new("amount must be a number like 9000 or 9,000.50"))?;
-    let input = NewDeal {
-        name,
-        stage_id,
-        amount_cents: Some(amount_cents),
-        currency: blank_to_none(currency),
-        owner_id: ctx.user_id,
-        ..Default::default()
+pub async fn create_deal(
+    name: String,
+    stage_id: Option<Uuid>,
+    amount: Option<String>,
+    currency: Option<String>,
+) -> Result<(), ServerFnError> {
+    use crate::crm::deals::{
+        ops,
+        types::{parse_money, NewDeal},
     };
+    let (state, ctx) = member().await?;
+    let amount_cents =
+        parse_money(amount.as_deref().unwrap_or("")).ok_or_else(|| ServerFnError::new("amount must be a number like 9000 or 9,000.50"))?;
+    let input = NewDeal { name, stage_id, amount_cents: Some(amount_cents), currency: blank_to_none(currency), ..Default::default() };
     in_write(&state, move |tx| Box::pin(async move { ops::create(tx, &ctx, input).await.map(|_| ()) })).await
 }
 
@@ -327,7 +337,8 @@ pub async fn company_choices() -> Result<Vec<(Uuid, String)>, ServerFnError> {
     use crate::crm::companies::{ops, types::CompanyFilter};
     let (state, ctx) = member().await?;
     let filter = CompanyFilter { limit: Some(100), ..Default::default() };
-    in_read(&state, move |tx| Box::pin(async move { ops::list(tx, &ctx, filter).await })).await
+    in_read(&state, move |tx| Box::pin(async move { ops::list(tx, &ctx, filter).await }))
+        .await
         .map(|page| page.data.into_iter().map(|c| (c.id, c.name)).collect())
 }
 
@@ -344,7 +355,8 @@ pub async fn set_company_role(contact_id: Uuid, company_id: Uuid, role: Option<S
     use crate::crm::contacts::{ops, types::MembershipPatch};
     let (state, ctx) = member().await?;
     let patch = MembershipPatch { role: Some(blank_to_none(role)) };
-    in_write(&state, move |tx| Box::pin(async move { ops::update_membership(tx, &ctx, contact_id, company_id, patch).await.map(|_| ()) })).await
+    in_write(&state, move |tx| Box::pin(async move { ops::update_membership(tx, &ctx, contact_id, company_id, patch).await.map(|_| ()) }))
+        .await
 }
 
 #[server(prefix = "/sf", endpoint = "unlink_company")]

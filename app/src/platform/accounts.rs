@@ -8,7 +8,7 @@ use crate::error::{AppError, AppResult};
 use crate::platform::audit;
 use crate::platform::auth::{digest, hash_password, new_api_key_secret, random_token, verify_password};
 use crate::platform::context::Ctx;
-use crate::platform::db::{Q, Tx};
+use crate::platform::db::{Tx, Q};
 use crate::platform::types::*;
 
 const MIN_PASSWORD_LEN: usize = 10;
@@ -50,10 +50,7 @@ pub fn required_text(field: &str, value: &str, max: usize) -> AppResult<String> 
 
 fn check_password(password: &str) -> AppResult<()> {
     if password.chars().count() < MIN_PASSWORD_LEN {
-        return Err(AppError::validation(
-            "password",
-            format!("password must be at least {MIN_PASSWORD_LEN} characters"),
-        ));
+        return Err(AppError::validation("password", format!("password must be at least {MIN_PASSWORD_LEN} characters")));
     }
     if password.len() > 1024 {
         return Err(AppError::validation("password", "password is too long"));
@@ -83,23 +80,19 @@ struct UserRow {
 }
 
 async fn user_by_email(tx: &mut Tx, email: &str) -> AppResult<Option<UserRow>> {
-    Ok(tx
-        .fetch_optional(Q::new("SELECT id, password_hash FROM users WHERE email = $1").bind(email))
-        .await?)
+    Ok(tx.fetch_optional(Q::new("SELECT id, password_hash FROM users WHERE email = $1").bind(email)).await?)
 }
 
 async fn insert_user(tx: &mut Tx, name: &str, email: &str, password: String) -> AppResult<Uuid> {
     let id = Uuid::now_v7();
     let hash = hash_password(password).await?;
     tx.execute(
-        Q::new(
-            "INSERT INTO users (id, email, name, password_hash, created_at) VALUES ($1, $2, $3, $4, $5)",
-        )
-        .bind(id)
-        .bind(email)
-        .bind(name)
-        .bind(hash)
-        .bind(crate::platform::db::now()),
+        Q::new("INSERT INTO users (id, email, name, password_hash, created_at) VALUES ($1, $2, $3, $4, $5)")
+            .bind(id)
+            .bind(email)
+            .bind(name)
+            .bind(hash)
+            .bind(crate::platform::db::now()),
     )
     .await?;
     Ok(id)
@@ -107,13 +100,11 @@ async fn insert_user(tx: &mut Tx, name: &str, email: &str, password: String) -> 
 
 async fn insert_membership(tx: &mut Tx, workspace_id: Uuid, user_id: Uuid, role: Role) -> AppResult<()> {
     tx.execute(
-        Q::new(
-            "INSERT INTO memberships (workspace_id, user_id, role, created_at) VALUES ($1, $2, $3, $4)",
-        )
-        .bind(workspace_id)
-        .bind(user_id)
-        .bind(role.as_str())
-        .bind(crate::platform::db::now()),
+        Q::new("INSERT INTO memberships (workspace_id, user_id, role, created_at) VALUES ($1, $2, $3, $4)")
+            .bind(workspace_id)
+            .bind(user_id)
+            .bind(role.as_str())
+            .bind(crate::platform::db::now()),
     )
     .await?;
     Ok(())
@@ -179,15 +170,9 @@ pub async fn log_in(tx: &mut Tx, input: LogIn) -> AppResult<SignedIn> {
         workspace_id: Uuid,
     }
     let membership: Option<WorkspaceOfUser> = tx
-        .fetch_optional(
-            Q::new(
-                "SELECT workspace_id FROM memberships WHERE user_id = $1 ORDER BY created_at LIMIT 1",
-            )
-            .bind(user.id),
-        )
+        .fetch_optional(Q::new("SELECT workspace_id FROM memberships WHERE user_id = $1 ORDER BY created_at LIMIT 1").bind(user.id))
         .await?;
-    let membership = membership
-        .ok_or_else(|| AppError::Forbidden("this account belongs to no workspace".into()))?;
+    let membership = membership.ok_or_else(|| AppError::Forbidden("this account belongs to no workspace".into()))?;
     Ok(SignedIn { user_id: user.id, workspace_id: membership.workspace_id })
 }
 
@@ -202,9 +187,7 @@ struct CurrentUserRow {
 }
 
 pub async fn current_user(tx: &mut Tx, ctx: &Ctx) -> AppResult<CurrentUser> {
-    let user_id = ctx
-        .user_id
-        .ok_or_else(|| AppError::Forbidden("an API key is not a user".into()))?;
+    let user_id = ctx.user_id.ok_or_else(|| AppError::Forbidden("an API key is not a user".into()))?;
     let row: CurrentUserRow = tx
         .fetch_optional(
             Q::new(
@@ -269,9 +252,7 @@ pub async fn is_member(tx: &mut Tx, ctx: &Ctx, user_id: Uuid) -> AppResult<bool>
     }
     let found: Option<Found> = tx
         .fetch_optional(
-            Q::new("SELECT user_id FROM memberships WHERE workspace_id = $1 AND user_id = $2")
-                .bind(ctx.workspace_id)
-                .bind(user_id),
+            Q::new("SELECT user_id FROM memberships WHERE workspace_id = $1 AND user_id = $2").bind(ctx.workspace_id).bind(user_id),
         )
         .await?;
     Ok(found.is_some())
@@ -302,8 +283,7 @@ impl InvitationRow {
     }
 }
 
-const INVITATION_COLUMNS: &str =
-    "id, workspace_id, email, role, created_at, expires_at, accepted_at";
+const INVITATION_COLUMNS: &str = "id, workspace_id, email, role, created_at, expires_at, accepted_at";
 
 pub async fn invite(tx: &mut Tx, ctx: &Ctx, input: NewInvitation) -> AppResult<Invitation> {
     ctx.require_admin()?;
@@ -327,10 +307,7 @@ pub async fn invite(tx: &mut Tx, ctx: &Ctx, input: NewInvitation) -> AppResult<I
         )
         .await?;
     if already.is_some() {
-        return Err(AppError::Conflict {
-            code: "already_member",
-            message: format!("{email} is already a member of this workspace"),
-        });
+        return Err(AppError::Conflict { code: "already_member", message: format!("{email} is already a member of this workspace") });
     }
     let token = random_token();
     let now = crate::platform::db::now();
@@ -359,8 +336,7 @@ pub async fn invite(tx: &mut Tx, ctx: &Ctx, input: NewInvitation) -> AppResult<I
     )
     .await?;
     let invitation = row.into_invitation(None);
-    audit::record(tx, ctx, "invitation.created", "invitation", Some(invitation.id), None::<&()>, Some(&invitation))
-        .await?;
+    audit::record(tx, ctx, "invitation.created", "invitation", Some(invitation.id), None::<&()>, Some(&invitation)).await?;
     Ok(Invitation { token: Some(token), ..invitation })
 }
 
@@ -368,10 +344,7 @@ pub async fn list_invitations(tx: &mut Tx, ctx: &Ctx) -> AppResult<Vec<Invitatio
     ctx.require_admin()?;
     let rows: Vec<InvitationRow> = tx
         .fetch_all(
-            Q::new(format!(
-                "SELECT {INVITATION_COLUMNS} FROM invitations WHERE workspace_id = $1 ORDER BY id DESC"
-            ))
-            .bind(ctx.workspace_id),
+            Q::new(format!("SELECT {INVITATION_COLUMNS} FROM invitations WHERE workspace_id = $1 ORDER BY id DESC")).bind(ctx.workspace_id),
         )
         .await?;
     Ok(rows.into_iter().map(|r| r.into_invitation(None)).collect())
@@ -383,30 +356,21 @@ pub async fn accept_invitation(tx: &mut Tx, input: AcceptInvitation) -> AppResul
     let invalid = || AppError::NotFound("invitation");
     let row: InvitationRow = tx
         .fetch_optional(
-            Q::new(format!("SELECT {INVITATION_COLUMNS} FROM invitations WHERE token_hash = $1"))
-                .bind(digest(input.token.trim())),
+            Q::new(format!("SELECT {INVITATION_COLUMNS} FROM invitations WHERE token_hash = $1")).bind(digest(input.token.trim())),
         )
         .await?
         .ok_or_else(invalid)?;
     if row.accepted_at.is_some() {
-        return Err(AppError::Conflict {
-            code: "invitation_used",
-            message: "this invitation was already accepted".into(),
-        });
+        return Err(AppError::Conflict { code: "invitation_used", message: "this invitation was already accepted".into() });
     }
     if row.expires_at < crate::platform::db::now() {
-        return Err(AppError::Conflict {
-            code: "invitation_expired",
-            message: "this invitation has expired; ask for a new one".into(),
-        });
+        return Err(AppError::Conflict { code: "invitation_expired", message: "this invitation has expired; ask for a new one".into() });
     }
     let role = Role::parse(&row.role).unwrap_or(Role::Member);
     let user_id = match user_by_email(tx, &row.email).await? {
         Some(user) => {
             if !verify_password(input.password, user.password_hash).await? {
-                return Err(AppError::Unauthenticated(
-                    "an account with this email exists; enter its password".into(),
-                ));
+                return Err(AppError::Unauthenticated("an account with this email exists; enter its password".into()));
             }
             user.id
         }
@@ -418,16 +382,12 @@ pub async fn accept_invitation(tx: &mut Tx, input: AcceptInvitation) -> AppResul
     };
     insert_membership(tx, row.workspace_id, user_id, role).await?;
     let accepted_at = crate::platform::db::now();
-    tx.execute(
-        Q::new("UPDATE invitations SET accepted_at = $1 WHERE id = $2").bind(accepted_at).bind(row.id),
-    )
-    .await?;
+    tx.execute(Q::new("UPDATE invitations SET accepted_at = $1 WHERE id = $2").bind(accepted_at).bind(row.id)).await?;
     let ctx = Ctx::for_member(row.workspace_id, user_id, role);
     let invitation_id = row.id;
     let before = row.into_invitation(None);
     let after = Invitation { accepted_at: Some(accepted_at), ..before.clone() };
-    audit::record(tx, &ctx, "invitation.accepted", "invitation", Some(invitation_id), Some(&before), Some(&after))
-        .await?;
+    audit::record(tx, &ctx, "invitation.accepted", "invitation", Some(invitation_id), Some(&before), Some(&after)).await?;
     Ok(SignedIn { user_id, workspace_id: ctx.workspace_id })
 }
 
@@ -503,10 +463,7 @@ pub async fn list_api_keys(tx: &mut Tx, ctx: &Ctx) -> AppResult<Vec<ApiKey>> {
     ctx.require_admin()?;
     let rows: Vec<ApiKeyRow> = tx
         .fetch_all(
-            Q::new(format!(
-                "SELECT {API_KEY_COLUMNS} FROM api_keys WHERE workspace_id = $1 ORDER BY id DESC"
-            ))
-            .bind(ctx.workspace_id),
+            Q::new(format!("SELECT {API_KEY_COLUMNS} FROM api_keys WHERE workspace_id = $1 ORDER BY id DESC")).bind(ctx.workspace_id),
         )
         .await?;
     Ok(rows.into_iter().map(ApiKey::from).collect())
@@ -517,11 +474,7 @@ pub async fn revoke_api_key(tx: &mut Tx, ctx: &Ctx, id: Uuid) -> AppResult<ApiKe
     ctx.require_admin()?;
     let before: ApiKey = tx
         .fetch_optional::<ApiKeyRow>(
-            Q::new(format!(
-                "SELECT {API_KEY_COLUMNS} FROM api_keys WHERE workspace_id = $1 AND id = $2"
-            ))
-            .bind(ctx.workspace_id)
-            .bind(id),
+            Q::new(format!("SELECT {API_KEY_COLUMNS} FROM api_keys WHERE workspace_id = $1 AND id = $2")).bind(ctx.workspace_id).bind(id),
         )
         .await?
         .ok_or(AppError::NotFound("API key"))?

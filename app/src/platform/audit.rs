@@ -5,11 +5,11 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::error::{current_request_id, AppResult};
+use crate::error::{current_request_id, AppError, AppResult};
 use crate::platform::context::Ctx;
-use crate::platform::db::{Q, Tx};
+use crate::platform::db::{Tx, Q};
 use crate::platform::pagination::PageRequest;
-use crate::platform::types::{AuditEvent, Page};
+use crate::platform::types::{AuditEvent, Page, Scope};
 
 pub async fn record<B: Serialize, A: Serialize>(
     tx: &mut Tx,
@@ -67,7 +67,21 @@ struct AuditRow {
     created_at: DateTime<Utc>,
 }
 
+/// The audit trail, for whoever may read it: it shows every domain's
+/// writes, so owners and admins among members, and API keys with any read
+/// scope (a write scope implies its read scope).
 pub async fn list(tx: &mut Tx, ctx: &Ctx, filter: AuditFilter) -> AppResult<Page<AuditEvent>> {
+    if ctx.role.is_some() {
+        ctx.require_admin()?;
+    } else if !Scope::ALL.iter().any(|s| s.as_str().ends_with(":read") && ctx.require(*s).is_ok()) {
+        return Err(AppError::Forbidden("this API key has no read scope".into()));
+    }
+    query(tx, ctx, filter).await
+}
+
+/// The trail without a permission check, for operations that show a
+/// record's own history after checking their own scope (timelines).
+pub(crate) async fn query(tx: &mut Tx, ctx: &Ctx, filter: AuditFilter) -> AppResult<Page<AuditEvent>> {
     let page = PageRequest::parse(filter.limit, filter.cursor.as_deref())?;
     let mut q = Q::new(
         "SELECT id, actor_user_id, actor_api_key_id, action, entity_type, entity_id, before_data, \
@@ -88,16 +102,20 @@ pub async fn list(tx: &mut Tx, ctx: &Ctx, filter: AuditFilter) -> AppResult<Page
     }
     page.apply(&mut q, "id");
     let rows: Vec<AuditRow> = tx.fetch_all(q).await?;
-    Ok(page.finish(rows, |r| r.id, |r| AuditEvent {
-        id: r.id,
-        actor_user_id: r.actor_user_id,
-        actor_api_key_id: r.actor_api_key_id,
-        action: r.action,
-        entity_type: r.entity_type,
-        entity_id: r.entity_id,
-        before: r.before_data.map(|j| j.0),
-        after: r.after_data.map(|j| j.0),
-        request_id: r.request_id,
-        created_at: r.created_at,
-    }))
+    Ok(page.finish(
+        rows,
+        |r| r.id,
+        |r| AuditEvent {
+            id: r.id,
+            actor_user_id: r.actor_user_id,
+            actor_api_key_id: r.actor_api_key_id,
+            action: r.action,
+            entity_type: r.entity_type,
+            entity_id: r.entity_id,
+            before: r.before_data.map(|j| j.0),
+            after: r.after_data.map(|j| j.0),
+            request_id: r.request_id,
+            created_at: r.created_at,
+        },
+    ))
 }

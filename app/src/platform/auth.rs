@@ -4,8 +4,8 @@
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
 use axum::extract::FromRequestParts;
-use axum::http::request::Parts;
 use axum::http::header::AUTHORIZATION;
+use axum::http::request::Parts;
 use base64::Engine;
 use chrono::{Duration, Utc};
 use rand::RngCore;
@@ -39,8 +39,7 @@ pub async fn hash_password(password: String) -> AppResult<String> {
 
 pub async fn verify_password(password: String, hash: String) -> AppResult<bool> {
     tokio::task::spawn_blocking(move || {
-        let parsed = PasswordHash::new(&hash)
-            .map_err(|e| AppError::Internal(format!("stored hash unreadable: {e}")))?;
+        let parsed = PasswordHash::new(&hash).map_err(|e| AppError::Internal(format!("stored hash unreadable: {e}")))?;
         Ok(Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
     })
     .await
@@ -83,8 +82,7 @@ pub async fn ctx_from_api_key(db: &Db, secret: &str) -> AppResult<Ctx> {
     let mut tx = db.begin_read().await?;
     let row: Option<KeyRow> = tx
         .fetch_optional(
-            Q::new("SELECT id, workspace_id, scopes, last_used_at, revoked_at FROM api_keys WHERE secret_hash = $1")
-                .bind(digest(secret)),
+            Q::new("SELECT id, workspace_id, scopes, last_used_at, revoked_at FROM api_keys WHERE secret_hash = $1").bind(digest(secret)),
         )
         .await?;
     tx.commit().await?;
@@ -129,24 +127,15 @@ struct RoleRow {
 /// from a workspace takes effect at once.
 pub async fn ctx_from_session(db: &Db, session: &Session) -> AppResult<Ctx> {
     let unauthenticated = || AppError::Unauthenticated("sign in or send an API key".into());
-    let user_id: Option<Uuid> = session
-        .get(SESSION_USER_ID)
-        .await
-        .map_err(|e| AppError::Internal(format!("session store: {e}")))?;
-    let workspace_id: Option<Uuid> = session
-        .get(SESSION_WORKSPACE_ID)
-        .await
-        .map_err(|e| AppError::Internal(format!("session store: {e}")))?;
+    let user_id: Option<Uuid> = session.get(SESSION_USER_ID).await.map_err(|e| AppError::Internal(format!("session store: {e}")))?;
+    let workspace_id: Option<Uuid> =
+        session.get(SESSION_WORKSPACE_ID).await.map_err(|e| AppError::Internal(format!("session store: {e}")))?;
     let (Some(user_id), Some(workspace_id)) = (user_id, workspace_id) else {
         return Err(unauthenticated());
     };
     let mut tx = db.begin_read().await?;
     let row: Option<RoleRow> = tx
-        .fetch_optional(
-            Q::new("SELECT role FROM memberships WHERE workspace_id = $1 AND user_id = $2")
-                .bind(workspace_id)
-                .bind(user_id),
-        )
+        .fetch_optional(Q::new("SELECT role FROM memberships WHERE workspace_id = $1 AND user_id = $2").bind(workspace_id).bind(user_id))
         .await?;
     tx.commit().await?;
     let role = row.and_then(|r| Role::parse(&r.role)).ok_or_else(unauthenticated)?;
@@ -160,22 +149,14 @@ impl FromRequestParts<AppState> for Ctx {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Ctx, AppError> {
         if let Some(value) = parts.headers.get(AUTHORIZATION) {
-            let value = value
-                .to_str()
-                .map_err(|_| AppError::Unauthenticated("malformed Authorization header".into()))?;
+            let value = value.to_str().map_err(|_| AppError::Unauthenticated("malformed Authorization header".into()))?;
             let secret = value
                 .strip_prefix("Bearer ")
-                .ok_or_else(|| {
-                    AppError::Unauthenticated("Authorization must be `Bearer <api key>`".into())
-                })?
+                .ok_or_else(|| AppError::Unauthenticated("Authorization must be `Bearer <api key>`".into()))?
                 .trim();
             return ctx_from_api_key(&state.db, secret).await;
         }
-        let session = parts
-            .extensions
-            .get::<Session>()
-            .cloned()
-            .ok_or_else(|| AppError::Internal("session layer missing".into()))?;
+        let session = parts.extensions.get::<Session>().cloned().ok_or_else(|| AppError::Internal("session layer missing".into()))?;
         ctx_from_session(&state.db, &session).await
     }
 }

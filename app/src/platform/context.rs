@@ -100,13 +100,7 @@ impl Ctx {
     }
 
     pub fn for_member(workspace_id: Uuid, user_id: Uuid, role: Role) -> Ctx {
-        Ctx {
-            workspace_id,
-            user_id: Some(user_id),
-            api_key_id: None,
-            role: Some(role),
-            scopes: scopes_for_role(role),
-        }
+        Ctx { workspace_id, user_id: Some(user_id), api_key_id: None, role: Some(role), scopes: scopes_for_role(role) }
     }
 
     /// The principal that idempotency keys are scoped to.
@@ -139,9 +133,7 @@ impl Ctx {
         match self.role {
             Some(role) if role.can_administer() => Ok(()),
             Some(_) => Err(AppError::Forbidden("only owners and admins can do this".into())),
-            None => Err(AppError::Forbidden(
-                "this operation needs a signed-in owner or admin, not an API key".into(),
-            )),
+            None => Err(AppError::Forbidden("this operation needs a signed-in owner or admin, not an API key".into())),
         }
     }
 }
@@ -151,12 +143,6 @@ impl Ctx {
 pub fn scopes_for_role(role: Role) -> Vec<Scope> {
     match role {
         Role::Owner | Role::Admin | Role::Member => Scope::ALL.to_vec(),
-        Role::Approver => vec![
-            Scope::CrmRead,
-            Scope::RevenueRead,
-            Scope::MarketingRead,
-            Scope::MarketingWrite,
-            Scope::FlowsRead,
-        ],
+        Role::Approver => vec![Scope::CrmRead, Scope::RevenueRead, Scope::MarketingRead, Scope::MarketingWrite, Scope::FlowsRead],
     }
 }

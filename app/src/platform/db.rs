@@ -11,10 +11,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use sqlx::postgres::{PgPool, PgPoolOptions, PgRow};
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
-    SqliteSynchronous,
-};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow, SqliteSynchronous};
 use sqlx::{FromRow, Postgres, Sqlite, Transaction};
 use uuid::Uuid;
 
@@ -48,11 +45,7 @@ impl Db {
     /// server needs from an embedded database.
     pub async fn connect(url: &str) -> Result<Db, sqlx::Error> {
         if url.starts_with("postgres:") || url.starts_with("postgresql:") {
-            let pool = PgPoolOptions::new()
-                .max_connections(16)
-                .acquire_timeout(Duration::from_secs(10))
-                .connect(url)
-                .await?;
+            let pool = PgPoolOptions::new().max_connections(16).acquire_timeout(Duration::from_secs(10)).connect(url).await?;
             Ok(Db::Postgres(pool))
         } else if url.starts_with("sqlite:") {
             let options = SqliteConnectOptions::from_str(url)?
@@ -61,16 +54,10 @@ impl Db {
                 .synchronous(SqliteSynchronous::Normal)
                 .busy_timeout(Duration::from_secs(10))
                 .foreign_keys(true);
-            let pool = SqlitePoolOptions::new()
-                .max_connections(8)
-                .acquire_timeout(Duration::from_secs(10))
-                .connect_with(options)
-                .await?;
+            let pool = SqlitePoolOptions::new().max_connections(8).acquire_timeout(Duration::from_secs(10)).connect_with(options).await?;
             Ok(Db::Sqlite(pool))
         } else {
-            Err(sqlx::Error::Configuration(
-                format!("unsupported DATABASE_URL scheme (use sqlite: or postgres:): {url}").into(),
-            ))
+            Err(sqlx::Error::Configuration(format!("unsupported DATABASE_URL scheme (use sqlite: or postgres:): {url}").into()))
         }
     }
 

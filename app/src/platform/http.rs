@@ -16,7 +16,7 @@ use uuid::Uuid;
 
 use crate::error::{AppError, AppResult};
 use crate::platform::context::{AppState, Ctx};
-use crate::platform::db::{Q, Tx};
+use crate::platform::db::{Tx, Q};
 
 /// A JSON body that must match its schema exactly: unknown fields, wrong
 /// types and missing fields are 422 naming the field; broken JSON is 400.
@@ -35,19 +35,13 @@ where
     type Rejection = AppError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, AppError> {
-        let is_json = req
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(';').next())
-            .is_some_and(|mime| {
+        let is_json =
+            req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).and_then(|v| v.split(';').next()).is_some_and(|mime| {
                 let mime = mime.trim();
                 mime == "application/json" || (mime.starts_with("application/") && mime.ends_with("+json"))
             });
         if !is_json {
-            return Err(AppError::UnsupportedMediaType(
-                "send the body as JSON with Content-Type: application/json".into(),
-            ));
+            return Err(AppError::UnsupportedMediaType("send the body as JSON with Content-Type: application/json".into()));
         }
         let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
             if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
@@ -75,9 +69,7 @@ pub fn parse_strict_json<T: DeserializeOwned>(bytes: &[u8]) -> AppResult<T> {
         let inner = err.into_inner();
         use serde_json::error::Category;
         match inner.classify() {
-            Category::Syntax | Category::Eof | Category::Io => {
-                AppError::MalformedJson(format!("request body is not valid JSON: {inner}"))
-            }
+            Category::Syntax | Category::Eof | Category::Io => AppError::MalformedJson(format!("request body is not valid JSON: {inner}")),
             Category::Data => {
                 let message = strip_position(&inner.to_string());
                 let field = field_from_message(&message, &path);
@@ -171,9 +163,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Idempotency {
             Some(value) => {
                 let key = value.to_str().ok().map(str::trim).unwrap_or("");
                 if key.is_empty() || key.len() > 255 {
-                    return Err(AppError::BadRequest(
-                        "Idempotency-Key must be 1 to 255 visible ASCII characters".into(),
-                    ));
+                    return Err(AppError::BadRequest("Idempotency-Key must be 1 to 255 visible ASCII characters".into()));
                 }
                 Some(key.to_string())
             }
@@ -210,9 +200,7 @@ where
     F: for<'t> FnOnce(&'t mut Tx) -> BoxFuture<'t, AppResult<T>>,
 {
     let mut tx = state.db.begin().await?;
-    let fingerprint = hex::encode(Sha256::digest(
-        format!("{}\n{}", idempotency.method_and_path, body_digest).as_bytes(),
-    ));
+    let fingerprint = hex::encode(Sha256::digest(format!("{}\n{}", idempotency.method_and_path, body_digest).as_bytes()));
     if let Some(key) = &idempotency.key {
         let claimed = tx
             .execute(
@@ -248,8 +236,7 @@ where
                     message: "this Idempotency-Key was already used with a different request".into(),
                 });
             }
-            let status = StatusCode::from_u16(stored.response_status as u16)
-                .map_err(|e| AppError::Internal(e.to_string()))?;
+            let status = StatusCode::from_u16(stored.response_status as u16).map_err(|e| AppError::Internal(e.to_string()))?;
             let mut response = (status, axum::Json(stored.response_body.0)).into_response();
             response.headers_mut().insert("idempotent-replayed", HeaderValue::from_static("true"));
             return Ok(response);
@@ -334,7 +321,11 @@ mod client_ip_tests {
     fn forwarded_for_counts_only_behind_a_trusted_proxy() {
         let proxy = ip("10.0.0.2");
         let trusted = [proxy, ip("10.0.0.3")];
-        assert_eq!(client_ip(ip("203.0.113.9"), Some("1.2.3.4"), &trusted), ip("203.0.113.9"), "an untrusted peer cannot claim another address");
+        assert_eq!(
+            client_ip(ip("203.0.113.9"), Some("1.2.3.4"), &trusted),
+            ip("203.0.113.9"),
+            "an untrusted peer cannot claim another address"
+        );
         assert_eq!(client_ip(proxy, Some("198.51.100.7"), &trusted), ip("198.51.100.7"));
         assert_eq!(client_ip(proxy, Some("6.6.6.6, 198.51.100.7"), &trusted), ip("198.51.100.7"), "what the client prepended is ignored");
         assert_eq!(client_ip(proxy, Some("198.51.100.7, 10.0.0.3"), &trusted), ip("198.51.100.7"), "chained trusted proxies are skipped");

@@ -25,9 +25,7 @@ impl Cursor {
 
     pub fn decode(value: &str) -> AppResult<Cursor> {
         let invalid = || AppError::validation("cursor", "cursor is not one this API returned");
-        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .decode(value)
-            .map_err(|_| invalid())?;
+        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(value).map_err(|_| invalid())?;
         Uuid::from_slice(&bytes).map(Cursor).map_err(|_| invalid())
     }
 }
@@ -42,10 +40,7 @@ impl PageRequest {
     pub fn parse(limit: Option<i64>, cursor: Option<&str>) -> AppResult<PageRequest> {
         let limit = limit.unwrap_or(DEFAULT_LIMIT);
         if !(1..=MAX_LIMIT).contains(&limit) {
-            return Err(AppError::validation(
-                "limit",
-                format!("limit must be between 1 and {MAX_LIMIT}"),
-            ));
+            return Err(AppError::validation("limit", format!("limit must be between 1 and {MAX_LIMIT}")));
         }
         let after = match cursor {
             Some(c) if !c.is_empty() => Some(Cursor::decode(c)?),
@@ -66,12 +61,7 @@ impl PageRequest {
         q.push(&format!(" ORDER BY {id_column} DESC LIMIT {p}"));
     }
 
-    pub fn finish<R, T>(
-        &self,
-        mut rows: Vec<R>,
-        id_of: impl Fn(&R) -> Uuid,
-        convert: impl Fn(R) -> T,
-    ) -> Page<T> {
+    pub fn finish<R, T>(&self, mut rows: Vec<R>, id_of: impl Fn(&R) -> Uuid, convert: impl Fn(R) -> T) -> Page<T> {
         let has_more = rows.len() as i64 > self.limit;
         rows.truncate(self.limit as usize);
         let next_cursor = if has_more { rows.last().map(|r| Cursor(id_of(r)).encode()) } else { None };

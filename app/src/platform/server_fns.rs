@@ -107,18 +107,11 @@ pub async fn current_user() -> Result<Option<t::CurrentUser>, ServerFnError> {
     let state = ssr::state()?;
     let session = ssr::session().await?;
     let Ok(ctx) = ctx_from_session(&state.db, &session).await else { return Ok(None) };
-    ssr::in_read(&state, move |tx| Box::pin(async move { accounts::current_user(tx, &ctx).await }))
-        .await
-        .map(Some)
+    ssr::in_read(&state, move |tx| Box::pin(async move { accounts::current_user(tx, &ctx).await })).await.map(Some)
 }
 
 #[server(prefix = "/sf", endpoint = "sign_up")]
-pub async fn sign_up(
-    name: String,
-    email: String,
-    password: String,
-    workspace_name: String,
-) -> Result<(), ServerFnError> {
+pub async fn sign_up(name: String, email: String, password: String, workspace_name: String) -> Result<(), ServerFnError> {
     use crate::platform::{accounts, routes::start_session};
     let state = ssr::state()?;
     let input = t::SignUp { name, email, password, workspace_name };
@@ -152,8 +145,7 @@ pub async fn accept_invitation(token: String, name: String, password: String) ->
     use crate::platform::{accounts, routes::start_session};
     let state = ssr::state()?;
     let input = t::AcceptInvitation { token, name, password };
-    let signed_in =
-        ssr::in_write(&state, move |tx| Box::pin(async move { accounts::accept_invitation(tx, input).await })).await?;
+    let signed_in = ssr::in_write(&state, move |tx| Box::pin(async move { accounts::accept_invitation(tx, input).await })).await?;
     start_session(&ssr::session().await?, signed_in).await?;
     leptos_axum::redirect("/companies");
     Ok(())
@@ -168,8 +160,7 @@ pub async fn list_members() -> Result<Vec<Member>, ServerFnError> {
 #[server(prefix = "/sf", endpoint = "list_invitations")]
 pub async fn list_invitations() -> Result<Vec<Invitation>, ServerFnError> {
     let (state, ctx) = ssr::member().await?;
-    ssr::in_read(&state, move |tx| Box::pin(async move { crate::platform::accounts::list_invitations(tx, &ctx).await }))
-        .await
+    ssr::in_read(&state, move |tx| Box::pin(async move { crate::platform::accounts::list_invitations(tx, &ctx).await })).await
 }
 
 #[server(prefix = "/sf", endpoint = "invite_member")]
@@ -177,15 +168,13 @@ pub async fn invite_member(email: String, role: String) -> Result<Invitation, Se
     let (state, ctx) = ssr::member().await?;
     let role = Role::parse(&role).ok_or_else(|| ServerFnError::new("choose a role"))?;
     let input = t::NewInvitation { email, role };
-    ssr::in_write(&state, move |tx| Box::pin(async move { crate::platform::accounts::invite(tx, &ctx, input).await }))
-        .await
+    ssr::in_write(&state, move |tx| Box::pin(async move { crate::platform::accounts::invite(tx, &ctx, input).await })).await
 }
 
 #[server(prefix = "/sf", endpoint = "list_api_keys")]
 pub async fn list_api_keys() -> Result<Vec<ApiKey>, ServerFnError> {
     let (state, ctx) = ssr::member().await?;
-    ssr::in_read(&state, move |tx| Box::pin(async move { crate::platform::accounts::list_api_keys(tx, &ctx).await }))
-        .await
+    ssr::in_read(&state, move |tx| Box::pin(async move { crate::platform::accounts::list_api_keys(tx, &ctx).await })).await
 }
 
 /// Each scope is its own checkbox, named after the scope with `_` for `:`.
@@ -217,13 +206,11 @@ pub async fn create_api_key(
     .filter_map(|(checked, scope)| checked.map(|_| scope))
     .collect();
     let input = t::NewApiKey { name, scopes };
-    ssr::in_write(&state, move |tx| Box::pin(async move { crate::platform::accounts::create_api_key(tx, &ctx, input).await }))
-        .await
+    ssr::in_write(&state, move |tx| Box::pin(async move { crate::platform::accounts::create_api_key(tx, &ctx, input).await })).await
 }
 
 #[server(prefix = "/sf", endpoint = "revoke_api_key")]
 pub async fn revoke_api_key(id: Uuid) -> Result<ApiKey, ServerFnError> {
     let (state, ctx) = ssr::member().await?;
-    ssr::in_write(&state, move |tx| Box::pin(async move { crate::platform::accounts::revoke_api_key(tx, &ctx, id).await }))
-        .await
+    ssr::in_write(&state, move |tx| Box::pin(async move { crate::platform::accounts::revoke_api_key(tx, &ctx, id).await })).await
 }

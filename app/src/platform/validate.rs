@@ -48,10 +48,7 @@ mod checks {
 
     fn at_most_money(field: &str, value: i64) -> AppResult<i64> {
         if value > MAX_MONEY_MINOR {
-            return Err(AppError::validation(
-                field,
-                format!("{field} must be at most {MAX_MONEY_MINOR} minor units (10^15)"),
-            ));
+            return Err(AppError::validation(field, format!("{field} must be at most {MAX_MONEY_MINOR} minor units (10^15)")));
         }
         Ok(value)
     }

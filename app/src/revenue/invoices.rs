@@ -16,7 +16,7 @@ use crate::error::{AppError, AppResult};
 use crate::platform::accounts::required_text;
 use crate::platform::audit;
 use crate::platform::context::Ctx;
-use crate::platform::db::{now, Q, Tx};
+use crate::platform::db::{now, Tx, Q};
 use crate::platform::pagination::PageRequest;
 use crate::platform::types::{Page, Scope};
 use crate::platform::validate::{computed_money, in_range, money, money_in_bounds, positive_money, MAX_QUANTITY_MILLI};
@@ -24,8 +24,7 @@ use crate::platform::validate::{computed_money, in_range, money, money_in_bounds
 const INVOICE_COLUMNS: &str = "id, number, status, company_id, contact_id, deal_id, lead_id, currency, issue_date, due_date, \
      subtotal_cents, tax_cents, total_cents, paid_cents, total_cents - paid_cents AS balance_cents, notes, sent_at, voided_at, \
      created_at, updated_at";
-const LINE_COLUMNS: &str =
-    "id, position, kind, description, quantity_milli, unit_amount_cents, tax_rate_bps, amount_cents, tax_cents";
+const LINE_COLUMNS: &str = "id, position, kind, description, quantity_milli, unit_amount_cents, tax_rate_bps, amount_cents, tax_cents";
 const PAYMENT_COLUMNS: &str = "id, invoice_id, company_id, amount_cents, currency, provider, reference, paid_at, created_at";
 
 pub const MAX_LINES: usize = 200;
@@ -41,9 +40,11 @@ async fn find(tx: &mut Tx, ctx: &Ctx, id: Uuid) -> AppResult<Option<Invoice>> {
         Some(mut invoice) => {
             invoice.lines = tx
                 .fetch_all(
-                    Q::new(format!("SELECT {LINE_COLUMNS} FROM invoice_lines WHERE workspace_id = $1 AND invoice_id = $2 ORDER BY position"))
-                        .bind(ctx.workspace_id)
-                        .bind(id),
+                    Q::new(format!(
+                        "SELECT {LINE_COLUMNS} FROM invoice_lines WHERE workspace_id = $1 AND invoice_id = $2 ORDER BY position"
+                    ))
+                    .bind(ctx.workspace_id)
+                    .bind(id),
                 )
                 .await?;
             Ok(Some(invoice))
@@ -135,7 +136,10 @@ fn price_lines(input: Vec<NewInvoiceLine>) -> AppResult<PricedLines> {
 /// Whether every stored amount of an invoice is within the money bound.
 pub fn invoice_in_bounds(invoice: &Invoice) -> bool {
     [invoice.subtotal_cents, invoice.tax_cents, invoice.total_cents, invoice.paid_cents].into_iter().all(money_in_bounds)
-        && invoice.lines.iter().all(|l| money_in_bounds(l.unit_amount_cents) && money_in_bounds(l.amount_cents) && money_in_bounds(l.tax_cents))
+        && invoice
+            .lines
+            .iter()
+            .all(|l| money_in_bounds(l.unit_amount_cents) && money_in_bounds(l.amount_cents) && money_in_bounds(l.tax_cents))
 }
 
 async fn insert_lines(tx: &mut Tx, ctx: &Ctx, invoice_id: Uuid, lines: &[InvoiceLine]) -> AppResult<()> {
@@ -177,7 +181,10 @@ async fn invoice_number(tx: &mut Tx, ctx: &Ctx, requested: Option<String>) -> Ap
     if let Some(number) = requested {
         let number = required_text("number", &number, 40)?;
         if number_taken(tx, ctx, &number).await? {
-            return Err(AppError::Conflict { code: "duplicate_invoice_number", message: format!("invoice number {number} is already used") });
+            return Err(AppError::Conflict {
+                code: "duplicate_invoice_number",
+                message: format!("invoice number {number} is already used"),
+            });
         }
         return Ok(number);
     }
@@ -470,7 +477,10 @@ pub async fn void(tx: &mut Tx, ctx: &Ctx, id: Uuid) -> AppResult<Invoice> {
         )
         .await?;
     if changed == 0 {
-        return Err(AppError::Conflict { code: "invoice_changed", message: format!("invoice {} changed meanwhile; try again", before.number) });
+        return Err(AppError::Conflict {
+            code: "invoice_changed",
+            message: format!("invoice {} changed meanwhile; try again", before.number),
+        });
     }
     let mut reversal_id = None;
     if before.status == InvoiceStatus::Sent {
@@ -553,7 +563,10 @@ pub async fn record_payment(tx: &mut Tx, ctx: &Ctx, input: NewPayment) -> AppRes
             match invoice.status {
                 InvoiceStatus::Sent | InvoiceStatus::PartiallyPaid => {}
                 InvoiceStatus::Draft => {
-                    return Err(AppError::Conflict { code: "invoice_not_sent", message: format!("invoice {} is a draft; send it first", invoice.number) })
+                    return Err(AppError::Conflict {
+                        code: "invoice_not_sent",
+                        message: format!("invoice {} is a draft; send it first", invoice.number),
+                    })
                 }
                 status => {
                     return Err(AppError::Conflict {
@@ -646,8 +659,16 @@ pub async fn record_payment(tx: &mut Tx, ctx: &Ctx, input: NewPayment) -> AppRes
         },
     )
     .await?;
-    audit::record(tx, ctx, "payment.recorded", "payment", Some(payment.id), None::<&()>, Some(&json!({"payment": payment, "journal_entry_id": entry.id})))
-        .await?;
+    audit::record(
+        tx,
+        ctx,
+        "payment.recorded",
+        "payment",
+        Some(payment.id),
+        None::<&()>,
+        Some(&json!({"payment": payment, "journal_entry_id": entry.id})),
+    )
+    .await?;
     if let Some(before) = invoice_before {
         let after = find(tx, ctx, before.id).await?.ok_or(AppError::NotFound("invoice"))?;
         audit::record(
@@ -681,7 +702,9 @@ pub async fn list_payments(tx: &mut Tx, ctx: &Ctx, filter: PaymentFilter) -> App
 
 pub async fn get_payment(tx: &mut Tx, ctx: &Ctx, id: Uuid) -> AppResult<Payment> {
     ctx.require(Scope::RevenueRead)?;
-    tx.fetch_optional(Q::new(format!("SELECT {PAYMENT_COLUMNS} FROM payments WHERE workspace_id = $1 AND id = $2")).bind(ctx.workspace_id).bind(id))
-        .await?
-        .ok_or(AppError::NotFound("payment"))
+    tx.fetch_optional(
+        Q::new(format!("SELECT {PAYMENT_COLUMNS} FROM payments WHERE workspace_id = $1 AND id = $2")).bind(ctx.workspace_id).bind(id),
+    )
+    .await?
+    .ok_or(AppError::NotFound("payment"))
 }

@@ -13,7 +13,7 @@ use crate::error::{AppError, AppResult};
 use crate::platform::accounts::required_text;
 use crate::platform::audit;
 use crate::platform::context::Ctx;
-use crate::platform::db::{now, wide, wide_sum, wide_sum_of, Q, Tx};
+use crate::platform::db::{now, wide, wide_sum, wide_sum_of, Tx, Q};
 use crate::platform::pagination::PageRequest;
 use crate::platform::types::{Page, Scope};
 use crate::platform::validate::{money, MAX_JOURNAL_LINES};
@@ -100,7 +100,9 @@ pub async fn create_default_chart(tx: &mut Tx, workspace_id: Uuid) -> AppResult<
 pub async fn list_accounts(tx: &mut Tx, ctx: &Ctx) -> AppResult<Vec<LedgerAccount>> {
     ctx.require(Scope::RevenueRead)?;
     Ok(tx
-        .fetch_all(Q::new(format!("SELECT {ACCOUNT_COLUMNS} FROM ledger_accounts WHERE workspace_id = $1 ORDER BY code")).bind(ctx.workspace_id))
+        .fetch_all(
+            Q::new(format!("SELECT {ACCOUNT_COLUMNS} FROM ledger_accounts WHERE workspace_id = $1 ORDER BY code")).bind(ctx.workspace_id),
+        )
         .await?)
 }
 
@@ -159,7 +161,15 @@ pub async fn create_account(tx: &mut Tx, ctx: &Ctx, input: NewLedgerAccount) -> 
         });
     }
     let at = now();
-    let account = LedgerAccount { id: Uuid::now_v7(), code, name, account_type: input.account_type, system_role: None, created_at: at, updated_at: at };
+    let account = LedgerAccount {
+        id: Uuid::now_v7(),
+        code,
+        name,
+        account_type: input.account_type,
+        system_role: None,
+        created_at: at,
+        updated_at: at,
+    };
     tx.execute(
         Q::new(format!("INSERT INTO ledger_accounts (workspace_id, {ACCOUNT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"))
             .bind(ctx.workspace_id)
@@ -250,10 +260,7 @@ pub fn check_balanced(lines: &[Posting]) -> AppResult<()> {
         credits += line.credit_cents as i128;
     }
     if debits != credits {
-        return Err(AppError::validation(
-            "lines",
-            format!("the entry does not balance: debits {debits} ≠ credits {credits}"),
-        ));
+        return Err(AppError::validation("lines", format!("the entry does not balance: debits {debits} ≠ credits {credits}")));
     }
     if debits > i64::MAX as i128 {
         return Err(AppError::validation("lines", "the entry's total is too large"));
@@ -455,10 +462,7 @@ pub async fn delete_draft(tx: &mut Tx, ctx: &Ctx, id: Uuid) -> AppResult<Journal
     ctx.require(Scope::RevenueWrite)?;
     let entry = find_entry(tx, ctx, id).await?.ok_or(AppError::NotFound("journal entry"))?;
     if entry.status == EntryStatus::Posted {
-        return Err(AppError::Conflict {
-            code: "entry_posted",
-            message: "a posted entry cannot be deleted; reverse it instead".into(),
-        });
+        return Err(AppError::Conflict { code: "entry_posted", message: "a posted entry cannot be deleted; reverse it instead".into() });
     }
     tx.execute(Q::new("DELETE FROM journal_entries WHERE workspace_id = $1 AND id = $2").bind(ctx.workspace_id).bind(id)).await?;
     audit::record(tx, ctx, "journal_entry.deleted", "journal_entry", Some(id), Some(&entry), None::<&()>).await?;
@@ -467,9 +471,18 @@ pub async fn delete_draft(tx: &mut Tx, ctx: &Ctx, id: Uuid) -> AppResult<Journal
 
 /// Books the mirror image of a posted entry (debits and credits swapped),
 /// dated today unless told otherwise. Used by people and by invoice voids.
-pub async fn reverse_posted(tx: &mut Tx, ctx: &Ctx, original: &JournalEntry, memo: Option<String>, entry_date: Option<NaiveDate>) -> AppResult<JournalEntry> {
+pub async fn reverse_posted(
+    tx: &mut Tx,
+    ctx: &Ctx,
+    original: &JournalEntry,
+    memo: Option<String>,
+    entry_date: Option<NaiveDate>,
+) -> AppResult<JournalEntry> {
     if original.status != EntryStatus::Posted {
-        return Err(AppError::Conflict { code: "entry_not_posted", message: "only posted entries are reversed; delete a draft instead".into() });
+        return Err(AppError::Conflict {
+            code: "entry_not_posted",
+            message: "only posted entries are reversed; delete a draft instead".into(),
+        });
     }
     if original.reversed_by_entry_id.is_some() {
         return Err(AppError::Conflict { code: "already_reversed", message: "the entry has already been reversed".into() });
@@ -510,7 +523,11 @@ pub async fn reverse_entry(tx: &mut Tx, ctx: &Ctx, id: Uuid, input: ReverseEntry
     if original.source != EntrySource::Manual {
         return Err(AppError::Conflict {
             code: "entry_is_automatic",
-            message: format!("entry {} was booked by its {}; void the invoice instead of reversing the entry", original.number, original.source.as_str()),
+            message: format!(
+                "entry {} was booked by its {}; void the invoice instead of reversing the entry",
+                original.number,
+                original.source.as_str()
+            ),
         });
     }
     let memo = optional_text("memo", input.memo, 500)?;
@@ -574,7 +591,9 @@ pub async fn trial_balance(tx: &mut Tx, ctx: &Ctx, as_of: Option<NaiveDate>) -> 
                 t.debit_cents += row.debit_cents;
                 t.credit_cents += row.credit_cents;
             }
-            None => totals.push(CurrencyTotals { currency: row.currency.clone(), debit_cents: row.debit_cents, credit_cents: row.credit_cents }),
+            None => {
+                totals.push(CurrencyTotals { currency: row.currency.clone(), debit_cents: row.debit_cents, credit_cents: row.credit_cents })
+            }
         }
     }
     let balanced = totals.iter().all(|t| t.debit_cents == t.credit_cents);

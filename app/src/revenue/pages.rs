@@ -46,10 +46,8 @@ fn line_fields(prefix: &'static str) -> impl IntoView {
 pub fn InvoicesPage() -> impl IntoView {
     let query = use_query_map();
     let create = ServerAction::<CreateInvoice>::new();
-    let invoices = Resource::new(
-        move || (query.read().get("status"), query.read().get("cursor")),
-        |(status, cursor)| list_invoices(status, cursor),
-    );
+    let invoices =
+        Resource::new(move || (query.read().get("status"), query.read().get("cursor")), |(status, cursor)| list_invoices(status, cursor));
     let companies = Resource::new(|| (), |_| crate::crm::server_fns::company_choices());
     view! {
         <div class="page-head">

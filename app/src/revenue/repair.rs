@@ -12,7 +12,7 @@ use super::ledger::{self, find_entry};
 use crate::error::{AppError, AppResult};
 use crate::platform::audit;
 use crate::platform::context::Ctx;
-use crate::platform::db::{now, Q, Tx};
+use crate::platform::db::{now, Tx, Q};
 use crate::platform::types::Scope;
 use crate::platform::validate::{BoundsRepair, MAX_MONEY_MINOR};
 
@@ -123,7 +123,11 @@ pub async fn repair_out_of_bounds(tx: &mut Tx, ctx: &Ctx) -> AppResult<Vec<Bound
             .await?;
         }
         invoices::void(tx, ctx, invoice_id).await?;
-        repairs.push(BoundsRepair::new("invoice", invoice_id, format!("voided invoice {} (amounts out of bounds); its bookings reversed", invoice.number)));
+        repairs.push(BoundsRepair::new(
+            "invoice",
+            invoice_id,
+            format!("voided invoice {} (amounts out of bounds); its bookings reversed", invoice.number),
+        ));
     }
 
     // Payments held as customer credit (or left over above).
@@ -137,7 +141,9 @@ pub async fn repair_out_of_bounds(tx: &mut Tx, ctx: &Ctx) -> AppResult<Vec<Bound
         )
         .await?;
     for (payment_id, amount) in payment_ids {
-        if let Some(reversal_id) = reverse_payment(tx, ctx, payment_id, &format!("payment of {amount} minor units is out of bounds")).await? {
+        if let Some(reversal_id) =
+            reverse_payment(tx, ctx, payment_id, &format!("payment of {amount} minor units is out of bounds")).await?
+        {
             repairs.push(BoundsRepair::new("payment", payment_id, format!("booking reversed by entry {reversal_id}")));
         }
     }

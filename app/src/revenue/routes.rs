@@ -8,9 +8,9 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::NaiveDate;
 
+use super::invoices;
 use super::ledger::{self, LedgerQuery, ReverseEntry};
 use super::types::*;
-use super::invoices;
 use crate::error::AppResult;
 use crate::platform::context::{AppState, Ctx};
 use crate::platform::http::{read, write, ApiJson, ApiQuery, IdPath, Idempotency};
@@ -49,7 +49,12 @@ async fn show_account(State(state): State<AppState>, ctx: Ctx, IdPath { 0: id }:
     read(&state, move |tx| Box::pin(async move { ledger::get_account(tx, &ctx, id).await })).await
 }
 
-async fn create_account(State(state): State<AppState>, ctx: Ctx, idem: Idempotency, body: ApiJson<NewLedgerAccount>) -> AppResult<Response> {
+async fn create_account(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    idem: Idempotency,
+    body: ApiJson<NewLedgerAccount>,
+) -> AppResult<Response> {
     let (op_ctx, input) = (ctx.clone(), body.value);
     write(&state, &ctx, idem, &body.body_digest, StatusCode::CREATED, move |tx| {
         Box::pin(async move { ledger::create_account(tx, &op_ctx, input).await })
@@ -80,7 +85,11 @@ async fn account_ledger(
     read(&state, move |tx| Box::pin(async move { ledger::account_ledger(tx, &ctx, id, query).await })).await
 }
 
-async fn list_entries(State(state): State<AppState>, ctx: Ctx, ApiQuery(filter): ApiQuery<JournalFilter>) -> AppResult<Json<Page<JournalEntry>>> {
+async fn list_entries(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    ApiQuery(filter): ApiQuery<JournalFilter>,
+) -> AppResult<Json<Page<JournalEntry>>> {
     read(&state, move |tx| Box::pin(async move { ledger::list_entries(tx, &ctx, filter).await })).await
 }
 
@@ -129,7 +138,11 @@ async fn aging(State(state): State<AppState>, ctx: Ctx, ApiQuery(query): ApiQuer
     read(&state, move |tx| Box::pin(async move { ledger::receivables_aging(tx, &ctx, query.as_of).await })).await
 }
 
-async fn list_invoices(State(state): State<AppState>, ctx: Ctx, ApiQuery(filter): ApiQuery<InvoiceFilter>) -> AppResult<Json<Page<Invoice>>> {
+async fn list_invoices(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    ApiQuery(filter): ApiQuery<InvoiceFilter>,
+) -> AppResult<Json<Page<Invoice>>> {
     read(&state, move |tx| Box::pin(async move { invoices::list(tx, &ctx, filter).await })).await
 }
 
@@ -169,7 +182,11 @@ async fn void_invoice(State(state): State<AppState>, ctx: Ctx, IdPath { 0: id }:
     write(&state, &ctx, idem, "", StatusCode::OK, move |tx| Box::pin(async move { invoices::void(tx, &op_ctx, id).await })).await
 }
 
-async fn list_payments(State(state): State<AppState>, ctx: Ctx, ApiQuery(filter): ApiQuery<PaymentFilter>) -> AppResult<Json<Page<Payment>>> {
+async fn list_payments(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    ApiQuery(filter): ApiQuery<PaymentFilter>,
+) -> AppResult<Json<Page<Payment>>> {
     read(&state, move |tx| Box::pin(async move { invoices::list_payments(tx, &ctx, filter).await })).await
 }
 

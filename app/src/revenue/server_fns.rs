@@ -37,12 +37,14 @@ pub async fn invoice_view(id: Uuid) -> Result<InvoiceDetails, ServerFnError> {
                 Some(company_id) => Some(crate::crm::companies::ops::get(tx, &ctx, company_id).await?.name),
                 None => None,
             };
-            let payments = super::invoices::list_payments(tx, &ctx, PaymentFilter { invoice_id: Some(id), limit: Some(100), ..Default::default() })
-                .await?
-                .data;
-            let entries = super::ledger::list_entries(tx, &ctx, JournalFilter { invoice_id: Some(id), limit: Some(100), ..Default::default() })
-                .await?
-                .data;
+            let payments =
+                super::invoices::list_payments(tx, &ctx, PaymentFilter { invoice_id: Some(id), limit: Some(100), ..Default::default() })
+                    .await?
+                    .data;
+            let entries =
+                super::ledger::list_entries(tx, &ctx, JournalFilter { invoice_id: Some(id), limit: Some(100), ..Default::default() })
+                    .await?
+                    .data;
             Ok(InvoiceDetails { invoice, company_name, payments, entries })
         })
     })
@@ -65,11 +67,13 @@ pub struct LineForm {
 impl LineForm {
     fn parse(self) -> Result<NewInvoiceLine, ServerFnError> {
         let kind = LineKind::parse(self.kind.trim()).ok_or_else(|| ServerFnError::new("choose product or service"))?;
-        let quantity_milli = crate::crm::deals::types::parse_decimal(&self.quantity, 3).ok_or_else(|| ServerFnError::new("quantity must be a number with at most three decimals"))?;
+        let quantity_milli = crate::crm::deals::types::parse_decimal(&self.quantity, 3)
+            .ok_or_else(|| ServerFnError::new("quantity must be a number with at most three decimals"))?;
         let unit_amount_cents = crate::crm::deals::types::parse_money(&self.unit_price)
             .ok_or_else(|| ServerFnError::new("unit price must be an amount like 1,500.00"))?;
         let tax_rate_bps = match blank_to_none(self.tax_percent) {
-            Some(text) => crate::crm::deals::types::parse_decimal(&text, 2).ok_or_else(|| ServerFnError::new("tax must be a percentage like 20 or 8.25"))?,
+            Some(text) => crate::crm::deals::types::parse_decimal(&text, 2)
+                .ok_or_else(|| ServerFnError::new("tax must be a percentage like 20 or 8.25"))?,
             None => 0,
         };
         Ok(NewInvoiceLine { kind, description: self.description, quantity_milli, unit_amount_cents, tax_rate_bps })
@@ -145,12 +149,18 @@ pub async fn void_invoice(id: Uuid) -> Result<(), ServerFnError> {
 }
 
 #[server(prefix = "/sf", endpoint = "record_invoice_payment")]
-pub async fn record_invoice_payment(invoice_id: Uuid, amount: String, provider: String, reference: Option<String>) -> Result<(), ServerFnError> {
+pub async fn record_invoice_payment(
+    invoice_id: Uuid,
+    amount: String,
+    provider: String,
+    reference: Option<String>,
+) -> Result<(), ServerFnError> {
     let (state, ctx) = member().await?;
     let amount_cents = crate::crm::deals::types::parse_money(&amount)
         .filter(|a| *a > 0)
         .ok_or_else(|| ServerFnError::new("amount must be an amount above zero like 9,000.00"))?;
-    let input = NewPayment { invoice_id: Some(invoice_id), amount_cents, provider, reference: blank_to_none(reference), ..Default::default() };
+    let input =
+        NewPayment { invoice_id: Some(invoice_id), amount_cents, provider, reference: blank_to_none(reference), ..Default::default() };
     in_write(&state, move |tx| Box::pin(async move { super::invoices::record_payment(tx, &ctx, input).await.map(|_| ()) })).await
 }
 

@@ -442,7 +442,11 @@ pub fn line_amounts(quantity_milli: i64, unit_amount_cents: i64, tax_rate_bps: i
     fn div_round(n: i128, d: i128) -> i128 {
         let q = n / d;
         let r = n % d;
-        if 2 * r.abs() >= d { q + n.signum() } else { q }
+        if 2 * r.abs() >= d {
+            q + n.signum()
+        } else {
+            q
+        }
     }
     let amount = div_round(quantity_milli as i128 * unit_amount_cents as i128, QUANTITY_SCALE as i128);
     // Saturating: at the extreme of both i64 inputs the product passes
@@ -461,17 +465,15 @@ mod tests {
         assert_eq!(line_amounts(1_500, 999, 2_000), (1_499, 300)); // 1498.5 → 1499; 299.8 → 300
         assert_eq!(line_amounts(333, 100, 1_000), (33, 3)); // 33.3 → 33; 3.3 → 3
         assert_eq!(line_amounts(2_000, 125, 825), (250, 21)); // 20.625 → 21
-        // The widest inputs cannot overflow the computation itself.
+                                                              // The widest inputs cannot overflow the computation itself.
         let (amount, _) = line_amounts(i64::MAX, i64::MAX, 10_000);
         assert!(amount > i64::MAX as i128);
     }
 
     #[test]
     fn quantities_keep_three_decimals() {
-        let line: NewInvoiceLine = serde_json::from_str(
-            r#"{"kind":"service","description":"x","quantity":1.5,"unit_amount_cents":100}"#,
-        )
-        .unwrap();
+        let line: NewInvoiceLine =
+            serde_json::from_str(r#"{"kind":"service","description":"x","quantity":1.5,"unit_amount_cents":100}"#).unwrap();
         assert_eq!(line.quantity_milli, 1_500);
         assert!(serde_json::from_str::<NewInvoiceLine>(
             r#"{"kind":"service","description":"x","quantity":1.0005,"unit_amount_cents":100}"#

@@ -45,9 +45,21 @@ async fn events(api: &Api, list_id: &str) -> Vec<(String, String, String)> {
 async fn segments_evaluate_rules_in_sql_and_log_who_enters_and_leaves() {
     let api = Api::new("seg@example.com", &["crm:write"]).await;
     let ada = lead(&api, json!({"name": "Ada", "email": "ada@x.io", "score": 80, "source": "website", "tags": ["vip", "webinar"], "custom_fields": {"plan": "gold", "seats": 50, "trial": true}})).await;
-    let bob = lead(&api, json!({"name": "Bob", "email": "bob@x.io", "score": 60, "source": "referral", "custom_fields": {"plan": "Silver", "seats": 5}})).await;
-    let cy = lead(&api, json!({"name": "Cy", "score": 90, "source": "import", "status": "working", "tags": ["VIP"], "custom_fields": {"seats": "many"}})).await;
-    let _dee = lead(&api, json!({"name": "Dee", "email": "dee@y.io", "score": 10, "source": "website", "custom_fields": {"plan": "gold", "trial": false}})).await;
+    let bob = lead(
+        &api,
+        json!({"name": "Bob", "email": "bob@x.io", "score": 60, "source": "referral", "custom_fields": {"plan": "Silver", "seats": 5}}),
+    )
+    .await;
+    let cy = lead(
+        &api,
+        json!({"name": "Cy", "score": 90, "source": "import", "status": "working", "tags": ["VIP"], "custom_fields": {"seats": "many"}}),
+    )
+    .await;
+    let _dee = lead(
+        &api,
+        json!({"name": "Dee", "email": "dee@y.io", "score": 10, "source": "website", "custom_fields": {"plan": "gold", "trial": false}}),
+    )
+    .await;
 
     // Fields, ops and nesting, each checked against a hand count.
     assert_eq!(count_of(&api, all(json!([]))).await, 4);
@@ -87,9 +99,17 @@ async fn segments_evaluate_rules_in_sql_and_log_who_enters_and_leaves() {
         (all(json!([{"field": "score", "op": "gt"}])), "rules.rules[0].value"),
         (all(json!([{"field": "score", "op": "gt", "value": "high"}])), "rules.rules[0].value"),
         (all(json!([{"field": "source", "op": "eq", "value": "carrier-pigeon"}])), "rules.rules[0].value"),
-        (all(json!([{"match": "any", "rules": [{"field": "created_at", "op": "gt", "value": "yesterday"}]}])), "rules.rules[0].rules[0].value"),
+        (
+            all(json!([{"match": "any", "rules": [{"field": "created_at", "op": "gt", "value": "yesterday"}]}])),
+            "rules.rules[0].rules[0].value",
+        ),
         (json!({"field": "score", "op": "gt", "value": 1}), "rules"),
-        (all(json!([{"match": "all", "rules": [{"match": "all", "rules": [{"match": "all", "rules": [{"match": "all", "rules": []}]}]}]}])), "rules.rules[0].rules[0].rules[0].rules[0]"),
+        (
+            all(
+                json!([{"match": "all", "rules": [{"match": "all", "rules": [{"match": "all", "rules": [{"match": "all", "rules": []}]}]}]}]),
+            ),
+            "rules.rules[0].rules[0].rules[0].rules[0]",
+        ),
     ] {
         let (status, body) = preview(&api, rules.clone()).await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{rules}: {body}");
@@ -106,7 +126,8 @@ async fn segments_evaluate_rules_in_sql_and_log_who_enters_and_leaves() {
     assert_eq!(segment["member_count"], 2);
     let mut first = events(&api, &segment_id).await;
     first.sort();
-    let mut expected = vec![(ada.clone(), "added".to_string(), "segment_saved".to_string()), (bob.clone(), "added".into(), "segment_saved".into())];
+    let mut expected =
+        vec![(ada.clone(), "added".to_string(), "segment_saved".to_string()), (bob.clone(), "added".into(), "segment_saved".into())];
     expected.sort();
     assert_eq!(first, expected);
 
@@ -114,7 +135,10 @@ async fn segments_evaluate_rules_in_sql_and_log_who_enters_and_leaves() {
     api.ok(Method::PATCH, &format!("/leads/{bob}"), Some(json!({"score": 20}))).await;
     api.ok(Method::PATCH, &format!("/leads/{cy}"), Some(json!({"tags": ["VIP", "webinar"]}))).await;
     let refreshed = api.ok(Method::POST, &format!("/lists/{segment_id}/refresh"), None).await;
-    assert_eq!((refreshed["entered"].as_i64(), refreshed["left"].as_i64(), refreshed["member_count"].as_i64()), (Some(1), Some(1), Some(2)));
+    assert_eq!(
+        (refreshed["entered"].as_i64(), refreshed["left"].as_i64(), refreshed["member_count"].as_i64()),
+        (Some(1), Some(1), Some(2))
+    );
     let after = events(&api, &segment_id).await;
     assert_eq!(after.len(), 4);
     assert!(after.contains(&(bob.clone(), "removed".into(), "segment_refresh".into())));
@@ -131,23 +155,45 @@ async fn segments_evaluate_rules_in_sql_and_log_who_enters_and_leaves() {
 
     // Editing the rules re-evaluates at once.
     let edited = api
-        .ok(Method::PATCH, &format!("/lists/{segment_id}"), Some(json!({"rules": all(json!([{"field": "score", "op": "lt", "value": 50}]))})))
+        .ok(
+            Method::PATCH,
+            &format!("/lists/{segment_id}"),
+            Some(json!({"rules": all(json!([{"field": "score", "op": "lt", "value": 50}]))})),
+        )
         .await;
     assert_eq!(edited["member_count"], 2);
 
     // Another workspace sees none of it.
     let other = TestApp::sign_up(&api.app, "other-seg@example.com").await;
     let other_key = api.app.api_key(&other, &["crm:write"]).await;
-    let (status, body) = crate::common::send(&reqwest::Client::new(), Method::POST, &api.app.url("/api/v1/segments/preview"), Some(&other_key), Some(json!({"rules": all(json!([]))}))).await;
+    let (status, body) = crate::common::send(
+        &reqwest::Client::new(),
+        Method::POST,
+        &api.app.url("/api/v1/segments/preview"),
+        Some(&other_key),
+        Some(json!({"rules": all(json!([]))})),
+    )
+    .await;
     assert_eq!((status, body["count"].as_i64()), (StatusCode::OK, Some(0)));
-    let (status, _) = crate::common::send(&reqwest::Client::new(), Method::GET, &api.app.url(&format!("/api/v1/lists/{segment_id}")), Some(&other_key), None).await;
+    let (status, _) = crate::common::send(
+        &reqwest::Client::new(),
+        Method::GET,
+        &api.app.url(&format!("/api/v1/lists/{segment_id}")),
+        Some(&other_key),
+        None,
+    )
+    .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
 
 #[tokio::test]
 async fn static_lists_take_members_by_id_or_in_bulk_and_export_safe_csv() {
     let api = Api::new("lists@example.com", &["crm:write"]).await;
-    let formula = lead(&api, json!({"name": "=HYPERLINK(\"http://evil.example\",\"click\")", "email": "f@x.io", "score": 70, "company_name": "Acme, Inc."})).await;
+    let formula = lead(
+        &api,
+        json!({"name": "=HYPERLINK(\"http://evil.example\",\"click\")", "email": "f@x.io", "score": 70, "company_name": "Acme, Inc."}),
+    )
+    .await;
     let plain = lead(&api, json!({"name": "Plain", "email": "p@x.io", "score": 75, "tags": ["a", "b"]})).await;
     let low = lead(&api, json!({"name": "Low", "score": 5})).await;
     let list = api.ok(Method::POST, "/lists", Some(json!({"name": "Newsletter"}))).await;
@@ -157,14 +203,17 @@ async fn static_lists_take_members_by_id_or_in_bulk_and_export_safe_csv() {
     assert_eq!((status, assert_error_shape(&body).as_str()), (StatusCode::CONFLICT, "name_taken"));
 
     // One unknown id refuses the whole request.
-    let (status, body) = api.call(Method::POST, &format!("/lists/{list_id}/members"), Some(json!({"ids": [low, uuid::Uuid::now_v7()]}))).await;
+    let (status, body) =
+        api.call(Method::POST, &format!("/lists/{list_id}/members"), Some(json!({"ids": [low, uuid::Uuid::now_v7()]}))).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     assert_eq!(api.ok(Method::GET, &format!("/lists/{list_id}"), None).await["member_count"], 0);
 
     let added = api.ok(Method::POST, &format!("/lists/{list_id}/members"), Some(json!({"ids": [low, low]}))).await;
     assert_eq!((added["added"].as_i64(), added["member_count"].as_i64()), (Some(1), Some(1)));
     // Bulk: every member of a segment, in one statement; present ones stay.
-    let segment = api.ok(Method::POST, "/lists", Some(json!({"name": "Warm", "rules": all(json!([{"field": "score", "op": "gte", "value": 5}]))}))).await;
+    let segment = api
+        .ok(Method::POST, "/lists", Some(json!({"name": "Warm", "rules": all(json!([{"field": "score", "op": "gte", "value": 5}]))})))
+        .await;
     let bulk = api.ok(Method::POST, &format!("/lists/{list_id}/members"), Some(json!({"from_segment": segment["id"]}))).await;
     assert_eq!((bulk["added"].as_i64(), bulk["member_count"].as_i64()), (Some(2), Some(3)));
     let removed = api.ok(Method::POST, &format!("/lists/{list_id}/members/remove"), Some(json!({"ids": [low]}))).await;
@@ -187,7 +236,16 @@ async fn static_lists_take_members_by_id_or_in_bulk_and_export_safe_csv() {
     assert!(csv.contains(&format!("{formula},\"'=HYPERLINK(\"\"http://evil.example\"\",\"\"click\"\")\",f@x.io,,\"Acme, Inc.\"")), "{csv}");
     assert!(csv.contains(&format!("{plain},Plain,p@x.io,")) && csv.contains(",a;b,"), "{csv}");
     // A segment exports its live members the same way.
-    let seg_csv = api.client.get(api.app.url(&format!("/api/v1/lists/{}/export.csv", segment["id"].as_str().unwrap()))).bearer_auth(&api.key).send().await.unwrap().text().await.unwrap();
+    let seg_csv = api
+        .client
+        .get(api.app.url(&format!("/api/v1/lists/{}/export.csv", segment["id"].as_str().unwrap())))
+        .bearer_auth(&api.key)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert_eq!(seg_csv.trim_end().split("\r\n").count(), 4);
 
     // A deleted lead leaves its lists, with an event.
@@ -198,7 +256,8 @@ async fn static_lists_take_members_by_id_or_in_bulk_and_export_safe_csv() {
     // Company lists hold companies.
     let company = api.ok(Method::POST, "/companies", Some(json!({"name": "Globex", "domain": "globex.example"}))).await;
     let accounts = api.ok(Method::POST, "/lists", Some(json!({"name": "Target accounts", "entity": "company"}))).await;
-    let (status, _) = api.call(Method::POST, &format!("/lists/{}/members", accounts["id"].as_str().unwrap()), Some(json!({"ids": [formula]}))).await;
+    let (status, _) =
+        api.call(Method::POST, &format!("/lists/{}/members", accounts["id"].as_str().unwrap()), Some(json!({"ids": [formula]}))).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "a lead is not a company");
     api.ok(Method::POST, &format!("/lists/{}/members", accounts["id"].as_str().unwrap()), Some(json!({"ids": [company["id"]]}))).await;
     let members = api.ok(Method::GET, &format!("/lists/{}/members", accounts["id"].as_str().unwrap()), None).await;
@@ -206,7 +265,8 @@ async fn static_lists_take_members_by_id_or_in_bulk_and_export_safe_csv() {
 
     // Read-only keys read but do not write.
     let reader = api.app.api_key(&api.app.sign_up("reader-lists@example.com").await, &["crm:read"]).await;
-    let (status, _) = crate::common::send(&api.client, Method::POST, &api.app.url("/api/v1/lists"), Some(&reader), Some(json!({"name": "x"}))).await;
+    let (status, _) =
+        crate::common::send(&api.client, Method::POST, &api.app.url("/api/v1/lists"), Some(&reader), Some(json!({"name": "x"}))).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
 }
 
@@ -351,7 +411,8 @@ async fn csv_imports_map_columns_dedup_by_email_and_report_bad_rows_by_line() {
     // Files that cannot be read at all are refused at upload, nothing kept.
     let utf16: Vec<u8> = [0xff, 0xfe].into_iter().chain("name,email\n".encode_utf16().flat_map(|u| u.to_le_bytes())).collect();
     let imports_before = api.ok(Method::GET, "/imports", None).await["data"].as_array().unwrap().len();
-    for (bytes, needle) in [(utf16, "UTF-8"), (Vec::new(), "empty"), (b"name,name\n".to_vec(), "twice"), (b",email\n".to_vec(), "no name")] {
+    for (bytes, needle) in [(utf16, "UTF-8"), (Vec::new(), "empty"), (b"name,name\n".to_vec(), "twice"), (b",email\n".to_vec(), "no name")]
+    {
         let (status, body) = upload(&api, "entity=lead", bytes).await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
         assert!(body["error"]["message"].as_str().unwrap().contains(needle), "{body}");
@@ -377,7 +438,11 @@ async fn json_imports_of_contacts_and_companies() {
     let id = body["id"].as_str().unwrap().to_string();
     api.ok(Method::POST, &format!("/imports/{id}/start"), Some(json!({}))).await;
     let done = wait_for_import(&api, &id).await;
-    assert_eq!((done["rows_created"].as_i64(), done["rows_skipped"].as_i64(), done["rows_failed"].as_i64()), (Some(1), Some(1), Some(3)), "{done}");
+    assert_eq!(
+        (done["rows_created"].as_i64(), done["rows_skipped"].as_i64(), done["rows_failed"].as_i64()),
+        (Some(1), Some(1), Some(3)),
+        "{done}"
+    );
     let errors = import_errors(&api, &id).await;
     assert_eq!(errors.iter().map(|e| e.0).collect::<Vec<_>>(), vec![3, 4, 6], "{errors:?}");
     assert!(errors[0].1.contains("nested") && errors[1].1.contains("JSON object") && errors[2].1.contains("not closed"), "{errors:?}");
@@ -391,7 +456,11 @@ async fn json_imports_of_contacts_and_companies() {
     let id = body["id"].as_str().unwrap().to_string();
     api.ok(Method::POST, &format!("/imports/{id}/start"), Some(json!({}))).await;
     let done = wait_for_import(&api, &id).await;
-    assert_eq!((done["rows_created"].as_i64(), done["rows_updated"].as_i64(), done["rows_failed"].as_i64()), (Some(1), Some(1), Some(1)), "{done}");
+    assert_eq!(
+        (done["rows_created"].as_i64(), done["rows_updated"].as_i64(), done["rows_failed"].as_i64()),
+        (Some(1), Some(1), Some(1)),
+        "{done}"
+    );
     let initech = api.ok(Method::GET, "/companies?q=initech", None).await;
     assert_eq!(initech["data"].as_array().unwrap().len(), 1);
     assert_eq!((initech["data"][0]["name"].as_str(), initech["data"][0]["employee_count"].as_i64()), (Some("Initech Again"), Some(250)));
@@ -399,7 +468,12 @@ async fn json_imports_of_contacts_and_companies() {
 
 #[tokio::test]
 async fn an_import_resumes_after_a_crash_without_duplicating_rows() {
-    let config = crate::common::Config { import_batch: 25, import_pause: Duration::from_millis(15), job_lease: Duration::from_millis(800), ..test_config() };
+    let config = crate::common::Config {
+        import_batch: 25,
+        import_pause: Duration::from_millis(15),
+        job_lease: Duration::from_millis(800),
+        ..test_config()
+    };
     let app = TestApp::spawn_with(config).await;
     let owner = app.sign_up("crash@example.com").await;
     let key = app.api_key(&owner, &["crm:write"]).await;
@@ -450,8 +524,16 @@ async fn an_import_resumes_after_a_crash_without_duplicating_rows() {
     assert_eq!(errors.iter().map(|e| e.0).collect::<Vec<_>>(), vec![1002, 2003, 3004, 4005, 5006, 6007]);
 }
 
-async fn public_post(app: &TestApp, slug: &str, origin: Option<&str>, signature: Option<String>, content_type: &str, body: Vec<u8>) -> (StatusCode, Value, reqwest::header::HeaderMap) {
-    let mut request = reqwest::Client::new().post(app.url(&format!("/api/v1/public/forms/{slug}"))).header("content-type", content_type).body(body);
+async fn public_post(
+    app: &TestApp,
+    slug: &str,
+    origin: Option<&str>,
+    signature: Option<String>,
+    content_type: &str,
+    body: Vec<u8>,
+) -> (StatusCode, Value, reqwest::header::HeaderMap) {
+    let mut request =
+        reqwest::Client::new().post(app.url(&format!("/api/v1/public/forms/{slug}"))).header("content-type", content_type).body(body);
     if let Some(origin) = origin {
         request = request.header("origin", origin);
     }
@@ -509,12 +591,21 @@ async fn capture_forms_accept_public_submissions_only_when_origin_signature_and_
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     let snippet = api.ok(Method::GET, &format!("/forms/{form_id}/embed?origin={site}"), None).await;
     let html = snippet["html"].as_str().unwrap();
-    assert!(html.contains(&format!("/api/v1/public/forms/{slug}\"")) && html.contains("name=\"email\"") && html.contains("<script>"), "{html}");
+    assert!(
+        html.contains(&format!("/api/v1/public/forms/{slug}\"")) && html.contains("name=\"email\"") && html.contains("<script>"),
+        "{html}"
+    );
     let token = app::audience::forms::origin_token(&secret, &slug, site);
     assert!(html.contains(&format!("name=\"_token\" value=\"{token}\"")));
 
     // A browser on the allowed origin: a new lead on the list.
-    let first = form_body(&[("name", "Ada"), ("email", "Ada@Example.com"), ("company_name", "Analytical"), ("cf.message", "Call me"), ("_token", &token)]);
+    let first = form_body(&[
+        ("name", "Ada"),
+        ("email", "Ada@Example.com"),
+        ("company_name", "Analytical"),
+        ("cf.message", "Call me"),
+        ("_token", &token),
+    ]);
     let (status, body, headers) = public_post(&api.app, &slug, Some(site), None, "application/x-www-form-urlencoded", first).await;
     assert_eq!((status, body["status"].as_str()), (StatusCode::ACCEPTED, Some("received")), "{body}");
     assert_eq!(headers["access-control-allow-origin"], site);
@@ -525,11 +616,15 @@ async fn capture_forms_accept_public_submissions_only_when_origin_signature_and_
     assert_eq!(events(&api, list["id"].as_str().unwrap()).await, vec![(lead_id.clone(), "added".to_string(), "form".to_string())]);
 
     // The same email again updates the lead (never its name).
-    let again = form_body(&[("name", "Someone Else"), ("email", "ada@example.com"), ("company_name", "Analytical Engines"), ("_token", &token)]);
+    let again =
+        form_body(&[("name", "Someone Else"), ("email", "ada@example.com"), ("company_name", "Analytical Engines"), ("_token", &token)]);
     let (status, _, _) = public_post(&api.app, &slug, Some(site), None, "application/x-www-form-urlencoded", again).await;
     assert_eq!(status, StatusCode::ACCEPTED);
     let lead = api.ok(Method::GET, &format!("/leads/{lead_id}"), None).await;
-    assert_eq!((lead["name"].as_str(), lead["company_name"].as_str(), lead["custom_fields"]["message"].as_str()), (Some("Ada"), Some("Analytical Engines"), Some("Call me")));
+    assert_eq!(
+        (lead["name"].as_str(), lead["company_name"].as_str(), lead["custom_fields"]["message"].as_str()),
+        (Some("Ada"), Some("Analytical Engines"), Some("Call me"))
+    );
 
     // A server signs the raw body instead.
     let json_body = serde_json::to_vec(&json!({"name": "Grace", "email": "grace@example.com"})).unwrap();
@@ -543,16 +638,65 @@ async fn capture_forms_accept_public_submissions_only_when_origin_signature_and_
     let stale = app::audience::forms::body_signature(&secret, now - 600, &json_body);
     let tampered = serde_json::to_vec(&json!({"name": "Mallory", "email": "grace@example.com"})).unwrap();
     let cases: Vec<(Option<&str>, Option<String>, &str, Vec<u8>, StatusCode, &str)> = vec![
-        (Some("https://evil.example"), None, "application/x-www-form-urlencoded", good(&[("name", "E"), ("email", "e@x.io"), ("_token", &token)]), StatusCode::FORBIDDEN, "not allowed"),
-        (Some(site), None, "application/x-www-form-urlencoded", good(&[("name", "E"), ("email", "e@x.io")]), StatusCode::UNAUTHORIZED, "token"),
-        (Some(site), None, "application/x-www-form-urlencoded", good(&[("name", "E"), ("email", "e@x.io"), ("_token", "00ff")]), StatusCode::UNAUTHORIZED, "token"),
+        (
+            Some("https://evil.example"),
+            None,
+            "application/x-www-form-urlencoded",
+            good(&[("name", "E"), ("email", "e@x.io"), ("_token", &token)]),
+            StatusCode::FORBIDDEN,
+            "not allowed",
+        ),
+        (
+            Some(site),
+            None,
+            "application/x-www-form-urlencoded",
+            good(&[("name", "E"), ("email", "e@x.io")]),
+            StatusCode::UNAUTHORIZED,
+            "token",
+        ),
+        (
+            Some(site),
+            None,
+            "application/x-www-form-urlencoded",
+            good(&[("name", "E"), ("email", "e@x.io"), ("_token", "00ff")]),
+            StatusCode::UNAUTHORIZED,
+            "token",
+        ),
         (None, None, "application/x-www-form-urlencoded", good(&[("name", "E"), ("email", "e@x.io")]), StatusCode::UNAUTHORIZED, "sign"),
         (None, Some(stale), "application/json", json_body.clone(), StatusCode::UNAUTHORIZED, "5 minutes"),
         (None, Some(signed.clone()), "application/json", tampered, StatusCode::UNAUTHORIZED, "does not match"),
-        (Some(site), None, "application/x-www-form-urlencoded", good(&[("name", "E"), ("_token", &token)]), StatusCode::UNPROCESSABLE_ENTITY, "email is required"),
-        (Some(site), None, "application/x-www-form-urlencoded", good(&[("email", "e@x.io"), ("_token", &token)]), StatusCode::UNPROCESSABLE_ENTITY, "Your name is required"),
-        (Some(site), None, "application/x-www-form-urlencoded", good(&[("name", "E"), ("email", "not an email"), ("_token", &token)]), StatusCode::UNPROCESSABLE_ENTITY, "valid email"),
-        (Some(site), None, "application/x-www-form-urlencoded", good(&[("name", "E"), ("email", "e@x.io"), ("password", "x"), ("_token", &token)]), StatusCode::UNPROCESSABLE_ENTITY, "no field"),
+        (
+            Some(site),
+            None,
+            "application/x-www-form-urlencoded",
+            good(&[("name", "E"), ("_token", &token)]),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "email is required",
+        ),
+        (
+            Some(site),
+            None,
+            "application/x-www-form-urlencoded",
+            good(&[("email", "e@x.io"), ("_token", &token)]),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Your name is required",
+        ),
+        (
+            Some(site),
+            None,
+            "application/x-www-form-urlencoded",
+            good(&[("name", "E"), ("email", "not an email"), ("_token", &token)]),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "valid email",
+        ),
+        (
+            Some(site),
+            None,
+            "application/x-www-form-urlencoded",
+            good(&[("name", "E"), ("email", "e@x.io"), ("password", "x"), ("_token", &token)]),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "no field",
+        ),
         (Some(site), None, "application/json", b"{\"name\": ".to_vec(), StatusCode::BAD_REQUEST, "not valid JSON"),
         (Some(site), None, "application/xml", b"<lead/>".to_vec(), StatusCode::UNSUPPORTED_MEDIA_TYPE, "application/json"),
     ];
@@ -563,12 +707,16 @@ async fn capture_forms_accept_public_submissions_only_when_origin_signature_and_
         assert!(response["error"]["message"].as_str().unwrap().contains(needle), "{needle}: {response}");
     }
     assert_eq!(api.app.count("leads").await, leads_before, "refused submissions change nothing");
-    let (status, response, _) = public_post(&api.app, "no-such-form", Some(site), None, "application/x-www-form-urlencoded", good(&[("email", "e@x.io")])).await;
+    let (status, response, _) =
+        public_post(&api.app, "no-such-form", Some(site), None, "application/x-www-form-urlencoded", good(&[("email", "e@x.io")])).await;
     assert_eq!((status, assert_error_shape(&response).as_str()), (StatusCode::NOT_FOUND, "not_found"));
 
     // CORS preflight answers allowed origins only.
     let preflight = |origin: &'static str| {
-        reqwest::Client::new().request(Method::OPTIONS, api.app.url(&format!("/api/v1/public/forms/{slug}"))).header("origin", origin).send()
+        reqwest::Client::new()
+            .request(Method::OPTIONS, api.app.url(&format!("/api/v1/public/forms/{slug}")))
+            .header("origin", origin)
+            .send()
     };
     let allowed = preflight("https://www.example.com").await.unwrap();
     assert_eq!((allowed.status(), allowed.headers()["access-control-allow-origin"].to_str().unwrap()), (StatusCode::NO_CONTENT, site));
@@ -576,22 +724,47 @@ async fn capture_forms_accept_public_submissions_only_when_origin_signature_and_
 
     // Rate limit per IP and form: the 31st request in a minute is refused,
     // while another form still takes submissions.
-    let second = api.ok(Method::POST, "/forms", Some(json!({"name": "Newsletter", "fields": [{"name": "email"}], "allowed_origins": [site]}))).await;
+    let second =
+        api.ok(Method::POST, "/forms", Some(json!({"name": "Newsletter", "fields": [{"name": "email"}], "allowed_origins": [site]}))).await;
     let second_slug = second["slug"].as_str().unwrap().to_string();
     let second_token = app::audience::forms::origin_token(second["signing_secret"].as_str().unwrap(), &second_slug, site);
     for i in 0..30 {
         let email = format!("n{i}@x.io");
-        let (status, _, _) = public_post(&api.app, &second_slug, Some(site), None, "application/x-www-form-urlencoded", form_body(&[("email", &email), ("_token", &second_token)])).await;
+        let (status, _, _) = public_post(
+            &api.app,
+            &second_slug,
+            Some(site),
+            None,
+            "application/x-www-form-urlencoded",
+            form_body(&[("email", &email), ("_token", &second_token)]),
+        )
+        .await;
         assert_eq!(status, StatusCode::ACCEPTED);
     }
-    let (status, response, headers) = public_post(&api.app, &second_slug, Some(site), None, "application/x-www-form-urlencoded", form_body(&[("email", "n31@x.io"), ("_token", &second_token)])).await;
+    let (status, response, headers) = public_post(
+        &api.app,
+        &second_slug,
+        Some(site),
+        None,
+        "application/x-www-form-urlencoded",
+        form_body(&[("email", "n31@x.io"), ("_token", &second_token)]),
+    )
+    .await;
     assert_eq!((status, assert_error_shape(&response).as_str()), (StatusCode::TOO_MANY_REQUESTS, "rate_limited"));
     assert_eq!(headers["retry-after"], "60");
     assert_eq!(api.ok(Method::GET, &format!("/forms/{}", second["id"].as_str().unwrap()), None).await["submissions"], 30);
 
     // A deactivated form is gone for the public.
     api.ok(Method::PATCH, &format!("/forms/{form_id}"), Some(json!({"active": false}))).await;
-    let (status, _, _) = public_post(&api.app, &slug, Some(site), None, "application/x-www-form-urlencoded", form_body(&[("email", "late@x.io"), ("_token", &token)])).await;
+    let (status, _, _) = public_post(
+        &api.app,
+        &slug,
+        Some(site),
+        None,
+        "application/x-www-form-urlencoded",
+        form_body(&[("email", "late@x.io"), ("_token", &token)]),
+    )
+    .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
 
@@ -609,7 +782,8 @@ async fn a_form_tags_its_leads_and_feeds_a_segment_whose_rules_select_them() {
     let (status, response) =
         api.call(Method::POST, "/forms", Some(json!({"name": "Bad", "fields": [{"name": "email"}], "list_id": companies["id"]}))).await;
     assert_eq!((status, response["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("list_id")), "{response}");
-    let (status, response) = api.call(Method::POST, "/forms", Some(json!({"name": "Bad", "fields": [{"name": "email"}], "tags": [""]}))).await;
+    let (status, response) =
+        api.call(Method::POST, "/forms", Some(json!({"name": "Bad", "fields": [{"name": "email"}], "tags": [""]}))).await;
     assert_eq!((status, response["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("tags")), "{response}");
 
     let form = api
@@ -655,7 +829,8 @@ async fn a_form_tags_its_leads_and_feeds_a_segment_whose_rules_select_them() {
     // Tags are edited like the rest; the audit row has no secret.
     let patched = api.ok(Method::PATCH, &format!("/forms/{}", form["id"].as_str().unwrap()), Some(json!({"tags": ["autumn"]}))).await;
     assert_eq!(patched["tags"], json!(["autumn"]));
-    let audit = api.ok(Method::GET, &format!("/audit-events?entity_id={}&action=capture_form.updated", form["id"].as_str().unwrap()), None).await;
+    let audit =
+        api.ok(Method::GET, &format!("/audit-events?entity_id={}&action=capture_form.updated", form["id"].as_str().unwrap()), None).await;
     assert_eq!(audit["data"][0]["after"]["tags"], json!(["autumn"]));
     assert!(!audit.to_string().contains(&secret));
 }
@@ -694,7 +869,11 @@ async fn enrichment_posts_the_lead_to_a_real_http_service_and_merges_its_answer(
     let (status, body) = api.call(Method::POST, "/enrichment-connectors", Some(json!({"name": "Bad", "url": "ftp://x"}))).await;
     assert_eq!((status, body["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("url")));
     let connector = api
-        .ok(Method::POST, "/enrichment-connectors", Some(json!({"name": "Clearbit-ish", "url": format!("{remote}/enrich"), "auth_header": "Bearer s3cret"})))
+        .ok(
+            Method::POST,
+            "/enrichment-connectors",
+            Some(json!({"name": "Clearbit-ish", "url": format!("{remote}/enrich"), "auth_header": "Bearer s3cret"})),
+        )
         .await;
     assert!(connector.get("auth_header").is_none(), "the credential is never shown back");
 
@@ -720,11 +899,13 @@ async fn enrichment_posts_the_lead_to_a_real_http_service_and_merges_its_answer(
         let (status, body) = api.call(Method::POST, &format!("/leads/{lead_id}/enrich"), Some(json!({"connector_id": bad["id"]}))).await;
         assert_eq!((status, assert_error_shape(&body).as_str()), (StatusCode::BAD_GATEWAY, "upstream_failed"), "{body}");
     }
-    let unreachable = api.ok(Method::POST, "/enrichment-connectors", Some(json!({"name": "Gone", "url": "http://127.0.0.1:9/enrich"}))).await;
+    let unreachable =
+        api.ok(Method::POST, "/enrichment-connectors", Some(json!({"name": "Gone", "url": "http://127.0.0.1:9/enrich"}))).await;
     let (status, _) = api.call(Method::POST, &format!("/leads/{lead_id}/enrich"), Some(json!({"connector_id": unreachable["id"]}))).await;
     assert_eq!(status, StatusCode::BAD_GATEWAY);
     assert_eq!(api.ok(Method::GET, &format!("/leads/{lead_id}"), None).await, enriched);
-    let (status, body) = api.call(Method::POST, &format!("/leads/{lead_id}/enrich"), Some(json!({"connector_id": uuid::Uuid::now_v7()}))).await;
+    let (status, body) =
+        api.call(Method::POST, &format!("/leads/{lead_id}/enrich"), Some(json!({"connector_id": uuid::Uuid::now_v7()}))).await;
     assert_eq!((status, body["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("connector_id")));
 }
 
@@ -755,9 +936,11 @@ async fn enrichment_refuses_private_network_targets_unless_configured_to_allow_t
 
     // A public URL is taken (nothing is called until a lead is enriched);
     // moving it inside is refused like creating it there.
-    let connector = api.ok(Method::POST, "/enrichment-connectors", Some(json!({"name": "Outside", "url": "https://93.184.215.14/enrich"}))).await;
+    let connector =
+        api.ok(Method::POST, "/enrichment-connectors", Some(json!({"name": "Outside", "url": "https://93.184.215.14/enrich"}))).await;
     let id = connector["id"].as_str().unwrap().to_string();
-    let (status, body) = api.call(Method::PATCH, &format!("/enrichment-connectors/{id}"), Some(json!({"url": "http://127.0.0.1:9/enrich"}))).await;
+    let (status, body) =
+        api.call(Method::PATCH, &format!("/enrichment-connectors/{id}"), Some(json!({"url": "http://127.0.0.1:9/enrich"}))).await;
     assert_eq!((status, body["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("url")), "{body}");
 
     // A URL that got inside anyway (stored before the setting changed) is
@@ -801,7 +984,11 @@ async fn uploads_nobody_maps_expire_and_their_files_are_removed() {
 
     let now = chrono::Utc::now();
     assert_eq!(app::audience::imports::expire_unstarted(&api.app.db, now - UNSTARTED_IMPORT_TTL).await.unwrap(), 0, "a fresh upload waits");
-    assert_eq!(app::audience::imports::expire_unstarted(&api.app.db, now + chrono::Duration::seconds(1)).await.unwrap(), 1, "only the unstarted one");
+    assert_eq!(
+        app::audience::imports::expire_unstarted(&api.app.db, now + chrono::Duration::seconds(1)).await.unwrap(),
+        1,
+        "only the unstarted one"
+    );
     let expired = api.ok(Method::GET, &format!("/imports/{waiting_id}"), None).await;
     assert_eq!(expired["status"], "cancelled");
     assert!(expired["error"].as_str().unwrap().contains("7 days"), "{expired}");

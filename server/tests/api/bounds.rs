@@ -263,9 +263,28 @@ fn items(list: &Value) -> &Vec<Value> {
 async fn read_everything(f: &Fixture) -> Value {
     let accounts = f.api.ok(Method::GET, "/ledger-accounts", None).await;
     let mut paths: Vec<String> = [
-        "/companies", "/contacts", "/leads", "/deal-stages", "/deals", "/pipeline", "/activities", "/tasks", "/search?q=a",
-        "/dashboard", "/invoices", "/payments", "/ledger-accounts", "/journal-entries", "/trial-balance", "/receivables/aging",
-        "/lists", "/audience-events", "/imports", "/forms", "/enrichment-connectors", "/audit-events",
+        "/companies",
+        "/contacts",
+        "/leads",
+        "/deal-stages",
+        "/deals",
+        "/pipeline",
+        "/activities",
+        "/tasks",
+        "/search?q=a",
+        "/dashboard",
+        "/invoices",
+        "/payments",
+        "/ledger-accounts",
+        "/journal-entries",
+        "/trial-balance",
+        "/receivables/aging",
+        "/lists",
+        "/audience-events",
+        "/imports",
+        "/forms",
+        "/enrichment-connectors",
+        "/audit-events",
     ]
     .map(String::from)
     .to_vec();
@@ -287,8 +306,17 @@ async fn read_everything(f: &Fixture) -> Value {
         assert_eq!(status, StatusCode::OK, "GET {path}: {body}");
     }
     let mut pages: Vec<String> = [
-        "/dashboard", "/pipeline", "/leads", "/contacts", "/companies", "/tasks", "/invoices", "/ledger", "/receivables",
-        "/audience", "/search?q=a",
+        "/dashboard",
+        "/pipeline",
+        "/leads",
+        "/contacts",
+        "/companies",
+        "/tasks",
+        "/invoices",
+        "/ledger",
+        "/receivables",
+        "/audience",
+        "/search?q=a",
     ]
     .map(String::from)
     .to_vec();
@@ -362,7 +390,9 @@ async fn every_numeric_field_is_bounded_and_every_read_survives_the_bounds() {
 async fn plant_out_of_bounds_rows(f: &Fixture) {
     let ctx = Ctx::maintenance(f.workspace_id);
     let mut tx = f.api.app.db.begin().await.unwrap();
-    tx.execute(Q::new("UPDATE deals SET amount_cents = $1 WHERE id = $2").bind(i64::MAX).bind(f.deal.parse::<Uuid>().unwrap())).await.unwrap();
+    tx.execute(Q::new("UPDATE deals SET amount_cents = $1 WHERE id = $2").bind(i64::MAX).bind(f.deal.parse::<Uuid>().unwrap()))
+        .await
+        .unwrap();
     tx.execute(
         Q::new("UPDATE companies SET annual_revenue_cents = $1, employee_count = $1 WHERE id = $2")
             .bind(i64::MAX)
@@ -371,13 +401,16 @@ async fn plant_out_of_bounds_rows(f: &Fixture) {
     .await
     .unwrap();
     let invoice: Uuid = f.draft_invoice.parse().unwrap();
-    tx.execute(Q::new("UPDATE invoice_lines SET unit_amount_cents = $1, amount_cents = $1 WHERE invoice_id = $2").bind(i64::MAX).bind(invoice))
+    tx.execute(
+        Q::new("UPDATE invoice_lines SET unit_amount_cents = $1, amount_cents = $1 WHERE invoice_id = $2").bind(i64::MAX).bind(invoice),
+    )
+    .await
+    .unwrap();
+    tx.execute(Q::new("UPDATE invoices SET subtotal_cents = $1, total_cents = $1 WHERE id = $2").bind(i64::MAX).bind(invoice))
         .await
         .unwrap();
-    tx.execute(Q::new("UPDATE invoices SET subtotal_cents = $1, total_cents = $1 WHERE id = $2").bind(i64::MAX).bind(invoice)).await.unwrap();
-    let account = |code: &'static str| {
-        Q::new("SELECT id FROM ledger_accounts WHERE workspace_id = $1 AND code = $2").bind(f.workspace_id).bind(code)
-    };
+    let account =
+        |code: &'static str| Q::new("SELECT id FROM ledger_accounts WHERE workspace_id = $1 AND code = $2").bind(f.workspace_id).bind(code);
     let (cash,): (Uuid,) = tx.fetch_one(account("1000")).await.unwrap();
     let (equity,): (Uuid,) = tx.fetch_one(account("3000")).await.unwrap();
     let (credits,): (Uuid,) = tx.fetch_one(account("2200")).await.unwrap();
@@ -505,7 +538,8 @@ async fn errors_raised_outside_handlers_have_the_one_shape() {
 
     // 414: a 100 KB query string, refused by the HTTP parser itself (sent
     // over a raw socket: HTTP clients refuse to build such a URI).
-    let raw = raw_request(&app.base, &format!("GET /api/v1/companies?q={} HTTP/1.1\r\nHost: localhost\r\n\r\n", "a".repeat(100 * 1024))).await;
+    let raw =
+        raw_request(&app.base, &format!("GET /api/v1/companies?q={} HTTP/1.1\r\nHost: localhost\r\n\r\n", "a".repeat(100 * 1024))).await;
     let (head, body) = raw.split_once("\r\n\r\n").expect("a response");
     assert!(head.starts_with("HTTP/1.1 414"), "{head}");
     assert!(head.to_ascii_lowercase().contains("x-request-id:"), "{head}");

@@ -36,16 +36,10 @@ async fn fresh_database_url() -> (String, Option<std::path::PathBuf>) {
     let tag = Uuid::now_v7().simple().to_string();
     match backend().as_str() {
         "postgres" => {
-            let admin = std::env::var("CORRAL_TEST_POSTGRES_URL")
-                .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+            let admin = std::env::var("CORRAL_TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
             let name = format!("corral_test_{tag}");
-            let mut conn = sqlx::PgConnection::connect(&admin)
-                .await
-                .expect("connect to PostgreSQL (set CORRAL_TEST_POSTGRES_URL)");
-            sqlx::query(&format!("CREATE DATABASE {name}"))
-                .execute(&mut conn)
-                .await
-                .expect("create test database");
+            let mut conn = sqlx::PgConnection::connect(&admin).await.expect("connect to PostgreSQL (set CORRAL_TEST_POSTGRES_URL)");
+            sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut conn).await.expect("create test database");
             let base = admin.rsplit_once('/').map(|(b, _)| b.to_string()).unwrap_or(admin);
             (format!("{base}/{name}"), None)
         }
@@ -141,14 +135,8 @@ impl TestApp {
 
     /// Creates an API key through the session client; returns its secret.
     pub async fn api_key(&self, session: &Client, scopes: &[&str]) -> String {
-        let (status, body) = send(
-            session,
-            Method::POST,
-            &self.url("/api/v1/api-keys"),
-            None,
-            Some(json!({"name": "test key", "scopes": scopes})),
-        )
-        .await;
+        let (status, body) =
+            send(session, Method::POST, &self.url("/api/v1/api-keys"), None, Some(json!({"name": "test key", "scopes": scopes}))).await;
         assert_eq!(status, StatusCode::CREATED, "{body}");
         body["secret"].as_str().unwrap().to_string()
     }
@@ -156,10 +144,7 @@ impl TestApp {
     /// Counts rows of a table in every workspace, straight from the database.
     pub async fn count(&self, table: &str) -> i64 {
         let mut tx = self.db.begin_read().await.unwrap();
-        let (n,): (i64,) = tx
-            .fetch_one(app::platform::db::Q::new(format!("SELECT COUNT(*) FROM {table}")))
-            .await
-            .unwrap();
+        let (n,): (i64,) = tx.fetch_one(app::platform::db::Q::new(format!("SELECT COUNT(*) FROM {table}"))).await.unwrap();
         tx.commit().await.unwrap();
         n
     }
@@ -180,13 +165,7 @@ impl Drop for TestApp {
 
 /// Sends a JSON request (optionally with a bearer key) and returns the
 /// status and the parsed body (`Value::Null` when empty).
-pub async fn send(
-    client: &Client,
-    method: Method,
-    url: &str,
-    bearer: Option<&str>,
-    body: Option<Value>,
-) -> (StatusCode, Value) {
+pub async fn send(client: &Client, method: Method, url: &str, bearer: Option<&str>, body: Option<Value>) -> (StatusCode, Value) {
     let mut request = client.request(method, url);
     if let Some(key) = bearer {
         request = request.bearer_auth(key);

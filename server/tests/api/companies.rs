@@ -37,8 +37,7 @@ async fn companies_are_created_read_listed_searched_and_updated() {
 
     let (status, _) = send(&c, Method::POST, &url, Some(&key), Some(json!({"name": "Globex", "domain": "globex.io"}))).await;
     assert_eq!(status, StatusCode::CREATED);
-    let (status, subsidiary) =
-        send(&c, Method::POST, &url, Some(&key), Some(json!({"name": "Acme Labs", "parent_id": id}))).await;
+    let (status, subsidiary) = send(&c, Method::POST, &url, Some(&key), Some(json!({"name": "Acme Labs", "parent_id": id}))).await;
     assert_eq!(status, StatusCode::CREATED);
     assert_eq!(subsidiary["status"], "prospect");
     assert_eq!(subsidiary["parent_id"], id.as_str());
@@ -64,14 +63,8 @@ async fn companies_are_created_read_listed_searched_and_updated() {
     let (_, unassigned) = send(&c, Method::GET, &format!("{url}?owner=unassigned&q=acme"), Some(&key), None).await;
     assert_eq!(names(&unassigned), ["Acme Labs", "Acme Corp"]);
 
-    let (status, updated) = send(
-        &c,
-        Method::PATCH,
-        &format!("{url}/{id}"),
-        Some(&key),
-        Some(json!({"status": "inactive", "website": null})),
-    )
-    .await;
+    let (status, updated) =
+        send(&c, Method::PATCH, &format!("{url}/{id}"), Some(&key), Some(json!({"status": "inactive", "website": null}))).await;
     assert_eq!(status, StatusCode::OK, "{updated}");
     assert_eq!(updated["status"], "inactive");
     assert!(updated["website"].is_null());
@@ -82,14 +75,7 @@ async fn companies_are_created_read_listed_searched_and_updated() {
     let (status, body) = send(&c, Method::POST, &url, Some(&key), Some(json!({"name": "Dup", "domain": "acme.com"}))).await;
     assert_eq!(status, StatusCode::CONFLICT);
     assert_eq!(assert_error_shape(&body), "duplicate_domain");
-    let (status, body) = send(
-        &c,
-        Method::PATCH,
-        &format!("{url}/{id}"),
-        Some(&key),
-        Some(json!({"parent_id": subsidiary["id"]})),
-    )
-    .await;
+    let (status, body) = send(&c, Method::PATCH, &format!("{url}/{id}"), Some(&key), Some(json!({"parent_id": subsidiary["id"]}))).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(body["error"]["field"], "parent_id");
 }
@@ -108,22 +94,150 @@ async fn bad_input_gets_a_clear_4xx_and_changes_nothing() {
     };
     let cases: Vec<(Method, String, &str, Vec<u8>, StatusCode, &str, Option<&str>)> = vec![
         (Method::POST, url.clone(), "application/json", b"{\"name\": ".to_vec(), StatusCode::BAD_REQUEST, "malformed_json", None),
-        (Method::POST, url.clone(), "application/json", b"{\"name\": \"a\"} trailing".to_vec(), StatusCode::BAD_REQUEST, "malformed_json", None),
-        (Method::POST, url.clone(), "application/json", b"{\"name\": \"A\", \"colour\": \"red\"}".to_vec(), StatusCode::UNPROCESSABLE_ENTITY, "validation_failed", Some("colour")),
-        (Method::POST, url.clone(), "application/json", b"{\"name\": 42}".to_vec(), StatusCode::UNPROCESSABLE_ENTITY, "validation_failed", Some("name")),
-        (Method::POST, url.clone(), "application/json", b"{}".to_vec(), StatusCode::UNPROCESSABLE_ENTITY, "validation_failed", Some("name")),
-        (Method::POST, url.clone(), "application/json", b"{\"name\": \"   \"}".to_vec(), StatusCode::UNPROCESSABLE_ENTITY, "validation_failed", Some("name")),
-        (Method::POST, url.clone(), "application/json", b"{\"name\": \"A\", \"status\": \"zombie\"}".to_vec(), StatusCode::UNPROCESSABLE_ENTITY, "validation_failed", Some("status")),
-        (Method::POST, url.clone(), "application/json", b"{\"name\": \"A\", \"domain\": \"not a domain\"}".to_vec(), StatusCode::UNPROCESSABLE_ENTITY, "validation_failed", Some("domain")),
-        (Method::POST, url.clone(), "application/json", b"{\"name\": \"A\", \"website\": \"javascript:alert(1)\"}".to_vec(), StatusCode::UNPROCESSABLE_ENTITY, "validation_failed", Some("website")),
-        (Method::POST, url.clone(), "application/json", b"{\"name\": \"A\", \"owner_id\": \"not-a-uuid\"}".to_vec(), StatusCode::UNPROCESSABLE_ENTITY, "validation_failed", Some("owner_id")),
-        (Method::POST, url.clone(), "application/json", b"{\"name\": \"A\", \"owner_id\": \"0190c5f0-0000-7000-8000-000000000000\"}".to_vec(), StatusCode::UNPROCESSABLE_ENTITY, "validation_failed", Some("owner_id")),
-        (Method::POST, url.clone(), "application/json", b"{\"name\": \"A\", \"custom_fields\": [1]}".to_vec(), StatusCode::UNPROCESSABLE_ENTITY, "validation_failed", Some("custom_fields")),
-        (Method::POST, url.clone(), "text/plain", b"{\"name\": \"A\"}".to_vec(), StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", None),
-        (Method::POST, url.clone(), "application/json", format!("{{\"name\": \"{}\"}}", "x".repeat(2 * 1024 * 1024)).into_bytes(), StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", None),
-        (Method::PATCH, format!("{url}/{id}"), "application/json", b"{\"nme\": \"typo\"}".to_vec(), StatusCode::UNPROCESSABLE_ENTITY, "validation_failed", Some("nme")),
-        (Method::PATCH, format!("{url}/{id}"), "application/json", b"{\"name\": null}".to_vec(), StatusCode::UNPROCESSABLE_ENTITY, "validation_failed", Some("name")),
-        (Method::PATCH, format!("{url}/not-a-uuid"), "application/json", b"{\"name\": \"A\"}".to_vec(), StatusCode::BAD_REQUEST, "bad_request", None),
+        (
+            Method::POST,
+            url.clone(),
+            "application/json",
+            b"{\"name\": \"a\"} trailing".to_vec(),
+            StatusCode::BAD_REQUEST,
+            "malformed_json",
+            None,
+        ),
+        (
+            Method::POST,
+            url.clone(),
+            "application/json",
+            b"{\"name\": \"A\", \"colour\": \"red\"}".to_vec(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+            Some("colour"),
+        ),
+        (
+            Method::POST,
+            url.clone(),
+            "application/json",
+            b"{\"name\": 42}".to_vec(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+            Some("name"),
+        ),
+        (
+            Method::POST,
+            url.clone(),
+            "application/json",
+            b"{}".to_vec(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+            Some("name"),
+        ),
+        (
+            Method::POST,
+            url.clone(),
+            "application/json",
+            b"{\"name\": \"   \"}".to_vec(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+            Some("name"),
+        ),
+        (
+            Method::POST,
+            url.clone(),
+            "application/json",
+            b"{\"name\": \"A\", \"status\": \"zombie\"}".to_vec(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+            Some("status"),
+        ),
+        (
+            Method::POST,
+            url.clone(),
+            "application/json",
+            b"{\"name\": \"A\", \"domain\": \"not a domain\"}".to_vec(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+            Some("domain"),
+        ),
+        (
+            Method::POST,
+            url.clone(),
+            "application/json",
+            b"{\"name\": \"A\", \"website\": \"javascript:alert(1)\"}".to_vec(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+            Some("website"),
+        ),
+        (
+            Method::POST,
+            url.clone(),
+            "application/json",
+            b"{\"name\": \"A\", \"owner_id\": \"not-a-uuid\"}".to_vec(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+            Some("owner_id"),
+        ),
+        (
+            Method::POST,
+            url.clone(),
+            "application/json",
+            b"{\"name\": \"A\", \"owner_id\": \"0190c5f0-0000-7000-8000-000000000000\"}".to_vec(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+            Some("owner_id"),
+        ),
+        (
+            Method::POST,
+            url.clone(),
+            "application/json",
+            b"{\"name\": \"A\", \"custom_fields\": [1]}".to_vec(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+            Some("custom_fields"),
+        ),
+        (
+            Method::POST,
+            url.clone(),
+            "text/plain",
+            b"{\"name\": \"A\"}".to_vec(),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            None,
+        ),
+        (
+            Method::POST,
+            url.clone(),
+            "application/json",
+            format!("{{\"name\": \"{}\"}}", "x".repeat(2 * 1024 * 1024)).into_bytes(),
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            None,
+        ),
+        (
+            Method::PATCH,
+            format!("{url}/{id}"),
+            "application/json",
+            b"{\"nme\": \"typo\"}".to_vec(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+            Some("nme"),
+        ),
+        (
+            Method::PATCH,
+            format!("{url}/{id}"),
+            "application/json",
+            b"{\"name\": null}".to_vec(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+            Some("name"),
+        ),
+        (
+            Method::PATCH,
+            format!("{url}/not-a-uuid"),
+            "application/json",
+            b"{\"name\": \"A\"}".to_vec(),
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+            None,
+        ),
     ];
     for (method, target, content_type, body, expected_status, expected_code, expected_field) in cases {
         let preview = String::from_utf8_lossy(&body[..body.len().min(60)]).to_string();
@@ -138,7 +252,15 @@ async fn bad_input_gets_a_clear_4xx_and_changes_nothing() {
     }
 
     // Query strings are strict too.
-    for (query, field) in [("limit=0", "limit"), ("limit=101", "limit"), ("limit=ten", "limit"), ("cursor=zzz", "cursor"), ("colour=red", "colour"), ("status=zombie", "status"), ("owner=bob", "owner")] {
+    for (query, field) in [
+        ("limit=0", "limit"),
+        ("limit=101", "limit"),
+        ("limit=ten", "limit"),
+        ("cursor=zzz", "cursor"),
+        ("colour=red", "colour"),
+        ("status=zombie", "status"),
+        ("owner=bob", "owner"),
+    ] {
         let (status, body) = send(&c, Method::GET, &format!("{url}?{query}"), Some(&key), None).await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{query}: {body}");
         assert_eq!(body["error"]["field"], field, "{query}: {body}");
@@ -191,9 +313,7 @@ async fn idempotency_keys_replay_refuse_reuse_and_collapse_concurrent_duplicates
     let (app, _owner, key) = setup().await;
     let c = Client::new();
     let url = app.url("/api/v1/companies");
-    let post = |idem: &'static str, body: Value| {
-        c.post(&url).bearer_auth(&key).header("idempotency-key", idem).json(&body).send()
-    };
+    let post = |idem: &'static str, body: Value| c.post(&url).bearer_auth(&key).header("idempotency-key", idem).json(&body).send();
     let first = post("create-initech", json!({"name": "Initech"})).await.unwrap();
     assert_eq!(first.status(), StatusCode::CREATED);
     let first_body: Value = first.json().await.unwrap();
@@ -236,14 +356,8 @@ async fn idempotency_keys_replay_refuse_reuse_and_collapse_concurrent_duplicates
         let url = url.clone();
         let key = key.clone();
         tasks.spawn(async move {
-            let response = c
-                .post(&url)
-                .bearer_auth(&key)
-                .header("idempotency-key", "burst")
-                .json(&json!({"name": "Burst Inc"}))
-                .send()
-                .await
-                .unwrap();
+            let response =
+                c.post(&url).bearer_auth(&key).header("idempotency-key", "burst").json(&json!({"name": "Burst Inc"})).send().await.unwrap();
             (response.status(), response.json::<Value>().await.unwrap())
         });
     }
@@ -294,8 +408,7 @@ async fn every_write_leaves_an_audit_event_with_before_and_after() {
     let (_, _) = send(&owner, Method::PATCH, &format!("{url}/{id}"), None, Some(json!({"status": "active"}))).await;
 
     let (status, page) =
-        send(&c, Method::GET, &app.url(&format!("/api/v1/audit-events?entity_type=company&entity_id={id}")), Some(&key), None)
-            .await;
+        send(&c, Method::GET, &app.url(&format!("/api/v1/audit-events?entity_type=company&entity_id={id}")), Some(&key), None).await;
     assert_eq!(status, StatusCode::OK, "{page}");
     let events = page["data"].as_array().unwrap();
     assert_eq!(events.len(), 2);
@@ -326,7 +439,8 @@ async fn one_workspace_cannot_see_or_touch_another() {
     let bob_key = app.api_key(&bob, &["crm:read", "crm:write"]).await;
     let c = Client::new();
     let url = app.url("/api/v1/companies");
-    let (_, secret) = send(&c, Method::POST, &url, Some(&alice_key), Some(json!({"name": "Alice Secret Co", "domain": "shared.com"}))).await;
+    let (_, secret) =
+        send(&c, Method::POST, &url, Some(&alice_key), Some(json!({"name": "Alice Secret Co", "domain": "shared.com"}))).await;
     let id = secret["id"].as_str().unwrap();
     let (_, alice_keys) = send(&alice, Method::GET, &app.url("/api/v1/api-keys"), None, None).await;
     let alice_key_id = alice_keys[0]["id"].as_str().unwrap();
@@ -364,7 +478,9 @@ async fn one_workspace_cannot_see_or_touch_another() {
 async fn pages_render_on_the_server_and_server_functions_share_the_operations() {
     let (app, owner, key) = setup().await;
     let c = Client::new();
-    let (_, company) = send(&c, Method::POST, &app.url("/api/v1/companies"), Some(&key), Some(json!({"name": "Rendered Ltd", "domain": "rendered.io"}))).await;
+    let (_, company) =
+        send(&c, Method::POST, &app.url("/api/v1/companies"), Some(&key), Some(json!({"name": "Rendered Ltd", "domain": "rendered.io"})))
+            .await;
     let id = company["id"].as_str().unwrap();
 
     let html = owner.get(app.url("/companies")).send().await.unwrap().text().await.unwrap();
@@ -381,7 +497,13 @@ async fn pages_render_on_the_server_and_server_functions_share_the_operations() 
     let response = owner
         .post(app.url("/sf/create_company"))
         .header("accept", "application/json")
-        .form(&[("form[name]", "Via Server Fn"), ("form[domain]", "serverfn.dev"), ("form[website]", ""), ("form[status]", "active"), ("form[employee_count]", "12")])
+        .form(&[
+            ("form[name]", "Via Server Fn"),
+            ("form[domain]", "serverfn.dev"),
+            ("form[website]", ""),
+            ("form[status]", "active"),
+            ("form[employee_count]", "12"),
+        ])
         .send()
         .await
         .unwrap();

@@ -26,7 +26,13 @@ async fn contacts_link_to_companies_with_roles() {
     let globex = api.ok(Method::POST, "/companies", Some(json!({"name": "Globex"}))).await;
     let (acme_id, globex_id) = (acme["id"].as_str().unwrap(), globex["id"].as_str().unwrap());
 
-    let ada = api.ok(Method::POST, "/contacts", Some(json!({"name": "Ada Lovelace", "email": "ADA@acme.com", "title": "CTO", "company_id": acme_id}))).await;
+    let ada = api
+        .ok(
+            Method::POST,
+            "/contacts",
+            Some(json!({"name": "Ada Lovelace", "email": "ADA@acme.com", "title": "CTO", "company_id": acme_id})),
+        )
+        .await;
     assert_eq!(ada["email"], "ada@acme.com");
     let ada_id = ada["id"].as_str().unwrap();
     let free = api.ok(Method::POST, "/contacts", Some(json!({"name": "Free Agent", "company_name": "Somewhere Ltd"}))).await;
@@ -37,7 +43,8 @@ async fn contacts_link_to_companies_with_roles() {
     let links = api.ok(Method::GET, &format!("/contacts/{ada_id}/companies"), None).await;
     assert_eq!(links.as_array().unwrap().len(), 1);
     assert_eq!(links[0]["company_name"], "Acme");
-    let added = api.call(Method::POST, &format!("/contacts/{ada_id}/companies"), Some(json!({"company_id": globex_id, "role": "Advisor"}))).await;
+    let added =
+        api.call(Method::POST, &format!("/contacts/{ada_id}/companies"), Some(json!({"company_id": globex_id, "role": "Advisor"}))).await;
     assert_eq!(added.0, StatusCode::CREATED, "{}", added.1);
     let (status, body) = api.call(Method::POST, &format!("/contacts/{ada_id}/companies"), Some(json!({"company_id": globex_id}))).await;
     assert_eq!(status, StatusCode::CONFLICT);
@@ -62,12 +69,17 @@ async fn contacts_link_to_companies_with_roles() {
     assert_eq!(assert_error_shape(&body), "duplicate_email");
     assert_eq!(names(&api.ok(Method::GET, "/contacts?q=somewhere", None).await), ["Free Agent"]);
     assert_eq!(names(&api.ok(Method::GET, "/contacts?q=ADA%40", None).await), ["Ada Lovelace"]);
-    let (status, body) = api.call(Method::POST, "/contacts", Some(json!({"name": "X", "company_id": "0190c5f0-0000-7000-8000-000000000000"}))).await;
+    let (status, body) =
+        api.call(Method::POST, "/contacts", Some(json!({"name": "X", "company_id": "0190c5f0-0000-7000-8000-000000000000"}))).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(body["error"]["field"], "company_id");
 
-    let actions: Vec<String> = audit(&api, &format!("entity_id={ada_id}")).await.iter().map(|e| e["action"].as_str().unwrap().to_string()).collect();
-    assert_eq!(actions, ["contact_company.removed", "contact_company.updated", "contact_company.added", "contact_company.added", "contact.created"]);
+    let actions: Vec<String> =
+        audit(&api, &format!("entity_id={ada_id}")).await.iter().map(|e| e["action"].as_str().unwrap().to_string()).collect();
+    assert_eq!(
+        actions,
+        ["contact_company.removed", "contact_company.updated", "contact_company.added", "contact_company.added", "contact.created"]
+    );
 }
 
 #[tokio::test]
@@ -129,7 +141,14 @@ async fn lead_input_is_validated_and_updates_are_audited() {
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}: {error}");
         assert_eq!(error["error"]["field"], field, "{body}: {error}");
     }
-    for (query, field) in [("status=lost", "status"), ("min_score=high", "min_score"), ("created_after=yesterday", "created_after"), ("cf.bad%20key=1", "cf.bad key"), ("colour=red", "colour"), ("owner=me", "owner")] {
+    for (query, field) in [
+        ("status=lost", "status"),
+        ("min_score=high", "min_score"),
+        ("created_after=yesterday", "created_after"),
+        ("cf.bad%20key=1", "cf.bad key"),
+        ("colour=red", "colour"),
+        ("owner=me", "owner"),
+    ] {
         let (status, error) = api.call(Method::GET, &format!("/leads?{query}"), None).await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{query}: {error}");
         assert_eq!(error["error"]["field"], field, "{query}: {error}");
@@ -138,7 +157,8 @@ async fn lead_input_is_validated_and_updates_are_audited() {
 
     let lead = api.ok(Method::POST, "/leads", Some(json!({"name": "Lin Clark", "source": "website"}))).await;
     let id = lead["id"].as_str().unwrap();
-    let updated = api.ok(Method::PATCH, &format!("/leads/{id}"), Some(json!({"status": "qualified", "score": 70, "email": "lin@example.com"}))).await;
+    let updated =
+        api.ok(Method::PATCH, &format!("/leads/{id}"), Some(json!({"status": "qualified", "score": 70, "email": "lin@example.com"}))).await;
     assert_eq!(updated["status"], "qualified");
     assert_eq!(updated["score"], 70);
     let events = audit(&api, &format!("entity_id={id}")).await;
@@ -165,7 +185,13 @@ async fn stages_have_defaults_custom_additions_and_a_reorder() {
     assert_eq!(stages[4]["kind"], "won");
     assert_eq!(stages[2]["probability"], 50);
 
-    let (status, demo) = api.call(Method::POST, "/deal-stages", Some(json!({"key": "demo", "name": "Demo booked", "kind": "open", "probability": 35, "color": "#123ABC", "position": 2}))).await;
+    let (status, demo) = api
+        .call(
+            Method::POST,
+            "/deal-stages",
+            Some(json!({"key": "demo", "name": "Demo booked", "kind": "open", "probability": 35, "color": "#123ABC", "position": 2})),
+        )
+        .await;
     assert_eq!(status, StatusCode::CREATED, "{demo}");
     assert_eq!(demo["color"], "#123abc");
     let stages = api.ok(Method::GET, "/deal-stages", None).await;
@@ -182,7 +208,8 @@ async fn stages_have_defaults_custom_additions_and_a_reorder() {
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{error}");
         assert_eq!(error["error"]["field"], field);
     }
-    let (status, _) = api.call(Method::POST, "/deal-stages", Some(json!({"key": "demo", "name": "Again", "kind": "open", "probability": 5}))).await;
+    let (status, _) =
+        api.call(Method::POST, "/deal-stages", Some(json!({"key": "demo", "name": "Again", "kind": "open", "probability": 5}))).await;
     assert_eq!(status, StatusCode::CONFLICT);
 
     let mut ids: Vec<Value> = stages.as_array().unwrap().iter().map(|s| s["id"].clone()).collect();
@@ -194,7 +221,9 @@ async fn stages_have_defaults_custom_additions_and_a_reorder() {
     let (status, _) = api.call(Method::POST, "/deal-stages/reorder", Some(json!({"stage_ids": [ids[0]]}))).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
 
-    let renamed = api.ok(Method::PATCH, &format!("/deal-stages/{}", demo["id"].as_str().unwrap()), Some(json!({"name": "Demo done", "probability": 40}))).await;
+    let renamed = api
+        .ok(Method::PATCH, &format!("/deal-stages/{}", demo["id"].as_str().unwrap()), Some(json!({"name": "Demo done", "probability": 40})))
+        .await;
     assert_eq!(renamed["name"], "Demo done");
     let deal = api.ok(Method::POST, "/deals", Some(json!({"name": "D", "stage_id": demo["id"]}))).await;
     let (status, body) = api.call(Method::DELETE, &format!("/deal-stages/{}", demo["id"].as_str().unwrap()), None).await;
@@ -258,7 +287,13 @@ async fn converting_a_lead_makes_contact_company_and_deal_once() {
     let lead = api.ok(Method::POST, "/leads", Some(json!({"name": "Katherine Johnson", "email": "kj@nasa.gov", "company_name": "NASA", "title": "Mathematician", "source": "website"}))).await;
     let id = lead["id"].as_str().unwrap();
 
-    let (status, conversion) = api.call(Method::POST, &format!("/leads/{id}/convert"), Some(json!({"deal": {"stage_id": proposal["id"], "amount_cents": 900_000, "currency": "USD"}}))).await;
+    let (status, conversion) = api
+        .call(
+            Method::POST,
+            &format!("/leads/{id}/convert"),
+            Some(json!({"deal": {"stage_id": proposal["id"], "amount_cents": 900_000, "currency": "USD"}})),
+        )
+        .await;
     assert_eq!(status, StatusCode::OK, "{conversion}");
     assert_eq!(conversion["lead"]["status"], "converted");
     assert_eq!(conversion["contact"]["email"], "kj@nasa.gov");
@@ -309,7 +344,9 @@ async fn a_failed_conversion_changes_nothing() {
     let lead = api.ok(Method::POST, "/leads", Some(json!({"name": "Half Done", "email": "half@done.io", "company_name": "Half Co"}))).await;
     let id = lead["id"].as_str().unwrap();
     // The deal's stage is bad, so the company and contact made before it roll back.
-    let (status, body) = api.call(Method::POST, &format!("/leads/{id}/convert"), Some(json!({"deal": {"stage_id": "0190c5f0-0000-7000-8000-000000000000"}}))).await;
+    let (status, body) = api
+        .call(Method::POST, &format!("/leads/{id}/convert"), Some(json!({"deal": {"stage_id": "0190c5f0-0000-7000-8000-000000000000"}})))
+        .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     assert_eq!(api.app.count("companies").await, 0);
     assert_eq!(api.app.count("contacts").await, 0);
@@ -342,13 +379,16 @@ async fn crm_records_are_invisible_across_workspaces() {
         let (status, _) = send(&c, Method::PATCH, &url(path.clone()), Some(&bob_key), Some(json!({"name": "Pwned"}))).await;
         assert!(status == StatusCode::NOT_FOUND || status == StatusCode::METHOD_NOT_ALLOWED, "PATCH {path}: {status}");
     }
-    let (status, _) = send(&c, Method::POST, &url(format!("/leads/{}/convert", lead["id"].as_str().unwrap())), Some(&bob_key), Some(json!({}))).await;
+    let (status, _) =
+        send(&c, Method::POST, &url(format!("/leads/{}/convert", lead["id"].as_str().unwrap())), Some(&bob_key), Some(json!({}))).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     let (status, _) = send(&c, Method::DELETE, &url(format!("/leads/{}", lead["id"].as_str().unwrap())), Some(&bob_key), None).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
-    let (status, body) = send(&c, Method::POST, &url("/deals".into()), Some(&bob_key), Some(json!({"name": "X", "stage_id": stage["id"]}))).await;
+    let (status, body) =
+        send(&c, Method::POST, &url("/deals".into()), Some(&bob_key), Some(json!({"name": "X", "stage_id": stage["id"]}))).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
-    let (status, body) = send(&c, Method::POST, &url("/contacts".into()), Some(&bob_key), Some(json!({"name": "X", "company_id": company["id"]}))).await;
+    let (status, body) =
+        send(&c, Method::POST, &url("/contacts".into()), Some(&bob_key), Some(json!({"name": "X", "company_id": company["id"]}))).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     for list in ["/companies", "/contacts", "/leads?cf.tier=gold", "/deals"] {
         let (_, page) = send(&c, Method::GET, &url(list.into()), Some(&bob_key), None).await;
@@ -399,13 +439,15 @@ async fn activities_tasks_and_the_lead_timeline() {
     assert_eq!(status_change["summary"], "Status changed from new to working");
     assert_eq!(timeline.as_array().unwrap().last().unwrap()["kind"], "call", "oldest last: the backdated call");
 
-    let task = api.ok(Method::POST, "/tasks", Some(json!({"title": "Send proposal", "due_at": "2026-12-01T09:00:00Z", "lead_id": id}))).await;
+    let task =
+        api.ok(Method::POST, "/tasks", Some(json!({"title": "Send proposal", "due_at": "2026-12-01T09:00:00Z", "lead_id": id}))).await;
     assert_eq!(task["status"], "open");
     let done = api.ok(Method::PATCH, &format!("/tasks/{}", task["id"].as_str().unwrap()), Some(json!({"status": "done"}))).await;
     assert!(done["completed_at"].is_string());
     let open = api.ok(Method::GET, "/tasks?status=open", None).await;
     assert_eq!(open["data"], json!([]));
-    let (status, _) = api.call(Method::POST, "/tasks", Some(json!({"title": "x", "assignee_id": "0190c5f0-0000-7000-8000-000000000000"}))).await;
+    let (status, _) =
+        api.call(Method::POST, "/tasks", Some(json!({"title": "x", "assignee_id": "0190c5f0-0000-7000-8000-000000000000"}))).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(audit(&api, "action=task.updated").await.len(), 1);
 }
@@ -441,13 +483,19 @@ async fn the_dashboard_aggregates_leads_pipeline_wins_and_activities() {
     // proposal is 50%, negotiation 75%.
     api.ok(Method::POST, "/deals", Some(json!({"name": "p1", "stage_id": by_key("proposal"), "amount_cents": 100_000}))).await;
     api.ok(Method::POST, "/deals", Some(json!({"name": "p2", "stage_id": by_key("proposal"), "amount_cents": 50_001}))).await;
-    api.ok(Method::POST, "/deals", Some(json!({"name": "n1", "stage_id": by_key("negotiation"), "amount_cents": 200_000, "currency": "EUR"}))).await;
+    api.ok(
+        Method::POST,
+        "/deals",
+        Some(json!({"name": "n1", "stage_id": by_key("negotiation"), "amount_cents": 200_000, "currency": "EUR"})),
+    )
+    .await;
     for (name, stage) in [("w1", "won"), ("w2", "won"), ("w3", "won"), ("l1", "lost")] {
         api.ok(Method::POST, "/deals", Some(json!({"name": name, "stage_id": by_key(stage), "amount_cents": 1}))).await;
     }
 
     let d = api.ok(Method::GET, "/dashboard", None).await;
-    let count = |list: &Value, label: &str| list.as_array().unwrap().iter().find(|c| c["label"] == label).map(|c| c["count"].as_i64().unwrap());
+    let count =
+        |list: &Value, label: &str| list.as_array().unwrap().iter().find(|c| c["label"] == label).map(|c| c["count"].as_i64().unwrap());
     assert_eq!(count(&d["leads_by_status"], "new"), Some(3));
     assert_eq!(count(&d["leads_by_status"], "working"), Some(1));
     assert_eq!(count(&d["leads_by_source"], "website"), Some(2));

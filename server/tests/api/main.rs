@@ -11,3 +11,5 @@ mod crm;
 mod platform;
 mod revenue;
 mod revenue_properties;
+mod rules;
+mod schema;

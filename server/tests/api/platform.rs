@@ -37,10 +37,7 @@ async fn sign_up_sets_a_safe_session_cookie_and_log_out_ends_it() {
 
     // Passwords are stored as argon2id hashes, never in clear.
     let mut tx = app.db.begin_read().await.unwrap();
-    let (hash,): (String,) = tx
-        .fetch_one(app::platform::db::Q::new("SELECT password_hash FROM users"))
-        .await
-        .unwrap();
+    let (hash,): (String,) = tx.fetch_one(app::platform::db::Q::new("SELECT password_hash FROM users")).await.unwrap();
     assert!(hash.starts_with("$argon2id$"), "{hash}");
 }
 
@@ -81,9 +78,7 @@ async fn log_in_rotates_the_session_id_and_wrong_passwords_are_refused() {
     app.sign_up("rotate@example.com").await;
     let raw = Client::new();
     let login = |password: &'static str, cookie: Option<String>| {
-        let mut request = raw
-            .post(app.url("/api/v1/auth/login"))
-            .json(&json!({"email": "rotate@example.com", "password": password}));
+        let mut request = raw.post(app.url("/api/v1/auth/login")).json(&json!({"email": "rotate@example.com", "password": password}));
         if let Some(cookie) = cookie {
             request = request.header("cookie", cookie);
         }
@@ -127,10 +122,7 @@ async fn api_keys_are_shown_once_stored_hashed_scoped_and_revocable() {
     assert_eq!(keys[0]["scopes"], json!(["crm:read"]));
     assert!(keys[0]["last_used_at"].is_null());
     let mut tx = app.db.begin_read().await.unwrap();
-    let (stored,): (String,) = tx
-        .fetch_one(app::platform::db::Q::new("SELECT secret_hash FROM api_keys"))
-        .await
-        .unwrap();
+    let (stored,): (String,) = tx.fetch_one(app::platform::db::Q::new("SELECT secret_hash FROM api_keys")).await.unwrap();
     tx.commit().await.unwrap();
     assert_ne!(stored, secret);
     assert_eq!(stored.len(), 64);
@@ -143,8 +135,7 @@ async fn api_keys_are_shown_once_stored_hashed_scoped_and_revocable() {
     assert!(keys[0]["last_used_at"].is_string(), "last use recorded: {keys}");
 
     // Out of scope: 403.
-    let (status, body) =
-        send(&anonymous, Method::POST, &companies, Some(&secret), Some(json!({"name": "Nope"}))).await;
+    let (status, body) = send(&anonymous, Method::POST, &companies, Some(&secret), Some(json!({"name": "Nope"}))).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     assert_eq!(assert_error_shape(&body), "forbidden");
     assert!(body["error"]["message"].as_str().unwrap().contains("crm:write"));
@@ -170,26 +161,18 @@ async fn api_keys_are_shown_once_stored_hashed_scoped_and_revocable() {
 
     // Revoked: 401 from then on.
     let id = keys[0]["id"].as_str().unwrap();
-    let (status, revoked) =
-        send(&owner, Method::POST, &app.url(&format!("/api/v1/api-keys/{id}/revoke")), None, None).await;
+    let (status, revoked) = send(&owner, Method::POST, &app.url(&format!("/api/v1/api-keys/{id}/revoke")), None, None).await;
     assert_eq!(status, StatusCode::OK);
     assert!(revoked["revoked_at"].is_string());
     let (status, _) = send(&anonymous, Method::GET, &companies, Some(&secret), None).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
 
     // Unknown scopes and empty scope lists are refused.
-    let (status, body) = send(
-        &owner,
-        Method::POST,
-        &app.url("/api/v1/api-keys"),
-        None,
-        Some(json!({"name": "x", "scopes": ["crm:admin"]})),
-    )
-    .await;
+    let (status, body) =
+        send(&owner, Method::POST, &app.url("/api/v1/api-keys"), None, Some(json!({"name": "x", "scopes": ["crm:admin"]}))).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(body["error"]["field"], "scopes[0]");
-    let (status, _) =
-        send(&owner, Method::POST, &app.url("/api/v1/api-keys"), None, Some(json!({"name": "x", "scopes": []}))).await;
+    let (status, _) = send(&owner, Method::POST, &app.url("/api/v1/api-keys"), None, Some(json!({"name": "x", "scopes": []}))).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
 }
 
@@ -197,14 +180,9 @@ async fn api_keys_are_shown_once_stored_hashed_scoped_and_revocable() {
 async fn invited_members_join_with_their_role_and_only_admins_invite() {
     let app = TestApp::spawn().await;
     let owner = app.sign_up("owner@example.com").await;
-    let (status, invitation) = send(
-        &owner,
-        Method::POST,
-        &app.url("/api/v1/invitations"),
-        None,
-        Some(json!({"email": "member@example.com", "role": "member"})),
-    )
-    .await;
+    let (status, invitation) =
+        send(&owner, Method::POST, &app.url("/api/v1/invitations"), None, Some(json!({"email": "member@example.com", "role": "member"})))
+            .await;
     assert_eq!(status, StatusCode::CREATED, "{invitation}");
     let token = invitation["token"].as_str().unwrap().to_string();
     let (_, listed) = send(&owner, Method::GET, &app.url("/api/v1/invitations"), None, None).await;
@@ -240,17 +218,10 @@ async fn invited_members_join_with_their_role_and_only_admins_invite() {
     assert_eq!(members.as_array().unwrap().len(), 2);
 
     // Members work with CRM data but do not administer.
-    let (status, _) =
-        send(&member, Method::POST, &app.url("/api/v1/companies"), None, Some(json!({"name": "By member"}))).await;
+    let (status, _) = send(&member, Method::POST, &app.url("/api/v1/companies"), None, Some(json!({"name": "By member"}))).await;
     assert_eq!(status, StatusCode::CREATED);
-    let (status, body) = send(
-        &member,
-        Method::POST,
-        &app.url("/api/v1/invitations"),
-        None,
-        Some(json!({"email": "x@example.com", "role": "admin"})),
-    )
-    .await;
+    let (status, body) =
+        send(&member, Method::POST, &app.url("/api/v1/invitations"), None, Some(json!({"email": "x@example.com", "role": "admin"}))).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     assert_eq!(assert_error_shape(&body), "forbidden");
     let (status, _) = send(&member, Method::GET, &app.url("/api/v1/api-keys"), None, None).await;
@@ -277,8 +248,7 @@ async fn invited_members_join_with_their_role_and_only_admins_invite() {
     assert_eq!(status, StatusCode::OK);
     let (status, _) = send(&approver, Method::GET, &app.url("/api/v1/companies"), None, None).await;
     assert_eq!(status, StatusCode::OK);
-    let (status, _) =
-        send(&approver, Method::POST, &app.url("/api/v1/companies"), None, Some(json!({"name": "No"}))).await;
+    let (status, _) = send(&approver, Method::POST, &app.url("/api/v1/companies"), None, Some(json!({"name": "No"}))).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
 }
 

@@ -53,7 +53,11 @@ struct Books<'a> {
 type Outcome = Result<(), TestCaseError>;
 
 fn check(condition: bool, message: impl FnOnce() -> String) -> Outcome {
-    if condition { Ok(()) } else { Err(TestCaseError::fail(message())) }
+    if condition {
+        Ok(())
+    } else {
+        Err(TestCaseError::fail(message()))
+    }
 }
 
 impl Books<'_> {
@@ -84,7 +88,8 @@ impl Books<'_> {
                     .iter()
                     .map(|(product, qty, unit, tax)| json!({"kind": if *product { "product" } else { "service" }, "description": "Item", "quantity": *qty as f64 / 1000.0, "unit_amount_cents": unit, "tax_rate_bps": tax}))
                     .collect();
-                let (status, body) = self.call(Method::POST, "/invoices", Some(json!({"company_id": self.company_id, "lines": lines}))).await;
+                let (status, body) =
+                    self.call(Method::POST, "/invoices", Some(json!({"company_id": self.company_id, "lines": lines}))).await;
                 check(status == StatusCode::CREATED, || format!("invoice refused: {status} {body}"))?;
                 self.refused = refused(status);
                 self.invoices.push(body["id"].as_str().unwrap().to_string());
@@ -103,7 +108,8 @@ impl Books<'_> {
                 let balance = invoice["balance_cents"].as_i64().unwrap();
                 let amount = (balance * pct / 100).max(1);
                 let payable = matches!(invoice["status"].as_str(), Some("sent" | "partially_paid")) && amount <= balance;
-                let (status, body) = self.call(Method::POST, "/payments", Some(json!({"invoice_id": id, "amount_cents": amount, "provider": "bank"}))).await;
+                let (status, body) =
+                    self.call(Method::POST, "/payments", Some(json!({"invoice_id": id, "amount_cents": amount, "provider": "bank"}))).await;
                 check(status.is_success() == payable, || format!("payment of {amount} on {invoice}: {status} {body}"))?;
                 self.refused = refused(status);
             }
@@ -116,7 +122,13 @@ impl Books<'_> {
                 self.refused = refused(status);
             }
             Op::AccountPayment(amount) => {
-                let (status, body) = self.call(Method::POST, "/payments", Some(json!({"company_id": self.company_id, "amount_cents": amount, "provider": "wire"}))).await;
+                let (status, body) = self
+                    .call(
+                        Method::POST,
+                        "/payments",
+                        Some(json!({"company_id": self.company_id, "amount_cents": amount, "provider": "wire"})),
+                    )
+                    .await;
                 check(status == StatusCode::CREATED, || format!("account payment: {status} {body}"))?;
                 self.refused = refused(status);
             }
@@ -125,7 +137,8 @@ impl Books<'_> {
                 let total: i64 = amounts.iter().sum();
                 let mut lines: Vec<Value> = amounts.iter().map(|a| json!({"account_code": "5000", "debit_cents": a})).collect();
                 lines.push(json!({"account_code": "3000", "credit_cents": total + skew}));
-                let (status, body) = self.call(Method::POST, "/journal-entries", Some(json!({"memo": "Random entry", "lines": lines, "post": true}))).await;
+                let (status, body) =
+                    self.call(Method::POST, "/journal-entries", Some(json!({"memo": "Random entry", "lines": lines, "post": true}))).await;
                 check(status.is_success() == (*skew == 0), || format!("manual entry with skew {skew}: {status} {body}"))?;
                 self.refused = refused(status);
             }
@@ -137,7 +150,8 @@ impl Books<'_> {
                 }
                 let entry = &all[i % all.len()];
                 let reversible = entry["source"] == "manual" && entry["status"] == "posted" && entry["reversed_by_entry_id"].is_null();
-                let (status, body) = self.call(Method::POST, &format!("/journal-entries/{}/reverse", entry["id"].as_str().unwrap()), Some(json!({}))).await;
+                let (status, body) =
+                    self.call(Method::POST, &format!("/journal-entries/{}/reverse", entry["id"].as_str().unwrap()), Some(json!({}))).await;
                 check(status.is_success() == reversible, || format!("reversal of {entry}: {status} {body}"))?;
                 self.refused = refused(status);
             }
@@ -150,7 +164,9 @@ impl Books<'_> {
                 }
                 // n payments of which at most n-1 fit the balance.
                 let amount = balance / (*n as i64 - 1);
-                let requests = (0..*n).map(|_| self.call(Method::POST, "/payments", Some(json!({"invoice_id": id, "amount_cents": amount, "provider": "card"}))));
+                let requests = (0..*n).map(|_| {
+                    self.call(Method::POST, "/payments", Some(json!({"invoice_id": id, "amount_cents": amount, "provider": "card"})))
+                });
                 let results = futures_join_all(requests).await;
                 let succeeded = results.iter().filter(|(s, _)| s.is_success()).count() as i64;
                 for (status, body) in &results {
@@ -159,7 +175,9 @@ impl Books<'_> {
                 check(succeeded * amount <= balance, || format!("{succeeded} payments of {amount} exceed {balance}"))?;
                 check(succeeded >= 1, || "no concurrent payment went through".into())?;
                 let after = self.invoice(&id).await;
-                check(after["paid_cents"].as_i64().unwrap() == invoice["paid_cents"].as_i64().unwrap() + succeeded * amount, || format!("paid_cents drifted: {after}"))?;
+                check(after["paid_cents"].as_i64().unwrap() == invoice["paid_cents"].as_i64().unwrap() + succeeded * amount, || {
+                    format!("paid_cents drifted: {after}")
+                })?;
                 return Ok(());
             }
         }
@@ -216,7 +234,8 @@ impl Books<'_> {
             let normal = if matches!(row["account_type"].as_str(), Some("asset" | "expense")) { d - c } else { c - d };
             balance.insert(row["code"].as_str().unwrap().to_string(), normal);
         }
-        let net: i64 = tb["rows"].as_array().unwrap().iter().map(|r| r["debit_cents"].as_i64().unwrap() - r["credit_cents"].as_i64().unwrap()).sum();
+        let net: i64 =
+            tb["rows"].as_array().unwrap().iter().map(|r| r["debit_cents"].as_i64().unwrap() - r["credit_cents"].as_i64().unwrap()).sum();
         check(net == 0, || format!("debits minus credits is {net}"))?;
 
         let invoices = self.all_pages("/invoices").await;
@@ -267,7 +286,11 @@ async fn futures_join_all<F: std::future::Future>(futures: impl Iterator<Item = 
                 }
             }
         }
-        if pending { std::task::Poll::Pending } else { std::task::Poll::Ready(()) }
+        if pending {
+            std::task::Poll::Pending
+        } else {
+            std::task::Poll::Ready(())
+        }
     })
     .await;
     outputs.into_iter().map(Option::unwrap).collect()
@@ -278,7 +301,8 @@ async fn run_sequence(app: &TestApp, case: u64, ops: Vec<Op>) -> Outcome {
     let key = app.api_key(&owner, &["crm:write", "revenue:write"]).await;
     let client = Client::new();
     let (_, company) = send(&client, Method::POST, &app.url("/api/v1/companies"), Some(&key), Some(json!({"name": "Customer"}))).await;
-    let mut books = Books { app, client, key, company_id: company["id"].as_str().unwrap().to_string(), invoices: Vec::new(), refused: false };
+    let mut books =
+        Books { app, client, key, company_id: company["id"].as_str().unwrap().to_string(), invoices: Vec::new(), refused: false };
     for op in &ops {
         books.refused_changes_nothing(op).await?;
     }

@@ -9,7 +9,7 @@ use crate::error::{AppError, AppResult};
 use crate::platform::accounts::required_text;
 use crate::platform::audit::{self, AuditFilter};
 use crate::platform::context::Ctx;
-use crate::platform::db::{now, Q, Tx};
+use crate::platform::db::{now, Tx, Q};
 use crate::platform::pagination::PageRequest;
 use crate::platform::types::{Page, Scope};
 
@@ -19,11 +19,7 @@ const TASK_COLUMNS: &str = "id, title, due_at, assignee_id, status, lead_id, con
                             completed_at, created_at, updated_at";
 
 /// Each named record must exist in this workspace.
-async fn check_targets(
-    tx: &mut Tx,
-    ctx: &Ctx,
-    targets: [(&str, &str, Option<Uuid>); 4],
-) -> AppResult<()> {
+async fn check_targets(tx: &mut Tx, ctx: &Ctx, targets: [(&str, &str, Option<Uuid>); 4]) -> AppResult<()> {
     for (field, table, id) in targets {
         check_reference(tx, ctx, field, table, id).await?;
     }
@@ -98,12 +94,9 @@ pub async fn list_activities(tx: &mut Tx, ctx: &Ctx, filter: ActivityFilter) -> 
     ctx.require(Scope::CrmRead)?;
     let page = PageRequest::parse(filter.limit, filter.cursor.as_deref())?;
     let mut q = Q::new(format!("SELECT {ACTIVITY_COLUMNS} FROM activities WHERE workspace_id = $1")).bind(ctx.workspace_id);
-    for (column, value) in [
-        ("lead_id", filter.lead_id),
-        ("contact_id", filter.contact_id),
-        ("company_id", filter.company_id),
-        ("deal_id", filter.deal_id),
-    ] {
+    for (column, value) in
+        [("lead_id", filter.lead_id), ("contact_id", filter.contact_id), ("company_id", filter.company_id), ("deal_id", filter.deal_id)]
+    {
         if let Some(value) = value {
             let p = q.arg(value);
             q.push(&format!(" AND {column} = {p}"));
@@ -120,7 +113,9 @@ pub async fn list_activities(tx: &mut Tx, ctx: &Ctx, filter: ActivityFilter) -> 
 
 async fn find_task(tx: &mut Tx, ctx: &Ctx, id: Uuid) -> AppResult<Option<Task>> {
     Ok(tx
-        .fetch_optional(Q::new(format!("SELECT {TASK_COLUMNS} FROM tasks WHERE workspace_id = $1 AND id = $2")).bind(ctx.workspace_id).bind(id))
+        .fetch_optional(
+            Q::new(format!("SELECT {TASK_COLUMNS} FROM tasks WHERE workspace_id = $1 AND id = $2")).bind(ctx.workspace_id).bind(id),
+        )
         .await?)
 }
 
@@ -138,7 +133,9 @@ pub async fn create_task(tx: &mut Tx, ctx: &Ctx, input: NewTask) -> AppResult<Ta
     )
     .await?;
     if let Some(assignee) = input.assignee_id {
-        check_owner(tx, ctx, Some(assignee)).await.map_err(|_| AppError::validation("assignee_id", "assignee must be a member of this workspace"))?;
+        check_owner(tx, ctx, Some(assignee))
+            .await
+            .map_err(|_| AppError::validation("assignee_id", "assignee must be a member of this workspace"))?;
     }
     let at = now();
     let task = Task {
@@ -156,22 +153,20 @@ pub async fn create_task(tx: &mut Tx, ctx: &Ctx, input: NewTask) -> AppResult<Ta
         updated_at: at,
     };
     tx.execute(
-        Q::new(format!(
-            "INSERT INTO tasks (workspace_id, {TASK_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
-        ))
-        .bind(ctx.workspace_id)
-        .bind(task.id)
-        .bind(task.title.as_str())
-        .bind(task.due_at)
-        .bind(task.assignee_id)
-        .bind(task.status.as_str())
-        .bind(task.lead_id)
-        .bind(task.contact_id)
-        .bind(task.company_id)
-        .bind(task.deal_id)
-        .bind(task.completed_at)
-        .bind(task.created_at)
-        .bind(task.updated_at),
+        Q::new(format!("INSERT INTO tasks (workspace_id, {TASK_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"))
+            .bind(ctx.workspace_id)
+            .bind(task.id)
+            .bind(task.title.as_str())
+            .bind(task.due_at)
+            .bind(task.assignee_id)
+            .bind(task.status.as_str())
+            .bind(task.lead_id)
+            .bind(task.contact_id)
+            .bind(task.company_id)
+            .bind(task.deal_id)
+            .bind(task.completed_at)
+            .bind(task.created_at)
+            .bind(task.updated_at),
     )
     .await?;
     audit::record(tx, ctx, "task.created", "task", Some(task.id), None::<&()>, Some(&task)).await?;
@@ -189,7 +184,9 @@ pub async fn update_task(tx: &mut Tx, ctx: &Ctx, id: Uuid, patch: TaskPatch) -> 
         after.due_at = due_at;
     }
     if let Some(assignee) = patch.assignee_id {
-        check_owner(tx, ctx, assignee).await.map_err(|_| AppError::validation("assignee_id", "assignee must be a member of this workspace"))?;
+        check_owner(tx, ctx, assignee)
+            .await
+            .map_err(|_| AppError::validation("assignee_id", "assignee must be a member of this workspace"))?;
         after.assignee_id = assignee;
     }
     if let Some(status) = patch.status {
@@ -226,11 +223,10 @@ pub async fn list_tasks(tx: &mut Tx, ctx: &Ctx, filter: TaskFilter) -> AppResult
     ctx.require(Scope::CrmRead)?;
     let page = PageRequest::parse(filter.limit, filter.cursor.as_deref())?;
     let mut q = Q::new(format!("SELECT {TASK_COLUMNS} FROM tasks WHERE workspace_id = $1")).bind(ctx.workspace_id);
-    owner_condition(&mut q, ctx, "assignee_id", filter.assignee.as_deref())
-        .map_err(|e| match e {
-            AppError::Validation { message, .. } => AppError::Validation { field: Some("assignee".into()), message },
-            other => other,
-        })?;
+    owner_condition(&mut q, ctx, "assignee_id", filter.assignee.as_deref()).map_err(|e| match e {
+        AppError::Validation { message, .. } => AppError::Validation { field: Some("assignee".into()), message },
+        other => other,
+    })?;
     if let Some(status) = filter.status {
         let p = q.arg(status.as_str());
         q.push(&format!(" AND status = {p}"));
@@ -249,7 +245,7 @@ pub async fn list_tasks(tx: &mut Tx, ctx: &Ctx, filter: TaskFilter) -> AppResult
 pub async fn lead_timeline(tx: &mut Tx, ctx: &Ctx, lead_id: Uuid) -> AppResult<Vec<TimelineEntry>> {
     let lead = crate::crm::leads::ops::get(tx, ctx, lead_id).await?;
     let activities = list_activities(tx, ctx, ActivityFilter { lead_id: Some(lead.id), limit: Some(100), ..Default::default() }).await?;
-    let changes = audit::list(
+    let changes = audit::query(
         tx,
         ctx,
         AuditFilter { entity_type: Some("lead".into()), entity_id: Some(lead.id), limit: Some(100), ..Default::default() },
@@ -258,7 +254,7 @@ pub async fn lead_timeline(tx: &mut Tx, ctx: &Ctx, lead_id: Uuid) -> AppResult<V
     // After conversion the story continues on the deal: its stage moves.
     let deal_moves = match lead.converted_deal_id {
         Some(deal_id) => {
-            audit::list(
+            audit::query(
                 tx,
                 ctx,
                 AuditFilter {

@@ -21,7 +21,11 @@ pub fn router() -> Router<AppState> {
         .route("/leads/{id}/timeline", get(lead_timeline))
 }
 
-async fn list_activities(State(state): State<AppState>, ctx: Ctx, ApiQuery(filter): ApiQuery<ActivityFilter>) -> AppResult<Json<Page<Activity>>> {
+async fn list_activities(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    ApiQuery(filter): ApiQuery<ActivityFilter>,
+) -> AppResult<Json<Page<Activity>>> {
     read(&state, move |tx| Box::pin(async move { ops::list_activities(tx, &ctx, filter).await })).await
 }
 

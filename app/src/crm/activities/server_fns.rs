@@ -39,10 +39,14 @@ pub async fn log_record_activity(
     subject_line: String,
     body: Option<String>,
 ) -> Result<(), ServerFnError> {
-    use super::{ops, types::{ActivityKind, NewActivity}};
+    use super::{
+        ops,
+        types::{ActivityKind, NewActivity},
+    };
     let (state, ctx) = member().await?;
     let kind = ActivityKind::try_from(kind).map_err(ServerFnError::new)?;
     let [lead_id, contact_id, company_id, deal_id] = subject(&record, record_id)?;
-    let input = NewActivity { kind, subject: subject_line, body: blank_to_none(body), lead_id, contact_id, company_id, deal_id, occurred_at: None };
+    let input =
+        NewActivity { kind, subject: subject_line, body: blank_to_none(body), lead_id, contact_id, company_id, deal_id, occurred_at: None };
     in_write(&state, move |tx| Box::pin(async move { ops::create_activity(tx, &ctx, input).await.map(|_| ()) })).await
 }

@@ -4,15 +4,15 @@
 use uuid::Uuid;
 
 use super::types::*;
+use crate::crm::fields::{check_custom_fields, check_owner, optional_text as text_field, owner_condition, owner_or_creator, text_search};
 use crate::error::{AppError, AppResult};
-use crate::crm::fields::{check_custom_fields, check_owner, optional_text as text_field, owner_condition, text_search};
 use crate::platform::accounts::required_text;
-use crate::platform::validate::{optional_in_range, optional_money, MAX_EMPLOYEE_COUNT};
 use crate::platform::audit;
 use crate::platform::context::Ctx;
-use crate::platform::db::{Q, Tx};
+use crate::platform::db::{Tx, Q};
 use crate::platform::pagination::PageRequest;
 use crate::platform::types::{Page, Scope};
+use crate::platform::validate::{optional_in_range, optional_money, MAX_EMPLOYEE_COUNT};
 
 pub const COLUMNS: &str = "id, name, domain, website, status, owner_id, parent_id, industry, \
                        employee_count, annual_revenue_cents, country, city, phone, description, \
@@ -71,9 +71,7 @@ async fn check_parent(tx: &mut Tx, ctx: &Ctx, id: Option<Uuid>, parent_id: Optio
         if Some(cursor) == id {
             return Err(AppError::validation("parent_id", "a company cannot be its own ancestor"));
         }
-        let parent = find(tx, ctx, cursor)
-            .await?
-            .ok_or_else(|| AppError::validation("parent_id", "parent company does not exist"))?;
+        let parent = find(tx, ctx, cursor).await?.ok_or_else(|| AppError::validation("parent_id", "parent company does not exist"))?;
         match parent.parent_id {
             Some(next) => cursor = next,
             None => return Ok(()),
@@ -85,9 +83,7 @@ async fn check_parent(tx: &mut Tx, ctx: &Ctx, id: Option<Uuid>, parent_id: Optio
 async fn find(tx: &mut Tx, ctx: &Ctx, id: Uuid) -> AppResult<Option<Company>> {
     Ok(tx
         .fetch_optional(
-            Q::new(format!("SELECT {COLUMNS} FROM companies WHERE workspace_id = $1 AND id = $2"))
-                .bind(ctx.workspace_id)
-                .bind(id),
+            Q::new(format!("SELECT {COLUMNS} FROM companies WHERE workspace_id = $1 AND id = $2")).bind(ctx.workspace_id).bind(id),
         )
         .await?)
 }
@@ -108,7 +104,7 @@ pub async fn create(tx: &mut Tx, ctx: &Ctx, input: NewCompany) -> AppResult<Comp
         domain: normalize_domain(input.domain)?,
         website: normalize_website(input.website)?,
         status: input.status.unwrap_or_default(),
-        owner_id: input.owner_id,
+        owner_id: owner_or_creator(ctx, input.owner_id),
         parent_id: input.parent_id,
         industry: text_field("industry", input.industry, 100)?,
         employee_count: optional_in_range("employee_count", input.employee_count, 0, MAX_EMPLOYEE_COUNT)?,
@@ -149,8 +145,7 @@ pub async fn create(tx: &mut Tx, ctx: &Ctx, input: NewCompany) -> AppResult<Comp
         .bind(company.updated_at),
     )
     .await?;
-    audit::record(tx, ctx, "company.created", "company", Some(company.id), None::<&()>, Some(&company))
-        .await?;
+    audit::record(tx, ctx, "company.created", "company", Some(company.id), None::<&()>, Some(&company)).await?;
     Ok(company)
 }
 
@@ -159,9 +154,7 @@ async fn check_domain_free(tx: &mut Tx, ctx: &Ctx, domain: Option<&str>, except:
     let Some(domain) = domain else { return Ok(()) };
     let existing: Option<Company> = tx
         .fetch_optional(
-            Q::new(format!("SELECT {COLUMNS} FROM companies WHERE workspace_id = $1 AND domain = $2"))
-                .bind(ctx.workspace_id)
-                .bind(domain),
+            Q::new(format!("SELECT {COLUMNS} FROM companies WHERE workspace_id = $1 AND domain = $2")).bind(ctx.workspace_id).bind(domain),
         )
         .await?;
     match existing {

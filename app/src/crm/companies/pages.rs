@@ -93,19 +93,13 @@ pub fn CompaniesPage() -> impl IntoView {
 
 /// The company form's fields; `company` pre-fills them for editing.
 /// Names are `form[...]` because the server functions take a `CompanyForm`.
-fn company_fields(
-    company: Option<&Company>,
-    members: Vec<crate::platform::types::Member>,
-    parents: Vec<(Uuid, String)>,
-) -> impl IntoView {
+fn company_fields(company: Option<&Company>, members: Vec<crate::platform::types::Member>, parents: Vec<(Uuid, String)>) -> impl IntoView {
     let text = |f: fn(&Company) -> Option<String>| company.and_then(f).unwrap_or_default();
     let id = company.map(|c| c.id);
     let owner_id = company.and_then(|c| c.owner_id);
     let parent_id = company.and_then(|c| c.parent_id);
-    let revenue = company
-        .and_then(|c| c.annual_revenue_cents)
-        .map(|cents| format!("{}.{:02}", cents / 100, cents % 100))
-        .unwrap_or_default();
+    let revenue =
+        company.and_then(|c| c.annual_revenue_cents).map(|cents| format!("{}.{:02}", cents / 100, cents % 100)).unwrap_or_default();
     view! {
         <label>"Name"<input name="form[name]" required maxlength="200" value=company.map(|c| c.name.clone()).unwrap_or_default()/></label>
         <div class="row">

@@ -14,16 +14,10 @@ use crate::platform::http::{read, write, ApiJson, ApiQuery, IdPath, Idempotency}
 use crate::platform::types::Page;
 
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/companies", get(list).post(create))
-        .route("/companies/{id}", get(show).patch(update))
+    Router::new().route("/companies", get(list).post(create)).route("/companies/{id}", get(show).patch(update))
 }
 
-async fn list(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    ApiQuery(filter): ApiQuery<CompanyFilter>,
-) -> AppResult<Json<Page<Company>>> {
+async fn list(State(state): State<AppState>, ctx: Ctx, ApiQuery(filter): ApiQuery<CompanyFilter>) -> AppResult<Json<Page<Company>>> {
     read(&state, move |tx| Box::pin(async move { ops::list(tx, &ctx, filter).await })).await
 }
 
@@ -31,12 +25,7 @@ async fn show(State(state): State<AppState>, ctx: Ctx, IdPath { 0: id }: IdPath)
     read(&state, move |tx| Box::pin(async move { ops::get(tx, &ctx, id).await })).await
 }
 
-async fn create(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    idempotency: Idempotency,
-    body: ApiJson<NewCompany>,
-) -> AppResult<Response> {
+async fn create(State(state): State<AppState>, ctx: Ctx, idempotency: Idempotency, body: ApiJson<NewCompany>) -> AppResult<Response> {
     let op_ctx = ctx.clone();
     let input = body.value;
     write(&state, &ctx, idempotency, &body.body_digest, StatusCode::CREATED, move |tx| {

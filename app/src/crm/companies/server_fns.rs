@@ -30,7 +30,6 @@ pub async fn get_company(id: Uuid) -> Result<Company, ServerFnError> {
     in_read(&state, move |tx| Box::pin(async move { super::ops::get(tx, &ctx, id).await })).await
 }
 
-
 /// The company form's fields, shared by "new" and "edit": text as typed,
 /// checked and converted on the server.
 #[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
@@ -107,8 +106,8 @@ pub async fn create_company(form: CompanyForm) -> Result<Company, ServerFnError>
         domain: patch.domain.flatten(),
         website: patch.website.flatten(),
         status: patch.status,
-        // A new company belongs to whoever adds it unless they pick someone.
-        owner_id: patch.owner_id.flatten().or(ctx.user_id),
+        // Unless someone is picked, the ops make whoever adds it the owner.
+        owner_id: patch.owner_id.flatten(),
         parent_id: patch.parent_id.flatten(),
         industry: patch.industry.flatten(),
         employee_count: patch.employee_count.flatten(),

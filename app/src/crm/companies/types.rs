@@ -12,8 +12,7 @@ pub enum CompanyStatus {
 }
 
 impl CompanyStatus {
-    pub const ALL: [CompanyStatus; 3] =
-        [CompanyStatus::Prospect, CompanyStatus::Active, CompanyStatus::Inactive];
+    pub const ALL: [CompanyStatus; 3] = [CompanyStatus::Prospect, CompanyStatus::Active, CompanyStatus::Inactive];
 
     pub fn as_str(self) -> &'static str {
         match self {

@@ -3,24 +3,23 @@
 use uuid::Uuid;
 
 use super::types::*;
-use crate::crm::fields::{check_custom_fields, check_owner, optional_email, optional_text, owner_condition, record_exists, text_search};
+use crate::crm::fields::{
+    check_custom_fields, check_owner, optional_email, optional_text, owner_condition, owner_or_creator, record_exists, text_search,
+};
 use crate::error::{AppError, AppResult};
 use crate::platform::accounts::required_text;
 use crate::platform::audit;
 use crate::platform::context::Ctx;
-use crate::platform::db::{now, Q, Tx};
+use crate::platform::db::{now, Tx, Q};
 use crate::platform::pagination::PageRequest;
 use crate::platform::types::{Page, Scope};
 
-const COLUMNS: &str =
-    "id, name, email, phone, title, company_id, company_name, owner_id, custom_fields, created_at, updated_at";
+const COLUMNS: &str = "id, name, email, phone, title, company_id, company_name, owner_id, custom_fields, created_at, updated_at";
 
 pub async fn find(tx: &mut Tx, ctx: &Ctx, id: Uuid) -> AppResult<Option<Contact>> {
     Ok(tx
         .fetch_optional(
-            Q::new(format!("SELECT {COLUMNS} FROM contacts WHERE workspace_id = $1 AND id = $2"))
-                .bind(ctx.workspace_id)
-                .bind(id),
+            Q::new(format!("SELECT {COLUMNS} FROM contacts WHERE workspace_id = $1 AND id = $2")).bind(ctx.workspace_id).bind(id),
         )
         .await?)
 }
@@ -28,9 +27,7 @@ pub async fn find(tx: &mut Tx, ctx: &Ctx, id: Uuid) -> AppResult<Option<Contact>
 pub async fn find_by_email(tx: &mut Tx, ctx: &Ctx, email: &str) -> AppResult<Option<Contact>> {
     Ok(tx
         .fetch_optional(
-            Q::new(format!("SELECT {COLUMNS} FROM contacts WHERE workspace_id = $1 AND email = $2"))
-                .bind(ctx.workspace_id)
-                .bind(email),
+            Q::new(format!("SELECT {COLUMNS} FROM contacts WHERE workspace_id = $1 AND email = $2")).bind(ctx.workspace_id).bind(email),
         )
         .await?)
 }
@@ -73,7 +70,7 @@ pub async fn create(tx: &mut Tx, ctx: &Ctx, input: NewContact) -> AppResult<Cont
         title: optional_text("title", input.title, 200)?,
         company_id: input.company_id,
         company_name: optional_text("company_name", input.company_name, 200)?,
-        owner_id: input.owner_id,
+        owner_id: owner_or_creator(ctx, input.owner_id),
         custom_fields,
         created_at: at,
         updated_at: at,
@@ -82,21 +79,19 @@ pub async fn create(tx: &mut Tx, ctx: &Ctx, input: NewContact) -> AppResult<Cont
     check_company(tx, ctx, "company_id", contact.company_id).await?;
     check_email_free(tx, ctx, contact.email.as_deref(), None).await?;
     tx.execute(
-        Q::new(format!(
-            "INSERT INTO contacts (workspace_id, {COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
-        ))
-        .bind(ctx.workspace_id)
-        .bind(contact.id)
-        .bind(contact.name.as_str())
-        .bind(contact.email.clone())
-        .bind(contact.phone.clone())
-        .bind(contact.title.clone())
-        .bind(contact.company_id)
-        .bind(contact.company_name.clone())
-        .bind(contact.owner_id)
-        .bind(contact.custom_fields.clone())
-        .bind(contact.created_at)
-        .bind(contact.updated_at),
+        Q::new(format!("INSERT INTO contacts (workspace_id, {COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"))
+            .bind(ctx.workspace_id)
+            .bind(contact.id)
+            .bind(contact.name.as_str())
+            .bind(contact.email.clone())
+            .bind(contact.phone.clone())
+            .bind(contact.title.clone())
+            .bind(contact.company_id)
+            .bind(contact.company_name.clone())
+            .bind(contact.owner_id)
+            .bind(contact.custom_fields.clone())
+            .bind(contact.created_at)
+            .bind(contact.updated_at),
     )
     .await?;
     audit::record(tx, ctx, "contact.created", "contact", Some(contact.id), None::<&()>, Some(&contact)).await?;
@@ -177,9 +172,7 @@ pub async fn list(tx: &mut Tx, ctx: &Ctx, filter: ContactFilter) -> AppResult<Pa
     owner_condition(&mut q, ctx, "owner_id", filter.owner.as_deref())?;
     if let Some(company_id) = filter.company_id {
         let p = q.arg(company_id);
-        q.push(&format!(
-            " AND id IN (SELECT contact_id FROM contact_companies WHERE workspace_id = $1 AND company_id = {p})"
-        ));
+        q.push(&format!(" AND id IN (SELECT contact_id FROM contact_companies WHERE workspace_id = $1 AND company_id = {p})"));
     }
     page.apply(&mut q, "id");
     let rows: Vec<Contact> = tx.fetch_all(q).await?;
@@ -214,9 +207,8 @@ async fn link(tx: &mut Tx, ctx: &Ctx, contact_id: Uuid, company_id: Uuid, role: 
         .bind(now()),
     )
     .await?;
-    let membership = find_membership(tx, ctx, contact_id, company_id)
-        .await?
-        .ok_or_else(|| AppError::Internal("membership vanished".into()))?;
+    let membership =
+        find_membership(tx, ctx, contact_id, company_id).await?.ok_or_else(|| AppError::Internal("membership vanished".into()))?;
     audit::record(tx, ctx, "contact_company.added", "contact", Some(contact_id), None::<&()>, Some(&membership)).await?;
     Ok(membership)
 }
@@ -226,10 +218,7 @@ pub async fn add_membership(tx: &mut Tx, ctx: &Ctx, contact_id: Uuid, input: New
     find(tx, ctx, contact_id).await?.ok_or(AppError::NotFound("contact"))?;
     check_company(tx, ctx, "company_id", Some(input.company_id)).await?;
     if find_membership(tx, ctx, contact_id, input.company_id).await?.is_some() {
-        return Err(AppError::Conflict {
-            code: "already_member",
-            message: "this contact is already linked to that company".into(),
-        });
+        return Err(AppError::Conflict { code: "already_member", message: "this contact is already linked to that company".into() });
     }
     let role = optional_text("role", input.role, 100)?;
     link(tx, ctx, contact_id, input.company_id, role).await
@@ -289,9 +278,7 @@ pub async fn memberships_of_contact(tx: &mut Tx, ctx: &Ctx, contact_id: Uuid) ->
     find(tx, ctx, contact_id).await?.ok_or(AppError::NotFound("contact"))?;
     Ok(tx
         .fetch_all(
-            Q::new(format!("{MEMBERSHIP_SELECT} AND m.contact_id = $2 ORDER BY m.created_at"))
-                .bind(ctx.workspace_id)
-                .bind(contact_id),
+            Q::new(format!("{MEMBERSHIP_SELECT} AND m.contact_id = $2 ORDER BY m.created_at")).bind(ctx.workspace_id).bind(contact_id),
         )
         .await?)
 }
@@ -303,9 +290,7 @@ pub async fn memberships_of_company(tx: &mut Tx, ctx: &Ctx, company_id: Uuid) ->
     }
     Ok(tx
         .fetch_all(
-            Q::new(format!("{MEMBERSHIP_SELECT} AND m.company_id = $2 ORDER BY m.created_at"))
-                .bind(ctx.workspace_id)
-                .bind(company_id),
+            Q::new(format!("{MEMBERSHIP_SELECT} AND m.company_id = $2 ORDER BY m.created_at")).bind(ctx.workspace_id).bind(company_id),
         )
         .await?)
 }

@@ -6,12 +6,12 @@ use uuid::Uuid;
 
 use super::stages;
 use super::types::*;
-use crate::crm::fields::{check_custom_fields, check_owner, check_reference, owner_condition, text_search};
+use crate::crm::fields::{check_custom_fields, check_owner, check_reference, owner_condition, owner_or_creator, text_search};
 use crate::error::{AppError, AppResult};
 use crate::platform::accounts::required_text;
 use crate::platform::audit;
 use crate::platform::context::Ctx;
-use crate::platform::db::{now, wide, wide_sum, Q, Tx};
+use crate::platform::db::{now, wide, wide_sum, Tx, Q};
 use crate::platform::pagination::PageRequest;
 use crate::platform::types::{Page, Scope};
 use crate::platform::validate::money;
@@ -31,11 +31,7 @@ pub fn check_currency(currency: Option<String>) -> AppResult<String> {
 
 pub async fn find(tx: &mut Tx, ctx: &Ctx, id: Uuid) -> AppResult<Option<Deal>> {
     Ok(tx
-        .fetch_optional(
-            Q::new(format!("SELECT {COLUMNS} FROM deals WHERE workspace_id = $1 AND id = $2"))
-                .bind(ctx.workspace_id)
-                .bind(id),
-        )
+        .fetch_optional(Q::new(format!("SELECT {COLUMNS} FROM deals WHERE workspace_id = $1 AND id = $2")).bind(ctx.workspace_id).bind(id))
         .await?)
 }
 
@@ -73,7 +69,8 @@ pub async fn create(tx: &mut Tx, ctx: &Ctx, input: NewDeal) -> AppResult<Deal> {
     check_reference(tx, ctx, "company_id", "companies", input.company_id).await?;
     check_reference(tx, ctx, "contact_id", "contacts", input.contact_id).await?;
     check_reference(tx, ctx, "lead_id", "leads", input.lead_id).await?;
-    check_owner(tx, ctx, input.owner_id).await?;
+    let owner_id = owner_or_creator(ctx, input.owner_id);
+    check_owner(tx, ctx, owner_id).await?;
     let at = now();
     let deal = Deal {
         id: Uuid::now_v7(),
@@ -85,7 +82,7 @@ pub async fn create(tx: &mut Tx, ctx: &Ctx, input: NewDeal) -> AppResult<Deal> {
         amount_cents,
         currency,
         expected_close_date: input.expected_close_date,
-        owner_id: input.owner_id,
+        owner_id,
         custom_fields,
         closed_at: closed_at_for(&stage, None),
         created_at: at,
@@ -187,8 +184,7 @@ pub async fn update(tx: &mut Tx, ctx: &Ctx, id: Uuid, patch: DealPatch) -> AppRe
     .await?;
     audit::record(tx, ctx, "deal.updated", "deal", Some(id), Some(&before), Some(&after)).await?;
     if let Some((from, to)) = stage_move {
-        audit::record(tx, ctx, "deal.stage_changed", "deal", Some(id), Some(&stage_snapshot(&from)), Some(&stage_snapshot(&to)))
-            .await?;
+        audit::record(tx, ctx, "deal.stage_changed", "deal", Some(id), Some(&stage_snapshot(&from)), Some(&stage_snapshot(&to))).await?;
     }
     Ok(after)
 }

@@ -3,8 +3,8 @@
 use leptos::either::Either;
 use leptos::prelude::*;
 
-use crate::components::{action_error, ErrorBox};
 use super::server_fns::UpdateStage;
+use crate::components::{action_error, ErrorBox};
 use crate::crm::server_fns::{list_stages, CreateStage, DeleteStage, ShiftStage};
 
 #[component]

@@ -9,7 +9,7 @@ use crate::error::{AppError, AppResult};
 use crate::platform::accounts::required_text;
 use crate::platform::audit;
 use crate::platform::context::Ctx;
-use crate::platform::db::{now, Q, Tx};
+use crate::platform::db::{now, Tx, Q};
 use crate::platform::types::Scope;
 
 const COLUMNS: &str = "id, stage_key, name, position, kind, probability, color, created_at, updated_at";
@@ -29,19 +29,17 @@ pub async fn create_defaults(tx: &mut Tx, workspace_id: Uuid) -> AppResult<()> {
     let at = now();
     for (position, (key, name, kind, probability, color)) in DEFAULT_STAGES.into_iter().enumerate() {
         tx.execute(
-            Q::new(format!(
-                "INSERT INTO deal_stages (workspace_id, {COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
-            ))
-            .bind(workspace_id)
-            .bind(Uuid::now_v7())
-            .bind(key)
-            .bind(name)
-            .bind(position as i64)
-            .bind(kind.as_str())
-            .bind(probability)
-            .bind(color)
-            .bind(at)
-            .bind(at),
+            Q::new(format!("INSERT INTO deal_stages (workspace_id, {COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"))
+                .bind(workspace_id)
+                .bind(Uuid::now_v7())
+                .bind(key)
+                .bind(name)
+                .bind(position as i64)
+                .bind(kind.as_str())
+                .bind(probability)
+                .bind(color)
+                .bind(at)
+                .bind(at),
         )
         .await?;
     }
@@ -52,8 +50,7 @@ pub async fn list(tx: &mut Tx, ctx: &Ctx) -> AppResult<Vec<DealStage>> {
     ctx.require(Scope::CrmRead)?;
     Ok(tx
         .fetch_all(
-            Q::new(format!("SELECT {COLUMNS} FROM deal_stages WHERE workspace_id = $1 ORDER BY position, id"))
-                .bind(ctx.workspace_id),
+            Q::new(format!("SELECT {COLUMNS} FROM deal_stages WHERE workspace_id = $1 ORDER BY position, id")).bind(ctx.workspace_id),
         )
         .await?)
 }
@@ -61,9 +58,7 @@ pub async fn list(tx: &mut Tx, ctx: &Ctx) -> AppResult<Vec<DealStage>> {
 pub async fn find(tx: &mut Tx, ctx: &Ctx, id: Uuid) -> AppResult<Option<DealStage>> {
     Ok(tx
         .fetch_optional(
-            Q::new(format!("SELECT {COLUMNS} FROM deal_stages WHERE workspace_id = $1 AND id = $2"))
-                .bind(ctx.workspace_id)
-                .bind(id),
+            Q::new(format!("SELECT {COLUMNS} FROM deal_stages WHERE workspace_id = $1 AND id = $2")).bind(ctx.workspace_id).bind(id),
         )
         .await?)
 }
@@ -75,9 +70,8 @@ pub async fn get(tx: &mut Tx, ctx: &Ctx, id: Uuid) -> AppResult<DealStage> {
 
 fn check_key(key: &str) -> AppResult<String> {
     let key = key.trim().to_lowercase();
-    let valid = !key.is_empty()
-        && key.len() <= 50
-        && key.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-');
+    let valid =
+        !key.is_empty() && key.len() <= 50 && key.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-');
     if !valid {
         return Err(AppError::validation("key", "key must be 1-50 characters of a-z, 0-9, _ or -"));
     }
@@ -230,8 +224,7 @@ pub async fn delete(tx: &mut Tx, ctx: &Ctx, id: Uuid) -> AppResult<DealStage> {
     if remaining.len() <= 1 {
         return Err(AppError::Conflict { code: "last_stage", message: "a pipeline needs at least one stage".into() });
     }
-    tx.execute(Q::new("DELETE FROM deal_stages WHERE workspace_id = $1 AND id = $2").bind(ctx.workspace_id).bind(id))
-        .await?;
+    tx.execute(Q::new("DELETE FROM deal_stages WHERE workspace_id = $1 AND id = $2").bind(ctx.workspace_id).bind(id)).await?;
     let order: Vec<Uuid> = remaining.iter().map(|s| s.id).filter(|s| *s != id).collect();
     renumber(tx, ctx, &order).await?;
     audit::record(tx, ctx, "deal_stage.deleted", "deal_stage", Some(id), Some(&stage), None::<&()>).await?;

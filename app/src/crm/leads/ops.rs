@@ -5,15 +5,21 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::types::*;
-use crate::crm::companies::{ops as companies, types::{Company, NewCompany}};
-use crate::crm::contacts::{ops as contacts, types::{ContactPatch, NewContact, NewMembership}};
+use crate::crm::companies::{
+    ops as companies,
+    types::{Company, NewCompany},
+};
+use crate::crm::contacts::{
+    ops as contacts,
+    types::{ContactPatch, NewContact, NewMembership},
+};
 use crate::crm::deals::{ops as deals, types::NewDeal};
-use crate::crm::fields::{check_custom_fields, check_owner, optional_email, optional_text, owner_condition, text_search};
+use crate::crm::fields::{check_custom_fields, check_owner, optional_email, optional_text, owner_condition, owner_or_creator, text_search};
 use crate::error::{AppError, AppResult};
 use crate::platform::accounts::required_text;
 use crate::platform::audit;
 use crate::platform::context::Ctx;
-use crate::platform::db::{now, Backend, Q, Tx};
+use crate::platform::db::{now, Backend, Tx, Q};
 use crate::platform::pagination::PageRequest;
 use crate::platform::types::{Page, Scope};
 
@@ -60,9 +66,7 @@ fn refuse_converted_status(status: Option<LeadStatus>) -> AppResult<()> {
 
 pub async fn find(tx: &mut Tx, ctx: &Ctx, id: Uuid) -> AppResult<Option<Lead>> {
     Ok(tx
-        .fetch_optional(
-            Q::new(format!("SELECT {COLUMNS} FROM leads WHERE workspace_id = $1 AND id = $2")).bind(ctx.workspace_id).bind(id),
-        )
+        .fetch_optional(Q::new(format!("SELECT {COLUMNS} FROM leads WHERE workspace_id = $1 AND id = $2")).bind(ctx.workspace_id).bind(id))
         .await?)
 }
 
@@ -139,7 +143,8 @@ pub async fn create(tx: &mut Tx, ctx: &Ctx, input: NewLead) -> AppResult<Lead> {
     refuse_converted_status(input.status)?;
     let custom_fields = input.custom_fields.unwrap_or_else(|| json!({}));
     check_custom_fields(&custom_fields)?;
-    check_owner(tx, ctx, input.owner_id).await?;
+    let owner_id = owner_or_creator(ctx, input.owner_id);
+    check_owner(tx, ctx, owner_id).await?;
     let at = now();
     let default_source = if ctx.api_key_id.is_some() { LeadSource::Api } else { LeadSource::Manual };
     let lead = Lead {
@@ -152,7 +157,7 @@ pub async fn create(tx: &mut Tx, ctx: &Ctx, input: NewLead) -> AppResult<Lead> {
         source: input.source.unwrap_or(default_source),
         status: input.status.unwrap_or(LeadStatus::New),
         score: check_score(input.score.unwrap_or(0))?,
-        owner_id: input.owner_id,
+        owner_id,
         custom_fields,
         tags: check_tags(input.tags.unwrap_or_default())?,
         last_activity_at: None,
@@ -193,10 +198,7 @@ pub async fn update(tx: &mut Tx, ctx: &Ctx, id: Uuid, patch: LeadPatch) -> AppRe
     }
     if let Some(v) = patch.status {
         if before.status == LeadStatus::Converted {
-            return Err(AppError::Conflict {
-                code: "already_converted",
-                message: "a converted lead keeps its status".into(),
-            });
+            return Err(AppError::Conflict { code: "already_converted", message: "a converted lead keeps its status".into() });
         }
         after.status = v;
     }
@@ -242,7 +244,7 @@ pub async fn delete(tx: &mut Tx, ctx: &Ctx, id: Uuid) -> AppResult<Lead> {
     if lead.status == LeadStatus::Converted {
         return Err(AppError::Conflict { code: "already_converted", message: "a converted lead cannot be deleted".into() });
     }
-    crate::audience::lists::forget_member(tx, ctx, id, "lead_deleted").await?;
+    crate::audience::lists::forget_member(tx, ctx, id, crate::audience::types::MembershipReason::LeadDeleted).await?;
     tx.execute(Q::new("DELETE FROM leads WHERE workspace_id = $1 AND id = $2").bind(ctx.workspace_id).bind(id)).await?;
     audit::record(tx, ctx, "lead.deleted", "lead", Some(id), Some(&lead), None::<&()>).await?;
     Ok(lead)
@@ -327,11 +329,9 @@ pub async fn convert(tx: &mut Tx, ctx: &Ctx, id: Uuid, input: ConvertLead) -> Ap
     }
 
     let company = match input.company_id {
-        Some(company_id) => Some(
-            companies::get(tx, ctx, company_id)
-                .await
-                .map_err(|_| AppError::validation("company_id", "company does not exist"))?,
-        ),
+        Some(company_id) => {
+            Some(companies::get(tx, ctx, company_id).await.map_err(|_| AppError::validation("company_id", "company does not exist"))?)
+        }
         None => match before.company_name.as_deref() {
             Some(name) => match company_by_name(tx, ctx, name).await? {
                 Some(existing) => Some(existing),
@@ -345,11 +345,9 @@ pub async fn convert(tx: &mut Tx, ctx: &Ctx, id: Uuid, input: ConvertLead) -> Ap
     };
 
     let existing_contact = match input.contact_id {
-        Some(contact_id) => Some(
-            contacts::find(tx, ctx, contact_id)
-                .await?
-                .ok_or_else(|| AppError::validation("contact_id", "contact does not exist"))?,
-        ),
+        Some(contact_id) => {
+            Some(contacts::find(tx, ctx, contact_id).await?.ok_or_else(|| AppError::validation("contact_id", "contact does not exist"))?)
+        }
         None => match before.email.as_deref() {
             Some(email) => contacts::find_by_email(tx, ctx, email).await?,
             None => None,
@@ -364,8 +362,7 @@ pub async fn convert(tx: &mut Tx, ctx: &Ctx, id: Uuid, input: ConvertLead) -> Ap
                         .await?;
                 }
                 if contact.company_id.is_none() {
-                    contacts::update(tx, ctx, contact.id, ContactPatch { company_id: Some(Some(company.id)), ..Default::default() })
-                        .await?
+                    contacts::update(tx, ctx, contact.id, ContactPatch { company_id: Some(Some(company.id)), ..Default::default() }).await?
                 } else {
                     contact
                 }
@@ -398,9 +395,9 @@ pub async fn convert(tx: &mut Tx, ctx: &Ctx, id: Uuid, input: ConvertLead) -> Ap
                 tx,
                 ctx,
                 NewDeal {
-                    name: spec.name.unwrap_or_else(|| {
-                        format!("{} deal", company.as_ref().map(|c| c.name.as_str()).unwrap_or(before.name.as_str()))
-                    }),
+                    name: spec
+                        .name
+                        .unwrap_or_else(|| format!("{} deal", company.as_ref().map(|c| c.name.as_str()).unwrap_or(before.name.as_str()))),
                     stage_id: spec.stage_id,
                     company_id: company.as_ref().map(|c| c.id),
                     contact_id: Some(contact.id),

@@ -196,7 +196,11 @@ pub fn apply_custom_field_edits(
             fields.remove(key);
         } else if custom_field_text(old) != text {
             let typed = match old {
-                Value::Number(_) => text.parse::<i64>().map(Value::from).ok().or_else(|| text.parse::<f64>().ok().and_then(|f| serde_json::Number::from_f64(f).map(Value::Number))),
+                Value::Number(_) => text
+                    .parse::<i64>()
+                    .map(Value::from)
+                    .ok()
+                    .or_else(|| text.parse::<f64>().ok().and_then(|f| serde_json::Number::from_f64(f).map(Value::Number))),
                 Value::Bool(_) => text.parse::<bool>().ok().map(Value::Bool),
                 _ => None,
             };
@@ -237,10 +241,7 @@ mod tests {
         let same = edits(&[("employees", "120"), ("vip", "true"), ("linkedin", "x"), ("nested", "{\"a\":1}")]);
         assert_eq!(apply_custom_field_edits(&current, &same, None).unwrap(), current);
         let changed = edits(&[("employees", "150"), ("vip", "no"), ("linkedin", "")]);
-        assert_eq!(
-            apply_custom_field_edits(&current, &changed, None).unwrap(),
-            json!({"employees": 150, "vip": "no", "nested": {"a": 1}})
-        );
+        assert_eq!(apply_custom_field_edits(&current, &changed, None).unwrap(), json!({"employees": 150, "vip": "no", "nested": {"a": 1}}));
     }
 
     #[test]
