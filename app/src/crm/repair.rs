@@ -12,7 +12,7 @@ use crate::platform::audit;
 use crate::platform::context::Ctx;
 use crate::platform::db::{now, Tx, Q};
 use crate::platform::types::Scope;
-use crate::platform::validate::{BoundsRepair, MAX_EMPLOYEE_COUNT, MAX_MONEY_MINOR};
+use crate::platform::validate::{money_in_bounds, sql_outside, BoundsRepair, MAX_EMPLOYEE_COUNT, MAX_MONEY_MINOR};
 
 /// Repairs every out-of-bounds CRM value of the workspace; returns what it
 /// did. Running it again finds nothing more to do.
@@ -22,7 +22,8 @@ pub async fn repair_out_of_bounds(tx: &mut Tx, ctx: &Ctx) -> AppResult<Vec<Bound
     let deals: Vec<(Uuid, i64)> = tx
         .fetch_all(
             Q::new(format!(
-                "SELECT id, amount_cents FROM deals WHERE workspace_id = $1 AND (amount_cents < 0 OR amount_cents > {MAX_MONEY_MINOR}) ORDER BY id"
+                "SELECT id, amount_cents FROM deals WHERE workspace_id = $1 AND {} ORDER BY id",
+                sql_outside("amount_cents", MAX_MONEY_MINOR)
             ))
             .bind(ctx.workspace_id),
         )
@@ -50,17 +51,16 @@ pub async fn repair_out_of_bounds(tx: &mut Tx, ctx: &Ctx) -> AppResult<Vec<Bound
     let companies: Vec<(Uuid, Option<i64>, Option<i64>)> = tx
         .fetch_all(
             Q::new(format!(
-                "SELECT id, annual_revenue_cents, employee_count FROM companies WHERE workspace_id = $1 AND \
-                 (annual_revenue_cents < 0 OR annual_revenue_cents > {MAX_MONEY_MINOR} \
-                  OR employee_count < 0 OR employee_count > {MAX_EMPLOYEE_COUNT}) ORDER BY id"
+                "SELECT id, annual_revenue_cents, employee_count FROM companies WHERE workspace_id = $1 AND ({} OR {}) ORDER BY id",
+                sql_outside("annual_revenue_cents", MAX_MONEY_MINOR),
+                sql_outside("employee_count", MAX_EMPLOYEE_COUNT)
             ))
             .bind(ctx.workspace_id),
         )
         .await?;
     for (id, revenue, employees) in companies {
-        let revenue_ok = revenue.is_none_or(|v| (0..=MAX_MONEY_MINOR).contains(&v));
-        let employees_ok = employees.is_none_or(|v| (0..=MAX_EMPLOYEE_COUNT).contains(&v));
-        let after = (revenue.filter(|_| revenue_ok), employees.filter(|_| employees_ok));
+        // Only the value out of bounds becomes unknown; the other is kept.
+        let after = (revenue.filter(|&v| money_in_bounds(v)), employees.filter(|v| (0..=MAX_EMPLOYEE_COUNT).contains(v)));
         tx.execute(
             Q::new(
                 "UPDATE companies SET annual_revenue_cents = $3, employee_count = $4, updated_at = $5 WHERE workspace_id = $1 AND id = $2",

@@ -90,6 +90,13 @@ mod checks {
         (0..=MAX_MONEY_MINOR).contains(&value)
     }
 
+    /// SQL that is true where `column` lies outside `0..=max`, for finding
+    /// rows stored before the bounds (`max` is one of the constants here,
+    /// never input).
+    pub fn sql_outside(column: &str, max: i64) -> String {
+        format!("({column} < 0 OR {column} > {max})")
+    }
+
     /// One thing a bounds repair did to a row stored before the bounds.
     #[derive(Clone, Debug, serde::Serialize)]
     pub struct BoundsRepair {

@@ -400,6 +400,14 @@ pub async fn list_entries(tx: &mut Tx, ctx: &Ctx, filter: JournalFilter) -> AppR
 }
 
 /// A manual entry: lines name accounts by id or code.
+/// Both sides of line `i` within the money bound (the balance rule, which
+/// wants exactly one side positive, is [`check_balanced`]'s).
+fn check_line_bounds(i: usize, debit_cents: i64, credit_cents: i64) -> AppResult<()> {
+    money(&format!("lines[{i}].debit_cents"), debit_cents)?;
+    money(&format!("lines[{i}].credit_cents"), credit_cents)?;
+    Ok(())
+}
+
 pub async fn create_entry(tx: &mut Tx, ctx: &Ctx, input: NewJournalEntry) -> AppResult<JournalEntry> {
     ctx.require(Scope::RevenueWrite)?;
     let memo = required_text("memo", &input.memo, 500)?;
@@ -416,12 +424,9 @@ pub async fn create_entry(tx: &mut Tx, ctx: &Ctx, input: NewJournalEntry) -> App
             _ => return Err(AppError::validation(field, "name the account by account_id or by account_code (one of them)")),
         }
         .ok_or_else(|| AppError::validation(format!("lines[{i}]"), "no such account in this workspace"))?;
-        lines.push(Posting {
-            account_id: account.id,
-            debit_cents: money(&format!("lines[{i}].debit_cents"), line.debit_cents.unwrap_or(0))?,
-            credit_cents: money(&format!("lines[{i}].credit_cents"), line.credit_cents.unwrap_or(0))?,
-            memo: optional_text("memo", line.memo, 500)?,
-        });
+        let (debit_cents, credit_cents) = (line.debit_cents.unwrap_or(0), line.credit_cents.unwrap_or(0));
+        check_line_bounds(i, debit_cents, credit_cents)?;
+        lines.push(Posting { account_id: account.id, debit_cents, credit_cents, memo: optional_text("memo", line.memo, 500)? });
     }
     let spec = EntrySpec {
         entry_date: input.entry_date.unwrap_or_else(today),
@@ -448,8 +453,7 @@ pub async fn post_entry(tx: &mut Tx, ctx: &Ctx, id: Uuid) -> AppResult<JournalEn
     // A draft saved before amounts were bounded may hold a line above the
     // bound; it never reaches the books.
     for (i, line) in before.lines.iter().enumerate() {
-        money(&format!("lines[{i}].debit_cents"), line.debit_cents)?;
-        money(&format!("lines[{i}].credit_cents"), line.credit_cents)?;
+        check_line_bounds(i, line.debit_cents, line.credit_cents)?;
     }
     mark_posted(tx, ctx, id).await?;
     let after = find_entry(tx, ctx, id).await?.ok_or(AppError::NotFound("journal entry"))?;

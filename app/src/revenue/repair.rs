@@ -14,12 +14,11 @@ use crate::platform::audit;
 use crate::platform::context::Ctx;
 use crate::platform::db::{now, Tx, Q};
 use crate::platform::types::Scope;
-use crate::platform::validate::{BoundsRepair, MAX_MONEY_MINOR};
+use crate::platform::validate::{sql_outside, BoundsRepair, MAX_MONEY_MINOR};
 
-/// `{column}` outside `0..=MAX_MONEY_MINOR`, as SQL (the bound is a
-/// constant, not input).
+/// `{column}` outside the money bound, as SQL.
 fn out_of_bounds(column: &str) -> String {
-    format!("({column} < 0 OR {column} > {MAX_MONEY_MINOR})")
+    sql_outside(column, MAX_MONEY_MINOR)
 }
 
 /// Posted entries of `source` tied to `column = id` that no entry reverses yet.

@@ -180,6 +180,15 @@ pub async fn send(client: &Client, method: Method, url: &str, bearer: Option<&st
     (status, body)
 }
 
+/// Calls a server function the way the browser's forms do (URL-encoded,
+/// asking for JSON); returns the status and the parsed body.
+pub async fn server_fn(client: &Client, app: &TestApp, name: &str, form: &[(&str, &str)]) -> (StatusCode, Value) {
+    let response = client.post(app.url(&format!("/sf/{name}"))).header("accept", "application/json").form(form).send().await.unwrap();
+    let status = response.status();
+    let text = response.text().await.unwrap();
+    (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+}
+
 /// Asserts the one error shape and returns its code.
 pub fn assert_error_shape(body: &Value) -> String {
     let error = &body["error"];

@@ -4,7 +4,7 @@
 
 use std::collections::HashSet;
 
-use crate::common::{assert_error_shape, send, TestApp};
+use crate::common::{assert_error_shape, send, server_fn, TestApp};
 use reqwest::{Client, Method, StatusCode};
 use serde_json::{json, Value};
 
@@ -494,20 +494,20 @@ async fn pages_render_on_the_server_and_server_functions_share_the_operations() 
 
     // The form's server function writes through the same operation: audited,
     // validated, workspace-scoped.
-    let response = owner
-        .post(app.url("/sf/create_company"))
-        .header("accept", "application/json")
-        .form(&[
+    let (status, _) = server_fn(
+        &owner,
+        &app,
+        "create_company",
+        &[
             ("form[name]", "Via Server Fn"),
             ("form[domain]", "serverfn.dev"),
             ("form[website]", ""),
             ("form[status]", "active"),
             ("form[employee_count]", "12"),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert!(response.status().is_success() || response.status().is_redirection(), "{}", response.status());
+        ],
+    )
+    .await;
+    assert!(status.is_success() || status.is_redirection(), "{status}");
     let (_, list) = send(&c, Method::GET, &app.url("/api/v1/companies?q=server"), Some(&key), None).await;
     assert_eq!(list["data"][0]["name"], "Via Server Fn");
     assert_eq!(list["data"][0]["status"], "active");
@@ -515,25 +515,13 @@ async fn pages_render_on_the_server_and_server_functions_share_the_operations() 
     let (_, events) = send(&c, Method::GET, &app.url("/api/v1/audit-events?action=company.created"), Some(&key), None).await;
     assert_eq!(events["data"].as_array().unwrap().len(), 2);
 
-    let response = owner
-        .post(app.url("/sf/create_company"))
-        .header("accept", "application/json")
-        .form(&[("form[name]", "Bad"), ("form[domain]", "no spaces allowed.com")])
-        .send()
-        .await
-        .unwrap();
-    assert!(response.status().is_server_error() || response.status().is_client_error());
+    let (status, _) = server_fn(&owner, &app, "create_company", &[("form[name]", "Bad"), ("form[domain]", "no spaces allowed.com")]).await;
+    assert!(status.is_server_error() || status.is_client_error());
     let (_, list) = send(&c, Method::GET, &app.url("/api/v1/companies"), Some(&key), None).await;
     assert_eq!(list["data"].as_array().unwrap().len(), 2);
 
-    let anonymous = Client::new()
-        .post(app.url("/sf/create_company"))
-        .header("accept", "application/json")
-        .form(&[("name", "Anon")])
-        .send()
-        .await
-        .unwrap();
-    assert!(!anonymous.status().is_success());
+    let (anonymous, _) = server_fn(&Client::new(), &app, "create_company", &[("name", "Anon")]).await;
+    assert!(!anonymous.is_success());
     let (_, list) = send(&c, Method::GET, &app.url("/api/v1/companies"), Some(&key), None).await;
     assert_eq!(list["data"].as_array().unwrap().len(), 2);
 }

@@ -5,15 +5,7 @@
 use reqwest::{Client, Method, StatusCode};
 use serde_json::{json, Value};
 
-use crate::common::{send, TestApp};
-
-/// Calls a server function the way the browser's forms do (URL-encoded).
-async fn server_fn(client: &Client, app: &TestApp, name: &str, form: &[(&str, &str)]) -> (StatusCode, Value) {
-    let response = client.post(app.url(&format!("/sf/{name}"))).form(form).send().await.unwrap();
-    let status = response.status();
-    let text = response.text().await.unwrap();
-    (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
-}
+use crate::common::{send, server_fn, TestApp};
 
 /// An owner, a plain member of the same workspace (both sessions), and a
 /// CRM key.
