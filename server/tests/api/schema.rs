@@ -46,7 +46,7 @@ async fn postgres_columns() -> Columns {
     .await
     .unwrap();
     db.close().await;
-    sqlx::query(&format!("DROP DATABASE {name}")).execute(&mut conn).await.unwrap();
+    sqlx::query(&format!("DROP DATABASE {name} WITH (FORCE)")).execute(&mut conn).await.unwrap();
     rows.into_iter().collect()
 }
 
