@@ -47,7 +47,12 @@ if [[ "${1:-}" == "--tests" ]]; then
     apt-get update -qq
     apt-get install -y -qq postgresql-client >/dev/null
   fi
-  if [[ ! -x end2end/node_modules/.bin/playwright ]]; then
+  # The official MCP Python SDK, a real client for the /mcp tests.
+  if ! python3 -c 'import mcp, httpx2' 2>/dev/null; then
+    log "installing the MCP Python SDK (PyPI mcp 2.3)"
+    python3 -m pip install --quiet --disable-pip-version-check "mcp==2.3.*"
+  fi
+  if [[ ! -x end2end/node_modules/.bin/playwright || ! -d end2end/node_modules/@modelcontextprotocol/sdk ]]; then
     log "installing the browser-test packages"
     (cd end2end && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund)
   fi

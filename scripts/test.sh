@@ -25,6 +25,11 @@ fi
 drop_test_databases
 trap drop_test_databases EXIT
 
+log "formatting and lints (server and wasm targets)"
+cargo fmt --all --check
+cargo clippy --workspace --all-targets --locked -- -D warnings
+cargo clippy -p app -p frontend --lib --target wasm32-unknown-unknown --features app/hydrate --locked -- -D warnings
+
 log "unit and integration tests on SQLite"
 CORRAL_TEST_BACKEND=sqlite cargo test --workspace --locked
 

@@ -15,6 +15,10 @@ tokio::task_local! {
     pub static REQUEST_ID: String;
 }
 
+/// The request's id in the request's extensions (see [`REQUEST_ID`]).
+#[derive(Clone, Debug)]
+pub struct RequestId(pub String);
+
 pub fn current_request_id() -> Option<String> {
     REQUEST_ID.try_with(|id| id.clone()).ok()
 }
@@ -47,8 +51,12 @@ pub enum AppError {
     /// A connector's remote service failed or answered nonsense.
     #[error("{0}")]
     Upstream(String),
+    /// A unique constraint refused the write: another record of the
+    /// workspace already has this value of `field`.
+    #[error("{message}")]
+    Duplicate { code: &'static str, field: String, message: String },
     #[error("database error: {0}")]
-    Database(#[from] sqlx::Error),
+    Database(sqlx::Error),
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -79,7 +87,7 @@ impl AppError {
             AppError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
             AppError::Forbidden(_) => StatusCode::FORBIDDEN,
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
-            AppError::Conflict { .. } => StatusCode::CONFLICT,
+            AppError::Conflict { .. } | AppError::Duplicate { .. } => StatusCode::CONFLICT,
             AppError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
@@ -100,6 +108,7 @@ impl AppError {
             AppError::Forbidden(_) => "forbidden",
             AppError::NotFound(_) => "not_found",
             AppError::Conflict { code, .. } => code,
+            AppError::Duplicate { code, .. } => code,
             AppError::PayloadTooLarge(_) => "payload_too_large",
             AppError::UnsupportedMediaType(_) => "unsupported_media_type",
             AppError::TooManyRequests => "rate_limited",
@@ -124,6 +133,7 @@ impl AppError {
     pub fn field(&self) -> Option<&str> {
         match self {
             AppError::Validation { field, .. } => field.as_deref(),
+            AppError::Duplicate { field, .. } => Some(field),
             _ => None,
         }
     }
@@ -149,6 +159,13 @@ struct ErrorDetail<'a> {
 pub fn error_json(code: &str, message: &str, field: Option<&str>, request_id: Option<&str>) -> Vec<u8> {
     let body = ErrorBody { error: ErrorDetail { code, message, field, request_id } };
     serde_json::to_vec(&body).unwrap_or_default()
+}
+
+/// The one error shape as a JSON value, for an error carried inside
+/// another protocol's answer (an MCP tool error).
+pub fn error_value(code: &str, message: &str, field: Option<&str>, request_id: Option<&str>) -> serde_json::Value {
+    let body = ErrorBody { error: ErrorDetail { code, message, field, request_id } };
+    serde_json::to_value(&body).unwrap_or_default()
 }
 
 /// The error code for a status produced outside Corral's own code (the
@@ -196,12 +213,63 @@ impl IntoResponse for AppError {
     }
 }
 
-impl AppError {
-    /// For server functions: the public message only, as for REST.
-    pub fn into_server_fn_error(self) -> leptos::prelude::ServerFnError {
-        if self.status().is_server_error() {
-            tracing::error!(error = %self, "server function failed");
+impl From<sqlx::Error> for AppError {
+    /// A unique violation names the field whose value is taken, on both
+    /// backends, so a client can show it next to the input.
+    fn from(error: sqlx::Error) -> AppError {
+        if let sqlx::Error::Database(db) = &error {
+            if db.is_unique_violation() {
+                if let Some((table, field)) = unique_violation_column(db.as_ref()) {
+                    let message = format!("a {} with this {} already exists", singular(&table), field.replace('_', " "));
+                    return AppError::Duplicate { code: "conflict", field, message };
+                }
+            }
         }
-        leptos::prelude::ServerFnError::ServerError(self.public_message())
+        AppError::Database(error)
+    }
+}
+
+/// The table and the (last non-workspace) column of a unique violation:
+/// SQLite says `UNIQUE constraint failed: companies.workspace_id,
+/// companies.domain`; PostgreSQL names the table and details
+/// `Key (workspace_id, domain)=(…) already exists.`
+fn unique_violation_column(error: &dyn sqlx::error::DatabaseError) -> Option<(String, String)> {
+    let (table, columns): (String, Vec<String>) = if let Some(pg) = error.try_downcast_ref::<sqlx::postgres::PgDatabaseError>() {
+        let detail = pg.detail()?;
+        let inside = detail.strip_prefix("Key (")?.split(")=(").next()?;
+        (pg.table()?.to_string(), inside.split(',').map(|c| c.trim().to_string()).collect())
+    } else {
+        let list = error.message().strip_prefix("UNIQUE constraint failed: ")?;
+        let qualified: Vec<(&str, &str)> = list.split(',').filter_map(|c| c.trim().split_once('.')).collect();
+        (qualified.first()?.0.to_string(), qualified.iter().map(|(_, column)| column.to_string()).collect())
+    };
+    let column = columns.into_iter().rev().find(|c| c != "workspace_id")?;
+    // An expression index (`lower(email)`) names the column inside it.
+    let column = column.rsplit('(').next().unwrap_or(&column).trim_end_matches(')').to_string();
+    Some((table, column))
+}
+
+/// `ledger_accounts` → "ledger account", `journal_entries` → "journal entry".
+fn singular(table: &str) -> String {
+    let words = table.replace('_', " ");
+    if let Some(stem) = words.strip_suffix("ies") {
+        format!("{stem}y")
+    } else if let Some(stem) = words.strip_suffix('s') {
+        stem.to_string()
+    } else {
+        words
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::singular;
+
+    #[test]
+    fn tables_read_as_singular_nouns() {
+        assert_eq!(singular("companies"), "company");
+        assert_eq!(singular("ledger_accounts"), "ledger account");
+        assert_eq!(singular("journal_entries"), "journal entry");
+        assert_eq!(singular("lists"), "list");
     }
 }

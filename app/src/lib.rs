@@ -7,6 +7,7 @@
 #[macro_use]
 mod macros;
 
+pub mod api_error;
 pub mod audience;
 pub mod components;
 pub mod crm;
@@ -15,6 +16,8 @@ pub mod revenue;
 
 #[cfg(feature = "ssr")]
 pub mod error;
+#[cfg(feature = "ssr")]
+pub mod mcp;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};

@@ -47,8 +47,33 @@ test('invalid input shows the server error and creates nothing', async ({ page }
   await page.getByLabel('Domain').fill('not a domain');
   await page.getByRole('button', { name: 'Create company' }).click();
   await expect(page.getByRole('alert')).toContainText('is not a domain name');
+  // The error names its field, so it sits next to that input.
+  await expect(page.locator('label', { hasText: 'Domain' }).locator('[data-field="domain"]')).toContainText('is not a domain name');
   await page.goto('/companies');
   await expect(page.getByText('No companies match.')).toBeVisible();
+});
+
+test('a taken domain is named next to its input, and a signed-out visit offers the log-in', async ({ page }) => {
+  await signUp(page, 'Dee Duplicate');
+  for (const name of ['First Co', 'Second Co']) {
+    await page.goto('/companies/new');
+    await hydrated(page);
+    await page.getByLabel('Name').fill(name);
+    await page.getByLabel('Domain').fill('taken.example');
+    await page.getByRole('button', { name: 'Create company' }).click();
+  }
+  await expect(page.locator('[data-field="domain"]')).toContainText('already has the domain taken.example');
+  await page.goto('/companies');
+  await expect(page.getByTestId('companies')).toContainText('First Co');
+  await expect(page.getByTestId('companies')).not.toContainText('Second Co');
+
+  // Signed out, a page's data fails as "unauthenticated": the page's error
+  // boundary shows it with the log-in link (decided by the code, not the words).
+  await page.context().clearCookies();
+  await page.goto('/leads');
+  const alert = page.getByRole('alert');
+  await expect(alert).toBeVisible();
+  await expect(alert.getByRole('link', { name: 'Log in' })).toHaveAttribute('href', '/login');
 });
 
 test('an API key is shown once and then only by its prefix', async ({ page }) => {

@@ -66,6 +66,7 @@ async fn main() -> anyhow::Result<()> {
     let mut tx = db.begin().await?;
     let signed = accounts::sign_up(
         &mut tx,
+        server::WORKSPACE_SEEDERS,
         SignUp {
             name: "Bench".into(),
             email: format!("bench-{}@example.com", uuid::Uuid::now_v7().simple()),

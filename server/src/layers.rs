@@ -14,14 +14,17 @@ use uuid::Uuid;
 
 /// Gives every request an id (or keeps a sane one the caller sent), puts it
 /// on the response and makes it available to errors and audit rows.
-pub async fn request_id(request: Request, next: Next) -> Response {
+pub async fn request_id(mut request: Request, next: Next) -> Response {
     let id = request
         .headers()
         .get("x-request-id")
         .and_then(|v| v.to_str().ok())
         .filter(|v| !v.is_empty() && v.len() <= 64 && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
         .map(str::to_string)
-        .unwrap_or_else(|| Uuid::now_v7().to_string());
+        .unwrap_or_else(|| format!("req_{}", Uuid::now_v7().simple()));
+    // Also in the extensions, for work that leaves this task (MCP tools run
+    // in a task of their own).
+    request.extensions_mut().insert(app::error::RequestId(id.clone()));
     let mut response = REQUEST_ID.scope(id.clone(), next.run(request)).await;
     if let Ok(value) = HeaderValue::from_str(&id) {
         response.headers_mut().insert("x-request-id", value);

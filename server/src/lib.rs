@@ -10,6 +10,7 @@ use std::net::SocketAddr;
 use app::error::AppError;
 use app::platform::context::{AppState, Config};
 use app::platform::db::{Db, DEFAULT_DATABASE_URL};
+use app::platform::seeding::Seeder;
 use app::{shell, App};
 use axum::extract::DefaultBodyLimit;
 use axum::middleware;
@@ -17,10 +18,14 @@ use axum::response::{IntoResponse, Response};
 use axum::Router;
 use leptos::prelude::LeptosOptions;
 use leptos_axum::{generate_route_list, LeptosRoutes};
+use tokio_util::sync::CancellationToken;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{ExpiredDeletion, Expiry, SessionManagerLayer, SessionStore};
 use tower_sessions_sqlx_store::{PostgresStore, SqliteStore};
+
+/// What a new workspace starts with: each domain's defaults, in order.
+pub const WORKSPACE_SEEDERS: &[Seeder] = &[app::crm::deals::stages::seed_workspace, app::revenue::ledger::seed_workspace];
 
 /// Everything the server reads from its environment.
 #[derive(Clone, Debug)]
@@ -58,6 +63,14 @@ impl ServerConfig {
                             .map_err(|_| anyhow::anyhow!("CORRAL_REQUEST_TIMEOUT_SECS: {secs:?} is not a whole number of seconds"))?,
                     ),
                     None => Config::default().request_timeout,
+                },
+                mcp_allowed_hosts: match var("CORRAL_MCP_ALLOWED_HOSTS") {
+                    Some(hosts) => hosts.split(',').map(|h| h.trim().to_string()).filter(|h| !h.is_empty()).collect(),
+                    None => Config::default().mcp_allowed_hosts,
+                },
+                mcp_calls_per_minute: match var("CORRAL_MCP_CALLS_PER_MINUTE") {
+                    Some(n) => n.parse().map_err(|_| anyhow::anyhow!("CORRAL_MCP_CALLS_PER_MINUTE: {n:?} is not a whole number"))?,
+                    None => Config::default().mcp_calls_per_minute,
                 },
                 ..Config::default()
             },
@@ -114,7 +127,7 @@ pub async fn router(db: Db, config: &ServerConfig) -> anyhow::Result<Router> {
 /// layer: for tests that need a route misbehaving (a panic) on purpose.
 pub async fn router_with(db: Db, config: &ServerConfig, extra_api: Router<AppState>) -> anyhow::Result<Router> {
     let leptos_options = config.leptos_options();
-    let state = AppState { db: db.clone(), leptos_options: leptos_options.clone(), config: config.app.clone() };
+    let state = AppState { db: db.clone(), leptos_options: leptos_options.clone(), config: config.app.clone(), seeders: WORKSPACE_SEEDERS };
 
     let api = Router::new()
         .merge(app::platform::routes::router())
@@ -129,6 +142,7 @@ pub async fn router_with(db: Db, config: &ServerConfig, extra_api: Router<AppSta
     let routes = generate_route_list(App);
     let router = Router::new()
         .nest("/api/v1", api)
+        .merge(app::mcp::server::router(state.clone(), config.app.mcp_allowed_hosts.clone(), CancellationToken::new()))
         .leptos_routes(&state, routes, {
             let leptos_options = leptos_options.clone();
             move || shell(leptos_options.clone())

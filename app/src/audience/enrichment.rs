@@ -5,8 +5,6 @@
 //! Merging never clobbers what a person typed: standard fields fill only
 //! when empty, tags are added, everything else lands in custom fields.
 
-use std::future::Future;
-use std::pin::Pin;
 use std::time::Duration;
 
 use serde_json::{json, Map, Value};
@@ -18,13 +16,12 @@ use crate::crm::leads::{
     types::{Lead, LeadPatch},
 };
 use crate::error::{AppError, AppResult};
-use crate::platform::accounts::required_text;
 use crate::platform::audit;
 use crate::platform::context::Ctx;
 use crate::platform::db::{now, Db, Tx, Q};
 use crate::platform::types::Scope;
-
-pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+use crate::platform::validate::required_text;
+use crate::platform::BoxFuture;
 
 /// A source of extra facts about a lead.
 pub trait Connector: Send + Sync {
@@ -230,7 +227,7 @@ pub async fn create(tx: &mut Tx, ctx: &Ctx, input: NewEnrichmentConnector, allow
     if !allow_private_networks {
         check_literal_target(&url)?;
     }
-    let auth = crate::crm::fields::optional_text("auth_header", input.auth_header, 2000)?;
+    let auth = crate::platform::validate::optional_text("auth_header", input.auth_header, 2000)?;
     let (id, at) = (Uuid::now_v7(), now());
     tx.execute(
         Q::new(
@@ -276,7 +273,7 @@ pub async fn update(
         None => before.url.clone(),
     };
     let auth = match patch.auth_header {
-        Some(a) => crate::crm::fields::optional_text("auth_header", a, 2000)?,
+        Some(a) => crate::platform::validate::optional_text("auth_header", a, 2000)?,
         None => before.auth_header.clone(),
     };
     tx.execute(

@@ -8,9 +8,7 @@
 //! - a server, signing the raw body: `X-Corral-Signature: t=<unix>,v1=<hex
 //!   HMAC-SHA256(secret, "<t>.<body>")>`, valid for five minutes.
 
-use std::collections::HashMap;
-use std::sync::{LazyLock, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::LazyLock;
 
 use chrono::{DateTime, Utc};
 use hmac::{Hmac, Mac};
@@ -24,11 +22,12 @@ use crate::crm::leads::{
     types::{LeadPatch, LeadSource, NewLead},
 };
 use crate::error::{AppError, AppResult};
-use crate::platform::accounts::required_text;
 use crate::platform::audit;
 use crate::platform::context::Ctx;
 use crate::platform::db::{now, Tx, Q};
+use crate::platform::rate_limit::FixedWindows;
 use crate::platform::types::Scope;
+use crate::platform::validate::required_text;
 
 const STANDARD_FIELDS: &[&str] = &["name", "email", "phone", "company_name", "title"];
 pub const SIGNATURE_TOLERANCE_SECS: i64 = 300;
@@ -338,21 +337,11 @@ pub async fn embed(tx: &mut Tx, ctx: &Ctx, id: Uuid, origin: &str, base_url: &st
 // ---------------------------------------------------------------------------
 // Public submissions.
 
-/// Fixed one-minute windows per (client IP, form), in this process.
-static WINDOWS: LazyLock<Mutex<HashMap<(String, String), (Instant, u32)>>> = LazyLock::new(|| Mutex::new(HashMap::new()));
+/// Public submissions per (client IP, form), in this process.
+static WINDOWS: LazyLock<FixedWindows> = LazyLock::new(FixedWindows::new);
 
 fn rate_limited(ip: &str, slug: &str, per_minute: u32) -> bool {
-    let mut windows = WINDOWS.lock().unwrap_or_else(|e| e.into_inner());
-    let now = Instant::now();
-    if windows.len() > 100_000 {
-        windows.retain(|_, (start, _)| now.duration_since(*start) < Duration::from_secs(60));
-    }
-    let entry = windows.entry((ip.to_string(), slug.to_string())).or_insert((now, 0));
-    if now.duration_since(entry.0) >= Duration::from_secs(60) {
-        *entry = (now, 0);
-    }
-    entry.1 += 1;
-    entry.1 > per_minute
+    WINDOWS.hit(&format!("{ip}\n{slug}"), per_minute).is_err()
 }
 
 /// What arrived, as the route read it.
@@ -466,7 +455,7 @@ pub async fn submit(tx: &mut Tx, submission: Submission<'_>, per_minute: u32) ->
             ));
         }
     }
-    let email = crate::platform::accounts::normalize_email("email", values["email"].as_str().unwrap_or_default())?;
+    let email = crate::platform::validate::normalize_email("email", values["email"].as_str().unwrap_or_default())?;
 
     let ctx = Ctx::system(form.workspace_id);
     let existing = crate::crm::fields::oldest_id_where(tx, &ctx, "leads", "email", &email).await?;

@@ -8,13 +8,14 @@ use uuid::Uuid;
 
 use super::rules::{self, Rule};
 use super::types::*;
+use crate::crm::leads::types::{Lead, LeadFilter};
 use crate::error::{AppError, AppResult};
-use crate::platform::accounts::required_text;
 use crate::platform::audit;
 use crate::platform::context::Ctx;
 use crate::platform::db::{now, Tx, Q};
 use crate::platform::pagination::PageRequest;
 use crate::platform::types::{Page, Scope};
+use crate::platform::validate::required_text;
 
 pub const MAX_IDS_PER_REQUEST: usize = 1000;
 
@@ -143,7 +144,11 @@ async fn check_name_free(tx: &mut Tx, ctx: &Ctx, name: &str, except: Option<Uuid
         )
         .await?;
     if taken.is_some_and(|(id,)| Some(id) != except) {
-        return Err(AppError::Conflict { code: "name_taken", message: format!("a list named {name:?} already exists") });
+        return Err(AppError::Duplicate {
+            code: "name_taken",
+            field: "name".into(),
+            message: format!("a list named {name:?} already exists"),
+        });
     }
     Ok(())
 }
@@ -250,6 +255,35 @@ pub async fn members(tx: &mut Tx, ctx: &Ctx, id: Uuid, limit: Option<i64>, curso
     page.apply(&mut q, &format!("{}.id", table_of(list.entity)));
     let rows: Vec<Member> = tx.fetch_all(q).await?;
     Ok(page.finish(rows, |m| m.id, |m| m))
+}
+
+/// Leads whose name, email, company or title contains `query`, among the
+/// members of a segment or static list of leads when `segment_id` names
+/// one: an agent's search of an audience.
+pub async fn search_leads(
+    tx: &mut Tx,
+    ctx: &Ctx,
+    segment_id: Option<Uuid>,
+    query: Option<&str>,
+    limit: Option<i64>,
+    cursor: Option<&str>,
+) -> AppResult<Page<Lead>> {
+    ctx.require(Scope::CrmRead)?;
+    let Some(segment_id) = segment_id else {
+        let filter = LeadFilter { q: query.map(str::to_string), limit, cursor: cursor.map(str::to_string), ..Default::default() };
+        return crate::crm::leads::ops::list(tx, ctx, filter).await;
+    };
+    let list =
+        row(tx, ctx, segment_id).await.map_err(|_| AppError::validation("segment_id", "no such segment or list in this workspace"))?;
+    if list.entity != ListEntity::Lead {
+        return Err(AppError::validation("segment_id", "this list holds companies, not leads"));
+    }
+    let page = PageRequest::parse(limit, cursor)?;
+    let mut q = members_query(tx, ctx, &list, crate::crm::leads::ops::COLUMNS)?;
+    crate::platform::db::text_search(&mut q, query, &["leads.name", "leads.email", "leads.company_name", "leads.title"])?;
+    page.apply(&mut q, "leads.id");
+    let rows: Vec<Lead> = tx.fetch_all(q).await?;
+    Ok(page.finish(rows, |l| l.id, |l| l))
 }
 
 pub async fn preview(tx: &mut Tx, ctx: &Ctx, rules: &Rule) -> AppResult<SegmentPreview> {

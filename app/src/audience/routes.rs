@@ -13,7 +13,7 @@ use super::types::*;
 use super::{enrichment, export, forms, imports, lists};
 use crate::error::{AppError, AppResult};
 use crate::platform::context::{AppState, Ctx};
-use crate::platform::http::{read, write, ApiJson, ApiQuery, IdPath, Idempotency};
+use crate::platform::http::{ApiJson, ApiPath, ApiQuery, ApiResult, IdPath, Idempotency};
 use crate::platform::types::Page;
 
 pub fn router() -> Router<AppState> {
@@ -49,101 +49,116 @@ struct PageQuery {
 }
 
 async fn list_lists(State(state): State<AppState>, ctx: Ctx, ApiQuery(q): ApiQuery<PageQuery>) -> AppResult<Json<Page<List>>> {
-    read(&state, move |tx| Box::pin(async move { lists::list(tx, &ctx, q.limit, q.cursor.as_deref()).await })).await
+    let mut tx = state.db.begin_read().await?;
+    let found = lists::list(&mut tx, &ctx, q.limit, q.cursor.as_deref()).await?;
+    tx.commit().await?;
+    Ok(Json(found))
 }
 
-async fn show_list(State(state): State<AppState>, ctx: Ctx, IdPath { 0: id }: IdPath) -> AppResult<Json<List>> {
-    read(&state, move |tx| Box::pin(async move { lists::get(tx, &ctx, id).await })).await
+async fn show_list(State(state): State<AppState>, ctx: Ctx, ApiPath(id): IdPath) -> AppResult<Json<List>> {
+    let mut tx = state.db.begin_read().await?;
+    let list = lists::get(&mut tx, &ctx, id).await?;
+    tx.commit().await?;
+    Ok(Json(list))
 }
 
-async fn create_list(State(state): State<AppState>, ctx: Ctx, idem: Idempotency, body: ApiJson<NewList>) -> AppResult<Response> {
-    let (op_ctx, input) = (ctx.clone(), body.value);
-    write(&state, &ctx, idem, &body.body_digest, StatusCode::CREATED, move |tx| {
-        Box::pin(async move { lists::create(tx, &op_ctx, input).await })
-    })
-    .await
+async fn create_list(State(state): State<AppState>, ctx: Ctx, idem: Idempotency, body: ApiJson<NewList>) -> ApiResult {
+    let mut tx = idem.begin(&state, &ctx, &body.body_digest).await?;
+    let list = lists::create(&mut tx, &ctx, body.value).await?;
+    tx.respond(StatusCode::CREATED, &list).await
 }
 
 async fn update_list(
     State(state): State<AppState>,
     ctx: Ctx,
-    IdPath { 0: id }: IdPath,
+    ApiPath(id): IdPath,
     idem: Idempotency,
     body: ApiJson<ListPatch>,
-) -> AppResult<Response> {
-    let (op_ctx, patch) = (ctx.clone(), body.value);
-    write(&state, &ctx, idem, &body.body_digest, StatusCode::OK, move |tx| {
-        Box::pin(async move { lists::update(tx, &op_ctx, id, patch).await })
-    })
-    .await
+) -> ApiResult {
+    let mut tx = idem.begin(&state, &ctx, &body.body_digest).await?;
+    let list = lists::update(&mut tx, &ctx, id, body.value).await?;
+    tx.respond(StatusCode::OK, &list).await
 }
 
-async fn delete_list(State(state): State<AppState>, ctx: Ctx, IdPath { 0: id }: IdPath, idem: Idempotency) -> AppResult<Response> {
-    let op_ctx = ctx.clone();
-    write(&state, &ctx, idem, "", StatusCode::OK, move |tx| Box::pin(async move { lists::delete(tx, &op_ctx, id).await })).await
+async fn delete_list(State(state): State<AppState>, ctx: Ctx, ApiPath(id): IdPath, idem: Idempotency) -> ApiResult {
+    let mut tx = idem.begin(&state, &ctx, "").await?;
+    let list = lists::delete(&mut tx, &ctx, id).await?;
+    tx.respond(StatusCode::OK, &list).await
 }
 
 async fn list_members(
     State(state): State<AppState>,
     ctx: Ctx,
-    IdPath { 0: id }: IdPath,
+    ApiPath(id): IdPath,
     ApiQuery(q): ApiQuery<PageQuery>,
 ) -> AppResult<Json<Page<Member>>> {
-    read(&state, move |tx| Box::pin(async move { lists::members(tx, &ctx, id, q.limit, q.cursor.as_deref()).await })).await
+    let mut tx = state.db.begin_read().await?;
+    let members = lists::members(&mut tx, &ctx, id, q.limit, q.cursor.as_deref()).await?;
+    tx.commit().await?;
+    Ok(Json(members))
 }
 
 async fn add_members(
     State(state): State<AppState>,
     ctx: Ctx,
-    IdPath { 0: id }: IdPath,
+    ApiPath(id): IdPath,
     idem: Idempotency,
     body: ApiJson<MemberChange>,
-) -> AppResult<Response> {
-    let (op_ctx, change) = (ctx.clone(), body.value);
-    write(&state, &ctx, idem, &body.body_digest, StatusCode::OK, move |tx| {
-        Box::pin(async move { lists::add_members(tx, &op_ctx, id, change).await })
-    })
-    .await
+) -> ApiResult {
+    let mut tx = idem.begin(&state, &ctx, &body.body_digest).await?;
+    let members = lists::add_members(&mut tx, &ctx, id, body.value).await?;
+    tx.respond(StatusCode::OK, &members).await
 }
 
 async fn remove_members(
     State(state): State<AppState>,
     ctx: Ctx,
-    IdPath { 0: id }: IdPath,
+    ApiPath(id): IdPath,
     idem: Idempotency,
     body: ApiJson<MemberChange>,
-) -> AppResult<Response> {
-    let (op_ctx, change) = (ctx.clone(), body.value);
-    write(&state, &ctx, idem, &body.body_digest, StatusCode::OK, move |tx| {
-        Box::pin(async move { lists::remove_members(tx, &op_ctx, id, change).await })
-    })
-    .await
+) -> ApiResult {
+    let mut tx = idem.begin(&state, &ctx, &body.body_digest).await?;
+    let members = lists::remove_members(&mut tx, &ctx, id, body.value).await?;
+    tx.respond(StatusCode::OK, &members).await
 }
 
-async fn refresh_segment(State(state): State<AppState>, ctx: Ctx, IdPath { 0: id }: IdPath, idem: Idempotency) -> AppResult<Response> {
-    let op_ctx = ctx.clone();
-    write(&state, &ctx, idem, "", StatusCode::OK, move |tx| Box::pin(async move { lists::refresh(tx, &op_ctx, id).await })).await
+async fn refresh_segment(State(state): State<AppState>, ctx: Ctx, ApiPath(id): IdPath, idem: Idempotency) -> ApiResult {
+    let mut tx = idem.begin(&state, &ctx, "").await?;
+    let segment = lists::refresh(&mut tx, &ctx, id).await?;
+    tx.respond(StatusCode::OK, &segment).await
 }
 
-async fn export_list(State(state): State<AppState>, ctx: Ctx, IdPath { 0: id }: IdPath) -> AppResult<Response> {
+async fn export_list(State(state): State<AppState>, ctx: Ctx, ApiPath(id): IdPath) -> AppResult<Response> {
     export::csv_response(state.db.clone(), ctx, id).await
 }
 
 async fn preview_segment(State(state): State<AppState>, ctx: Ctx, body: ApiJson<PreviewRequest>) -> AppResult<Json<SegmentPreview>> {
     let rules = body.value.rules;
-    read(&state, move |tx| Box::pin(async move { lists::preview(tx, &ctx, &rules).await })).await
+    let mut tx = state.db.begin_read().await?;
+    let preview = lists::preview(&mut tx, &ctx, &rules).await?;
+    tx.commit().await?;
+    Ok(Json(preview))
 }
 
 async fn list_events(State(state): State<AppState>, ctx: Ctx, ApiQuery(q): ApiQuery<EventQuery>) -> AppResult<Json<EventPage>> {
-    read(&state, move |tx| Box::pin(async move { lists::events(tx, &ctx, q).await })).await
+    let mut tx = state.db.begin_read().await?;
+    let events = lists::events(&mut tx, &ctx, q).await?;
+    tx.commit().await?;
+    Ok(Json(events))
 }
 
 async fn list_imports(State(state): State<AppState>, ctx: Ctx, ApiQuery(q): ApiQuery<PageQuery>) -> AppResult<Json<Page<Import>>> {
-    read(&state, move |tx| Box::pin(async move { imports::list(tx, &ctx, q.limit, q.cursor.as_deref()).await })).await
+    let mut tx = state.db.begin_read().await?;
+    let found = imports::list(&mut tx, &ctx, q.limit, q.cursor.as_deref()).await?;
+    tx.commit().await?;
+    Ok(Json(found))
 }
 
-async fn show_import(State(state): State<AppState>, ctx: Ctx, IdPath { 0: id }: IdPath) -> AppResult<Json<Import>> {
-    read(&state, move |tx| Box::pin(async move { imports::get(tx, &ctx, id).await })).await
+async fn show_import(State(state): State<AppState>, ctx: Ctx, ApiPath(id): IdPath) -> AppResult<Json<Import>> {
+    let mut tx = state.db.begin_read().await?;
+    let import = imports::get(&mut tx, &ctx, id).await?;
+    tx.commit().await?;
+    Ok(Json(import))
 }
 
 /// The body is the file itself (CSV or JSON), streamed to disk; settings
@@ -155,21 +170,21 @@ async fn upload_import(
     idem: Idempotency,
     ApiQuery(input): ApiQuery<NewImport>,
     body: Body,
-) -> AppResult<Response> {
+) -> ApiResult {
     ctx.require(crate::platform::types::Scope::CrmWrite)?;
     let upload = imports::store_upload(&state.config, body.into_data_stream()).await?;
-    let digest = upload.digest.clone();
-    let path = upload.path.clone();
-    let op_ctx = ctx.clone();
-    let result = write(&state, &ctx, idem, &digest, StatusCode::CREATED, move |tx| {
-        Box::pin(async move { imports::create(tx, &op_ctx, input, &upload).await })
-    })
-    .await;
+    let outcome = store_import(&state, &ctx, idem, input, &upload).await;
     // A refused or replayed upload leaves no file behind.
-    if !matches!(&result, Ok(r) if r.status() == StatusCode::CREATED && !r.headers().contains_key("idempotent-replayed")) {
-        let _ = tokio::fs::remove_file(&path).await;
+    if outcome.is_err() {
+        let _ = tokio::fs::remove_file(&upload.path).await;
     }
-    result
+    outcome
+}
+
+async fn store_import(state: &AppState, ctx: &Ctx, idem: Idempotency, input: NewImport, upload: &imports::StoredUpload) -> ApiResult {
+    let mut tx = idem.begin(state, ctx, &upload.digest).await?;
+    let import = imports::create(&mut tx, ctx, input, upload).await?;
+    tx.respond(StatusCode::CREATED, &import).await
 }
 
 /// The browser's upload form (multipart, file last): the same as
@@ -233,20 +248,19 @@ async fn upload_import_form(State(state): State<AppState>, ctx: Ctx, mut form: M
 async fn start_import(
     State(state): State<AppState>,
     ctx: Ctx,
-    IdPath { 0: id }: IdPath,
+    ApiPath(id): IdPath,
     idem: Idempotency,
     body: ApiJson<StartImport>,
-) -> AppResult<Response> {
-    let (op_ctx, input) = (ctx.clone(), body.value);
-    write(&state, &ctx, idem, &body.body_digest, StatusCode::OK, move |tx| {
-        Box::pin(async move { imports::start(tx, &op_ctx, id, input).await })
-    })
-    .await
+) -> ApiResult {
+    let mut tx = idem.begin(&state, &ctx, &body.body_digest).await?;
+    let import = imports::start(&mut tx, &ctx, id, body.value).await?;
+    tx.respond(StatusCode::OK, &import).await
 }
 
-async fn cancel_import(State(state): State<AppState>, ctx: Ctx, IdPath { 0: id }: IdPath, idem: Idempotency) -> AppResult<Response> {
-    let op_ctx = ctx.clone();
-    write(&state, &ctx, idem, "", StatusCode::OK, move |tx| Box::pin(async move { imports::cancel(tx, &op_ctx, id).await })).await
+async fn cancel_import(State(state): State<AppState>, ctx: Ctx, ApiPath(id): IdPath, idem: Idempotency) -> ApiResult {
+    let mut tx = idem.begin(&state, &ctx, "").await?;
+    let import = imports::cancel(&mut tx, &ctx, id).await?;
+    tx.respond(StatusCode::OK, &import).await
 }
 
 #[derive(Deserialize)]
@@ -259,45 +273,51 @@ struct ErrorQuery {
 async fn import_errors(
     State(state): State<AppState>,
     ctx: Ctx,
-    IdPath { 0: id }: IdPath,
+    ApiPath(id): IdPath,
     ApiQuery(q): ApiQuery<ErrorQuery>,
 ) -> AppResult<Json<Vec<ImportRowError>>> {
-    read(&state, move |tx| Box::pin(async move { imports::row_errors(tx, &ctx, id, q.after_line, q.limit).await })).await
+    let mut tx = state.db.begin_read().await?;
+    let row_errors = imports::row_errors(&mut tx, &ctx, id, q.after_line, q.limit).await?;
+    tx.commit().await?;
+    Ok(Json(row_errors))
 }
 
 async fn list_forms(State(state): State<AppState>, ctx: Ctx) -> AppResult<Json<Vec<CaptureForm>>> {
-    read(&state, move |tx| Box::pin(async move { forms::list(tx, &ctx).await })).await
+    let mut tx = state.db.begin_read().await?;
+    let found = forms::list(&mut tx, &ctx).await?;
+    tx.commit().await?;
+    Ok(Json(found))
 }
 
-async fn show_form(State(state): State<AppState>, ctx: Ctx, IdPath { 0: id }: IdPath) -> AppResult<Json<CaptureForm>> {
-    read(&state, move |tx| Box::pin(async move { forms::get(tx, &ctx, id).await })).await
+async fn show_form(State(state): State<AppState>, ctx: Ctx, ApiPath(id): IdPath) -> AppResult<Json<CaptureForm>> {
+    let mut tx = state.db.begin_read().await?;
+    let form = forms::get(&mut tx, &ctx, id).await?;
+    tx.commit().await?;
+    Ok(Json(form))
 }
 
-async fn create_form(State(state): State<AppState>, ctx: Ctx, idem: Idempotency, body: ApiJson<NewCaptureForm>) -> AppResult<Response> {
-    let (op_ctx, input) = (ctx.clone(), body.value);
-    write(&state, &ctx, idem, &body.body_digest, StatusCode::CREATED, move |tx| {
-        Box::pin(async move { forms::create(tx, &op_ctx, input).await })
-    })
-    .await
+async fn create_form(State(state): State<AppState>, ctx: Ctx, idem: Idempotency, body: ApiJson<NewCaptureForm>) -> ApiResult {
+    let mut tx = idem.begin(&state, &ctx, &body.body_digest).await?;
+    let form = forms::create(&mut tx, &ctx, body.value).await?;
+    tx.respond(StatusCode::CREATED, &form).await
 }
 
 async fn update_form(
     State(state): State<AppState>,
     ctx: Ctx,
-    IdPath { 0: id }: IdPath,
+    ApiPath(id): IdPath,
     idem: Idempotency,
     body: ApiJson<CaptureFormPatch>,
-) -> AppResult<Response> {
-    let (op_ctx, patch) = (ctx.clone(), body.value);
-    write(&state, &ctx, idem, &body.body_digest, StatusCode::OK, move |tx| {
-        Box::pin(async move { forms::update(tx, &op_ctx, id, patch).await })
-    })
-    .await
+) -> ApiResult {
+    let mut tx = idem.begin(&state, &ctx, &body.body_digest).await?;
+    let form = forms::update(&mut tx, &ctx, id, body.value).await?;
+    tx.respond(StatusCode::OK, &form).await
 }
 
-async fn delete_form(State(state): State<AppState>, ctx: Ctx, IdPath { 0: id }: IdPath, idem: Idempotency) -> AppResult<Response> {
-    let op_ctx = ctx.clone();
-    write(&state, &ctx, idem, "", StatusCode::OK, move |tx| Box::pin(async move { forms::delete(tx, &op_ctx, id).await })).await
+async fn delete_form(State(state): State<AppState>, ctx: Ctx, ApiPath(id): IdPath, idem: Idempotency) -> ApiResult {
+    let mut tx = idem.begin(&state, &ctx, "").await?;
+    let form = forms::delete(&mut tx, &ctx, id).await?;
+    tx.respond(StatusCode::OK, &form).await
 }
 
 #[derive(Deserialize)]
@@ -316,12 +336,15 @@ fn base_url(headers: &axum::http::HeaderMap) -> String {
 async fn embed_form(
     State(state): State<AppState>,
     ctx: Ctx,
-    IdPath { 0: id }: IdPath,
+    ApiPath(id): IdPath,
     ApiQuery(q): ApiQuery<EmbedQuery>,
     headers: axum::http::HeaderMap,
 ) -> AppResult<Json<EmbedSnippet>> {
     let base = base_url(&headers);
-    read(&state, move |tx| Box::pin(async move { forms::embed(tx, &ctx, id, &q.origin, &base).await })).await
+    let mut tx = state.db.begin_read().await?;
+    let embed = forms::embed(&mut tx, &ctx, id, &q.origin, &base).await?;
+    tx.commit().await?;
+    Ok(Json(embed))
 }
 
 const MAX_SUBMISSION_BYTES: usize = 64 * 1024;
@@ -433,43 +456,43 @@ async fn public_submit(
 }
 
 async fn list_connectors(State(state): State<AppState>, ctx: Ctx) -> AppResult<Json<Vec<EnrichmentConnector>>> {
-    read(&state, move |tx| Box::pin(async move { enrichment::list(tx, &ctx).await })).await
+    let mut tx = state.db.begin_read().await?;
+    let found = enrichment::list(&mut tx, &ctx).await?;
+    tx.commit().await?;
+    Ok(Json(found))
 }
 
-async fn show_connector(State(state): State<AppState>, ctx: Ctx, IdPath { 0: id }: IdPath) -> AppResult<Json<EnrichmentConnector>> {
-    read(&state, move |tx| Box::pin(async move { enrichment::get(tx, &ctx, id).await })).await
+async fn show_connector(State(state): State<AppState>, ctx: Ctx, ApiPath(id): IdPath) -> AppResult<Json<EnrichmentConnector>> {
+    let mut tx = state.db.begin_read().await?;
+    let connector = enrichment::get(&mut tx, &ctx, id).await?;
+    tx.commit().await?;
+    Ok(Json(connector))
 }
 
-async fn create_connector(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    idem: Idempotency,
-    body: ApiJson<NewEnrichmentConnector>,
-) -> AppResult<Response> {
-    let (op_ctx, input, allow_private) = (ctx.clone(), body.value, state.config.enrichment_private_networks);
-    write(&state, &ctx, idem, &body.body_digest, StatusCode::CREATED, move |tx| {
-        Box::pin(async move { enrichment::create(tx, &op_ctx, input, allow_private).await })
-    })
-    .await
+async fn create_connector(State(state): State<AppState>, ctx: Ctx, idem: Idempotency, body: ApiJson<NewEnrichmentConnector>) -> ApiResult {
+    let (input, allow_private) = (body.value, state.config.enrichment_private_networks);
+    let mut tx = idem.begin(&state, &ctx, &body.body_digest).await?;
+    let connector = enrichment::create(&mut tx, &ctx, input, allow_private).await?;
+    tx.respond(StatusCode::CREATED, &connector).await
 }
 
 async fn update_connector(
     State(state): State<AppState>,
     ctx: Ctx,
-    IdPath { 0: id }: IdPath,
+    ApiPath(id): IdPath,
     idem: Idempotency,
     body: ApiJson<EnrichmentConnectorPatch>,
-) -> AppResult<Response> {
-    let (op_ctx, patch, allow_private) = (ctx.clone(), body.value, state.config.enrichment_private_networks);
-    write(&state, &ctx, idem, &body.body_digest, StatusCode::OK, move |tx| {
-        Box::pin(async move { enrichment::update(tx, &op_ctx, id, patch, allow_private).await })
-    })
-    .await
+) -> ApiResult {
+    let (patch, allow_private) = (body.value, state.config.enrichment_private_networks);
+    let mut tx = idem.begin(&state, &ctx, &body.body_digest).await?;
+    let connector = enrichment::update(&mut tx, &ctx, id, patch, allow_private).await?;
+    tx.respond(StatusCode::OK, &connector).await
 }
 
-async fn delete_connector(State(state): State<AppState>, ctx: Ctx, IdPath { 0: id }: IdPath, idem: Idempotency) -> AppResult<Response> {
-    let op_ctx = ctx.clone();
-    write(&state, &ctx, idem, "", StatusCode::OK, move |tx| Box::pin(async move { enrichment::delete(tx, &op_ctx, id).await })).await
+async fn delete_connector(State(state): State<AppState>, ctx: Ctx, ApiPath(id): IdPath, idem: Idempotency) -> ApiResult {
+    let mut tx = idem.begin(&state, &ctx, "").await?;
+    let connector = enrichment::delete(&mut tx, &ctx, id).await?;
+    tx.respond(StatusCode::OK, &connector).await
 }
 
 /// Not wrapped in `write`: the remote call must not hold a transaction
@@ -477,7 +500,7 @@ async fn delete_connector(State(state): State<AppState>, ctx: Ctx, IdPath { 0: i
 async fn enrich_lead(
     State(state): State<AppState>,
     ctx: Ctx,
-    IdPath { 0: id }: IdPath,
+    ApiPath(id): IdPath,
     body: ApiJson<EnrichLead>,
 ) -> AppResult<Json<crate::crm::leads::types::Lead>> {
     enrichment::enrich_lead(&state.db, &ctx, id, body.value, state.config.enrichment_private_networks).await.map(Json)

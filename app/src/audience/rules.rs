@@ -408,15 +408,12 @@ mod ssr {
     }
 
     fn tags_condition(q: &mut Q, backend: Backend, op: Op, operand: Option<Operand>) -> String {
-        let (elements, length) = match backend {
-            Backend::Sqlite => ("SELECT value AS tag FROM json_each(leads.tags)", "json_array_length(leads.tags)"),
-            Backend::Postgres => ("SELECT value AS tag FROM jsonb_array_elements_text(leads.tags)", "jsonb_array_length(leads.tags)"),
-        };
+        let (elements, length) = (backend.json_array_elements("leads.tags"), backend.json_array_length("leads.tags"));
         match (op, operand) {
             (Op::IsSet, _) => format!("{length} > 0"),
             (Op::IsNotSet, _) => format!("{length} = 0"),
             (op, Some(Operand::Text(t))) => {
-                let exists = format!("EXISTS (SELECT 1 FROM ({elements}) t WHERE LOWER(t.tag) = {})", bind(q, t.to_lowercase()));
+                let exists = format!("EXISTS (SELECT 1 FROM ({elements}) t WHERE LOWER(t.element) = {})", bind(q, t.to_lowercase()));
                 if op == Op::NotContains {
                     format!("NOT {exists}")
                 } else {
@@ -431,49 +428,20 @@ mod ssr {
     /// a number never matches a numeric comparison), booleans as booleans,
     /// everything else by its text, case-insensitively.
     fn custom_condition(q: &mut Q, backend: Backend, key: &str, op: Op, operand: Option<Operand>) -> String {
-        let (text, json_type, number) = match backend {
-            Backend::Sqlite => {
-                let path = bind(q, format!("$.\"{key}\""));
-                (
-                    format!("LOWER(CAST(json_extract(leads.custom_fields, {path}) AS TEXT))"),
-                    format!("json_type(leads.custom_fields, {path})"),
-                    format!(
-                        "(CASE WHEN json_type(leads.custom_fields, {path}) IN ('integer', 'real') \
-                         THEN json_extract(leads.custom_fields, {path}) END)"
-                    ),
-                )
-            }
-            Backend::Postgres => {
-                let k = bind(q, key.to_string());
-                (
-                    format!("LOWER(leads.custom_fields ->> {k})"),
-                    format!("jsonb_typeof(leads.custom_fields -> {k})"),
-                    format!(
-                        "(CASE WHEN jsonb_typeof(leads.custom_fields -> {k}) = 'number' \
-                         THEN (leads.custom_fields ->> {k})::double precision END)"
-                    ),
-                )
-            }
-        };
-        let (true_type, false_type) = match backend {
-            Backend::Sqlite => ("'true'", "'false'"),
-            Backend::Postgres => ("'boolean'", "'boolean'"),
-        };
+        let field = backend.json_key(q, "leads.custom_fields", key);
+        let text = format!("LOWER({})", field.text);
         match (op, operand) {
-            (Op::IsSet, _) => format!("COALESCE({json_type}, 'null') <> 'null'"),
-            (Op::IsNotSet, _) => format!("COALESCE({json_type}, 'null') = 'null'"),
+            (Op::IsSet, _) => field.is_set(),
+            (Op::IsNotSet, _) => format!("NOT ({})", field.is_set()),
             (op, Some(Operand::Bool(b))) => {
-                let is = match backend {
-                    Backend::Sqlite => format!("{json_type} = {}", if b { true_type } else { false_type }),
-                    Backend::Postgres => format!("({json_type} = 'boolean' AND {text} = '{b}')"),
-                };
+                let is = field.is_bool(b);
                 if op == Op::Neq {
                     format!("NOT COALESCE({is}, FALSE)")
                 } else {
                     is
                 }
             }
-            (op, Some(Operand::Number(n))) => format!("{number} {} {}", sql_op(op), bind(q, n)),
+            (op, Some(Operand::Number(n))) => format!("{} {} {}", field.number, sql_op(op), bind(q, n)),
             (Op::Eq, Some(Operand::Text(t))) => format!("{text} = {}", bind(q, t.to_lowercase())),
             (Op::Neq, Some(Operand::Text(t))) => format!("COALESCE({text}, '') <> {}", bind(q, t.to_lowercase())),
             (Op::Contains, Some(Operand::Text(t))) => format!("{text} LIKE {} ESCAPE '\\'", bind(q, like_pattern(&t))),

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::rules::Rule;
-use crate::crm::companies::types::non_null;
+use crate::platform::types::non_null;
 
 text_enum!(ListKind {
     Static => "static",
@@ -160,7 +160,8 @@ pub struct RefreshResult {
     pub member_count: i64,
 }
 
-text_enum!(ImportEntity {
+text_enum!(#[derive(Default)] ImportEntity {
+    #[default]
     Lead => "lead",
     Company => "company",
     Contact => "contact",
@@ -268,12 +269,6 @@ pub struct ImportRowError {
     pub reason: String,
 }
 
-impl Default for ImportEntity {
-    fn default() -> Self {
-        ImportEntity::Lead
-    }
-}
-
 /// The fields an import can fill, per entity, besides `cf.<key>`.
 pub fn import_targets(entity: ImportEntity) -> &'static [&'static str] {
     match entity {
@@ -347,7 +342,7 @@ pub struct CaptureFormPatch {
     pub name: Option<String>,
     #[serde(default, deserialize_with = "non_null")]
     pub fields: Option<Vec<FormField>>,
-    #[serde(default, deserialize_with = "crate::crm::companies::types::nullable")]
+    #[serde(default, deserialize_with = "crate::platform::types::nullable")]
     pub list_id: Option<Option<Uuid>>,
     #[serde(default, deserialize_with = "non_null")]
     pub lead_source: Option<crate::crm::leads::types::LeadSource>,
@@ -365,7 +360,8 @@ pub struct EmbedSnippet {
     pub html: String,
 }
 
-text_enum!(ConnectorKind {
+text_enum!(#[derive(Default)] ConnectorKind {
+    #[default]
     Http => "http",
 });
 
@@ -404,7 +400,7 @@ pub struct EnrichmentConnectorPatch {
     #[serde(default, deserialize_with = "non_null")]
     pub url: Option<String>,
     /// `null` removes the credential.
-    #[serde(default, deserialize_with = "crate::crm::companies::types::nullable")]
+    #[serde(default, deserialize_with = "crate::platform::types::nullable")]
     pub auth_header: Option<Option<String>>,
     #[serde(default, deserialize_with = "non_null")]
     pub enabled: Option<bool>,
@@ -414,10 +410,4 @@ pub struct EnrichmentConnectorPatch {
 #[serde(deny_unknown_fields)]
 pub struct EnrichLead {
     pub connector_id: Uuid,
-}
-
-impl Default for ConnectorKind {
-    fn default() -> Self {
-        ConnectorKind::Http
-    }
 }

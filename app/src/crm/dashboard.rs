@@ -1,5 +1,6 @@
 //! Dashboard aggregates, computed in SQL, drawn as server-rendered SVG.
 
+use crate::api_error::ApiError;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -41,12 +42,25 @@ pub mod ssr {
     use super::*;
     use crate::error::AppResult;
     use crate::platform::context::Ctx;
-    use crate::platform::db::{now, wide, wide_sum, wide_sum_of, Backend, Tx, Q};
+    use crate::platform::db::{now, wide, wide_sum, wide_sum_of, Tx, Q};
     use crate::platform::types::Scope;
 
     async fn counts(tx: &mut Tx, q: Q) -> AppResult<Vec<Count>> {
         let rows: Vec<(String, i64)> = tx.fetch_all(q).await?;
         Ok(rows.into_iter().map(|(label, count)| Count { label, count }).collect())
+    }
+
+    /// One open stage's deals in one currency, summed in two parts.
+    #[derive(sqlx::FromRow)]
+    struct StageSum {
+        stage_id: Uuid,
+        stage_name: String,
+        currency: String,
+        deals: i64,
+        amount_hi: i64,
+        amount_lo: i64,
+        weighted_hi: i64,
+        weighted_lo: i64,
     }
 
     pub async fn dashboard(tx: &mut Tx, ctx: &Ctx) -> AppResult<Dashboard> {
@@ -63,10 +77,7 @@ pub mod ssr {
         )
         .await?;
         // Weeks start on Monday, in UTC.
-        let week = match tx.backend() {
-            Backend::Sqlite => "date(created_at, '-6 days', 'weekday 1')",
-            Backend::Postgres => "to_char(date_trunc('week', created_at AT TIME ZONE 'UTC'), 'YYYY-MM-DD')",
-        };
+        let week = tx.backend().week_start("created_at");
         let since = now() - chrono::Duration::weeks(12);
         let new_leads_per_week = counts(
             tx,
@@ -77,10 +88,10 @@ pub mod ssr {
             .bind(since),
         )
         .await?;
-        let pipeline: Vec<(Uuid, String, String, i64, i64, i64, i64, i64)> = tx
+        let pipeline: Vec<StageSum> = tx
             .fetch_all(
                 Q::new(format!(
-                    "SELECT s.id, s.name, d.currency, COUNT(*), {}, {} \
+                    "SELECT s.id AS stage_id, s.name AS stage_name, d.currency, COUNT(*) AS deals, {}, {} \
                      FROM deals d JOIN deal_stages s ON s.id = d.stage_id \
                      WHERE d.workspace_id = $1 AND s.kind = 'open' \
                      GROUP BY s.id, s.name, s.position, d.currency ORDER BY s.position, d.currency",
@@ -92,13 +103,13 @@ pub mod ssr {
             .await?;
         let open_pipeline = pipeline
             .into_iter()
-            .map(|(stage_id, stage_name, currency, deals, amount_hi, amount_lo, weighted_hi, weighted_lo)| StageValue {
-                stage_id,
-                stage_name,
-                currency,
-                deals,
-                amount_cents: wide(amount_hi, amount_lo),
-                weighted_cents: wide(weighted_hi, weighted_lo) / 100,
+            .map(|row| StageValue {
+                stage_id: row.stage_id,
+                stage_name: row.stage_name,
+                currency: row.currency,
+                deals: row.deals,
+                amount_cents: wide(row.amount_hi, row.amount_lo),
+                weighted_cents: wide(row.weighted_hi, row.weighted_lo) / 100,
             })
             .collect();
         let closed: Vec<(String, i64)> = tx
@@ -137,7 +148,10 @@ pub mod ssr {
     pub fn router() -> axum::Router<crate::platform::context::AppState> {
         use axum::extract::State;
         async fn get_dashboard(State(state): State<crate::platform::context::AppState>, ctx: Ctx) -> AppResult<axum::Json<Dashboard>> {
-            crate::platform::http::read(&state, move |tx| Box::pin(async move { dashboard(tx, &ctx).await })).await
+            let mut tx = state.db.begin_read().await?;
+            let figures = dashboard(&mut tx, &ctx).await?;
+            tx.commit().await?;
+            Ok(axum::Json(figures))
         }
         axum::Router::new().route("/dashboard", axum::routing::get(get_dashboard))
     }
@@ -146,11 +160,16 @@ pub mod ssr {
 use leptos::either::Either;
 use leptos::prelude::*;
 
+use crate::components::page_errors;
+
 #[server(prefix = "/sf", endpoint = "dashboard")]
-pub async fn load_dashboard() -> Result<Dashboard, ServerFnError> {
-    use crate::platform::server_fns::ssr::{in_read, member};
+pub async fn load_dashboard() -> Result<Dashboard, ApiError> {
+    use crate::platform::server_fns::ssr::member;
     let (state, ctx) = member().await?;
-    in_read(&state, move |tx| Box::pin(async move { ssr::dashboard(tx, &ctx).await })).await
+    let mut tx = state.db.begin_read().await?;
+    let dashboard = ssr::dashboard(&mut tx, &ctx).await?;
+    tx.commit().await?;
+    Ok(dashboard)
 }
 
 /// A horizontal bar chart as plain SVG: readable without scripts.
@@ -195,40 +214,39 @@ pub fn DashboardPage() -> impl IntoView {
     use crate::crm::deals::types::format_money;
     let data = Resource::new(|| (), |_| load_dashboard());
     view! {
-        <h1>"Dashboard"</h1>
-        <Transition fallback=|| view! { <p>"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match data.await {
-                    Ok(d) => Either::Left(view! {
-                        <div class="kpis">
-                            <div class="kpi"><span class="muted">"Win rate"</span>
-                                <strong data-testid="win-rate">{d.win_rate_percent.map(|r| format!("{r:.0}%")).unwrap_or_else(|| "—".into())}</strong>
-                                <span class="muted">{format!("{} won · {} lost", d.won_deals, d.lost_deals)}</span></div>
-                            {d.open_pipeline.iter().fold(Vec::<(String, i128, i128)>::new(), |mut acc, s| {
-                                match acc.iter_mut().find(|(c, _, _)| *c == s.currency) {
-                                    Some(entry) => { entry.1 += s.amount_cents; entry.2 += s.weighted_cents; }
-                                    None => acc.push((s.currency.clone(), s.amount_cents, s.weighted_cents)),
-                                }
-                                acc
-                            }).into_iter().map(|(currency, amount, weighted)| view! {
-                                <div class="kpi"><span class="muted">"Open pipeline"</span>
-                                    <strong>{format_money(amount, &currency)}</strong>
-                                    <span class="muted">"weighted "{format_money(weighted, &currency)}</span></div>
-                            }).collect_view()}
-                        </div>
-                        <div class="charts">
-                            {counts_chart("Leads by status", d.leads_by_status)}
-                            {counts_chart("Leads by source", d.leads_by_source)}
-                            {counts_chart("New leads per week", d.new_leads_per_week)}
-                            {bar_chart("Weighted pipeline by stage", d.open_pipeline.into_iter().map(|s| {
-                                (s.stage_name, s.weighted_cents, format_money(s.weighted_cents, &s.currency))
-                            }).collect())}
-                            {counts_chart("Activities per user", d.activities_per_user)}
-                        </div>
-                    }),
-                    Err(error) => Either::Right(view! { <crate::components::ErrorBox error/> }),
-                }
-            })}
-        </Transition>
+        <ErrorBoundary fallback=page_errors>
+            <h1>"Dashboard"</h1>
+            <Transition fallback=|| view! { <p>"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    data.await.map(|d| view! {
+                            <div class="kpis">
+                                <div class="kpi"><span class="muted">"Win rate"</span>
+                                    <strong data-testid="win-rate">{d.win_rate_percent.map(|r| format!("{r:.0}%")).unwrap_or_else(|| "—".into())}</strong>
+                                    <span class="muted">{format!("{} won · {} lost", d.won_deals, d.lost_deals)}</span></div>
+                                {d.open_pipeline.iter().fold(Vec::<(String, i128, i128)>::new(), |mut acc, s| {
+                                    match acc.iter_mut().find(|(c, _, _)| *c == s.currency) {
+                                        Some(entry) => { entry.1 += s.amount_cents; entry.2 += s.weighted_cents; }
+                                        None => acc.push((s.currency.clone(), s.amount_cents, s.weighted_cents)),
+                                    }
+                                    acc
+                                }).into_iter().map(|(currency, amount, weighted)| view! {
+                                    <div class="kpi"><span class="muted">"Open pipeline"</span>
+                                        <strong>{format_money(amount, &currency)}</strong>
+                                        <span class="muted">"weighted "{format_money(weighted, &currency)}</span></div>
+                                }).collect_view()}
+                            </div>
+                            <div class="charts">
+                                {counts_chart("Leads by status", d.leads_by_status)}
+                                {counts_chart("Leads by source", d.leads_by_source)}
+                                {counts_chart("New leads per week", d.new_leads_per_week)}
+                                {bar_chart("Weighted pipeline by stage", d.open_pipeline.into_iter().map(|s| {
+                                    (s.stage_name, s.weighted_cents, format_money(s.weighted_cents, &s.currency))
+                                }).collect())}
+                                {counts_chart("Activities per user", d.activities_per_user)}
+                            </div>
+                        })
+                })}
+            </Transition>
+        </ErrorBoundary>
     }
 }

@@ -7,7 +7,6 @@ pub mod dashboard;
 pub mod deals;
 pub mod leads;
 pub mod search;
-pub mod server_fns;
 
 #[cfg(feature = "ssr")]
 pub mod fields;

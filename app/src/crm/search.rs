@@ -1,5 +1,6 @@
 //! One search box over leads, contacts, companies and deals.
 
+use crate::api_error::ApiError;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -58,7 +59,7 @@ pub mod ssr {
         use super::super::SearchHit;
         use crate::error::AppResult;
         use crate::platform::context::{AppState, Ctx};
-        use crate::platform::http::{read, ApiQuery};
+        use crate::platform::http::ApiQuery;
 
         #[derive(serde::Deserialize)]
         #[serde(deny_unknown_fields)]
@@ -75,23 +76,31 @@ pub mod ssr {
             ctx: Ctx,
             ApiQuery(query): ApiQuery<SearchQuery>,
         ) -> AppResult<Json<Vec<SearchHit>>> {
-            read(&state, move |tx| Box::pin(async move { super::search(tx, &ctx, &query.q).await })).await
+            let mut tx = state.db.begin_read().await?;
+            let hits = super::search(&mut tx, &ctx, &query.q).await?;
+            tx.commit().await?;
+            Ok(Json(hits))
         }
     }
 }
 
+use leptos::either::Either;
 use leptos::prelude::*;
 
+use crate::components::page_errors;
+
 #[server(prefix = "/sf", endpoint = "search")]
-pub async fn search_everything(q: String) -> Result<Vec<SearchHit>, ServerFnError> {
-    use crate::platform::server_fns::ssr::{in_read, member};
+pub async fn search_everything(q: String) -> Result<Vec<SearchHit>, ApiError> {
+    use crate::platform::server_fns::ssr::member;
     let (state, ctx) = member().await?;
-    in_read(&state, move |tx| Box::pin(async move { ssr::search(tx, &ctx, &q).await })).await
+    let mut tx = state.db.begin_read().await?;
+    let hits = ssr::search(&mut tx, &ctx, &q).await?;
+    tx.commit().await?;
+    Ok(hits)
 }
 
 #[component]
 pub fn SearchPage() -> impl IntoView {
-    use leptos::either::EitherOf3;
     use leptos_router::hooks::use_query_map;
     let query = use_query_map();
     let hits = Resource::new(
@@ -105,30 +114,31 @@ pub fn SearchPage() -> impl IntoView {
         },
     );
     view! {
-        <h1>"Search"</h1>
-        <Transition fallback=|| view! { <p>"Searching…"</p> }>
-            {move || Suspend::new(async move {
-                match hits.await {
-                    Ok(hits) if hits.is_empty() => EitherOf3::A(view! { <p class="empty">"Nothing found."</p> }),
-                    Ok(hits) => EitherOf3::B(view! {
-                        <table class="grid" data-testid="search-results">
-                            <thead><tr><th>"Type"</th><th>"Name"</th><th>""</th></tr></thead>
-                            <tbody>
-                                {hits.into_iter().map(|h| {
-                                    let href = match h.entity_type.as_str() {
-                                        "lead" => format!("/leads/{}", h.id),
-                                        "company" => format!("/companies/{}", h.id),
-                                        "deal" => "/pipeline".to_string(),
-                                        _ => format!("/contacts?q={}", crate::components::encode_query_value(&h.title)),
-                                    };
-                                    view! { <tr><td>{h.entity_type.clone()}</td><td><a href=href>{h.title}</a></td><td class="muted">{h.subtitle.unwrap_or_default()}</td></tr> }
-                                }).collect_view()}
-                            </tbody>
-                        </table>
-                    }),
-                    Err(error) => EitherOf3::C(view! { <crate::components::ErrorBox error/> }),
-                }
-            })}
-        </Transition>
+        <ErrorBoundary fallback=page_errors>
+            <h1>"Search"</h1>
+            <Transition fallback=|| view! { <p>"Searching…"</p> }>
+                {move || Suspend::new(async move {
+                    Ok::<_, ApiError>(match hits.await? {
+                        hits if hits.is_empty() => Either::Left(view! { <p class="empty">"Nothing found."</p> }),
+                        hits => Either::Right(view! {
+                            <table class="grid" data-testid="search-results">
+                                <thead><tr><th>"Type"</th><th>"Name"</th><th>""</th></tr></thead>
+                                <tbody>
+                                    {hits.into_iter().map(|h| {
+                                        let href = match h.entity_type.as_str() {
+                                            "lead" => format!("/leads/{}", h.id),
+                                            "company" => format!("/companies/{}", h.id),
+                                            "deal" => "/pipeline".to_string(),
+                                            _ => format!("/contacts?q={}", crate::components::encode_query_value(&h.title)),
+                                        };
+                                        view! { <tr><td>{h.entity_type.clone()}</td><td><a href=href>{h.title}</a></td><td class="muted">{h.subtitle.unwrap_or_default()}</td></tr> }
+                                    }).collect_view()}
+                                </tbody>
+                            </table>
+                        }),
+                    })
+                })}
+            </Transition>
+        </ErrorBoundary>
     }
 }

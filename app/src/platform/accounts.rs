@@ -9,7 +9,9 @@ use crate::platform::audit;
 use crate::platform::auth::{digest, hash_password, new_api_key_secret, random_token, verify_password};
 use crate::platform::context::Ctx;
 use crate::platform::db::{Tx, Q};
+use crate::platform::seeding::{self, Seeder};
 use crate::platform::types::*;
+use crate::platform::validate::{normalize_email, required_text};
 
 const MIN_PASSWORD_LEN: usize = 10;
 const INVITATION_TTL_DAYS: i64 = 7;
@@ -19,33 +21,6 @@ const INVITATION_TTL_DAYS: i64 = 7;
 pub struct SignedIn {
     pub user_id: Uuid,
     pub workspace_id: Uuid,
-}
-
-pub fn normalize_email(field: &str, email: &str) -> AppResult<String> {
-    let email = email.trim().to_lowercase();
-    let valid = email.len() <= 254
-        && email.split_once('@').is_some_and(|(local, domain)| {
-            !local.is_empty()
-                && domain.contains('.')
-                && !domain.starts_with('.')
-                && !domain.ends_with('.')
-                && !email.chars().any(char::is_whitespace)
-        });
-    if !valid {
-        return Err(AppError::validation(field, "enter a valid email address"));
-    }
-    Ok(email)
-}
-
-pub fn required_text(field: &str, value: &str, max: usize) -> AppResult<String> {
-    let value = value.trim();
-    if value.is_empty() {
-        return Err(AppError::validation(field, format!("{field} is required")));
-    }
-    if value.chars().count() > max {
-        return Err(AppError::validation(field, format!("{field} must be at most {max} characters")));
-    }
-    Ok(value.to_string())
 }
 
 fn check_password(password: &str) -> AppResult<()> {
@@ -111,7 +86,8 @@ async fn insert_membership(tx: &mut Tx, workspace_id: Uuid, user_id: Uuid, role:
 }
 
 /// Creates a user, their workspace, and makes them its owner.
-pub async fn sign_up(tx: &mut Tx, input: SignUp) -> AppResult<SignedIn> {
+/// `seeders` fill the new workspace with each domain's defaults.
+pub async fn sign_up(tx: &mut Tx, seeders: &[Seeder], input: SignUp) -> AppResult<SignedIn> {
     let name = required_text("name", &input.name, 200)?;
     let email = normalize_email("email", &input.email)?;
     let workspace_name = required_text("workspace_name", &input.workspace_name, 200)?;
@@ -135,8 +111,7 @@ pub async fn sign_up(tx: &mut Tx, input: SignUp) -> AppResult<SignedIn> {
     .await?;
     let user_id = insert_user(tx, &name, &email, input.password).await?;
     insert_membership(tx, workspace_id, user_id, Role::Owner).await?;
-    crate::crm::deals::stages::create_defaults(tx, workspace_id).await?;
-    crate::revenue::ledger::create_default_chart(tx, workspace_id).await?;
+    seeding::seed(tx, seeders, workspace_id).await?;
     let ctx = Ctx::for_member(workspace_id, user_id, Role::Owner);
     audit::record(
         tx,

@@ -24,8 +24,8 @@ pub async fn record<B: Serialize, A: Serialize>(
     tx.execute(
         Q::new(
             "INSERT INTO audit_events (id, workspace_id, actor_user_id, actor_api_key_id, action, \
-             entity_type, entity_id, before_data, after_data, request_id, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+             entity_type, entity_id, before_data, after_data, request_id, created_at, via) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
         )
         .bind(Uuid::now_v7())
         .bind(ctx.workspace_id)
@@ -37,7 +37,8 @@ pub async fn record<B: Serialize, A: Serialize>(
         .bind(before.map(to_json))
         .bind(after.map(|a| serde_json::to_value(a).unwrap_or(serde_json::Value::Null)))
         .bind(current_request_id())
-        .bind(crate::platform::db::now()),
+        .bind(crate::platform::db::now())
+        .bind(ctx.via.as_str()),
     )
     .await?;
     Ok(())
@@ -64,6 +65,7 @@ struct AuditRow {
     before_data: Option<sqlx::types::Json<serde_json::Value>>,
     after_data: Option<sqlx::types::Json<serde_json::Value>>,
     request_id: Option<String>,
+    via: Option<String>,
     created_at: DateTime<Utc>,
 }
 
@@ -85,7 +87,7 @@ pub(crate) async fn query(tx: &mut Tx, ctx: &Ctx, filter: AuditFilter) -> AppRes
     let page = PageRequest::parse(filter.limit, filter.cursor.as_deref())?;
     let mut q = Q::new(
         "SELECT id, actor_user_id, actor_api_key_id, action, entity_type, entity_id, before_data, \
-         after_data, request_id, created_at FROM audit_events WHERE workspace_id = $1",
+         after_data, request_id, via, created_at FROM audit_events WHERE workspace_id = $1",
     )
     .bind(ctx.workspace_id);
     if let Some(entity_type) = filter.entity_type {
@@ -115,6 +117,7 @@ pub(crate) async fn query(tx: &mut Tx, ctx: &Ctx, filter: AuditFilter) -> AppRes
             before: r.before_data.map(|j| j.0),
             after: r.after_data.map(|j| j.0),
             request_id: r.request_id,
+            via: r.via,
             created_at: r.created_at,
         },
     ))

@@ -115,6 +115,7 @@ pub async fn ctx_from_api_key(db: &Db, secret: &str) -> AppResult<Ctx> {
         api_key_id: Some(row.id),
         role: None,
         scopes: row.scopes.0.iter().filter_map(|s| Scope::parse(s)).collect(),
+        via: crate::platform::context::Via::Api,
     })
 }
 

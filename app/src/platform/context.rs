@@ -39,6 +39,12 @@ pub struct Config {
     /// How long a request may take to produce its response head before it
     /// is answered 503 (import uploads are exempt).
     pub request_timeout: std::time::Duration,
+    /// Host names (or `host:port`) the MCP endpoint answers for; requests
+    /// naming another `Host` are refused (DNS rebinding). Loopback by
+    /// default: a public deployment lists its own name.
+    pub mcp_allowed_hosts: Vec<String>,
+    /// Tool calls one API key may make per minute (per server process).
+    pub mcp_calls_per_minute: u32,
 }
 
 impl Default for Config {
@@ -56,6 +62,8 @@ impl Default for Config {
             enrichment_private_networks: false,
             trusted_proxies: Vec::new(),
             request_timeout: std::time::Duration::from_secs(60),
+            mcp_allowed_hosts: vec!["localhost".into(), "127.0.0.1".into(), "::1".into()],
+            mcp_calls_per_minute: 600,
         }
     }
 }
@@ -65,6 +73,8 @@ pub struct AppState {
     pub db: Db,
     pub leptos_options: LeptosOptions,
     pub config: Config,
+    /// What each domain puts into a new workspace (wired by the server).
+    pub seeders: &'static [crate::platform::seeding::Seeder],
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -84,23 +94,40 @@ pub struct Ctx {
     /// The member's role; `None` when acting through an API key.
     pub role: Option<Role>,
     pub scopes: Vec<Scope>,
+    /// The way the request came in, for defaults that depend on it (a
+    /// lead's source) and for the audit trail.
+    pub via: Via,
 }
+
+text_enum!(
+    /// How an operation was called.
+    Via {
+        /// The web app (server functions, or REST with a session cookie).
+        Ui => "ui",
+        /// REST with an API key.
+        Api => "api",
+        /// An MCP tool call with an API key.
+        Mcp => "mcp",
+        /// Corral on its own: imports, forms, sweeps, maintenance.
+        System => "system",
+    }
+);
 
 impl Ctx {
     /// Corral acting on its own in a workspace (segment sweeps, public form
     /// submissions, housekeeping): CRM rights, no user or key.
     pub fn system(workspace_id: Uuid) -> Ctx {
-        Ctx { workspace_id, user_id: None, api_key_id: None, role: None, scopes: vec![Scope::CrmRead, Scope::CrmWrite] }
+        Ctx { workspace_id, user_id: None, api_key_id: None, role: None, scopes: vec![Scope::CrmRead, Scope::CrmWrite], via: Via::System }
     }
 
     /// Corral repairing a workspace on its operator's command (`corral
     /// repair-bounds`): every scope, no user or key.
     pub fn maintenance(workspace_id: Uuid) -> Ctx {
-        Ctx { workspace_id, user_id: None, api_key_id: None, role: None, scopes: Scope::ALL.to_vec() }
+        Ctx { workspace_id, user_id: None, api_key_id: None, role: None, scopes: Scope::ALL.to_vec(), via: Via::System }
     }
 
     pub fn for_member(workspace_id: Uuid, user_id: Uuid, role: Role) -> Ctx {
-        Ctx { workspace_id, user_id: Some(user_id), api_key_id: None, role: Some(role), scopes: scopes_for_role(role) }
+        Ctx { workspace_id, user_id: Some(user_id), api_key_id: None, role: Some(role), scopes: scopes_for_role(role), via: Via::Ui }
     }
 
     /// The principal that idempotency keys are scoped to.

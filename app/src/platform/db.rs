@@ -152,6 +152,114 @@ impl From<&String> for Arg {
 /// without overflowing a BIGINT, and so can the low part (value % 10^9).
 const WIDE_SPLIT: i64 = 1_000_000_000;
 
+/// Escapes LIKE wildcards so a search for "50%" means the text "50%".
+pub fn like_pattern(text: &str) -> String {
+    let mut pattern = String::from("%");
+    for c in text.trim().to_lowercase().chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    pattern
+}
+
+/// Checks the text-search parameter and appends a case-insensitive match
+/// over the given columns.
+pub fn text_search(q: &mut Q, text: Option<&str>, columns: &[&str]) -> crate::error::AppResult<()> {
+    let Some(text) = text.filter(|t| !t.trim().is_empty()) else { return Ok(()) };
+    if text.chars().count() > 200 {
+        return Err(crate::error::AppError::validation("q", "search text must be at most 200 characters"));
+    }
+    let p = q.arg(like_pattern(text));
+    let parts: Vec<String> = columns.iter().map(|c| format!("LOWER(COALESCE({c}, '')) LIKE {p} ESCAPE '\\'")).collect();
+    q.push(&format!(" AND ({})", parts.join(" OR ")));
+    Ok(())
+}
+
+/// The SQL that differs between the backends, written once here: JSON
+/// access and date truncation. Everything else is the portable subset.
+impl Backend {
+    /// One key of a JSON object column (`column` is trusted SQL, `key` is
+    /// bound as a parameter).
+    pub fn json_key(self, q: &mut Q, column: &str, key: &str) -> JsonKey {
+        match self {
+            Backend::Sqlite => {
+                let path = q.arg(format!("$.\"{key}\""));
+                JsonKey {
+                    text: format!("CAST(json_extract({column}, {path}) AS TEXT)"),
+                    number: format!(
+                        "(CASE WHEN json_type({column}, {path}) IN ('integer', 'real') THEN json_extract({column}, {path}) END)"
+                    ),
+                    json_type: format!("json_type({column}, {path})"),
+                    backend: self,
+                }
+            }
+            Backend::Postgres => {
+                let k = q.arg(key.to_string());
+                JsonKey {
+                    text: format!("({column} ->> {k})"),
+                    number: format!("(CASE WHEN jsonb_typeof({column} -> {k}) = 'number' THEN ({column} ->> {k})::double precision END)"),
+                    json_type: format!("jsonb_typeof({column} -> {k})"),
+                    backend: self,
+                }
+            }
+        }
+    }
+
+    /// A subquery of a JSON array column's elements as text, one row each
+    /// in a column named `element`.
+    pub fn json_array_elements(self, column: &str) -> String {
+        match self {
+            Backend::Sqlite => format!("SELECT value AS element FROM json_each({column})"),
+            Backend::Postgres => format!("SELECT value AS element FROM jsonb_array_elements_text({column})"),
+        }
+    }
+
+    /// The number of elements of a JSON array column.
+    pub fn json_array_length(self, column: &str) -> String {
+        match self {
+            Backend::Sqlite => format!("json_array_length({column})"),
+            Backend::Postgres => format!("jsonb_array_length({column})"),
+        }
+    }
+
+    /// The Monday (UTC) starting the week of a timestamp column, as
+    /// `YYYY-MM-DD` text.
+    pub fn week_start(self, column: &str) -> String {
+        match self {
+            Backend::Sqlite => format!("date({column}, '-6 days', 'weekday 1')"),
+            Backend::Postgres => format!("to_char(date_trunc('week', {column} AT TIME ZONE 'UTC'), 'YYYY-MM-DD')"),
+        }
+    }
+}
+
+/// SQL expressions over one key of a JSON object (see [`Backend::json_key`]).
+pub struct JsonKey {
+    /// The value as text (`"gold"` → gold, `42` → 42); NULL when absent.
+    pub text: String,
+    /// The value when it is a JSON number, else NULL.
+    pub number: String,
+    json_type: String,
+    backend: Backend,
+}
+
+impl JsonKey {
+    /// The key is present with a value other than JSON null.
+    pub fn is_set(&self) -> String {
+        format!("COALESCE({}, 'null') <> 'null'", self.json_type)
+    }
+
+    /// The value is the JSON boolean `value` (NULL when absent).
+    pub fn is_bool(&self, value: bool) -> String {
+        match self.backend {
+            Backend::Sqlite => format!("{} = '{value}'", self.json_type),
+            Backend::Postgres => format!("({} = 'boolean' AND {} = '{value}')", self.json_type, self.text),
+        }
+    }
+}
+
 /// SQL for the exact sum of an integer expression that no number of rows
 /// and no stored value can overflow, on either backend: SQLite's `SUM`
 /// fails on integer overflow, PostgreSQL's returns NUMERIC (which sqlx

@@ -1,9 +1,6 @@
 //! REST conventions, implemented once: strict JSON bodies, strict query
 //! strings, typed path ids, and idempotent writes.
 
-use std::future::Future;
-use std::pin::Pin;
-
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
@@ -16,7 +13,7 @@ use uuid::Uuid;
 
 use crate::error::{AppError, AppResult};
 use crate::platform::context::{AppState, Ctx};
-use crate::platform::db::{Tx, Q};
+use crate::platform::transaction::{Claimed, WriteTx};
 
 /// A JSON body that must match its schema exactly: unknown fields, wrong
 /// types and missing fields are 422 naming the field; broken JSON is 400.
@@ -172,112 +169,65 @@ impl<S: Send + Sync> FromRequestParts<S> for Idempotency {
     }
 }
 
-pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
-
-#[derive(sqlx::FromRow)]
-struct StoredResponse {
-    request_hash: String,
-    response_status: i64,
-    response_body: sqlx::types::Json<serde_json::Value>,
+/// What ends a REST handler early: an error, or the stored answer to a
+/// retried idempotent request (see [`Idempotency::begin`]).
+pub enum Exit {
+    Error(AppError),
+    Replay(Response),
 }
 
-/// Runs a write in one transaction and answers with `status` and the JSON
-/// of its result. With an `Idempotency-Key`, the key is claimed in that
-/// same transaction: a retry with the same body replays the stored
-/// response, a reuse with another body is refused, and concurrent
-/// duplicates wait on the key's row and then replay, so exactly one write
-/// happens. A failed write rolls back and frees the key.
-pub async fn write<T, F>(
-    state: &AppState,
-    ctx: &Ctx,
-    idempotency: Idempotency,
-    body_digest: &str,
-    status: StatusCode,
-    op: F,
-) -> AppResult<Response>
-where
-    T: Serialize,
-    F: for<'t> FnOnce(&'t mut Tx) -> BoxFuture<'t, AppResult<T>>,
-{
-    let mut tx = state.db.begin().await?;
-    let fingerprint = hex::encode(Sha256::digest(format!("{}\n{}", idempotency.method_and_path, body_digest).as_bytes()));
-    if let Some(key) = &idempotency.key {
-        let claimed = tx
-            .execute(
-                Q::new(
-                    "INSERT INTO idempotency_keys (workspace_id, actor_id, idem_key, request_hash, \
-                     response_status, response_body, created_at) VALUES ($1, $2, $3, $4, 0, $5, $6) \
-                     ON CONFLICT (workspace_id, actor_id, idem_key) DO NOTHING",
-                )
-                .bind(ctx.workspace_id)
-                .bind(ctx.actor_id())
-                .bind(key.as_str())
-                .bind(fingerprint.as_str())
-                .bind(serde_json::Value::Null)
-                .bind(crate::platform::db::now()),
-            )
-            .await?;
-        if claimed == 0 {
-            let stored: StoredResponse = tx
-                .fetch_one(
-                    Q::new(
-                        "SELECT request_hash, response_status, response_body FROM idempotency_keys \
-                         WHERE workspace_id = $1 AND actor_id = $2 AND idem_key = $3",
-                    )
-                    .bind(ctx.workspace_id)
-                    .bind(ctx.actor_id())
-                    .bind(key.as_str()),
-                )
-                .await?;
-            tx.rollback().await?;
-            if stored.request_hash != fingerprint {
-                return Err(AppError::Validation {
-                    field: None,
-                    message: "this Idempotency-Key was already used with a different request".into(),
-                });
+/// The result of a REST handler: `?` works on operations, the database and
+/// idempotency replays alike.
+pub type ApiResult<T = Response> = Result<T, Exit>;
+
+impl From<AppError> for Exit {
+    fn from(error: AppError) -> Exit {
+        Exit::Error(error)
+    }
+}
+
+impl From<sqlx::Error> for Exit {
+    fn from(error: sqlx::Error) -> Exit {
+        Exit::Error(error.into())
+    }
+}
+
+impl IntoResponse for Exit {
+    fn into_response(self) -> Response {
+        match self {
+            Exit::Error(error) => error.into_response(),
+            Exit::Replay(response) => response,
+        }
+    }
+}
+
+impl Idempotency {
+    /// Begins a write: with an `Idempotency-Key`, claims it (or exits with
+    /// the stored answer of the same request made before). `body_digest`
+    /// is [`ApiJson::body_digest`], or `""` for a write without a body.
+    pub async fn begin(self, state: &AppState, ctx: &Ctx, body_digest: &str) -> ApiResult<WriteTx> {
+        let Some(key) = self.key else { return Ok(WriteTx::begin(&state.db).await?) };
+        let request = format!("{}\n{}", self.method_and_path, body_digest);
+        match WriteTx::begin_idempotent(&state.db, ctx, &key, &request).await? {
+            Claimed::Fresh(tx) => Ok(tx),
+            Claimed::Replay { status, body } => {
+                let status = StatusCode::from_u16(status).map_err(|e| AppError::Internal(e.to_string()))?;
+                let mut response = (status, axum::Json(body)).into_response();
+                response.headers_mut().insert("idempotent-replayed", HeaderValue::from_static("true"));
+                Err(Exit::Replay(response))
             }
-            let status = StatusCode::from_u16(stored.response_status as u16).map_err(|e| AppError::Internal(e.to_string()))?;
-            let mut response = (status, axum::Json(stored.response_body.0)).into_response();
-            response.headers_mut().insert("idempotent-replayed", HeaderValue::from_static("true"));
-            return Ok(response);
         }
     }
-    let result = match op(&mut tx).await {
-        Ok(result) => result,
-        Err(e) => {
-            tx.rollback().await?;
-            return Err(e);
-        }
-    };
-    let body = serde_json::to_value(&result).map_err(|e| AppError::Internal(e.to_string()))?;
-    if let Some(key) = &idempotency.key {
-        tx.execute(
-            Q::new(
-                "UPDATE idempotency_keys SET response_status = $1, response_body = $2 \
-                 WHERE workspace_id = $3 AND actor_id = $4 AND idem_key = $5",
-            )
-            .bind(status.as_u16() as i64)
-            .bind(body.clone())
-            .bind(ctx.workspace_id)
-            .bind(ctx.actor_id())
-            .bind(key.as_str()),
-        )
-        .await?;
-    }
-    tx.commit().await?;
-    Ok((status, axum::Json(body)).into_response())
 }
 
-/// Runs a read in one snapshot.
-pub async fn read<T, F>(state: &AppState, op: F) -> AppResult<axum::Json<T>>
-where
-    T: Serialize,
-    F: for<'t> FnOnce(&'t mut Tx) -> BoxFuture<'t, AppResult<T>>,
-{
-    let mut tx = state.db.begin_read().await?;
-    let result = op(&mut tx).await;
-    tx.commit().await?;
-    result.map(axum::Json)
+impl WriteTx {
+    /// Finishes a REST write: commits, storing the answer for retries, and
+    /// answers `status` with `value` as JSON.
+    pub async fn respond<T: Serialize>(self, status: StatusCode, value: &T) -> ApiResult {
+        let body = serde_json::to_value(value).map_err(|e| AppError::Internal(e.to_string()))?;
+        self.commit_with_response(status.as_u16(), &body).await?;
+        Ok((status, axum::Json(body)).into_response())
+    }
 }
 
 /// The id path parameter of a resource.

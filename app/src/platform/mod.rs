@@ -6,6 +6,11 @@ pub mod server_fns;
 pub mod types;
 pub mod validate;
 
+/// A boxed future, for calls through a function pointer or trait object
+/// (workspace seeders, enrichment connectors).
+#[cfg(feature = "ssr")]
+pub type BoxFuture<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
+
 #[cfg(feature = "ssr")]
 pub mod accounts;
 #[cfg(feature = "ssr")]
@@ -23,4 +28,10 @@ pub mod http;
 #[cfg(feature = "ssr")]
 pub mod pagination;
 #[cfg(feature = "ssr")]
+pub mod rate_limit;
+#[cfg(feature = "ssr")]
 pub mod routes;
+#[cfg(feature = "ssr")]
+pub mod seeding;
+#[cfg(feature = "ssr")]
+pub mod transaction;

@@ -2,9 +2,12 @@
 
 use leptos::either::Either;
 use leptos::prelude::*;
-use leptos_router::hooks::use_params_map;
 
-use crate::components::{action_error, error_text, format_time, ErrorBox};
+use crate::api_error::ApiError;
+use leptos_router::hooks::use_params;
+use leptos_router::params::Params;
+
+use crate::components::{action_error, field_error, form_error, format_time, last_error, page_errors};
 use crate::platform::server_fns::*;
 use crate::platform::types::{Role, Scope};
 
@@ -26,17 +29,18 @@ pub fn HomePage() -> impl IntoView {
 #[component]
 pub fn SignUpPage() -> impl IntoView {
     let action = ServerAction::<SignUp>::new();
+    let action_error = last_error(action.value());
     view! {
         <section class="card narrow">
             <h1>"Create your workspace"</h1>
             <ActionForm action=action>
-                <label>"Your name"<input name="name" required autocomplete="name"/></label>
-                <label>"Work email"<input name="email" type="email" required autocomplete="email"/></label>
-                <label>"Password"<input name="password" type="password" required minlength="10" autocomplete="new-password"/></label>
-                <label>"Workspace name"<input name="workspace_name" required placeholder="Acme Sales"/></label>
+                <label>"Your name"<input name="name" required autocomplete="name"/>{field_error(action_error, "name")}</label>
+                <label>"Work email"<input name="email" type="email" required autocomplete="email"/>{field_error(action_error, "email")}</label>
+                <label>"Password"<input name="password" type="password" required minlength="10" autocomplete="new-password"/>{field_error(action_error, "password")}</label>
+                <label>"Workspace name"<input name="workspace_name" required placeholder="Acme Sales"/>{field_error(action_error, "workspace_name")}</label>
                 <button type="submit">"Sign up"</button>
             </ActionForm>
-            {action_error(action.value())}
+            {form_error(action_error, &["name", "email", "password", "workspace_name"])}
             <p class="muted">"Already have an account? "<a href="/login">"Log in"</a></p>
         </section>
     }
@@ -59,10 +63,16 @@ pub fn LogInPage() -> impl IntoView {
     }
 }
 
+/// The path of an invitation link (`/invite/:token`).
+#[derive(Params, Clone, Debug, PartialEq)]
+struct InvitationPath {
+    token: Option<String>,
+}
+
 #[component]
 pub fn AcceptInvitationPage() -> impl IntoView {
-    let params = use_params_map();
-    let token = move || params.read().get("token").unwrap_or_default();
+    let path = use_params::<InvitationPath>();
+    let token = move || path.read().as_ref().ok().and_then(|p| p.token.clone()).unwrap_or_default();
     let action = ServerAction::<AcceptInvitation>::new();
     view! {
         <section class="card narrow">
@@ -85,66 +95,65 @@ pub fn MembersPage() -> impl IntoView {
     let members = Resource::new(|| (), |_| list_members());
     let invitations = Resource::new(move || invite.version().get(), |_| list_invitations());
     view! {
-        <h1>"Members"</h1>
-        <Transition fallback=|| view! { <p>"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match members.await {
-                    Ok(members) => Either::Left(view! {
-                        <table class="grid">
-                            <thead><tr><th>"Name"</th><th>"Email"</th><th>"Role"</th><th>"Joined"</th></tr></thead>
-                            <tbody>
-                                {members.into_iter().map(|m| view! {
-                                    <tr><td>{m.name}</td><td>{m.email}</td><td>{m.role.as_str()}</td><td>{format_time(m.joined_at)}</td></tr>
-                                }).collect_view()}
-                            </tbody>
-                        </table>
-                    }),
-                    Err(error) => Either::Right(view! { <ErrorBox error/> }),
-                }
-            })}
-        </Transition>
-        <section class="card">
-            <h2>"Invite someone"</h2>
-            <ActionForm action=invite attr:class="row">
-                <label>"Email"<input name="email" type="email" required/></label>
-                <label>"Role"
-                    <select name="role">
-                        {Role::ALL.into_iter().filter(|r| *r != Role::Owner).map(|r| view! {
-                            <option value=r.as_str() selected={r == Role::Member}>{r.as_str()}</option>
-                        }).collect_view()}
-                    </select>
-                </label>
-                <button type="submit">"Send invitation"</button>
-            </ActionForm>
-            {move || invite.value().get().map(|result| match result {
-                Ok(invitation) => Either::Left(view! {
-                    <p class="notice">"Share this link with "{invitation.email.clone()}": "
-                        <code data-testid="invite-link">{format!("/invite/{}", invitation.token.unwrap_or_default())}</code>
-                    </p>
-                }),
-                Err(error) => Either::Right(view! { <p class="error" role="alert">{error_text(&error)}</p> }),
-            })}
-            <Transition fallback=|| ()>
+        <ErrorBoundary fallback=page_errors>
+            <h1>"Members"</h1>
+            <Transition fallback=|| view! { <p>"Loading…"</p> }>
                 {move || Suspend::new(async move {
-                    invitations.await.ok().filter(|list| !list.is_empty()).map(|list| view! {
-                        <h3>"Invitations"</h3>
-                        <table class="grid">
-                            <thead><tr><th>"Email"</th><th>"Role"</th><th>"Sent"</th><th>"Status"</th></tr></thead>
-                            <tbody>
-                                {list.into_iter().map(|i| view! {
-                                    <tr>
-                                        <td>{i.email}</td>
-                                        <td>{i.role.as_str()}</td>
-                                        <td>{format_time(i.created_at)}</td>
-                                        <td>{if i.accepted_at.is_some() { "accepted" } else { "pending" }}</td>
-                                    </tr>
-                                }).collect_view()}
-                            </tbody>
-                        </table>
-                    })
+                    members.await.map(|members| view! {
+                            <table class="grid">
+                                <thead><tr><th>"Name"</th><th>"Email"</th><th>"Role"</th><th>"Joined"</th></tr></thead>
+                                <tbody>
+                                    {members.into_iter().map(|m| view! {
+                                        <tr><td>{m.name}</td><td>{m.email}</td><td>{m.role.as_str()}</td><td>{format_time(m.joined_at)}</td></tr>
+                                    }).collect_view()}
+                                </tbody>
+                            </table>
+                        })
                 })}
             </Transition>
-        </section>
+            <section class="card">
+                <h2>"Invite someone"</h2>
+                <ActionForm action=invite attr:class="row">
+                    <label>"Email"<input name="email" type="email" required/></label>
+                    <label>"Role"
+                        <select name="role">
+                            {Role::ALL.iter().copied().filter(|r| *r != Role::Owner).map(|r| view! {
+                                <option value=r.as_str() selected={r == Role::Member}>{r.as_str()}</option>
+                            }).collect_view()}
+                        </select>
+                    </label>
+                    <button type="submit">"Send invitation"</button>
+                </ActionForm>
+                {move || invite.value().get().map(|result| match result {
+                    Ok(invitation) => Either::Left(view! {
+                        <p class="notice">"Share this link with "{invitation.email.clone()}": "
+                            <code data-testid="invite-link">{format!("/invite/{}", invitation.token.unwrap_or_default())}</code>
+                        </p>
+                    }),
+                    Err(error) => Either::Right(view! { <p class="error" role="alert">{error.message}</p> }),
+                })}
+                <Transition fallback=|| ()>
+                    {move || Suspend::new(async move {
+                        invitations.await.ok().filter(|list| !list.is_empty()).map(|list| view! {
+                            <h3>"Invitations"</h3>
+                            <table class="grid">
+                                <thead><tr><th>"Email"</th><th>"Role"</th><th>"Sent"</th><th>"Status"</th></tr></thead>
+                                <tbody>
+                                    {list.into_iter().map(|i| view! {
+                                        <tr>
+                                            <td>{i.email}</td>
+                                            <td>{i.role.as_str()}</td>
+                                            <td>{format_time(i.created_at)}</td>
+                                            <td>{if i.accepted_at.is_some() { "accepted" } else { "pending" }}</td>
+                                        </tr>
+                                    }).collect_view()}
+                                </tbody>
+                            </table>
+                        })
+                    })}
+                </Transition>
+            </section>
+        </ErrorBoundary>
     }
 }
 
@@ -154,70 +163,71 @@ pub fn ApiKeysPage() -> impl IntoView {
     let revoke = ServerAction::<RevokeApiKey>::new();
     let keys = Resource::new(move || (create.version().get(), revoke.version().get()), |_| list_api_keys());
     view! {
-        <h1>"API keys"</h1>
-        <p class="muted">"Keys call the JSON API under /api/v1 with "<code>"Authorization: Bearer …"</code>"."</p>
-        <section class="card">
-            <h2>"New key"</h2>
-            <ActionForm action=create>
-                <label>"Name"<input name="name" required placeholder="Zapier sync"/></label>
-                <fieldset class="scopes">
-                    <legend>"Scopes"</legend>
-                    {Scope::ALL.into_iter().map(|scope| view! {
-                        <label class="check">
-                            <input type="checkbox" name=scope.as_str().replace(':', "_") value="on"/>
-                            {scope.as_str()}
-                        </label>
-                    }).collect_view()}
-                </fieldset>
-                <button type="submit">"Create key"</button>
-            </ActionForm>
-            {move || create.value().get().map(|result| match result {
-                Ok(created) => Either::Left(view! {
-                    <div class="notice">
-                        <p>"Copy this key now: it will not be shown again."</p>
-                        <code class="secret" data-testid="api-key-secret">{created.secret}</code>
-                    </div>
-                }),
-                Err(error) => Either::Right(view! { <p class="error" role="alert">{error_text(&error)}</p> }),
-            })}
-        </section>
-        <Transition fallback=|| view! { <p>"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match keys.await {
-                    Ok(keys) if keys.is_empty() => Either::Left(Either::Left(view! { <p class="empty">"No API keys yet."</p> })),
-                    Ok(keys) => Either::Left(Either::Right(view! {
-                        <table class="grid">
-                            <thead><tr><th>"Name"</th><th>"Key"</th><th>"Scopes"</th><th>"Created"</th><th>"Last used"</th><th></th></tr></thead>
-                            <tbody>
-                                {keys.into_iter().map(|key| {
-                                    let scopes = key.scopes.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ");
-                                    view! {
-                                        <tr>
-                                            <td>{key.name.clone()}</td>
-                                            <td><code>{key.prefix.clone()}"…"</code></td>
-                                            <td>{scopes}</td>
-                                            <td>{format_time(key.created_at)}</td>
-                                            <td>{key.last_used_at.map(format_time).unwrap_or_else(|| "never".into())}</td>
-                                            <td>
-                                                {match key.revoked_at {
-                                                    Some(at) => Either::Left(view! { <span class="muted">"revoked "{format_time(at)}</span> }),
-                                                    None => Either::Right(view! {
-                                                        <ActionForm action=revoke attr:class="inline">
-                                                            <input type="hidden" name="id" value=key.id.to_string()/>
-                                                            <button type="submit" class="danger">"Revoke"</button>
-                                                        </ActionForm>
-                                                    }),
-                                                }}
-                                            </td>
-                                        </tr>
-                                    }
-                                }).collect_view()}
-                            </tbody>
-                        </table>
-                    })),
-                    Err(error) => Either::Right(view! { <ErrorBox error/> }),
-                }
-            })}
-        </Transition>
+        <ErrorBoundary fallback=page_errors>
+            <h1>"API keys"</h1>
+            <p class="muted">"Keys call the JSON API under /api/v1 with "<code>"Authorization: Bearer …"</code>"."</p>
+            <section class="card">
+                <h2>"New key"</h2>
+                <ActionForm action=create>
+                    <label>"Name"<input name="name" required placeholder="Zapier sync"/></label>
+                    <fieldset class="scopes">
+                        <legend>"Scopes"</legend>
+                        {Scope::ALL.iter().copied().map(|scope| view! {
+                            <label class="check">
+                                <input type="checkbox" name=scope.as_str().replace(':', "_") value="on"/>
+                                {scope.as_str()}
+                            </label>
+                        }).collect_view()}
+                    </fieldset>
+                    <button type="submit">"Create key"</button>
+                </ActionForm>
+                {move || create.value().get().map(|result| match result {
+                    Ok(created) => Either::Left(view! {
+                        <div class="notice">
+                            <p>"Copy this key now: it will not be shown again."</p>
+                            <code class="secret" data-testid="api-key-secret">{created.secret}</code>
+                        </div>
+                    }),
+                    Err(error) => Either::Right(view! { <p class="error" role="alert">{error.message}</p> }),
+                })}
+            </section>
+            <Transition fallback=|| view! { <p>"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    Ok::<_, ApiError>(match keys.await? {
+                        keys if keys.is_empty() => Either::Left(view! { <p class="empty">"No API keys yet."</p> }),
+                        keys => Either::Right(view! {
+                            <table class="grid">
+                                <thead><tr><th>"Name"</th><th>"Key"</th><th>"Scopes"</th><th>"Created"</th><th>"Last used"</th><th></th></tr></thead>
+                                <tbody>
+                                    {keys.into_iter().map(|key| {
+                                        let scopes = key.scopes.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ");
+                                        view! {
+                                            <tr>
+                                                <td>{key.name.clone()}</td>
+                                                <td><code>{key.prefix.clone()}"…"</code></td>
+                                                <td>{scopes}</td>
+                                                <td>{format_time(key.created_at)}</td>
+                                                <td>{key.last_used_at.map(format_time).unwrap_or_else(|| "never".into())}</td>
+                                                <td>
+                                                    {match key.revoked_at {
+                                                        Some(at) => Either::Left(view! { <span class="muted">"revoked "{format_time(at)}</span> }),
+                                                        None => Either::Right(view! {
+                                                            <ActionForm action=revoke attr:class="inline">
+                                                                <input type="hidden" name="id" value=key.id.to_string()/>
+                                                                <button type="submit" class="danger">"Revoke"</button>
+                                                            </ActionForm>
+                                                        }),
+                                                    }}
+                                                </td>
+                                            </tr>
+                                        }
+                                    }).collect_view()}
+                                </tbody>
+                            </table>
+                        }),
+                    })
+                })}
+            </Transition>
+        </ErrorBoundary>
     }
 }

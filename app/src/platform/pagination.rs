@@ -68,3 +68,16 @@ impl PageRequest {
         Page { data: rows.into_iter().map(convert).collect(), next_cursor }
     }
 }
+
+/// A page of a short list held in memory (a workspace's stages or
+/// accounts: tens of rows), for lists whose order is not by id. The cursor
+/// is the position to go on from.
+pub fn page_of<T>(items: Vec<T>, limit: Option<i64>, cursor: Option<&str>) -> AppResult<Page<T>> {
+    let limit = crate::platform::validate::in_range("limit", limit.unwrap_or(MAX_LIMIT), 1, MAX_LIMIT)? as usize;
+    let offset: usize = match cursor {
+        Some(c) => c.parse().map_err(|_| AppError::validation("cursor", "cursor is not one this API returned"))?,
+        None => 0,
+    };
+    let next_cursor = (items.len() > offset + limit).then(|| (offset + limit).to_string());
+    Ok(Page { data: items.into_iter().skip(offset).take(limit).collect(), next_cursor })
+}

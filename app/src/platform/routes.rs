@@ -12,7 +12,7 @@ use crate::platform::accounts::{self, SignedIn};
 use crate::platform::audit::{self, AuditFilter};
 use crate::platform::auth::{SESSION_USER_ID, SESSION_WORKSPACE_ID};
 use crate::platform::context::{AppState, Ctx};
-use crate::platform::http::{read, write, ApiJson, ApiQuery, IdPath, Idempotency};
+use crate::platform::http::{ApiJson, ApiPath, ApiQuery, ApiResult, IdPath, Idempotency};
 use crate::platform::types::*;
 
 pub fn router() -> Router<AppState> {
@@ -50,7 +50,7 @@ async fn signed_in_response(state: &AppState, session: &Session, signed_in: Sign
 
 async fn sign_up(State(state): State<AppState>, session: Session, body: ApiJson<SignUp>) -> AppResult<Response> {
     let mut tx = state.db.begin().await?;
-    let signed_in = accounts::sign_up(&mut tx, body.value).await?;
+    let signed_in = accounts::sign_up(&mut tx, state.seeders, body.value).await?;
     tx.commit().await?;
     signed_in_response(&state, &session, signed_in, StatusCode::CREATED).await
 }
@@ -75,57 +75,53 @@ async fn accept_invitation(State(state): State<AppState>, session: Session, body
 }
 
 async fn me(State(state): State<AppState>, ctx: Ctx) -> AppResult<Json<CurrentUser>> {
-    read(&state, move |tx| Box::pin(async move { accounts::current_user(tx, &ctx).await })).await
+    let mut tx = state.db.begin_read().await?;
+    let current_user = accounts::current_user(&mut tx, &ctx).await?;
+    tx.commit().await?;
+    Ok(Json(current_user))
 }
 
 async fn members(State(state): State<AppState>, ctx: Ctx) -> AppResult<Json<Vec<Member>>> {
-    read(&state, move |tx| Box::pin(async move { accounts::list_members(tx, &ctx).await })).await
+    let mut tx = state.db.begin_read().await?;
+    let members = accounts::list_members(&mut tx, &ctx).await?;
+    tx.commit().await?;
+    Ok(Json(members))
 }
 
 async fn invitations(State(state): State<AppState>, ctx: Ctx) -> AppResult<Json<Vec<Invitation>>> {
-    read(&state, move |tx| Box::pin(async move { accounts::list_invitations(tx, &ctx).await })).await
+    let mut tx = state.db.begin_read().await?;
+    let invitations = accounts::list_invitations(&mut tx, &ctx).await?;
+    tx.commit().await?;
+    Ok(Json(invitations))
 }
 
-async fn invite(State(state): State<AppState>, ctx: Ctx, idempotency: Idempotency, body: ApiJson<NewInvitation>) -> AppResult<Response> {
-    let op_ctx = ctx.clone();
-    let input = body.value;
-    write(&state, &ctx, idempotency, &body.body_digest, StatusCode::CREATED, move |tx| {
-        Box::pin(async move { accounts::invite(tx, &op_ctx, input).await })
-    })
-    .await
+async fn invite(State(state): State<AppState>, ctx: Ctx, idempotency: Idempotency, body: ApiJson<NewInvitation>) -> ApiResult {
+    let mut tx = idempotency.begin(&state, &ctx, &body.body_digest).await?;
+    let invitation = accounts::invite(&mut tx, &ctx, body.value).await?;
+    tx.respond(StatusCode::CREATED, &invitation).await
 }
 
 async fn api_keys(State(state): State<AppState>, ctx: Ctx) -> AppResult<Json<Vec<ApiKey>>> {
-    read(&state, move |tx| Box::pin(async move { accounts::list_api_keys(tx, &ctx).await })).await
+    let mut tx = state.db.begin_read().await?;
+    let api_keys = accounts::list_api_keys(&mut tx, &ctx).await?;
+    tx.commit().await?;
+    Ok(Json(api_keys))
 }
 
-async fn create_api_key(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    idempotency: Idempotency,
-    body: ApiJson<NewApiKey>,
-) -> AppResult<Response> {
+async fn create_api_key(State(state): State<AppState>, ctx: Ctx, idempotency: Idempotency, body: ApiJson<NewApiKey>) -> ApiResult {
     // A replayed response would hand the secret out a second time.
     if idempotency.key.is_some() {
-        return Err(AppError::BadRequest("Idempotency-Key is not accepted here: a key's secret is shown only once".into()));
+        return Err(AppError::BadRequest("Idempotency-Key is not accepted here: a key's secret is shown only once".into()).into());
     }
-    let op_ctx = ctx.clone();
-    let input = body.value;
-    write(&state, &ctx, idempotency, &body.body_digest, StatusCode::CREATED, move |tx| {
-        Box::pin(async move { accounts::create_api_key(tx, &op_ctx, input).await })
-    })
-    .await
+    let mut tx = idempotency.begin(&state, &ctx, &body.body_digest).await?;
+    let api_key = accounts::create_api_key(&mut tx, &ctx, body.value).await?;
+    tx.respond(StatusCode::CREATED, &api_key).await
 }
 
-async fn revoke_api_key(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    IdPath { 0: id }: IdPath,
-    idempotency: Idempotency,
-) -> AppResult<Response> {
-    let op_ctx = ctx.clone();
-    write(&state, &ctx, idempotency, "", StatusCode::OK, move |tx| Box::pin(async move { accounts::revoke_api_key(tx, &op_ctx, id).await }))
-        .await
+async fn revoke_api_key(State(state): State<AppState>, ctx: Ctx, ApiPath(id): IdPath, idempotency: Idempotency) -> ApiResult {
+    let mut tx = idempotency.begin(&state, &ctx, "").await?;
+    let api_key = accounts::revoke_api_key(&mut tx, &ctx, id).await?;
+    tx.respond(StatusCode::OK, &api_key).await
 }
 
 async fn audit_events(
@@ -133,5 +129,8 @@ async fn audit_events(
     ctx: Ctx,
     ApiQuery(filter): ApiQuery<AuditFilter>,
 ) -> AppResult<Json<Page<AuditEvent>>> {
-    read(&state, move |tx| Box::pin(async move { audit::list(tx, &ctx, filter).await })).await
+    let mut tx = state.db.begin_read().await?;
+    let found = audit::list(&mut tx, &ctx, filter).await?;
+    tx.commit().await?;
+    Ok(Json(found))
 }

@@ -1,6 +1,14 @@
 //! Server functions for accounts and settings: thin wrappers that resolve
 //! the session and call the same operations as the REST API.
 
+// A server function takes one argument per input of the form that posts
+// to it, so a long form means a long signature (here and in the client
+// stub the macro writes, which no item attribute reaches).
+#![allow(clippy::too_many_arguments)]
+
+use crate::api_error::ApiError;
+#[cfg(feature = "ssr")]
+use crate::platform::transaction::WriteTx;
 use leptos::prelude::*;
 use uuid::Uuid;
 
@@ -14,43 +22,25 @@ pub mod ssr {
     use leptos::prelude::*;
     use tower_sessions::Session;
 
-    use crate::error::AppError;
+    use crate::api_error::ApiError;
     use crate::platform::auth::ctx_from_session;
     use crate::platform::context::{AppState, Ctx};
 
-    pub fn state() -> Result<AppState, ServerFnError> {
-        use_context::<AppState>().ok_or_else(|| ServerFnError::new("application state missing"))
+    pub fn state() -> Result<AppState, ApiError> {
+        use_context::<AppState>().ok_or_else(|| ApiError::new("internal_error", "application state missing"))
     }
 
-    pub async fn session() -> Result<Session, ServerFnError> {
-        leptos_axum::extract::<Session>().await.map_err(|e| ServerFnError::new(e.to_string()))
+    pub async fn session() -> Result<Session, ApiError> {
+        leptos_axum::extract::<Session>().await.map_err(|e| ApiError::new("internal_error", e.to_string()))
     }
 
     /// The signed-in member's context; a server function without one fails
     /// as "sign in".
-    pub async fn member() -> Result<(AppState, Ctx), ServerFnError> {
+    pub async fn member() -> Result<(AppState, Ctx), ApiError> {
         let state = state()?;
         let session = session().await?;
         let ctx = ctx_from_session(&state.db, &session).await?;
         Ok((state, ctx))
-    }
-
-    /// Runs an operation in a write transaction, committing only on success.
-    pub async fn in_write<T>(
-        state: &AppState,
-        op: impl for<'t> FnOnce(&'t mut crate::platform::db::Tx) -> crate::platform::http::BoxFuture<'t, Result<T, AppError>>,
-    ) -> Result<T, ServerFnError> {
-        let mut tx = state.db.begin().await.map_err(|e| AppError::from(e).into_server_fn_error())?;
-        match op(&mut tx).await {
-            Ok(value) => {
-                tx.commit().await.map_err(|e| AppError::from(e).into_server_fn_error())?;
-                Ok(value)
-            }
-            Err(e) => {
-                let _ = tx.rollback().await;
-                Err(e.into_server_fn_error())
-            }
-        }
     }
 
     /// Form fields arrive as text; an empty or blank one means "none".
@@ -64,122 +54,137 @@ pub mod ssr {
     }
 
     /// A picker's value: blank is "none", anything else must be an id.
-    pub fn optional_id(value: Option<String>, what: &str) -> Result<Option<uuid::Uuid>, ServerFnError> {
+    pub fn optional_id(value: Option<String>, field: &str) -> Result<Option<uuid::Uuid>, ApiError> {
         match blank_to_none(value) {
-            Some(v) => uuid::Uuid::parse_str(v.trim()).map(Some).map_err(|_| ServerFnError::new(format!("choose a {what}"))),
+            Some(v) => uuid::Uuid::parse_str(v.trim()).map(Some).map_err(|_| ApiError::field(field, format!("choose a {}", label(field)))),
             None => Ok(None),
         }
     }
 
     /// A date field (`YYYY-MM-DD`); blank is "none".
-    pub fn optional_date(value: Option<String>, what: &str) -> Result<Option<chrono::NaiveDate>, ServerFnError> {
+    pub fn optional_date(value: Option<String>, field: &str) -> Result<Option<chrono::NaiveDate>, ApiError> {
         match blank_to_none(value) {
             Some(v) => chrono::NaiveDate::parse_from_str(v.trim(), "%Y-%m-%d")
                 .map(Some)
-                .map_err(|_| ServerFnError::new(format!("{what} must be a date"))),
+                .map_err(|_| ApiError::field(field, format!("{} must be a date", label(field)))),
             None => Ok(None),
         }
     }
 
     /// A whole-number field; blank is "none".
-    pub fn optional_number(value: Option<String>, what: &str) -> Result<Option<i64>, ServerFnError> {
+    pub fn optional_number(value: Option<String>, field: &str) -> Result<Option<i64>, ApiError> {
         match blank_to_none(value) {
-            Some(v) => v.trim().parse().map(Some).map_err(|_| ServerFnError::new(format!("{what} must be a whole number"))),
+            Some(v) => v.trim().parse().map(Some).map_err(|_| ApiError::field(field, format!("{} must be a whole number", label(field)))),
             None => Ok(None),
         }
     }
 
-    pub async fn in_read<T>(
-        state: &AppState,
-        op: impl for<'t> FnOnce(&'t mut crate::platform::db::Tx) -> crate::platform::http::BoxFuture<'t, Result<T, AppError>>,
-    ) -> Result<T, ServerFnError> {
-        let mut tx = state.db.begin_read().await.map_err(|e| AppError::from(e).into_server_fn_error())?;
-        let result = op(&mut tx).await;
-        let _ = tx.commit().await;
-        result.map_err(AppError::into_server_fn_error)
+    /// How a form input is named in a message: `company_id` → "company".
+    fn label(field: &str) -> String {
+        field.trim_end_matches("_id").replace('_', " ")
     }
 }
 
 /// The signed-in user, or `None` for a visitor.
 #[server(prefix = "/sf", endpoint = "current_user")]
-pub async fn current_user() -> Result<Option<t::CurrentUser>, ServerFnError> {
+pub async fn current_user() -> Result<Option<t::CurrentUser>, ApiError> {
     use crate::platform::{accounts, auth::ctx_from_session};
     let state = ssr::state()?;
     let session = ssr::session().await?;
     let Ok(ctx) = ctx_from_session(&state.db, &session).await else { return Ok(None) };
-    ssr::in_read(&state, move |tx| Box::pin(async move { accounts::current_user(tx, &ctx).await })).await.map(Some)
+    let mut tx = state.db.begin_read().await?;
+    let user = accounts::current_user(&mut tx, &ctx).await?;
+    tx.commit().await?;
+    Ok(Some(user))
 }
 
 #[server(prefix = "/sf", endpoint = "sign_up")]
-pub async fn sign_up(name: String, email: String, password: String, workspace_name: String) -> Result<(), ServerFnError> {
+pub async fn sign_up(name: String, email: String, password: String, workspace_name: String) -> Result<(), ApiError> {
     use crate::platform::{accounts, routes::start_session};
     let state = ssr::state()?;
     let input = t::SignUp { name, email, password, workspace_name };
-    let signed_in = ssr::in_write(&state, move |tx| Box::pin(async move { accounts::sign_up(tx, input).await })).await?;
+    let mut tx = WriteTx::begin(&state.db).await?;
+    let signed_in = accounts::sign_up(&mut tx, state.seeders, input).await?;
+    tx.commit().await?;
     start_session(&ssr::session().await?, signed_in).await?;
     leptos_axum::redirect("/companies");
     Ok(())
 }
 
 #[server(prefix = "/sf", endpoint = "log_in")]
-pub async fn log_in(email: String, password: String) -> Result<(), ServerFnError> {
+pub async fn log_in(email: String, password: String) -> Result<(), ApiError> {
     use crate::platform::{accounts, routes::start_session};
     let state = ssr::state()?;
     let input = t::LogIn { email, password };
-    let signed_in = ssr::in_read(&state, move |tx| Box::pin(async move { accounts::log_in(tx, input).await })).await?;
+    let mut tx = state.db.begin_read().await?;
+    let signed_in = accounts::log_in(&mut tx, input).await?;
+    tx.commit().await?;
     start_session(&ssr::session().await?, signed_in).await?;
     leptos_axum::redirect("/companies");
     Ok(())
 }
 
 #[server(prefix = "/sf", endpoint = "log_out")]
-pub async fn log_out() -> Result<(), ServerFnError> {
+pub async fn log_out() -> Result<(), ApiError> {
     let session = ssr::session().await?;
-    session.flush().await.map_err(|e| ServerFnError::new(e.to_string()))?;
+    session.flush().await.map_err(|e| ApiError::new("internal_error", e.to_string()))?;
     leptos_axum::redirect("/login");
     Ok(())
 }
 
 #[server(prefix = "/sf", endpoint = "accept_invitation")]
-pub async fn accept_invitation(token: String, name: String, password: String) -> Result<(), ServerFnError> {
+pub async fn accept_invitation(token: String, name: String, password: String) -> Result<(), ApiError> {
     use crate::platform::{accounts, routes::start_session};
     let state = ssr::state()?;
     let input = t::AcceptInvitation { token, name, password };
-    let signed_in = ssr::in_write(&state, move |tx| Box::pin(async move { accounts::accept_invitation(tx, input).await })).await?;
+    let mut tx = WriteTx::begin(&state.db).await?;
+    let signed_in = accounts::accept_invitation(&mut tx, input).await?;
+    tx.commit().await?;
     start_session(&ssr::session().await?, signed_in).await?;
     leptos_axum::redirect("/companies");
     Ok(())
 }
 
 #[server(prefix = "/sf", endpoint = "list_members")]
-pub async fn list_members() -> Result<Vec<Member>, ServerFnError> {
+pub async fn list_members() -> Result<Vec<Member>, ApiError> {
     let (state, ctx) = ssr::member().await?;
-    ssr::in_read(&state, move |tx| Box::pin(async move { crate::platform::accounts::list_members(tx, &ctx).await })).await
+    let mut tx = state.db.begin_read().await?;
+    let members = crate::platform::accounts::list_members(&mut tx, &ctx).await?;
+    tx.commit().await?;
+    Ok(members)
 }
 
 #[server(prefix = "/sf", endpoint = "list_invitations")]
-pub async fn list_invitations() -> Result<Vec<Invitation>, ServerFnError> {
+pub async fn list_invitations() -> Result<Vec<Invitation>, ApiError> {
     let (state, ctx) = ssr::member().await?;
-    ssr::in_read(&state, move |tx| Box::pin(async move { crate::platform::accounts::list_invitations(tx, &ctx).await })).await
+    let mut tx = state.db.begin_read().await?;
+    let invitations = crate::platform::accounts::list_invitations(&mut tx, &ctx).await?;
+    tx.commit().await?;
+    Ok(invitations)
 }
 
 #[server(prefix = "/sf", endpoint = "invite_member")]
-pub async fn invite_member(email: String, role: String) -> Result<Invitation, ServerFnError> {
+pub async fn invite_member(email: String, role: String) -> Result<Invitation, ApiError> {
     let (state, ctx) = ssr::member().await?;
-    let role = Role::parse(&role).ok_or_else(|| ServerFnError::new("choose a role"))?;
+    let role = Role::parse(&role).ok_or_else(|| ApiError::field("role", "choose a role"))?;
     let input = t::NewInvitation { email, role };
-    ssr::in_write(&state, move |tx| Box::pin(async move { crate::platform::accounts::invite(tx, &ctx, input).await })).await
+    let mut tx = WriteTx::begin(&state.db).await?;
+    let invitation = crate::platform::accounts::invite(&mut tx, &ctx, input).await?;
+    tx.commit().await?;
+    Ok(invitation)
 }
 
 #[server(prefix = "/sf", endpoint = "list_api_keys")]
-pub async fn list_api_keys() -> Result<Vec<ApiKey>, ServerFnError> {
+pub async fn list_api_keys() -> Result<Vec<ApiKey>, ApiError> {
     let (state, ctx) = ssr::member().await?;
-    ssr::in_read(&state, move |tx| Box::pin(async move { crate::platform::accounts::list_api_keys(tx, &ctx).await })).await
+    let mut tx = state.db.begin_read().await?;
+    let api_keys = crate::platform::accounts::list_api_keys(&mut tx, &ctx).await?;
+    tx.commit().await?;
+    Ok(api_keys)
 }
 
 /// Each scope is its own checkbox, named after the scope with `_` for `:`.
 #[server(prefix = "/sf", endpoint = "create_api_key")]
-#[allow(clippy::too_many_arguments)]
 pub async fn create_api_key(
     name: String,
     crm_read: Option<String>,
@@ -190,7 +195,7 @@ pub async fn create_api_key(
     marketing_write: Option<String>,
     flows_read: Option<String>,
     flows_write: Option<String>,
-) -> Result<CreatedApiKey, ServerFnError> {
+) -> Result<CreatedApiKey, ApiError> {
     let (state, ctx) = ssr::member().await?;
     let scopes = [
         (crm_read, Scope::CrmRead),
@@ -206,11 +211,17 @@ pub async fn create_api_key(
     .filter_map(|(checked, scope)| checked.map(|_| scope))
     .collect();
     let input = t::NewApiKey { name, scopes };
-    ssr::in_write(&state, move |tx| Box::pin(async move { crate::platform::accounts::create_api_key(tx, &ctx, input).await })).await
+    let mut tx = WriteTx::begin(&state.db).await?;
+    let api_key = crate::platform::accounts::create_api_key(&mut tx, &ctx, input).await?;
+    tx.commit().await?;
+    Ok(api_key)
 }
 
 #[server(prefix = "/sf", endpoint = "revoke_api_key")]
-pub async fn revoke_api_key(id: Uuid) -> Result<ApiKey, ServerFnError> {
+pub async fn revoke_api_key(id: Uuid) -> Result<ApiKey, ApiError> {
     let (state, ctx) = ssr::member().await?;
-    ssr::in_write(&state, move |tx| Box::pin(async move { crate::platform::accounts::revoke_api_key(tx, &ctx, id).await })).await
+    let mut tx = WriteTx::begin(&state.db).await?;
+    let api_key = crate::platform::accounts::revoke_api_key(&mut tx, &ctx, id).await?;
+    tx.commit().await?;
+    Ok(api_key)
 }

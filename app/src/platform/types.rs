@@ -1,98 +1,37 @@
 //! Platform types shared by the server, the REST API and the browser.
 
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
 use uuid::Uuid;
 
-/// What a user may do in a workspace.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Role {
-    Owner,
-    Admin,
-    Member,
-    Approver,
-}
+text_enum!(
+    /// What a user may do in a workspace.
+    Role {
+    Owner => "owner",
+    Admin => "admin",
+    Member => "member",
+    Approver => "approver",
+});
 
 impl Role {
-    pub const ALL: [Role; 4] = [Role::Owner, Role::Admin, Role::Member, Role::Approver];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Owner => "owner",
-            Role::Admin => "admin",
-            Role::Member => "member",
-            Role::Approver => "approver",
-        }
-    }
-
-    pub fn parse(value: &str) -> Option<Role> {
-        Role::ALL.into_iter().find(|r| r.as_str() == value)
-    }
-
     /// Owners and admins manage members, invitations and API keys.
     pub fn can_administer(self) -> bool {
         matches!(self, Role::Owner | Role::Admin)
     }
 }
 
-impl TryFrom<String> for Role {
-    type Error = String;
-    fn try_from(value: String) -> Result<Self, Self::Error> {
-        Role::parse(&value).ok_or_else(|| format!("unknown role {value:?}"))
-    }
-}
-
-/// What an API key may do. Sessions get the scopes their role allows.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum Scope {
-    #[serde(rename = "crm:read")]
-    CrmRead,
-    #[serde(rename = "crm:write")]
-    CrmWrite,
-    #[serde(rename = "marketing:read")]
-    MarketingRead,
-    #[serde(rename = "marketing:write")]
-    MarketingWrite,
-    #[serde(rename = "flows:read")]
-    FlowsRead,
-    #[serde(rename = "flows:write")]
-    FlowsWrite,
-    #[serde(rename = "revenue:read")]
-    RevenueRead,
-    #[serde(rename = "revenue:write")]
-    RevenueWrite,
-}
-
-impl Scope {
-    pub const ALL: [Scope; 8] = [
-        Scope::CrmRead,
-        Scope::CrmWrite,
-        Scope::RevenueRead,
-        Scope::RevenueWrite,
-        Scope::MarketingRead,
-        Scope::MarketingWrite,
-        Scope::FlowsRead,
-        Scope::FlowsWrite,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Scope::CrmRead => "crm:read",
-            Scope::CrmWrite => "crm:write",
-            Scope::MarketingRead => "marketing:read",
-            Scope::MarketingWrite => "marketing:write",
-            Scope::FlowsRead => "flows:read",
-            Scope::FlowsWrite => "flows:write",
-            Scope::RevenueRead => "revenue:read",
-            Scope::RevenueWrite => "revenue:write",
-        }
-    }
-
-    pub fn parse(value: &str) -> Option<Scope> {
-        Scope::ALL.into_iter().find(|s| s.as_str() == value)
-    }
-}
+text_enum!(
+    /// What an API key may do. Sessions get the scopes their role allows.
+    Scope {
+    CrmRead => "crm:read",
+    CrmWrite => "crm:write",
+    RevenueRead => "revenue:read",
+    RevenueWrite => "revenue:write",
+    MarketingRead => "marketing:read",
+    MarketingWrite => "marketing:write",
+    FlowsRead => "flows:read",
+    FlowsWrite => "flows:write",
+});
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Workspace {
@@ -166,6 +105,9 @@ pub struct AuditEvent {
     pub before: Option<serde_json::Value>,
     pub after: Option<serde_json::Value>,
     pub request_id: Option<String>,
+    /// How the write came in: ui, api, mcp or system (absent on rows
+    /// written before this was kept).
+    pub via: Option<String>,
     pub created_at: DateTime<Utc>,
 }
 
@@ -212,4 +154,25 @@ pub struct AcceptInvitation {
 pub struct NewApiKey {
     pub name: String,
     pub scopes: Vec<Scope>,
+}
+
+// Partial updates (see the `patch!` macro): an absent field is left alone,
+// `null` clears an optional field and is refused for a required one.
+
+/// For fields that may be absent but not null: `null` is a type error.
+pub fn non_null<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    T::deserialize(deserializer).map(Some)
+}
+
+/// Tells "absent" (outer `None`, via `default`) from "null" (`Some(None)`).
+pub fn nullable<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(deserializer).map(Some)
 }

@@ -29,6 +29,95 @@ pub use checks::*;
 mod checks {
     use super::*;
     use crate::error::{AppError, AppResult};
+    use crate::platform::context::Ctx;
+    use crate::platform::db::Tx;
+    use uuid::Uuid;
+
+    pub fn required_text(field: &str, value: &str, max: usize) -> AppResult<String> {
+        let value = value.trim();
+        if value.is_empty() {
+            return Err(AppError::validation(field, format!("{field} is required")));
+        }
+        if value.chars().count() > max {
+            return Err(AppError::validation(field, format!("{field} must be at most {max} characters")));
+        }
+        Ok(value.to_string())
+    }
+
+    pub fn normalize_email(field: &str, email: &str) -> AppResult<String> {
+        let email = email.trim().to_lowercase();
+        let valid = email.len() <= 254
+            && email.split_once('@').is_some_and(|(local, domain)| {
+                !local.is_empty()
+                    && domain.contains('.')
+                    && !domain.starts_with('.')
+                    && !domain.ends_with('.')
+                    && !email.chars().any(char::is_whitespace)
+            });
+        if !valid {
+            return Err(AppError::validation(field, "enter a valid email address"));
+        }
+        Ok(email)
+    }
+
+    /// Trims; empty means absent; longer than `max` characters is refused.
+    pub fn optional_text(field: &str, value: Option<String>, max: usize) -> AppResult<Option<String>> {
+        let Some(value) = value.map(|v| v.trim().to_string()).filter(|v| !v.is_empty()) else {
+            return Ok(None);
+        };
+        if value.chars().count() > max {
+            return Err(AppError::validation(field, format!("{field} must be at most {max} characters")));
+        }
+        Ok(Some(value))
+    }
+
+    pub fn optional_email(field: &str, value: Option<String>) -> AppResult<Option<String>> {
+        match value.map(|v| v.trim().to_string()).filter(|v| !v.is_empty()) {
+            None => Ok(None),
+            Some(email) => normalize_email(field, &email).map(Some),
+        }
+    }
+
+    pub fn check_custom_fields(value: &serde_json::Value) -> AppResult<()> {
+        if !value.is_object() {
+            return Err(AppError::validation("custom_fields", "custom_fields must be a JSON object"));
+        }
+        if value.to_string().len() > 64 * 1024 {
+            return Err(AppError::validation("custom_fields", "custom_fields must be at most 64 KiB"));
+        }
+        Ok(())
+    }
+
+    /// Whether `id` names a row of `table` (a trusted table name, never user
+    /// input) in the acting workspace.
+    /// A record's custom fields as given, or `{}`; checked like any.
+    pub fn custom_fields_or_empty(value: Option<serde_json::Value>) -> AppResult<serde_json::Value> {
+        let value = value.unwrap_or_else(|| serde_json::json!({}));
+        check_custom_fields(&value)?;
+        Ok(value)
+    }
+
+    pub async fn record_exists(tx: &mut Tx, ctx: &Ctx, table: &str, id: Uuid) -> AppResult<bool> {
+        let found: Option<(Uuid,)> = tx
+            .fetch_optional(
+                crate::platform::db::Q::new(format!("SELECT id FROM {table} WHERE workspace_id = $1 AND id = $2"))
+                    .bind(ctx.workspace_id)
+                    .bind(id),
+            )
+            .await?;
+        Ok(found.is_some())
+    }
+
+    /// A reference in the input (`field`, naming a row of `table`) must exist in
+    /// the acting workspace; absent is fine.
+    pub async fn check_reference(tx: &mut Tx, ctx: &Ctx, field: &str, table: &str, id: Option<Uuid>) -> AppResult<()> {
+        if let Some(id) = id {
+            if !record_exists(tx, ctx, table, id).await? {
+                return Err(AppError::validation(field, format!("{field} does not name an existing record")));
+            }
+        }
+        Ok(())
+    }
 
     /// An amount of money from 0 to [`MAX_MONEY_MINOR`].
     pub fn money(field: &str, value: i64) -> AppResult<i64> {

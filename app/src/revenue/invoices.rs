@@ -11,21 +11,21 @@ use uuid::Uuid;
 use super::ledger::{self, account_for_role, today, EntrySpec, Posting};
 use super::types::*;
 use crate::crm::deals::ops::check_currency;
-use crate::crm::fields::{check_reference, optional_text};
 use crate::error::{AppError, AppResult};
-use crate::platform::accounts::required_text;
 use crate::platform::audit;
 use crate::platform::context::Ctx;
 use crate::platform::db::{now, Tx, Q};
 use crate::platform::pagination::PageRequest;
 use crate::platform::types::{Page, Scope};
+use crate::platform::validate::{check_reference, optional_text};
 use crate::platform::validate::{computed_money, in_range, money, money_in_bounds, positive_money, MAX_QUANTITY_MILLI};
+use crate::platform::validate::{custom_fields_or_empty, required_text};
 
 const INVOICE_COLUMNS: &str = "id, number, status, company_id, contact_id, deal_id, lead_id, currency, issue_date, due_date, \
      subtotal_cents, tax_cents, total_cents, paid_cents, total_cents - paid_cents AS balance_cents, notes, sent_at, voided_at, \
-     created_at, updated_at";
+     custom_fields, created_at, updated_at";
 const LINE_COLUMNS: &str = "id, position, kind, description, quantity_milli, unit_amount_cents, tax_rate_bps, amount_cents, tax_cents";
-const PAYMENT_COLUMNS: &str = "id, invoice_id, company_id, amount_cents, currency, provider, reference, paid_at, created_at";
+const PAYMENT_COLUMNS: &str = "id, invoice_id, company_id, amount_cents, currency, provider, reference, paid_at, custom_fields, created_at";
 
 pub const MAX_LINES: usize = 200;
 pub const DEFAULT_PAYMENT_TERMS_DAYS: u64 = 30;
@@ -67,7 +67,7 @@ pub async fn list(tx: &mut Tx, ctx: &Ctx, filter: InvoiceFilter) -> AppResult<Pa
         let p = q.arg(status.as_str());
         q.push(&format!(" AND status = {p}"));
     }
-    for (column, value) in [("company_id", filter.company_id), ("deal_id", filter.deal_id)] {
+    for (column, value) in [("company_id", filter.company_id), ("contact_id", filter.contact_id), ("deal_id", filter.deal_id)] {
         if let Some(value) = value {
             let p = q.arg(value);
             q.push(&format!(" AND {column} = {p}"));
@@ -181,8 +181,9 @@ async fn invoice_number(tx: &mut Tx, ctx: &Ctx, requested: Option<String>) -> Ap
     if let Some(number) = requested {
         let number = required_text("number", &number, 40)?;
         if number_taken(tx, ctx, &number).await? {
-            return Err(AppError::Conflict {
+            return Err(AppError::Duplicate {
                 code: "duplicate_invoice_number",
+                field: "number".into(),
                 message: format!("invoice number {number} is already used"),
             });
         }
@@ -245,6 +246,7 @@ pub async fn create(tx: &mut Tx, ctx: &Ctx, input: NewInvoice) -> AppResult<Invo
         notes,
         sent_at: None,
         voided_at: None,
+        custom_fields: custom_fields_or_empty(input.custom_fields)?,
         created_at: at,
         updated_at: at,
         lines: priced.lines,
@@ -252,8 +254,8 @@ pub async fn create(tx: &mut Tx, ctx: &Ctx, input: NewInvoice) -> AppResult<Invo
     tx.execute(
         Q::new(
             "INSERT INTO invoices (id, workspace_id, number, status, company_id, contact_id, deal_id, lead_id, currency, \
-             issue_date, due_date, subtotal_cents, tax_cents, total_cents, paid_cents, notes, created_at, updated_at) \
-             VALUES ($1, $2, $3, 'draft', $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 0, $14, $15, $15)",
+             issue_date, due_date, subtotal_cents, tax_cents, total_cents, paid_cents, notes, created_at, updated_at, custom_fields) \
+             VALUES ($1, $2, $3, 'draft', $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 0, $14, $15, $15, $16)",
         )
         .bind(invoice.id)
         .bind(ctx.workspace_id)
@@ -269,7 +271,8 @@ pub async fn create(tx: &mut Tx, ctx: &Ctx, input: NewInvoice) -> AppResult<Invo
         .bind(invoice.tax_cents)
         .bind(invoice.total_cents)
         .bind(invoice.notes.clone())
-        .bind(at),
+        .bind(at)
+        .bind(invoice.custom_fields.clone()),
     )
     .await?;
     insert_lines(tx, ctx, invoice.id, &invoice.lines).await?;
@@ -424,6 +427,8 @@ pub async fn send(tx: &mut Tx, ctx: &Ctx, id: Uuid) -> AppResult<Invoice> {
             reverses_entry_id: None,
             lines,
             post: true,
+            entry_number: None,
+            custom_fields: serde_json::json!({}),
         },
     )
     .await?;
@@ -535,8 +540,9 @@ pub async fn record_payment(tx: &mut Tx, ctx: &Ctx, input: NewPayment) -> AppRes
     let reference = optional_text("reference", input.reference, 200)?;
     if let Some(reference) = &reference {
         if let Some(existing) = find_payment_by_reference(tx, ctx, &provider, reference).await? {
-            return Err(AppError::Conflict {
+            return Err(AppError::Duplicate {
                 code: "duplicate_payment",
+                field: "reference".into(),
                 message: format!("payment {reference} from {provider} is already recorded ({})", existing.id),
             });
         }
@@ -553,6 +559,7 @@ pub async fn record_payment(tx: &mut Tx, ctx: &Ctx, input: NewPayment) -> AppRes
         provider,
         reference,
         paid_at,
+        custom_fields: custom_fields_or_empty(input.custom_fields)?,
         created_at: at,
     };
     let (credit_account, memo, invoice_before) = match input.invoice_id {
@@ -630,7 +637,7 @@ pub async fn record_payment(tx: &mut Tx, ctx: &Ctx, input: NewPayment) -> AppRes
         }
     };
     tx.execute(
-        Q::new(format!("INSERT INTO payments (workspace_id, {PAYMENT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"))
+        Q::new(format!("INSERT INTO payments (workspace_id, {PAYMENT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"))
             .bind(ctx.workspace_id)
             .bind(payment.id)
             .bind(payment.invoice_id)
@@ -640,6 +647,7 @@ pub async fn record_payment(tx: &mut Tx, ctx: &Ctx, input: NewPayment) -> AppRes
             .bind(payment.provider.as_str())
             .bind(payment.reference.clone())
             .bind(payment.paid_at)
+            .bind(payment.custom_fields.clone())
             .bind(payment.created_at),
     )
     .await?;
@@ -656,6 +664,8 @@ pub async fn record_payment(tx: &mut Tx, ctx: &Ctx, input: NewPayment) -> AppRes
             reverses_entry_id: None,
             lines: vec![Posting::debit(cash.id, payment.amount_cents), Posting::credit(credit_account.id, payment.amount_cents)],
             post: true,
+            entry_number: None,
+            custom_fields: serde_json::json!({}),
         },
     )
     .await?;

@@ -8,14 +8,14 @@ use uuid::Uuid;
 
 use super::types::*;
 use crate::crm::deals::ops::check_currency;
-use crate::crm::fields::optional_text;
 use crate::error::{AppError, AppResult};
-use crate::platform::accounts::required_text;
 use crate::platform::audit;
 use crate::platform::context::Ctx;
 use crate::platform::db::{now, wide, wide_sum, wide_sum_of, Tx, Q};
 use crate::platform::pagination::PageRequest;
 use crate::platform::types::{Page, Scope};
+use crate::platform::validate::optional_text;
+use crate::platform::validate::{custom_fields_or_empty, required_text};
 use crate::platform::validate::{money, MAX_JOURNAL_LINES};
 
 /// The accounts every workspace starts with; `system_role` marks those the
@@ -39,12 +39,12 @@ pub const ROLE_CUSTOMER_CREDIT: &str = "customer_credit";
 pub const ROLE_PRODUCT_REVENUE: &str = "product_revenue";
 pub const ROLE_SERVICE_REVENUE: &str = "service_revenue";
 
-const ACCOUNT_COLUMNS: &str = "id, code, name, account_type, system_role, created_at, updated_at";
+const ACCOUNT_COLUMNS: &str = "id, code, name, account_type, system_role, description, custom_fields, created_at, updated_at";
 
-const ENTRY_SELECT: &str = "SELECT e.id, e.number, e.entry_date, e.memo, e.currency, e.status, e.source, \
+const ENTRY_SELECT: &str = "SELECT e.id, e.number, e.entry_number, e.entry_date, e.memo, e.currency, e.status, e.source, \
      e.invoice_id, e.payment_id, e.reverses_entry_id, \
      (SELECT r.id FROM journal_entries r WHERE r.reverses_entry_id = e.id) AS reversed_by_entry_id, \
-     e.created_by_user_id, e.posted_at, e.created_at, e.updated_at FROM journal_entries e";
+     e.created_by_user_id, e.posted_at, e.custom_fields, e.created_at, e.updated_at FROM journal_entries e";
 
 const LINE_SELECT: &str = "SELECT l.id, l.entry_id, l.position, l.account_id, a.code AS account_code, \
      a.name AS account_name, l.debit_cents, l.credit_cents, l.memo \
@@ -78,19 +78,29 @@ pub fn today() -> NaiveDate {
 
 // ---------------------------------------------------------------- accounts
 
+/// The [`Seeder`](crate::platform::seeding::Seeder) of revenue: a new
+/// workspace's chart of accounts.
+pub fn seed_workspace(tx: &mut Tx, workspace_id: Uuid) -> crate::platform::BoxFuture<'_, AppResult<()>> {
+    Box::pin(create_default_chart(tx, workspace_id))
+}
+
 pub async fn create_default_chart(tx: &mut Tx, workspace_id: Uuid) -> AppResult<()> {
     let at = now();
     for (code, name, account_type, role) in DEFAULT_CHART {
         tx.execute(
-            Q::new(format!("INSERT INTO ledger_accounts (workspace_id, {ACCOUNT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"))
-                .bind(workspace_id)
-                .bind(Uuid::now_v7())
-                .bind(code)
-                .bind(name)
-                .bind(account_type.as_str())
-                .bind(role)
-                .bind(at)
-                .bind(at),
+            Q::new(format!(
+                "INSERT INTO ledger_accounts (workspace_id, {ACCOUNT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+            ))
+            .bind(workspace_id)
+            .bind(Uuid::now_v7())
+            .bind(code)
+            .bind(name)
+            .bind(account_type.as_str())
+            .bind(role)
+            .bind(None::<String>)
+            .bind(serde_json::json!({}))
+            .bind(at)
+            .bind(at),
         )
         .await?;
     }
@@ -126,6 +136,26 @@ async fn find_account_by_code(tx: &mut Tx, ctx: &Ctx, code: &str) -> AppResult<O
         .await?)
 }
 
+/// Accounts of one type and/or whose code or name contains `query` (any
+/// case), in code order, a page at a time.
+pub async fn search_accounts(
+    tx: &mut Tx,
+    ctx: &Ctx,
+    account_type: Option<AccountType>,
+    query: Option<&str>,
+    limit: Option<i64>,
+    cursor: Option<&str>,
+) -> AppResult<Page<LedgerAccount>> {
+    let needle = query.map(|q| q.trim().to_lowercase()).filter(|q| !q.is_empty());
+    let matching = list_accounts(tx, ctx)
+        .await?
+        .into_iter()
+        .filter(|a| account_type.is_none_or(|t| a.account_type == t))
+        .filter(|a| needle.as_ref().is_none_or(|n| a.code.to_lowercase().contains(n) || a.name.to_lowercase().contains(n)))
+        .collect();
+    crate::platform::pagination::page_of(matching, limit, cursor)
+}
+
 pub async fn get_account(tx: &mut Tx, ctx: &Ctx, id: Uuid) -> AppResult<LedgerAccount> {
     ctx.require(Scope::RevenueRead)?;
     find_account(tx, ctx, id).await?.ok_or(AppError::NotFound("ledger account"))
@@ -155,8 +185,9 @@ pub async fn create_account(tx: &mut Tx, ctx: &Ctx, input: NewLedgerAccount) -> 
     let code = check_code(&input.code)?;
     let name = required_text("name", &input.name, 200)?;
     if let Some(other) = find_account_by_code(tx, ctx, &code).await? {
-        return Err(AppError::Conflict {
+        return Err(AppError::Duplicate {
             code: "duplicate_account_code",
+            field: "code".into(),
             message: format!("account {} ({}) already has the code {code}", other.name, other.id),
         });
     }
@@ -167,17 +198,21 @@ pub async fn create_account(tx: &mut Tx, ctx: &Ctx, input: NewLedgerAccount) -> 
         name,
         account_type: input.account_type,
         system_role: None,
+        description: optional_text("description", input.description, 1000)?,
+        custom_fields: custom_fields_or_empty(input.custom_fields)?,
         created_at: at,
         updated_at: at,
     };
     tx.execute(
-        Q::new(format!("INSERT INTO ledger_accounts (workspace_id, {ACCOUNT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"))
+        Q::new(format!("INSERT INTO ledger_accounts (workspace_id, {ACCOUNT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"))
             .bind(ctx.workspace_id)
             .bind(account.id)
             .bind(account.code.as_str())
             .bind(account.name.as_str())
             .bind(account.account_type.as_str())
             .bind(None::<String>)
+            .bind(account.description.clone())
+            .bind(account.custom_fields.clone())
             .bind(at)
             .bind(at),
     )
@@ -239,6 +274,9 @@ pub struct EntrySpec {
     pub reverses_entry_id: Option<Uuid>,
     pub lines: Vec<Posting>,
     pub post: bool,
+    /// The client's own number for a manual entry.
+    pub entry_number: Option<String>,
+    pub custom_fields: serde_json::Value,
 }
 
 /// The balance rule: at least two lines, each a positive debit or a positive
@@ -278,8 +316,8 @@ pub async fn write_entry(tx: &mut Tx, ctx: &Ctx, spec: EntrySpec) -> AppResult<J
     tx.execute(
         Q::new(
             "INSERT INTO journal_entries (id, workspace_id, number, entry_date, memo, currency, status, source, \
-             invoice_id, payment_id, reverses_entry_id, created_by_user_id, posted_at, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, 'draft', $7, $8, $9, $10, $11, NULL, $12, $12)",
+             invoice_id, payment_id, reverses_entry_id, created_by_user_id, posted_at, created_at, updated_at, entry_number, custom_fields) \
+             VALUES ($1, $2, $3, $4, $5, $6, 'draft', $7, $8, $9, $10, $11, NULL, $12, $12, $13, $14)",
         )
         .bind(id)
         .bind(ctx.workspace_id)
@@ -292,7 +330,9 @@ pub async fn write_entry(tx: &mut Tx, ctx: &Ctx, spec: EntrySpec) -> AppResult<J
         .bind(spec.payment_id)
         .bind(spec.reverses_entry_id)
         .bind(ctx.user_id)
-        .bind(at),
+        .bind(at)
+        .bind(spec.entry_number.clone())
+        .bind(spec.custom_fields.clone()),
     )
     .await?;
     insert_lines(tx, ctx, id, &spec.lines).await?;
@@ -392,6 +432,7 @@ pub async fn list_entries(tx: &mut Tx, ctx: &Ctx, filter: JournalFilter) -> AppR
         let p = q.arg(invoice_id);
         q.push(&format!(" AND e.invoice_id = {p}"));
     }
+    crate::platform::db::text_search(&mut q, filter.q.as_deref(), &["e.memo", "e.entry_number"])?;
     page.apply(&mut q, "e.id");
     let rows: Vec<JournalEntry> = tx.fetch_all(q).await?;
     let page = page.finish(rows, |e| e.id, |e| e);
@@ -438,6 +479,8 @@ pub async fn create_entry(tx: &mut Tx, ctx: &Ctx, input: NewJournalEntry) -> App
         reverses_entry_id: None,
         lines,
         post: input.post,
+        entry_number: optional_text("entry_number", input.entry_number, 60)?,
+        custom_fields: custom_fields_or_empty(input.custom_fields)?,
     };
     let entry = write_entry(tx, ctx, spec).await?;
     audit::record(tx, ctx, "journal_entry.created", "journal_entry", Some(entry.id), None::<&()>, Some(&entry)).await?;
@@ -506,6 +549,8 @@ pub async fn reverse_posted(
         reverses_entry_id: Some(original.id),
         lines,
         post: true,
+        entry_number: None,
+        custom_fields: serde_json::json!({}),
     };
     write_entry(tx, ctx, spec).await
 }

@@ -3,7 +3,6 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::NaiveDate;
@@ -13,7 +12,7 @@ use super::ledger::{self, LedgerQuery, ReverseEntry};
 use super::types::*;
 use crate::error::AppResult;
 use crate::platform::context::{AppState, Ctx};
-use crate::platform::http::{read, write, ApiJson, ApiQuery, IdPath, Idempotency};
+use crate::platform::http::{ApiJson, ApiPath, ApiQuery, ApiResult, IdPath, Idempotency};
 use crate::platform::types::Page;
 
 pub fn router() -> Router<AppState> {
@@ -42,47 +41,47 @@ struct AsOf {
 }
 
 async fn list_accounts(State(state): State<AppState>, ctx: Ctx) -> AppResult<Json<Vec<LedgerAccount>>> {
-    read(&state, move |tx| Box::pin(async move { ledger::list_accounts(tx, &ctx).await })).await
+    let mut tx = state.db.begin_read().await?;
+    let accounts = ledger::list_accounts(&mut tx, &ctx).await?;
+    tx.commit().await?;
+    Ok(Json(accounts))
 }
 
-async fn show_account(State(state): State<AppState>, ctx: Ctx, IdPath { 0: id }: IdPath) -> AppResult<Json<LedgerAccount>> {
-    read(&state, move |tx| Box::pin(async move { ledger::get_account(tx, &ctx, id).await })).await
+async fn show_account(State(state): State<AppState>, ctx: Ctx, ApiPath(id): IdPath) -> AppResult<Json<LedgerAccount>> {
+    let mut tx = state.db.begin_read().await?;
+    let account = ledger::get_account(&mut tx, &ctx, id).await?;
+    tx.commit().await?;
+    Ok(Json(account))
 }
 
-async fn create_account(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    idem: Idempotency,
-    body: ApiJson<NewLedgerAccount>,
-) -> AppResult<Response> {
-    let (op_ctx, input) = (ctx.clone(), body.value);
-    write(&state, &ctx, idem, &body.body_digest, StatusCode::CREATED, move |tx| {
-        Box::pin(async move { ledger::create_account(tx, &op_ctx, input).await })
-    })
-    .await
+async fn create_account(State(state): State<AppState>, ctx: Ctx, idem: Idempotency, body: ApiJson<NewLedgerAccount>) -> ApiResult {
+    let mut tx = idem.begin(&state, &ctx, &body.body_digest).await?;
+    let account = ledger::create_account(&mut tx, &ctx, body.value).await?;
+    tx.respond(StatusCode::CREATED, &account).await
 }
 
 async fn update_account(
     State(state): State<AppState>,
     ctx: Ctx,
-    IdPath { 0: id }: IdPath,
+    ApiPath(id): IdPath,
     idem: Idempotency,
     body: ApiJson<LedgerAccountPatch>,
-) -> AppResult<Response> {
-    let (op_ctx, patch) = (ctx.clone(), body.value);
-    write(&state, &ctx, idem, &body.body_digest, StatusCode::OK, move |tx| {
-        Box::pin(async move { ledger::update_account(tx, &op_ctx, id, patch).await })
-    })
-    .await
+) -> ApiResult {
+    let mut tx = idem.begin(&state, &ctx, &body.body_digest).await?;
+    let account = ledger::update_account(&mut tx, &ctx, id, body.value).await?;
+    tx.respond(StatusCode::OK, &account).await
 }
 
 async fn account_ledger(
     State(state): State<AppState>,
     ctx: Ctx,
-    IdPath { 0: id }: IdPath,
+    ApiPath(id): IdPath,
     ApiQuery(query): ApiQuery<LedgerQuery>,
 ) -> AppResult<Json<AccountLedger>> {
-    read(&state, move |tx| Box::pin(async move { ledger::account_ledger(tx, &ctx, id, query).await })).await
+    let mut tx = state.db.begin_read().await?;
+    let account_ledger = ledger::account_ledger(&mut tx, &ctx, id, query).await?;
+    tx.commit().await?;
+    Ok(Json(account_ledger))
 }
 
 async fn list_entries(
@@ -90,52 +89,62 @@ async fn list_entries(
     ctx: Ctx,
     ApiQuery(filter): ApiQuery<JournalFilter>,
 ) -> AppResult<Json<Page<JournalEntry>>> {
-    read(&state, move |tx| Box::pin(async move { ledger::list_entries(tx, &ctx, filter).await })).await
+    let mut tx = state.db.begin_read().await?;
+    let entries = ledger::list_entries(&mut tx, &ctx, filter).await?;
+    tx.commit().await?;
+    Ok(Json(entries))
 }
 
-async fn show_entry(State(state): State<AppState>, ctx: Ctx, IdPath { 0: id }: IdPath) -> AppResult<Json<JournalEntry>> {
-    read(&state, move |tx| Box::pin(async move { ledger::get_entry(tx, &ctx, id).await })).await
+async fn show_entry(State(state): State<AppState>, ctx: Ctx, ApiPath(id): IdPath) -> AppResult<Json<JournalEntry>> {
+    let mut tx = state.db.begin_read().await?;
+    let entry = ledger::get_entry(&mut tx, &ctx, id).await?;
+    tx.commit().await?;
+    Ok(Json(entry))
 }
 
-async fn create_entry(State(state): State<AppState>, ctx: Ctx, idem: Idempotency, body: ApiJson<NewJournalEntry>) -> AppResult<Response> {
-    let (op_ctx, input) = (ctx.clone(), body.value);
-    write(&state, &ctx, idem, &body.body_digest, StatusCode::CREATED, move |tx| {
-        Box::pin(async move { ledger::create_entry(tx, &op_ctx, input).await })
-    })
-    .await
+async fn create_entry(State(state): State<AppState>, ctx: Ctx, idem: Idempotency, body: ApiJson<NewJournalEntry>) -> ApiResult {
+    let mut tx = idem.begin(&state, &ctx, &body.body_digest).await?;
+    let entry = ledger::create_entry(&mut tx, &ctx, body.value).await?;
+    tx.respond(StatusCode::CREATED, &entry).await
 }
 
-async fn delete_entry(State(state): State<AppState>, ctx: Ctx, IdPath { 0: id }: IdPath, idem: Idempotency) -> AppResult<Response> {
-    let op_ctx = ctx.clone();
-    write(&state, &ctx, idem, "", StatusCode::OK, move |tx| Box::pin(async move { ledger::delete_draft(tx, &op_ctx, id).await })).await
+async fn delete_entry(State(state): State<AppState>, ctx: Ctx, ApiPath(id): IdPath, idem: Idempotency) -> ApiResult {
+    let mut tx = idem.begin(&state, &ctx, "").await?;
+    let draft = ledger::delete_draft(&mut tx, &ctx, id).await?;
+    tx.respond(StatusCode::OK, &draft).await
 }
 
-async fn post_entry(State(state): State<AppState>, ctx: Ctx, IdPath { 0: id }: IdPath, idem: Idempotency) -> AppResult<Response> {
-    let op_ctx = ctx.clone();
-    write(&state, &ctx, idem, "", StatusCode::OK, move |tx| Box::pin(async move { ledger::post_entry(tx, &op_ctx, id).await })).await
+async fn post_entry(State(state): State<AppState>, ctx: Ctx, ApiPath(id): IdPath, idem: Idempotency) -> ApiResult {
+    let mut tx = idem.begin(&state, &ctx, "").await?;
+    let entry = ledger::post_entry(&mut tx, &ctx, id).await?;
+    tx.respond(StatusCode::OK, &entry).await
 }
 
 /// The body is `{}` or names the reversal's `memo` and `entry_date`.
 async fn reverse_entry(
     State(state): State<AppState>,
     ctx: Ctx,
-    IdPath { 0: id }: IdPath,
+    ApiPath(id): IdPath,
     idem: Idempotency,
     body: ApiJson<ReverseEntry>,
-) -> AppResult<Response> {
-    let (op_ctx, input) = (ctx.clone(), body.value);
-    write(&state, &ctx, idem, &body.body_digest, StatusCode::CREATED, move |tx| {
-        Box::pin(async move { ledger::reverse_entry(tx, &op_ctx, id, input).await })
-    })
-    .await
+) -> ApiResult {
+    let mut tx = idem.begin(&state, &ctx, &body.body_digest).await?;
+    let entry = ledger::reverse_entry(&mut tx, &ctx, id, body.value).await?;
+    tx.respond(StatusCode::CREATED, &entry).await
 }
 
 async fn trial_balance(State(state): State<AppState>, ctx: Ctx, ApiQuery(query): ApiQuery<AsOf>) -> AppResult<Json<TrialBalance>> {
-    read(&state, move |tx| Box::pin(async move { ledger::trial_balance(tx, &ctx, query.as_of).await })).await
+    let mut tx = state.db.begin_read().await?;
+    let trial_balance = ledger::trial_balance(&mut tx, &ctx, query.as_of).await?;
+    tx.commit().await?;
+    Ok(Json(trial_balance))
 }
 
 async fn aging(State(state): State<AppState>, ctx: Ctx, ApiQuery(query): ApiQuery<AsOf>) -> AppResult<Json<ReceivablesAging>> {
-    read(&state, move |tx| Box::pin(async move { ledger::receivables_aging(tx, &ctx, query.as_of).await })).await
+    let mut tx = state.db.begin_read().await?;
+    let receivables_aging = ledger::receivables_aging(&mut tx, &ctx, query.as_of).await?;
+    tx.commit().await?;
+    Ok(Json(receivables_aging))
 }
 
 async fn list_invoices(
@@ -143,43 +152,47 @@ async fn list_invoices(
     ctx: Ctx,
     ApiQuery(filter): ApiQuery<InvoiceFilter>,
 ) -> AppResult<Json<Page<Invoice>>> {
-    read(&state, move |tx| Box::pin(async move { invoices::list(tx, &ctx, filter).await })).await
+    let mut tx = state.db.begin_read().await?;
+    let found = invoices::list(&mut tx, &ctx, filter).await?;
+    tx.commit().await?;
+    Ok(Json(found))
 }
 
-async fn show_invoice(State(state): State<AppState>, ctx: Ctx, IdPath { 0: id }: IdPath) -> AppResult<Json<Invoice>> {
-    read(&state, move |tx| Box::pin(async move { invoices::get(tx, &ctx, id).await })).await
+async fn show_invoice(State(state): State<AppState>, ctx: Ctx, ApiPath(id): IdPath) -> AppResult<Json<Invoice>> {
+    let mut tx = state.db.begin_read().await?;
+    let invoice = invoices::get(&mut tx, &ctx, id).await?;
+    tx.commit().await?;
+    Ok(Json(invoice))
 }
 
-async fn create_invoice(State(state): State<AppState>, ctx: Ctx, idem: Idempotency, body: ApiJson<NewInvoice>) -> AppResult<Response> {
-    let (op_ctx, input) = (ctx.clone(), body.value);
-    write(&state, &ctx, idem, &body.body_digest, StatusCode::CREATED, move |tx| {
-        Box::pin(async move { invoices::create(tx, &op_ctx, input).await })
-    })
-    .await
+async fn create_invoice(State(state): State<AppState>, ctx: Ctx, idem: Idempotency, body: ApiJson<NewInvoice>) -> ApiResult {
+    let mut tx = idem.begin(&state, &ctx, &body.body_digest).await?;
+    let invoice = invoices::create(&mut tx, &ctx, body.value).await?;
+    tx.respond(StatusCode::CREATED, &invoice).await
 }
 
 async fn update_invoice(
     State(state): State<AppState>,
     ctx: Ctx,
-    IdPath { 0: id }: IdPath,
+    ApiPath(id): IdPath,
     idem: Idempotency,
     body: ApiJson<InvoicePatch>,
-) -> AppResult<Response> {
-    let (op_ctx, patch) = (ctx.clone(), body.value);
-    write(&state, &ctx, idem, &body.body_digest, StatusCode::OK, move |tx| {
-        Box::pin(async move { invoices::update(tx, &op_ctx, id, patch).await })
-    })
-    .await
+) -> ApiResult {
+    let mut tx = idem.begin(&state, &ctx, &body.body_digest).await?;
+    let invoice = invoices::update(&mut tx, &ctx, id, body.value).await?;
+    tx.respond(StatusCode::OK, &invoice).await
 }
 
-async fn send_invoice(State(state): State<AppState>, ctx: Ctx, IdPath { 0: id }: IdPath, idem: Idempotency) -> AppResult<Response> {
-    let op_ctx = ctx.clone();
-    write(&state, &ctx, idem, "", StatusCode::OK, move |tx| Box::pin(async move { invoices::send(tx, &op_ctx, id).await })).await
+async fn send_invoice(State(state): State<AppState>, ctx: Ctx, ApiPath(id): IdPath, idem: Idempotency) -> ApiResult {
+    let mut tx = idem.begin(&state, &ctx, "").await?;
+    let invoice = invoices::send(&mut tx, &ctx, id).await?;
+    tx.respond(StatusCode::OK, &invoice).await
 }
 
-async fn void_invoice(State(state): State<AppState>, ctx: Ctx, IdPath { 0: id }: IdPath, idem: Idempotency) -> AppResult<Response> {
-    let op_ctx = ctx.clone();
-    write(&state, &ctx, idem, "", StatusCode::OK, move |tx| Box::pin(async move { invoices::void(tx, &op_ctx, id).await })).await
+async fn void_invoice(State(state): State<AppState>, ctx: Ctx, ApiPath(id): IdPath, idem: Idempotency) -> ApiResult {
+    let mut tx = idem.begin(&state, &ctx, "").await?;
+    let invoice = invoices::void(&mut tx, &ctx, id).await?;
+    tx.respond(StatusCode::OK, &invoice).await
 }
 
 async fn list_payments(
@@ -187,17 +200,21 @@ async fn list_payments(
     ctx: Ctx,
     ApiQuery(filter): ApiQuery<PaymentFilter>,
 ) -> AppResult<Json<Page<Payment>>> {
-    read(&state, move |tx| Box::pin(async move { invoices::list_payments(tx, &ctx, filter).await })).await
+    let mut tx = state.db.begin_read().await?;
+    let payments = invoices::list_payments(&mut tx, &ctx, filter).await?;
+    tx.commit().await?;
+    Ok(Json(payments))
 }
 
-async fn show_payment(State(state): State<AppState>, ctx: Ctx, IdPath { 0: id }: IdPath) -> AppResult<Json<Payment>> {
-    read(&state, move |tx| Box::pin(async move { invoices::get_payment(tx, &ctx, id).await })).await
+async fn show_payment(State(state): State<AppState>, ctx: Ctx, ApiPath(id): IdPath) -> AppResult<Json<Payment>> {
+    let mut tx = state.db.begin_read().await?;
+    let payment = invoices::get_payment(&mut tx, &ctx, id).await?;
+    tx.commit().await?;
+    Ok(Json(payment))
 }
 
-async fn create_payment(State(state): State<AppState>, ctx: Ctx, idem: Idempotency, body: ApiJson<NewPayment>) -> AppResult<Response> {
-    let (op_ctx, input) = (ctx.clone(), body.value);
-    write(&state, &ctx, idem, &body.body_digest, StatusCode::CREATED, move |tx| {
-        Box::pin(async move { invoices::record_payment(tx, &op_ctx, input).await })
-    })
-    .await
+async fn create_payment(State(state): State<AppState>, ctx: Ctx, idem: Idempotency, body: ApiJson<NewPayment>) -> ApiResult {
+    let mut tx = idem.begin(&state, &ctx, &body.body_digest).await?;
+    let payment = invoices::record_payment(&mut tx, &ctx, body.value).await?;
+    tx.respond(StatusCode::CREATED, &payment).await
 }

@@ -5,9 +5,9 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use uuid::Uuid;
 
-use crate::crm::companies::types::{non_null, nullable};
+use crate::platform::types::non_null;
 
-text_enum!(AccountType {
+text_enum!(#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))] AccountType {
     Asset => "asset",
     Liability => "liability",
     Equity => "equity",
@@ -22,16 +22,16 @@ impl AccountType {
     }
 }
 
-text_enum!(EntryStatus { Draft => "draft", Posted => "posted" });
+text_enum!(#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))] EntryStatus { Draft => "draft", Posted => "posted" });
 text_enum!(EntrySource { Manual => "manual", Invoice => "invoice", Payment => "payment", Reversal => "reversal" });
-text_enum!(InvoiceStatus {
+text_enum!(#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))] InvoiceStatus {
     Draft => "draft",
     Sent => "sent",
     PartiallyPaid => "partially_paid",
     Paid => "paid",
     Void => "void",
 });
-text_enum!(LineKind { Product => "product", Service => "service" });
+text_enum!(#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))] LineKind { Product => "product", Service => "service" });
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
@@ -43,6 +43,10 @@ pub struct LedgerAccount {
     pub account_type: AccountType,
     /// Set on the accounts automatic postings use (cash, receivable, …).
     pub system_role: Option<String>,
+    pub description: Option<String>,
+    /// Queryable workspace JSON.
+    #[cfg_attr(feature = "ssr", sqlx(json))]
+    pub custom_fields: serde_json::Value,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -53,6 +57,11 @@ pub struct NewLedgerAccount {
     pub code: String,
     pub name: String,
     pub account_type: AccountType,
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Queryable workspace JSON (an object).
+    #[serde(default)]
+    pub custom_fields: Option<serde_json::Value>,
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
@@ -67,6 +76,8 @@ pub struct LedgerAccountPatch {
 pub struct JournalEntry {
     pub id: Uuid,
     pub number: i64,
+    /// The client's own number for the entry (`JE-1001`), when it gave one.
+    pub entry_number: Option<String>,
     pub entry_date: NaiveDate,
     pub memo: String,
     pub currency: String,
@@ -82,6 +93,9 @@ pub struct JournalEntry {
     pub reversed_by_entry_id: Option<Uuid>,
     pub created_by_user_id: Option<Uuid>,
     pub posted_at: Option<DateTime<Utc>>,
+    /// Queryable workspace JSON.
+    #[cfg_attr(feature = "ssr", sqlx(json))]
+    pub custom_fields: serde_json::Value,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     #[cfg_attr(feature = "ssr", sqlx(skip))]
@@ -116,6 +130,12 @@ pub struct NewJournalEntry {
     /// Post at once instead of saving a draft.
     #[serde(default)]
     pub post: bool,
+    /// The client's own number for the entry, unique in the workspace.
+    #[serde(default)]
+    pub entry_number: Option<String>,
+    /// Queryable workspace JSON (an object).
+    #[serde(default)]
+    pub custom_fields: Option<serde_json::Value>,
 }
 
 /// One side of an entry: name the account by id or by code, and give a
@@ -138,6 +158,9 @@ pub struct NewJournalLine {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct JournalFilter {
+    /// Text in the memo or the client's entry number.
+    #[serde(default)]
+    pub q: Option<String>,
     #[serde(default)]
     pub status: Option<EntryStatus>,
     #[serde(default)]
@@ -222,6 +245,9 @@ pub struct Invoice {
     pub notes: Option<String>,
     pub sent_at: Option<DateTime<Utc>>,
     pub voided_at: Option<DateTime<Utc>>,
+    /// Queryable workspace JSON.
+    #[cfg_attr(feature = "ssr", sqlx(json))]
+    pub custom_fields: serde_json::Value,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     #[cfg_attr(feature = "ssr", sqlx(skip))]
@@ -255,29 +281,24 @@ pub struct NewInvoice {
     pub notes: Option<String>,
     #[serde(default)]
     pub lines: Vec<NewInvoiceLine>,
+    /// Queryable workspace JSON (an object).
+    #[serde(default)]
+    pub custom_fields: Option<serde_json::Value>,
 }
 
-/// Changes to a draft; `lines`, when given, replaces all of them.
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct InvoicePatch {
-    #[serde(default, deserialize_with = "nullable", skip_serializing_if = "Option::is_none")]
-    pub company_id: Option<Option<Uuid>>,
-    #[serde(default, deserialize_with = "nullable", skip_serializing_if = "Option::is_none")]
-    pub contact_id: Option<Option<Uuid>>,
-    #[serde(default, deserialize_with = "nullable", skip_serializing_if = "Option::is_none")]
-    pub deal_id: Option<Option<Uuid>>,
-    #[serde(default, deserialize_with = "non_null", skip_serializing_if = "Option::is_none")]
-    pub currency: Option<String>,
-    #[serde(default, deserialize_with = "non_null", skip_serializing_if = "Option::is_none")]
-    pub issue_date: Option<NaiveDate>,
-    #[serde(default, deserialize_with = "non_null", skip_serializing_if = "Option::is_none")]
-    pub due_date: Option<NaiveDate>,
-    #[serde(default, deserialize_with = "nullable", skip_serializing_if = "Option::is_none")]
-    pub notes: Option<Option<String>>,
-    #[serde(default, deserialize_with = "non_null", skip_serializing_if = "Option::is_none")]
-    pub lines: Option<Vec<NewInvoiceLine>>,
-}
+patch!(
+    /// Changes to a draft; `lines`, when given, replaces all of them.
+    InvoicePatch {
+        company_id: optional Uuid,
+        contact_id: optional Uuid,
+        deal_id: optional Uuid,
+        currency: required String,
+        issue_date: required NaiveDate,
+        due_date: required NaiveDate,
+        notes: optional String,
+        lines: required Vec<NewInvoiceLine>,
+    }
+);
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -286,6 +307,8 @@ pub struct InvoiceFilter {
     pub status: Option<InvoiceStatus>,
     #[serde(default)]
     pub company_id: Option<Uuid>,
+    #[serde(default)]
+    pub contact_id: Option<Uuid>,
     #[serde(default)]
     pub deal_id: Option<Uuid>,
     #[serde(default)]
@@ -305,6 +328,9 @@ pub struct Payment {
     pub provider: String,
     pub reference: Option<String>,
     pub paid_at: DateTime<Utc>,
+    /// Queryable workspace JSON.
+    #[cfg_attr(feature = "ssr", sqlx(json))]
+    pub custom_fields: serde_json::Value,
     pub created_at: DateTime<Utc>,
 }
 
@@ -327,6 +353,9 @@ pub struct NewPayment {
     /// Now when absent.
     #[serde(default)]
     pub paid_at: Option<DateTime<Utc>>,
+    /// Queryable workspace JSON (an object).
+    #[serde(default)]
+    pub custom_fields: Option<serde_json::Value>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]

@@ -425,6 +425,8 @@ async fn plant_out_of_bounds_rows(f: &Fixture) {
         reverses_entry_id: None,
         lines: vec![Posting::debit(debit, i64::MAX), Posting::credit(credit, i64::MAX)],
         post: true,
+        entry_number: None,
+        custom_fields: serde_json::json!({}),
     };
     for memo in ["Huge one", "Huge two"] {
         write_entry(&mut tx, &ctx, spec(memo, EntrySource::Manual, None, cash, equity)).await.unwrap();

@@ -20,7 +20,7 @@ fn names(page: &Value) -> Vec<String> {
 #[tokio::test]
 async fn contacts_link_to_companies_with_roles() {
     let api = new_api().await;
-    let acme = api.ok(Method::POST, "/companies", Some(json!({"name": "Acme", "industry": "Manufacturing", "employee_count": 250, "annual_revenue_cents": 5_000_000_00i64, "country": "US"}))).await;
+    let acme = api.ok(Method::POST, "/companies", Some(json!({"name": "Acme", "industry": "Manufacturing", "employee_count": 250, "annual_revenue_cents": 500_000_000i64, "country": "US"}))).await;
     assert_eq!(acme["industry"], "Manufacturing");
     assert_eq!(acme["employee_count"], 250);
     let globex = api.ok(Method::POST, "/companies", Some(json!({"name": "Globex"}))).await;

@@ -272,3 +272,50 @@ async fn errors_carry_the_request_id_of_their_response() {
     let body: Value = response.json().await.unwrap();
     assert_error_shape(&body);
 }
+
+/// The write guard itself: a write dropped before it commits (an early `?`
+/// in a handler, a panic, a cancelled request) leaves nothing behind, and
+/// its idempotency key is free for the retry; a finished one replays.
+#[tokio::test]
+async fn a_dropped_write_rolls_back_and_frees_its_idempotency_key() {
+    use app::platform::context::Ctx;
+    use app::platform::db::Q;
+    use app::platform::transaction::{Claimed, WriteTx};
+
+    let app = TestApp::spawn().await;
+    let owner = app.sign_up("guard@platform.test").await;
+    let (_, me) = send(&owner, Method::GET, &app.url("/api/v1/me"), None, None).await;
+    let workspace_id: uuid::Uuid = me["workspace_id"].as_str().unwrap().parse().unwrap();
+    let ctx = Ctx::maintenance(workspace_id);
+    let audit_rows = app.count("audit_events").await;
+    async fn write_something(tx: &mut app::platform::db::Tx, workspace_id: uuid::Uuid) {
+        let row = Q::new(
+            "INSERT INTO audit_events (id, workspace_id, action, entity_type, created_at) VALUES ($1, $2, 'guard.test', 'test', $3)",
+        )
+        .bind(uuid::Uuid::now_v7())
+        .bind(workspace_id)
+        .bind(app::platform::db::now());
+        tx.execute(row).await.unwrap();
+    }
+
+    let Claimed::Fresh(mut tx) = WriteTx::begin_idempotent(&app.db, &ctx, "nightly", "POST /x\nbody").await.unwrap() else {
+        panic!("a new key is fresh")
+    };
+    write_something(&mut tx, workspace_id).await;
+    drop(tx);
+    assert_eq!(app.count("audit_events").await, audit_rows, "the dropped write left nothing");
+    assert_eq!(app.count("idempotency_keys").await, 0, "and freed its key");
+
+    let Claimed::Fresh(mut tx) = WriteTx::begin_idempotent(&app.db, &ctx, "nightly", "POST /x\nbody").await.unwrap() else {
+        panic!("the retry gets the key")
+    };
+    write_something(&mut tx, workspace_id).await;
+    tx.commit_with_response(201, &serde_json::json!({"done": true})).await.unwrap();
+    assert_eq!(app.count("audit_events").await, audit_rows + 1);
+    match WriteTx::begin_idempotent(&app.db, &ctx, "nightly", "POST /x\nbody").await.unwrap() {
+        Claimed::Replay { status, body } => assert_eq!((status, body), (201, serde_json::json!({"done": true}))),
+        Claimed::Fresh(_) => panic!("a finished write replays"),
+    }
+    let reuse = WriteTx::begin_idempotent(&app.db, &ctx, "nightly", "POST /x\nanother body").await;
+    assert!(matches!(reuse, Err(app::error::AppError::Validation { .. })), "another request under the same key is refused");
+}

@@ -73,7 +73,7 @@ impl Books<'_> {
         self.call(Method::GET, &format!("/invoices/{id}"), None).await.1
     }
 
-    fn pick<'b>(list: &'b [String], i: usize) -> Option<&'b String> {
+    fn pick(list: &[String], i: usize) -> Option<&String> {
         (!list.is_empty()).then(|| &list[i % list.len()])
     }
 

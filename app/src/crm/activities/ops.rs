@@ -4,14 +4,15 @@
 use uuid::Uuid;
 
 use super::types::*;
-use crate::crm::fields::{check_owner, check_reference, optional_text, owner_condition};
+use crate::crm::fields::{check_owner, owner_condition};
 use crate::error::{AppError, AppResult};
-use crate::platform::accounts::required_text;
 use crate::platform::audit::{self, AuditFilter};
 use crate::platform::context::Ctx;
 use crate::platform::db::{now, Tx, Q};
 use crate::platform::pagination::PageRequest;
 use crate::platform::types::{Page, Scope};
+use crate::platform::validate::required_text;
+use crate::platform::validate::{check_reference, optional_text};
 
 const ACTIVITY_COLUMNS: &str = "id, kind, subject, body, occurred_at, lead_id, contact_id, company_id, deal_id, \
                                 actor_user_id, created_at";
@@ -308,6 +309,6 @@ pub async fn lead_timeline(tx: &mut Tx, ctx: &Ctx, lead_id: Uuid) -> AppResult<V
             }
         }))
         .collect();
-    entries.sort_by(|a, b| b.at.cmp(&a.at));
+    entries.sort_by_key(|entry| std::cmp::Reverse(entry.at));
     Ok(entries)
 }

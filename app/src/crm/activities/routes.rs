@@ -2,7 +2,6 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::Response;
 use axum::routing::get;
 use axum::{Json, Router};
 
@@ -10,7 +9,7 @@ use super::ops;
 use super::types::*;
 use crate::error::AppResult;
 use crate::platform::context::{AppState, Ctx};
-use crate::platform::http::{read, write, ApiJson, ApiQuery, IdPath, Idempotency};
+use crate::platform::http::{ApiJson, ApiPath, ApiQuery, ApiResult, IdPath, Idempotency};
 use crate::platform::types::Page;
 
 pub fn router() -> Router<AppState> {
@@ -26,43 +25,46 @@ async fn list_activities(
     ctx: Ctx,
     ApiQuery(filter): ApiQuery<ActivityFilter>,
 ) -> AppResult<Json<Page<Activity>>> {
-    read(&state, move |tx| Box::pin(async move { ops::list_activities(tx, &ctx, filter).await })).await
+    let mut tx = state.db.begin_read().await?;
+    let activities = ops::list_activities(&mut tx, &ctx, filter).await?;
+    tx.commit().await?;
+    Ok(Json(activities))
 }
 
-async fn create_activity(State(state): State<AppState>, ctx: Ctx, idem: Idempotency, body: ApiJson<NewActivity>) -> AppResult<Response> {
-    let (op_ctx, input) = (ctx.clone(), body.value);
-    write(&state, &ctx, idem, &body.body_digest, StatusCode::CREATED, move |tx| {
-        Box::pin(async move { ops::create_activity(tx, &op_ctx, input).await })
-    })
-    .await
+async fn create_activity(State(state): State<AppState>, ctx: Ctx, idem: Idempotency, body: ApiJson<NewActivity>) -> ApiResult {
+    let mut tx = idem.begin(&state, &ctx, &body.body_digest).await?;
+    let activity = ops::create_activity(&mut tx, &ctx, body.value).await?;
+    tx.respond(StatusCode::CREATED, &activity).await
 }
 
 async fn list_tasks(State(state): State<AppState>, ctx: Ctx, ApiQuery(filter): ApiQuery<TaskFilter>) -> AppResult<Json<Page<Task>>> {
-    read(&state, move |tx| Box::pin(async move { ops::list_tasks(tx, &ctx, filter).await })).await
+    let mut tx = state.db.begin_read().await?;
+    let tasks = ops::list_tasks(&mut tx, &ctx, filter).await?;
+    tx.commit().await?;
+    Ok(Json(tasks))
 }
 
-async fn create_task(State(state): State<AppState>, ctx: Ctx, idem: Idempotency, body: ApiJson<NewTask>) -> AppResult<Response> {
-    let (op_ctx, input) = (ctx.clone(), body.value);
-    write(&state, &ctx, idem, &body.body_digest, StatusCode::CREATED, move |tx| {
-        Box::pin(async move { ops::create_task(tx, &op_ctx, input).await })
-    })
-    .await
+async fn create_task(State(state): State<AppState>, ctx: Ctx, idem: Idempotency, body: ApiJson<NewTask>) -> ApiResult {
+    let mut tx = idem.begin(&state, &ctx, &body.body_digest).await?;
+    let task = ops::create_task(&mut tx, &ctx, body.value).await?;
+    tx.respond(StatusCode::CREATED, &task).await
 }
 
 async fn update_task(
     State(state): State<AppState>,
     ctx: Ctx,
-    IdPath { 0: id }: IdPath,
+    ApiPath(id): IdPath,
     idem: Idempotency,
     body: ApiJson<TaskPatch>,
-) -> AppResult<Response> {
-    let (op_ctx, patch) = (ctx.clone(), body.value);
-    write(&state, &ctx, idem, &body.body_digest, StatusCode::OK, move |tx| {
-        Box::pin(async move { ops::update_task(tx, &op_ctx, id, patch).await })
-    })
-    .await
+) -> ApiResult {
+    let mut tx = idem.begin(&state, &ctx, &body.body_digest).await?;
+    let task = ops::update_task(&mut tx, &ctx, id, body.value).await?;
+    tx.respond(StatusCode::OK, &task).await
 }
 
-async fn lead_timeline(State(state): State<AppState>, ctx: Ctx, IdPath { 0: id }: IdPath) -> AppResult<Json<Vec<TimelineEntry>>> {
-    read(&state, move |tx| Box::pin(async move { ops::lead_timeline(tx, &ctx, id).await })).await
+async fn lead_timeline(State(state): State<AppState>, ctx: Ctx, ApiPath(id): IdPath) -> AppResult<Json<Vec<TimelineEntry>>> {
+    let mut tx = state.db.begin_read().await?;
+    let lead_timeline = ops::lead_timeline(&mut tx, &ctx, id).await?;
+    tx.commit().await?;
+    Ok(Json(lead_timeline))
 }

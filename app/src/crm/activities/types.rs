@@ -2,40 +2,15 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::crm::companies::types::{non_null, nullable};
+use crate::platform::types::{non_null, nullable};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum ActivityKind {
-    Call,
-    Email,
-    Meeting,
-    Note,
-}
-
-impl ActivityKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ActivityKind::Call => "call",
-            ActivityKind::Email => "email",
-            ActivityKind::Meeting => "meeting",
-            ActivityKind::Note => "note",
-        }
-    }
-}
-
-impl TryFrom<String> for ActivityKind {
-    type Error = String;
-    fn try_from(value: String) -> Result<Self, Self::Error> {
-        match value.as_str() {
-            "call" => Ok(ActivityKind::Call),
-            "email" => Ok(ActivityKind::Email),
-            "meeting" => Ok(ActivityKind::Meeting),
-            "note" => Ok(ActivityKind::Note),
-            other => Err(format!("unknown activity kind {other:?}")),
-        }
-    }
-}
+text_enum!(#[derive(Default)] #[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))] ActivityKind {
+    Call => "call",
+    Email => "email",
+    Meeting => "meeting",
+    #[default]
+    Note => "note",
+});
 
 /// Something that happened with a lead, contact, company or deal. Notes
 /// are activities of kind `note`.
@@ -77,12 +52,6 @@ pub struct NewActivity {
     pub deal_id: Option<Uuid>,
 }
 
-impl Default for ActivityKind {
-    fn default() -> Self {
-        ActivityKind::Note
-    }
-}
-
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ActivityFilter {
@@ -102,32 +71,10 @@ pub struct ActivityFilter {
     pub cursor: Option<String>,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum TaskStatus {
-    Open,
-    Done,
-}
-
-impl TaskStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            TaskStatus::Open => "open",
-            TaskStatus::Done => "done",
-        }
-    }
-}
-
-impl TryFrom<String> for TaskStatus {
-    type Error = String;
-    fn try_from(value: String) -> Result<Self, Self::Error> {
-        match value.as_str() {
-            "open" => Ok(TaskStatus::Open),
-            "done" => Ok(TaskStatus::Done),
-            other => Err(format!("unknown task status {other:?}")),
-        }
-    }
-}
+text_enum!(TaskStatus {
+    Open => "open",
+    Done => "done",
+});
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]

@@ -4,19 +4,20 @@
 use uuid::Uuid;
 
 use super::types::*;
-use crate::crm::fields::{check_custom_fields, check_owner, optional_text as text_field, owner_condition, owner_or_creator, text_search};
+use crate::crm::fields::{check_owner, owner_condition, owner_or_creator, text_search};
 use crate::error::{AppError, AppResult};
-use crate::platform::accounts::required_text;
 use crate::platform::audit;
 use crate::platform::context::Ctx;
 use crate::platform::db::{Tx, Q};
 use crate::platform::pagination::PageRequest;
 use crate::platform::types::{Page, Scope};
+use crate::platform::validate::required_text;
+use crate::platform::validate::{check_custom_fields, custom_fields_or_empty, optional_text as text_field};
 use crate::platform::validate::{optional_in_range, optional_money, MAX_EMPLOYEE_COUNT};
 
 pub const COLUMNS: &str = "id, name, domain, website, status, owner_id, parent_id, industry, \
                        employee_count, annual_revenue_cents, country, city, phone, description, \
-                       custom_fields, created_at, updated_at";
+                       notes, custom_fields, created_at, updated_at";
 
 fn trimmed(value: Option<String>) -> Option<String> {
     value.map(|v| v.trim().to_string()).filter(|v| !v.is_empty())
@@ -95,8 +96,7 @@ pub async fn get(tx: &mut Tx, ctx: &Ctx, id: Uuid) -> AppResult<Company> {
 
 pub async fn create(tx: &mut Tx, ctx: &Ctx, input: NewCompany) -> AppResult<Company> {
     ctx.require(Scope::CrmWrite)?;
-    let custom_fields = input.custom_fields.unwrap_or_else(|| serde_json::json!({}));
-    check_custom_fields(&custom_fields)?;
+    let custom_fields = custom_fields_or_empty(input.custom_fields)?;
     let now = crate::platform::db::now();
     let company = Company {
         id: Uuid::now_v7(),
@@ -113,6 +113,7 @@ pub async fn create(tx: &mut Tx, ctx: &Ctx, input: NewCompany) -> AppResult<Comp
         city: text_field("city", input.city, 100)?,
         phone: text_field("phone", input.phone, 50)?,
         description: text_field("description", input.description, 5000)?,
+        notes: text_field("notes", input.notes, 10_000)?,
         custom_fields,
         created_at: now,
         updated_at: now,
@@ -123,7 +124,7 @@ pub async fn create(tx: &mut Tx, ctx: &Ctx, input: NewCompany) -> AppResult<Comp
     tx.execute(
         Q::new(format!(
             "INSERT INTO companies (workspace_id, {COLUMNS}) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)"
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)"
         ))
         .bind(ctx.workspace_id)
         .bind(company.id)
@@ -140,6 +141,7 @@ pub async fn create(tx: &mut Tx, ctx: &Ctx, input: NewCompany) -> AppResult<Comp
         .bind(company.city.clone())
         .bind(company.phone.clone())
         .bind(company.description.clone())
+        .bind(company.notes.clone())
         .bind(company.custom_fields.clone())
         .bind(company.created_at)
         .bind(company.updated_at),
@@ -158,8 +160,9 @@ async fn check_domain_free(tx: &mut Tx, ctx: &Ctx, domain: Option<&str>, except:
         )
         .await?;
     match existing {
-        Some(other) if Some(other.id) != except => Err(AppError::Conflict {
+        Some(other) if Some(other.id) != except => Err(AppError::Duplicate {
             code: "duplicate_domain",
+            field: "domain".into(),
             message: format!("company {:?} ({}) already has the domain {domain}", other.name, other.id),
         }),
         _ => Ok(()),
@@ -211,6 +214,9 @@ pub async fn update(tx: &mut Tx, ctx: &Ctx, id: Uuid, patch: CompanyPatch) -> Ap
     if let Some(v) = patch.description {
         after.description = text_field("description", v, 5000)?;
     }
+    if let Some(v) = patch.notes {
+        after.notes = text_field("notes", v, 10_000)?;
+    }
     if let Some(custom_fields) = patch.custom_fields {
         check_custom_fields(&custom_fields)?;
         after.custom_fields = custom_fields;
@@ -224,7 +230,7 @@ pub async fn update(tx: &mut Tx, ctx: &Ctx, id: Uuid, patch: CompanyPatch) -> Ap
         Q::new(
             "UPDATE companies SET name = $1, domain = $2, website = $3, status = $4, owner_id = $5, \
              parent_id = $6, custom_fields = $7, updated_at = $8, industry = $11, employee_count = $12, \
-             annual_revenue_cents = $13, country = $14, city = $15, phone = $16, description = $17 \
+             annual_revenue_cents = $13, country = $14, city = $15, phone = $16, description = $17, notes = $18 \
              WHERE workspace_id = $9 AND id = $10",
         )
         .bind(after.name.as_str())
@@ -243,7 +249,8 @@ pub async fn update(tx: &mut Tx, ctx: &Ctx, id: Uuid, patch: CompanyPatch) -> Ap
         .bind(after.country.clone())
         .bind(after.city.clone())
         .bind(after.phone.clone())
-        .bind(after.description.clone()),
+        .bind(after.description.clone())
+        .bind(after.notes.clone()),
     )
     .await?;
     audit::record(tx, ctx, "company.updated", "company", Some(id), Some(&before), Some(&after)).await?;

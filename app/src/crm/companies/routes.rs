@@ -2,7 +2,6 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::Response;
 use axum::routing::get;
 use axum::{Json, Router};
 
@@ -10,7 +9,7 @@ use super::ops;
 use super::types::*;
 use crate::error::AppResult;
 use crate::platform::context::{AppState, Ctx};
-use crate::platform::http::{read, write, ApiJson, ApiQuery, IdPath, Idempotency};
+use crate::platform::http::{ApiJson, ApiPath, ApiQuery, ApiResult, IdPath, Idempotency};
 use crate::platform::types::Page;
 
 pub fn router() -> Router<AppState> {
@@ -18,33 +17,33 @@ pub fn router() -> Router<AppState> {
 }
 
 async fn list(State(state): State<AppState>, ctx: Ctx, ApiQuery(filter): ApiQuery<CompanyFilter>) -> AppResult<Json<Page<Company>>> {
-    read(&state, move |tx| Box::pin(async move { ops::list(tx, &ctx, filter).await })).await
+    let mut tx = state.db.begin_read().await?;
+    let found = ops::list(&mut tx, &ctx, filter).await?;
+    tx.commit().await?;
+    Ok(Json(found))
 }
 
-async fn show(State(state): State<AppState>, ctx: Ctx, IdPath { 0: id }: IdPath) -> AppResult<Json<Company>> {
-    read(&state, move |tx| Box::pin(async move { ops::get(tx, &ctx, id).await })).await
+async fn show(State(state): State<AppState>, ctx: Ctx, ApiPath(id): IdPath) -> AppResult<Json<Company>> {
+    let mut tx = state.db.begin_read().await?;
+    let company = ops::get(&mut tx, &ctx, id).await?;
+    tx.commit().await?;
+    Ok(Json(company))
 }
 
-async fn create(State(state): State<AppState>, ctx: Ctx, idempotency: Idempotency, body: ApiJson<NewCompany>) -> AppResult<Response> {
-    let op_ctx = ctx.clone();
-    let input = body.value;
-    write(&state, &ctx, idempotency, &body.body_digest, StatusCode::CREATED, move |tx| {
-        Box::pin(async move { ops::create(tx, &op_ctx, input).await })
-    })
-    .await
+async fn create(State(state): State<AppState>, ctx: Ctx, idempotency: Idempotency, body: ApiJson<NewCompany>) -> ApiResult {
+    let mut tx = idempotency.begin(&state, &ctx, &body.body_digest).await?;
+    let company = ops::create(&mut tx, &ctx, body.value).await?;
+    tx.respond(StatusCode::CREATED, &company).await
 }
 
 async fn update(
     State(state): State<AppState>,
     ctx: Ctx,
-    IdPath { 0: id }: IdPath,
+    ApiPath(id): IdPath,
     idempotency: Idempotency,
     body: ApiJson<CompanyPatch>,
-) -> AppResult<Response> {
-    let op_ctx = ctx.clone();
-    let patch = body.value;
-    write(&state, &ctx, idempotency, &body.body_digest, StatusCode::OK, move |tx| {
-        Box::pin(async move { ops::update(tx, &op_ctx, id, patch).await })
-    })
-    .await
+) -> ApiResult {
+    let mut tx = idempotency.begin(&state, &ctx, &body.body_digest).await?;
+    let company = ops::update(&mut tx, &ctx, id, body.value).await?;
+    tx.respond(StatusCode::OK, &company).await
 }

@@ -1,6 +1,9 @@
 //! Server functions for companies: the session's member calls the same
 //! operations as the REST API.
 
+use crate::api_error::ApiError;
+#[cfg(feature = "ssr")]
+use crate::platform::transaction::WriteTx;
 use leptos::prelude::*;
 use uuid::Uuid;
 
@@ -8,7 +11,7 @@ use super::types::*;
 use crate::platform::types::Page;
 
 #[cfg(feature = "ssr")]
-use crate::platform::server_fns::ssr::{blank_to_none, in_read, in_write, member};
+use crate::platform::server_fns::ssr::{blank_to_none, member};
 
 /// Flat arguments: a struct argument whose fields are all absent would be
 /// encoded as nothing at all and fail to decode.
@@ -18,16 +21,22 @@ pub async fn list_companies(
     status: Option<CompanyStatus>,
     owner: Option<String>,
     cursor: Option<String>,
-) -> Result<Page<Company>, ServerFnError> {
+) -> Result<Page<Company>, ApiError> {
     let (state, ctx) = member().await?;
     let filter = CompanyFilter { q, status, owner, cursor, parent_id: None, limit: None };
-    in_read(&state, move |tx| Box::pin(async move { super::ops::list(tx, &ctx, filter).await })).await
+    let mut tx = state.db.begin_read().await?;
+    let found = super::ops::list(&mut tx, &ctx, filter).await?;
+    tx.commit().await?;
+    Ok(found)
 }
 
 #[server(prefix = "/sf", endpoint = "get_company")]
-pub async fn get_company(id: Uuid) -> Result<Company, ServerFnError> {
+pub async fn get_company(id: Uuid) -> Result<Company, ApiError> {
     let (state, ctx) = member().await?;
-    in_read(&state, move |tx| Box::pin(async move { super::ops::get(tx, &ctx, id).await })).await
+    let mut tx = state.db.begin_read().await?;
+    let company = super::ops::get(&mut tx, &ctx, id).await?;
+    tx.commit().await?;
+    Ok(company)
 }
 
 /// The company form's fields, shared by "new" and "edit": text as typed,
@@ -65,16 +74,16 @@ pub struct CompanyForm {
 #[cfg(feature = "ssr")]
 impl CompanyForm {
     /// Every field set: on edit an emptied field clears the value.
-    fn into_patch(self) -> Result<CompanyPatch, ServerFnError> {
+    fn into_patch(self) -> Result<CompanyPatch, ApiError> {
         use crate::platform::server_fns::ssr::{optional_id, optional_number};
         let status = match blank_to_none(self.status) {
-            Some(s) => Some(CompanyStatus::parse(&s).ok_or_else(|| ServerFnError::new("unknown status"))?),
+            Some(s) => Some(CompanyStatus::parse(&s).ok_or_else(|| ApiError::field("status", "unknown status"))?),
             None => None,
         };
         let annual_revenue_cents = match blank_to_none(self.annual_revenue) {
             Some(text) => Some(
                 crate::crm::deals::types::parse_money(&text)
-                    .ok_or_else(|| ServerFnError::new("annual revenue must be an amount like 1,200,000"))?,
+                    .ok_or_else(|| ApiError::field("annual_revenue", "annual revenue must be an amount like 1,200,000"))?,
             ),
             None => None,
         };
@@ -83,10 +92,10 @@ impl CompanyForm {
             domain: Some(blank_to_none(self.domain)),
             website: Some(blank_to_none(self.website)),
             status,
-            owner_id: Some(optional_id(self.owner_id, "owner")?),
-            parent_id: Some(optional_id(self.parent_id, "parent company")?),
+            owner_id: Some(optional_id(self.owner_id, "owner_id")?),
+            parent_id: Some(optional_id(self.parent_id, "parent_id")?),
             industry: Some(blank_to_none(self.industry)),
-            employee_count: Some(optional_number(self.employee_count, "employees")?),
+            employee_count: Some(optional_number(self.employee_count, "employee_count")?),
             annual_revenue_cents: Some(annual_revenue_cents),
             country: Some(blank_to_none(self.country)),
             city: Some(blank_to_none(self.city)),
@@ -98,7 +107,7 @@ impl CompanyForm {
 }
 
 #[server(prefix = "/sf", endpoint = "create_company")]
-pub async fn create_company(form: CompanyForm) -> Result<Company, ServerFnError> {
+pub async fn create_company(form: CompanyForm) -> Result<Company, ApiError> {
     let (state, ctx) = member().await?;
     let patch = form.into_patch()?;
     let input = NewCompany {
@@ -116,25 +125,46 @@ pub async fn create_company(form: CompanyForm) -> Result<Company, ServerFnError>
         city: patch.city.flatten(),
         phone: patch.phone.flatten(),
         description: patch.description.flatten(),
+        notes: None,
         custom_fields: None,
     };
-    let company = in_write(&state, move |tx| Box::pin(async move { super::ops::create(tx, &ctx, input).await })).await?;
+    let mut tx = WriteTx::begin(&state.db).await?;
+    let company = super::ops::create(&mut tx, &ctx, input).await?;
+    tx.commit().await?;
     leptos_axum::redirect(&format!("/companies/{}", company.id));
     Ok(company)
 }
 
 /// The edit form always sends every field, so an empty text clears it.
 #[server(prefix = "/sf", endpoint = "update_company")]
-pub async fn update_company(id: Uuid, form: CompanyForm) -> Result<Company, ServerFnError> {
+pub async fn update_company(id: Uuid, form: CompanyForm) -> Result<Company, ApiError> {
     let (state, ctx) = member().await?;
     let patch = form.into_patch()?;
-    in_write(&state, move |tx| Box::pin(async move { super::ops::update(tx, &ctx, id, patch).await })).await
+    let mut tx = WriteTx::begin(&state.db).await?;
+    let company = super::ops::update(&mut tx, &ctx, id, patch).await?;
+    tx.commit().await?;
+    Ok(company)
 }
 
 /// The other companies of the workspace (newest 100), as parent choices.
 #[server(prefix = "/sf", endpoint = "subsidiaries")]
-pub async fn subsidiaries(id: Uuid) -> Result<Vec<Company>, ServerFnError> {
+pub async fn subsidiaries(id: Uuid) -> Result<Vec<Company>, ApiError> {
     let (state, ctx) = member().await?;
     let filter = CompanyFilter { parent_id: Some(id), limit: Some(100), ..Default::default() };
-    in_read(&state, move |tx| Box::pin(async move { super::ops::list(tx, &ctx, filter).await })).await.map(|p| p.data)
+    let mut tx = state.db.begin_read().await?;
+    let companies = super::ops::list(&mut tx, &ctx, filter).await?;
+    tx.commit().await?;
+    Ok(companies.data)
+}
+
+/// The newest 100 companies, for pickers.
+#[server(prefix = "/sf", endpoint = "company_choices")]
+pub async fn company_choices() -> Result<Vec<(Uuid, String)>, ApiError> {
+    use crate::crm::companies::{ops, types::CompanyFilter};
+    let (state, ctx) = member().await?;
+    let filter = CompanyFilter { limit: Some(100), ..Default::default() };
+    let mut tx = state.db.begin_read().await?;
+    let page = ops::list(&mut tx, &ctx, filter).await?;
+    tx.commit().await?;
+    Ok(page.data.into_iter().map(|c| (c.id, c.name)).collect())
 }

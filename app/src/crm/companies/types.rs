@@ -1,44 +1,21 @@
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum CompanyStatus {
+text_enum!(#[derive(Default)] CompanyStatus {
     #[default]
-    Prospect,
-    Active,
-    Inactive,
-}
+    Prospect => "prospect",
+    Active => "active",
+    Inactive => "inactive",
+});
 
 impl CompanyStatus {
-    pub const ALL: [CompanyStatus; 3] = [CompanyStatus::Prospect, CompanyStatus::Active, CompanyStatus::Inactive];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            CompanyStatus::Prospect => "prospect",
-            CompanyStatus::Active => "active",
-            CompanyStatus::Inactive => "inactive",
-        }
-    }
-
     pub fn label(self) -> &'static str {
         match self {
             CompanyStatus::Prospect => "Prospect",
             CompanyStatus::Active => "Active",
             CompanyStatus::Inactive => "Inactive",
         }
-    }
-
-    pub fn parse(value: &str) -> Option<CompanyStatus> {
-        CompanyStatus::ALL.into_iter().find(|s| s.as_str() == value)
-    }
-}
-
-impl TryFrom<String> for CompanyStatus {
-    type Error = String;
-    fn try_from(value: String) -> Result<Self, Self::Error> {
-        CompanyStatus::parse(&value).ok_or_else(|| format!("unknown company status {value:?}"))
     }
 }
 
@@ -60,6 +37,8 @@ pub struct Company {
     pub city: Option<String>,
     pub phone: Option<String>,
     pub description: Option<String>,
+    /// Free-form context about the account.
+    pub notes: Option<String>,
     #[cfg_attr(feature = "ssr", sqlx(json))]
     pub custom_fields: serde_json::Value,
     pub created_at: DateTime<Utc>,
@@ -96,60 +75,31 @@ pub struct NewCompany {
     pub description: Option<String>,
     #[serde(default)]
     pub custom_fields: Option<serde_json::Value>,
+    #[serde(default)]
+    pub notes: Option<String>,
 }
 
-/// A partial update: an absent field is left alone; `null` clears a
-/// nullable field.
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CompanyPatch {
-    #[serde(default, deserialize_with = "non_null", skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    #[serde(default, deserialize_with = "nullable", skip_serializing_if = "Option::is_none")]
-    pub domain: Option<Option<String>>,
-    #[serde(default, deserialize_with = "nullable", skip_serializing_if = "Option::is_none")]
-    pub website: Option<Option<String>>,
-    #[serde(default, deserialize_with = "non_null", skip_serializing_if = "Option::is_none")]
-    pub status: Option<CompanyStatus>,
-    #[serde(default, deserialize_with = "nullable", skip_serializing_if = "Option::is_none")]
-    pub owner_id: Option<Option<Uuid>>,
-    #[serde(default, deserialize_with = "nullable", skip_serializing_if = "Option::is_none")]
-    pub parent_id: Option<Option<Uuid>>,
-    #[serde(default, deserialize_with = "nullable", skip_serializing_if = "Option::is_none")]
-    pub industry: Option<Option<String>>,
-    #[serde(default, deserialize_with = "nullable", skip_serializing_if = "Option::is_none")]
-    pub employee_count: Option<Option<i64>>,
-    #[serde(default, deserialize_with = "nullable", skip_serializing_if = "Option::is_none")]
-    pub annual_revenue_cents: Option<Option<i64>>,
-    #[serde(default, deserialize_with = "nullable", skip_serializing_if = "Option::is_none")]
-    pub country: Option<Option<String>>,
-    #[serde(default, deserialize_with = "nullable", skip_serializing_if = "Option::is_none")]
-    pub city: Option<Option<String>>,
-    #[serde(default, deserialize_with = "nullable", skip_serializing_if = "Option::is_none")]
-    pub phone: Option<Option<String>>,
-    #[serde(default, deserialize_with = "nullable", skip_serializing_if = "Option::is_none")]
-    pub description: Option<Option<String>>,
-    #[serde(default, deserialize_with = "non_null", skip_serializing_if = "Option::is_none")]
-    pub custom_fields: Option<serde_json::Value>,
-}
-
-/// For fields that may be absent but not null: `null` is a type error.
-pub fn non_null<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
-where
-    D: Deserializer<'de>,
-    T: Deserialize<'de>,
-{
-    T::deserialize(deserializer).map(Some)
-}
-
-/// Tells "absent" (outer `None`, via `default`) from "null" (`Some(None)`).
-pub fn nullable<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
-where
-    D: Deserializer<'de>,
-    T: Deserialize<'de>,
-{
-    Option::<T>::deserialize(deserializer).map(Some)
-}
+patch!(
+    /// A partial update: an absent field is left alone; `null` clears a
+    /// nullable field.
+    CompanyPatch {
+        name: required String,
+        domain: optional String,
+        website: optional String,
+        status: required CompanyStatus,
+        owner_id: optional Uuid,
+        parent_id: optional Uuid,
+        industry: optional String,
+        employee_count: optional i64,
+        annual_revenue_cents: optional i64,
+        country: optional String,
+        city: optional String,
+        phone: optional String,
+        description: optional String,
+        notes: optional String,
+        custom_fields: required serde_json::Value,
+    }
+);
 
 /// List filters. `owner` is a user id, `me` or `unassigned`.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]

@@ -3,18 +3,17 @@
 use uuid::Uuid;
 
 use super::types::*;
-use crate::crm::fields::{
-    check_custom_fields, check_owner, optional_email, optional_text, owner_condition, owner_or_creator, record_exists, text_search,
-};
+use crate::crm::fields::{check_owner, owner_condition, owner_or_creator, text_search};
 use crate::error::{AppError, AppResult};
-use crate::platform::accounts::required_text;
 use crate::platform::audit;
 use crate::platform::context::Ctx;
 use crate::platform::db::{now, Tx, Q};
 use crate::platform::pagination::PageRequest;
 use crate::platform::types::{Page, Scope};
+use crate::platform::validate::required_text;
+use crate::platform::validate::{check_custom_fields, custom_fields_or_empty, optional_email, optional_text, record_exists};
 
-const COLUMNS: &str = "id, name, email, phone, title, company_id, company_name, owner_id, custom_fields, created_at, updated_at";
+const COLUMNS: &str = "id, name, email, phone, title, company_id, company_name, owner_id, notes, custom_fields, created_at, updated_at";
 
 pub async fn find(tx: &mut Tx, ctx: &Ctx, id: Uuid) -> AppResult<Option<Contact>> {
     Ok(tx
@@ -49,8 +48,9 @@ async fn check_company(tx: &mut Tx, ctx: &Ctx, field: &str, company_id: Option<U
 async fn check_email_free(tx: &mut Tx, ctx: &Ctx, email: Option<&str>, except: Option<Uuid>) -> AppResult<()> {
     let Some(email) = email else { return Ok(()) };
     match find_by_email(tx, ctx, email).await? {
-        Some(other) if Some(other.id) != except => Err(AppError::Conflict {
+        Some(other) if Some(other.id) != except => Err(AppError::Duplicate {
             code: "duplicate_email",
+            field: "email".into(),
             message: format!("contact {:?} ({}) already has the email {email}", other.name, other.id),
         }),
         _ => Ok(()),
@@ -59,8 +59,7 @@ async fn check_email_free(tx: &mut Tx, ctx: &Ctx, email: Option<&str>, except: O
 
 pub async fn create(tx: &mut Tx, ctx: &Ctx, input: NewContact) -> AppResult<Contact> {
     ctx.require(Scope::CrmWrite)?;
-    let custom_fields = input.custom_fields.unwrap_or_else(|| serde_json::json!({}));
-    check_custom_fields(&custom_fields)?;
+    let custom_fields = custom_fields_or_empty(input.custom_fields)?;
     let at = now();
     let contact = Contact {
         id: Uuid::now_v7(),
@@ -71,6 +70,7 @@ pub async fn create(tx: &mut Tx, ctx: &Ctx, input: NewContact) -> AppResult<Cont
         company_id: input.company_id,
         company_name: optional_text("company_name", input.company_name, 200)?,
         owner_id: owner_or_creator(ctx, input.owner_id),
+        notes: optional_text("notes", input.notes, 10_000)?,
         custom_fields,
         created_at: at,
         updated_at: at,
@@ -79,7 +79,7 @@ pub async fn create(tx: &mut Tx, ctx: &Ctx, input: NewContact) -> AppResult<Cont
     check_company(tx, ctx, "company_id", contact.company_id).await?;
     check_email_free(tx, ctx, contact.email.as_deref(), None).await?;
     tx.execute(
-        Q::new(format!("INSERT INTO contacts (workspace_id, {COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"))
+        Q::new(format!("INSERT INTO contacts (workspace_id, {COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"))
             .bind(ctx.workspace_id)
             .bind(contact.id)
             .bind(contact.name.as_str())
@@ -89,6 +89,7 @@ pub async fn create(tx: &mut Tx, ctx: &Ctx, input: NewContact) -> AppResult<Cont
             .bind(contact.company_id)
             .bind(contact.company_name.clone())
             .bind(contact.owner_id)
+            .bind(contact.notes.clone())
             .bind(contact.custom_fields.clone())
             .bind(contact.created_at)
             .bind(contact.updated_at),
@@ -128,6 +129,9 @@ pub async fn update(tx: &mut Tx, ctx: &Ctx, id: Uuid, patch: ContactPatch) -> Ap
         check_company(tx, ctx, "company_id", v).await?;
         after.company_id = v;
     }
+    if let Some(v) = patch.notes {
+        after.notes = optional_text("notes", v, 10_000)?;
+    }
     if let Some(v) = patch.custom_fields {
         check_custom_fields(&v)?;
         after.custom_fields = v;
@@ -140,7 +144,7 @@ pub async fn update(tx: &mut Tx, ctx: &Ctx, id: Uuid, patch: ContactPatch) -> Ap
     tx.execute(
         Q::new(
             "UPDATE contacts SET name = $1, email = $2, phone = $3, title = $4, company_id = $5, company_name = $6, \
-             owner_id = $7, custom_fields = $8, updated_at = $9 WHERE workspace_id = $10 AND id = $11",
+             owner_id = $7, custom_fields = $8, updated_at = $9, notes = $12 WHERE workspace_id = $10 AND id = $11",
         )
         .bind(after.name.as_str())
         .bind(after.email.clone())
@@ -152,7 +156,8 @@ pub async fn update(tx: &mut Tx, ctx: &Ctx, id: Uuid, patch: ContactPatch) -> Ap
         .bind(after.custom_fields.clone())
         .bind(after.updated_at)
         .bind(ctx.workspace_id)
-        .bind(id),
+        .bind(id)
+        .bind(after.notes.clone()),
     )
     .await?;
     audit::record(tx, ctx, "contact.updated", "contact", Some(id), Some(&before), Some(&after)).await?;

@@ -2,7 +2,6 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::Response;
 use axum::routing::get;
 use axum::{Json, Router};
 use uuid::Uuid;
@@ -11,7 +10,7 @@ use super::ops;
 use super::types::*;
 use crate::error::AppResult;
 use crate::platform::context::{AppState, Ctx};
-use crate::platform::http::{read, write, ApiJson, ApiPath, ApiQuery, IdPath, Idempotency};
+use crate::platform::http::{ApiJson, ApiPath, ApiQuery, ApiResult, IdPath, Idempotency};
 use crate::platform::types::Page;
 
 pub fn router() -> Router<AppState> {
@@ -24,55 +23,55 @@ pub fn router() -> Router<AppState> {
 }
 
 async fn list(State(state): State<AppState>, ctx: Ctx, ApiQuery(filter): ApiQuery<ContactFilter>) -> AppResult<Json<Page<Contact>>> {
-    read(&state, move |tx| Box::pin(async move { ops::list(tx, &ctx, filter).await })).await
+    let mut tx = state.db.begin_read().await?;
+    let found = ops::list(&mut tx, &ctx, filter).await?;
+    tx.commit().await?;
+    Ok(Json(found))
 }
 
-async fn show(State(state): State<AppState>, ctx: Ctx, IdPath { 0: id }: IdPath) -> AppResult<Json<Contact>> {
-    read(&state, move |tx| Box::pin(async move { ops::get(tx, &ctx, id).await })).await
+async fn show(State(state): State<AppState>, ctx: Ctx, ApiPath(id): IdPath) -> AppResult<Json<Contact>> {
+    let mut tx = state.db.begin_read().await?;
+    let contact = ops::get(&mut tx, &ctx, id).await?;
+    tx.commit().await?;
+    Ok(Json(contact))
 }
 
-async fn create(State(state): State<AppState>, ctx: Ctx, idem: Idempotency, body: ApiJson<NewContact>) -> AppResult<Response> {
-    let (op_ctx, input) = (ctx.clone(), body.value);
-    write(&state, &ctx, idem, &body.body_digest, StatusCode::CREATED, move |tx| {
-        Box::pin(async move { ops::create(tx, &op_ctx, input).await })
-    })
-    .await
+async fn create(State(state): State<AppState>, ctx: Ctx, idem: Idempotency, body: ApiJson<NewContact>) -> ApiResult {
+    let mut tx = idem.begin(&state, &ctx, &body.body_digest).await?;
+    let contact = ops::create(&mut tx, &ctx, body.value).await?;
+    tx.respond(StatusCode::CREATED, &contact).await
 }
 
-async fn update(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    IdPath { 0: id }: IdPath,
-    idem: Idempotency,
-    body: ApiJson<ContactPatch>,
-) -> AppResult<Response> {
-    let (op_ctx, patch) = (ctx.clone(), body.value);
-    write(&state, &ctx, idem, &body.body_digest, StatusCode::OK, move |tx| {
-        Box::pin(async move { ops::update(tx, &op_ctx, id, patch).await })
-    })
-    .await
+async fn update(State(state): State<AppState>, ctx: Ctx, ApiPath(id): IdPath, idem: Idempotency, body: ApiJson<ContactPatch>) -> ApiResult {
+    let mut tx = idem.begin(&state, &ctx, &body.body_digest).await?;
+    let contact = ops::update(&mut tx, &ctx, id, body.value).await?;
+    tx.respond(StatusCode::OK, &contact).await
 }
 
-async fn companies_of_contact(State(state): State<AppState>, ctx: Ctx, IdPath { 0: id }: IdPath) -> AppResult<Json<Vec<Membership>>> {
-    read(&state, move |tx| Box::pin(async move { ops::memberships_of_contact(tx, &ctx, id).await })).await
+async fn companies_of_contact(State(state): State<AppState>, ctx: Ctx, ApiPath(id): IdPath) -> AppResult<Json<Vec<Membership>>> {
+    let mut tx = state.db.begin_read().await?;
+    let memberships = ops::memberships_of_contact(&mut tx, &ctx, id).await?;
+    tx.commit().await?;
+    Ok(Json(memberships))
 }
 
-async fn contacts_of_company(State(state): State<AppState>, ctx: Ctx, IdPath { 0: id }: IdPath) -> AppResult<Json<Vec<Membership>>> {
-    read(&state, move |tx| Box::pin(async move { ops::memberships_of_company(tx, &ctx, id).await })).await
+async fn contacts_of_company(State(state): State<AppState>, ctx: Ctx, ApiPath(id): IdPath) -> AppResult<Json<Vec<Membership>>> {
+    let mut tx = state.db.begin_read().await?;
+    let memberships = ops::memberships_of_company(&mut tx, &ctx, id).await?;
+    tx.commit().await?;
+    Ok(Json(memberships))
 }
 
 async fn add_company(
     State(state): State<AppState>,
     ctx: Ctx,
-    IdPath { 0: id }: IdPath,
+    ApiPath(id): IdPath,
     idem: Idempotency,
     body: ApiJson<NewMembership>,
-) -> AppResult<Response> {
-    let (op_ctx, input) = (ctx.clone(), body.value);
-    write(&state, &ctx, idem, &body.body_digest, StatusCode::CREATED, move |tx| {
-        Box::pin(async move { ops::add_membership(tx, &op_ctx, id, input).await })
-    })
-    .await
+) -> ApiResult {
+    let mut tx = idem.begin(&state, &ctx, &body.body_digest).await?;
+    let membership = ops::add_membership(&mut tx, &ctx, id, body.value).await?;
+    tx.respond(StatusCode::CREATED, &membership).await
 }
 
 async fn update_company_role(
@@ -81,12 +80,10 @@ async fn update_company_role(
     ApiPath((id, company_id)): ApiPath<(Uuid, Uuid)>,
     idem: Idempotency,
     body: ApiJson<MembershipPatch>,
-) -> AppResult<Response> {
-    let (op_ctx, patch) = (ctx.clone(), body.value);
-    write(&state, &ctx, idem, &body.body_digest, StatusCode::OK, move |tx| {
-        Box::pin(async move { ops::update_membership(tx, &op_ctx, id, company_id, patch).await })
-    })
-    .await
+) -> ApiResult {
+    let mut tx = idem.begin(&state, &ctx, &body.body_digest).await?;
+    let membership = ops::update_membership(&mut tx, &ctx, id, company_id, body.value).await?;
+    tx.respond(StatusCode::OK, &membership).await
 }
 
 async fn remove_company(
@@ -94,10 +91,8 @@ async fn remove_company(
     ctx: Ctx,
     ApiPath((id, company_id)): ApiPath<(Uuid, Uuid)>,
     idem: Idempotency,
-) -> AppResult<Response> {
-    let op_ctx = ctx.clone();
-    write(&state, &ctx, idem, "", StatusCode::OK, move |tx| {
-        Box::pin(async move { ops::remove_membership(tx, &op_ctx, id, company_id).await })
-    })
-    .await
+) -> ApiResult {
+    let mut tx = idem.begin(&state, &ctx, "").await?;
+    let membership = ops::remove_membership(&mut tx, &ctx, id, company_id).await?;
+    tx.respond(StatusCode::OK, &membership).await
 }

@@ -2,7 +2,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::crm::companies::types::{non_null, nullable};
+use crate::platform::types::nullable;
 
 /// A person. `company_id` is their primary company; `company_name` keeps
 /// what was said when there is no company record yet.
@@ -17,6 +17,8 @@ pub struct Contact {
     pub company_id: Option<Uuid>,
     pub company_name: Option<String>,
     pub owner_id: Option<Uuid>,
+    /// Free-form context about the relationship or source.
+    pub notes: Option<String>,
     #[cfg_attr(feature = "ssr", sqlx(json))]
     pub custom_fields: serde_json::Value,
     pub created_at: DateTime<Utc>,
@@ -41,28 +43,23 @@ pub struct NewContact {
     pub owner_id: Option<Uuid>,
     #[serde(default)]
     pub custom_fields: Option<serde_json::Value>,
+    #[serde(default)]
+    pub notes: Option<String>,
 }
 
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ContactPatch {
-    #[serde(default, deserialize_with = "non_null", skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    #[serde(default, deserialize_with = "nullable", skip_serializing_if = "Option::is_none")]
-    pub email: Option<Option<String>>,
-    #[serde(default, deserialize_with = "nullable", skip_serializing_if = "Option::is_none")]
-    pub phone: Option<Option<String>>,
-    #[serde(default, deserialize_with = "nullable", skip_serializing_if = "Option::is_none")]
-    pub title: Option<Option<String>>,
-    #[serde(default, deserialize_with = "nullable", skip_serializing_if = "Option::is_none")]
-    pub company_id: Option<Option<Uuid>>,
-    #[serde(default, deserialize_with = "nullable", skip_serializing_if = "Option::is_none")]
-    pub company_name: Option<Option<String>>,
-    #[serde(default, deserialize_with = "nullable", skip_serializing_if = "Option::is_none")]
-    pub owner_id: Option<Option<Uuid>>,
-    #[serde(default, deserialize_with = "non_null", skip_serializing_if = "Option::is_none")]
-    pub custom_fields: Option<serde_json::Value>,
-}
+patch!(
+    ContactPatch {
+        name: required String,
+        email: optional String,
+        phone: optional String,
+        title: optional String,
+        company_id: optional Uuid,
+        company_name: optional String,
+        owner_id: optional Uuid,
+        notes: optional String,
+        custom_fields: required serde_json::Value,
+    }
+);
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -6,15 +6,16 @@ use uuid::Uuid;
 
 use super::stages;
 use super::types::*;
-use crate::crm::fields::{check_custom_fields, check_owner, check_reference, owner_condition, owner_or_creator, text_search};
+use crate::crm::fields::{check_owner, owner_condition, owner_or_creator, text_search};
 use crate::error::{AppError, AppResult};
-use crate::platform::accounts::required_text;
 use crate::platform::audit;
 use crate::platform::context::Ctx;
 use crate::platform::db::{now, wide, wide_sum, Tx, Q};
 use crate::platform::pagination::PageRequest;
 use crate::platform::types::{Page, Scope};
 use crate::platform::validate::money;
+use crate::platform::validate::required_text;
+use crate::platform::validate::{check_custom_fields, check_reference, custom_fields_or_empty};
 
 const COLUMNS: &str = "id, name, company_id, contact_id, lead_id, stage_id, amount_cents, currency, \
                        expected_close_date, owner_id, custom_fields, closed_at, created_at, updated_at";
@@ -60,8 +61,7 @@ fn closed_at_for(stage: &DealStage, previous: Option<chrono::DateTime<chrono::Ut
 
 pub async fn create(tx: &mut Tx, ctx: &Ctx, input: NewDeal) -> AppResult<Deal> {
     ctx.require(Scope::CrmWrite)?;
-    let custom_fields = input.custom_fields.unwrap_or_else(|| json!({}));
-    check_custom_fields(&custom_fields)?;
+    let custom_fields = custom_fields_or_empty(input.custom_fields)?;
     let name = required_text("name", &input.name, 200)?;
     let amount_cents = money("amount_cents", input.amount_cents.unwrap_or(0))?;
     let currency = check_currency(input.currency)?;

@@ -7,15 +7,19 @@ use leptos_router::components::Form;
 use leptos_router::hooks::use_query_map;
 use uuid::Uuid;
 
+use crate::api_error::ApiError;
+
+use super::server_fns::*;
 use super::types::*;
-use crate::components::ErrorBox;
-use crate::crm::server_fns::*;
+use crate::components::{action_error, field_error, form_error, last_error, page_errors, use_record_id};
+use crate::crm::companies::server_fns::company_choices;
 
 #[component]
 pub fn PipelinePage() -> impl IntoView {
     let query = use_query_map();
     let move_deal = ServerAction::<MoveDeal>::new();
     let create = ServerAction::<CreateDeal>::new();
+    let create_error = last_error(create.value());
     let board = Resource::new(
         move || (query.read().get("owner").filter(|o| !o.is_empty()), move_deal.version().get(), create.version().get()),
         |(owner, _, _)| pipeline_board(owner),
@@ -29,96 +33,95 @@ pub fn PipelinePage() -> impl IntoView {
         }
     };
     view! {
-        <div class="page-head">
-            <h1>"Pipeline"</h1>
-            <Form method="GET" action="" attr:class="filters">
-                <select name="owner" aria-label="Owner">
-                    <option value="">"All owners"</option>
-                    <option value="me" selected=move || query.read().get("owner").as_deref() == Some("me")>"My deals"</option>
-                    <option value="unassigned" selected=move || query.read().get("owner").as_deref() == Some("unassigned")>"Unassigned"</option>
-                </select>
-                <button type="submit">"Filter"</button>
-            </Form>
-        </div>
-        <details class="card">
-            <summary>"New deal"</summary>
-            <ActionForm action=create attr:class="row">
-                <label>"Deal name"<input name="name" required/></label>
-                <label>"Deal stage"
-                    <Transition fallback=|| ()>
-                        {move || Suspend::new(async move {
-                            let stages = stages.await.unwrap_or_default();
+        <ErrorBoundary fallback=page_errors>
+            <div class="page-head">
+                <h1>"Pipeline"</h1>
+                <Form method="GET" action="" attr:class="filters">
+                    <select name="owner" aria-label="Owner">
+                        <option value="">"All owners"</option>
+                        <option value="me" selected=move || query.read().get("owner").as_deref() == Some("me")>"My deals"</option>
+                        <option value="unassigned" selected=move || query.read().get("owner").as_deref() == Some("unassigned")>"Unassigned"</option>
+                    </select>
+                    <button type="submit">"Filter"</button>
+                </Form>
+            </div>
+            <details class="card">
+                <summary>"New deal"</summary>
+                <ActionForm action=create attr:class="row">
+                    <label>"Deal name"<input name="name" required/>{field_error(create_error, "name")}</label>
+                    <label>"Deal stage"
+                        <Transition fallback=|| ()>
+                            {move || Suspend::new(async move {
+                                let stages = stages.await.unwrap_or_default();
+                                view! {
+                                    <select name="stage_id">
+                                        {stages.into_iter().filter(|s| s.kind == StageKind::Open).map(|s| view! { <option value=s.id.to_string()>{s.name}</option> }).collect_view()}
+                                    </select>
+                                }
+                            })}
+                        </Transition>
+                    </label>
+                    <label>"Deal amount"<input name="amount" inputmode="decimal" placeholder="9,000.00"/>{field_error(create_error, "amount")}</label>
+                    <label>"Deal currency"<input name="currency" value="USD" maxlength="3"/>{field_error(create_error, "currency")}</label>
+                    <button type="submit">"Create deal"</button>
+                </ActionForm>
+                {form_error(create_error, &["name", "amount", "currency"])}
+            </details>
+            {action_error(move_deal.value())}
+            <Transition fallback=|| view! { <p>"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    board.await.map(|columns| {
+                            let stage_choices: Vec<(Uuid, String)> = columns.iter().map(|c| (c.stage.id, c.stage.name.clone())).collect();
                             view! {
-                                <select name="stage_id">
-                                    {stages.into_iter().filter(|s| s.kind == StageKind::Open).map(|s| view! { <option value=s.id.to_string()>{s.name}</option> }).collect_view()}
-                                </select>
+                                <div class="board">
+                                    {columns.into_iter().map(|column| {
+                                        let stage_id = column.stage.id;
+                                        let totals = if column.totals.is_empty() {
+                                            "0.00".to_string()
+                                        } else {
+                                            column.totals.iter().map(|t| format_money(t.amount_cents, &t.currency)).collect::<Vec<_>>().join(" · ")
+                                        };
+                                        let hidden = column.count - column.deals.len() as i64;
+                                        let choices = stage_choices.clone();
+                                        view! {
+                                            <section class="column" data-stage=column.stage.key.clone()
+                                                style=format!("border-top-color: {}", column.stage.color)
+                                                on:dragover=move |ev| ev.prevent_default()
+                                                on:drop=move |ev| { ev.prevent_default(); drop_on(stage_id); }>
+                                                <header>
+                                                    <h2>{column.stage.name.clone()}</h2>
+                                                    <p class="muted"><span data-testid="stage-count">{column.count}</span>{if column.count == 1 { " deal · " } else { " deals · " }}{totals}</p>
+                                                </header>
+                                                {column.deals.into_iter().map(|deal| {
+                                                    let deal_id = deal.id;
+                                                    let choices = choices.clone();
+                                                    view! {
+                                                        <article class="deal-card" draggable="true" data-deal=deal.name.clone()
+                                                            on:dragstart=move |_| dragging.set(Some(deal_id))
+                                                            on:dragend=move |_| {}>
+                                                            <strong><a href=format!("/deals/{}", deal.id)>{deal.name.clone()}</a></strong>
+                                                            <span class="muted">{deal.company_name.clone().unwrap_or_default()}</span>
+                                                            <span>{format_money(deal.amount_cents, &deal.currency)}</span>
+                                                            <select aria-label=format!("Move {}", deal.name) on:change=move |ev| {
+                                                                if let Ok(stage_id) = Uuid::parse_str(&event_target_value(&ev)) {
+                                                                    move_deal.dispatch(MoveDeal { deal_id, stage_id });
+                                                                }
+                                                            }>
+                                                                {choices.into_iter().map(|(id, name)| view! { <option value=id.to_string() selected={id == stage_id}>{name}</option> }).collect_view()}
+                                                            </select>
+                                                        </article>
+                                                    }
+                                                }).collect_view()}
+                                                {(hidden > 0).then(|| view! { <p class="muted">"+"{hidden}" more"</p> })}
+                                            </section>
+                                        }
+                                    }).collect_view()}
+                                </div>
                             }
-                        })}
-                    </Transition>
-                </label>
-                <label>"Deal amount"<input name="amount" inputmode="decimal" placeholder="9,000.00"/></label>
-                <label>"Deal currency"<input name="currency" value="USD" maxlength="3"/></label>
-                <button type="submit">"Create deal"</button>
-            </ActionForm>
-            {crate::components::action_error(create.value())}
-        </details>
-        {move || move_deal.value().get().and_then(|r| r.err()).map(|e| view! { <p class="error" role="alert">{crate::components::error_text(&e)}</p> })}
-        <Transition fallback=|| view! { <p>"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match board.await {
-                    Ok(columns) => {
-                        let stage_choices: Vec<(Uuid, String)> = columns.iter().map(|c| (c.stage.id, c.stage.name.clone())).collect();
-                        Either::Left(view! {
-                            <div class="board">
-                                {columns.into_iter().map(|column| {
-                                    let stage_id = column.stage.id;
-                                    let totals = if column.totals.is_empty() {
-                                        "0.00".to_string()
-                                    } else {
-                                        column.totals.iter().map(|t| format_money(t.amount_cents, &t.currency)).collect::<Vec<_>>().join(" · ")
-                                    };
-                                    let hidden = column.count - column.deals.len() as i64;
-                                    let choices = stage_choices.clone();
-                                    view! {
-                                        <section class="column" data-stage=column.stage.key.clone()
-                                            style=format!("border-top-color: {}", column.stage.color)
-                                            on:dragover=move |ev| ev.prevent_default()
-                                            on:drop=move |ev| { ev.prevent_default(); drop_on(stage_id); }>
-                                            <header>
-                                                <h2>{column.stage.name.clone()}</h2>
-                                                <p class="muted"><span data-testid="stage-count">{column.count}</span>{if column.count == 1 { " deal · " } else { " deals · " }}{totals}</p>
-                                            </header>
-                                            {column.deals.into_iter().map(|deal| {
-                                                let deal_id = deal.id;
-                                                let choices = choices.clone();
-                                                view! {
-                                                    <article class="deal-card" draggable="true" data-deal=deal.name.clone()
-                                                        on:dragstart=move |_| dragging.set(Some(deal_id))
-                                                        on:dragend=move |_| {}>
-                                                        <strong><a href=format!("/deals/{}", deal.id)>{deal.name.clone()}</a></strong>
-                                                        <span class="muted">{deal.company_name.clone().unwrap_or_default()}</span>
-                                                        <span>{format_money(deal.amount_cents, &deal.currency)}</span>
-                                                        <select aria-label=format!("Move {}", deal.name) on:change=move |ev| {
-                                                            if let Ok(stage_id) = Uuid::parse_str(&event_target_value(&ev)) {
-                                                                move_deal.dispatch(MoveDeal { deal_id, stage_id });
-                                                            }
-                                                        }>
-                                                            {choices.into_iter().map(|(id, name)| view! { <option value=id.to_string() selected={id == stage_id}>{name}</option> }).collect_view()}
-                                                        </select>
-                                                    </article>
-                                                }
-                                            }).collect_view()}
-                                            {(hidden > 0).then(|| view! { <p class="muted">"+"{hidden}" more"</p> })}
-                                        </section>
-                                    }
-                                }).collect_view()}
-                            </div>
                         })
-                    }
-                    Err(error) => Either::Right(view! { <ErrorBox error/> }),
-                }
-            })}
-        </Transition>
+                })}
+            </Transition>
+        </ErrorBoundary>
     }
 }
 
@@ -129,100 +132,93 @@ pub fn DealPage() -> impl IntoView {
     use crate::crm::activities::pages::ActivityPanel;
     use crate::platform::server_fns::list_members;
 
-    let params = leptos_router::hooks::use_params_map();
+    let id = use_record_id();
     let update = ServerAction::<UpdateDeal>::new();
-    let id = move || params.read().get("id").and_then(|id| Uuid::parse_str(&id).ok());
     let deal = Resource::new(
         move || (id(), update.version().get()),
         |(id, _)| async move {
             match id {
                 Some(id) => get_deal(id).await,
-                None => Err(ServerFnError::ServerError("deal not found".into())),
+                None => Err(ApiError::new("not_found", "deal not found")),
             }
         },
     );
     let choices = Resource::new(
         || (),
-        |_| async move {
-            Ok::<_, ServerFnError>((list_stages().await?, list_members().await?, company_choices().await?, contact_choices().await?))
-        },
+        |_| async move { Ok::<_, ApiError>((list_stages().await?, list_members().await?, company_choices().await?, contact_choices().await?)) },
     );
     view! {
-        <Transition fallback=|| view! { <p>"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                let deal = match deal.await {
-                    Ok(deal) => deal,
-                    Err(error) => return Either::Right(view! { <ErrorBox error/> }),
-                };
-                let (stages, members, companies, contacts) = match choices.await {
-                    Ok(choices) => choices,
-                    Err(error) => return Either::Right(view! { <ErrorBox error/> }),
-                };
-                let stage = stages.iter().find(|s| s.id == deal.stage_id).cloned();
-                let name_of = |id: Option<Uuid>, list: &[(Uuid, String)]| {
-                    id.and_then(|id| list.iter().find(|(i, _)| *i == id).map(|(_, n)| n.clone())).unwrap_or_else(|| "—".into())
-                };
-                let owner_name = deal.owner_id
-                    .and_then(|id| members.iter().find(|m| m.user_id == id).map(|m| m.name.clone()))
-                    .unwrap_or_else(|| "Unassigned".into());
-                let amount_text = format!("{}.{:02}", deal.amount_cents / 100, deal.amount_cents % 100);
-                let option = |id: Uuid, name: String, selected: bool| view! { <option value=id.to_string() selected=selected>{name}</option> };
-                Either::Left(view! {
-                    <div class="page-head">
-                        <h1 data-testid="deal-name">{deal.name.clone()}</h1>
-                        <span class="badge" data-testid="deal-stage">{stage.as_ref().map(|s| s.name.clone()).unwrap_or_default()}</span>
-                    </div>
-                    <dl class="facts">
-                        <dt>"Amount"</dt><dd data-testid="deal-amount">{format_money(deal.amount_cents, &deal.currency)}</dd>
-                        <dt>"Company"</dt><dd>{deal.company_id.map(|id| Either::Left(view! { <a href=format!("/companies/{id}")>{name_of(Some(id), &companies)}</a> })).unwrap_or_else(|| Either::Right("—"))}</dd>
-                        <dt>"Contact"</dt><dd>{deal.contact_id.map(|id| Either::Left(view! { <a href=format!("/contacts/{id}")>{name_of(Some(id), &contacts)}</a> })).unwrap_or_else(|| Either::Right("—"))}</dd>
-                        <dt>"Owner"</dt><dd>{owner_name}</dd>
-                        <dt>"Expected close"</dt><dd>{deal.expected_close_date.map(|d| d.to_string()).unwrap_or_else(|| "—".into())}</dd>
-                        <dt>"Updated"</dt><dd>{crate::components::format_time(deal.updated_at)}</dd>
-                    </dl>
-                    <section class="card">
-                        <h2>"Edit deal"</h2>
-                        <ActionForm action=update>
-                            <input type="hidden" name="id" value=deal.id.to_string()/>
-                            <label>"Deal name"<input name="form[name]" required value=deal.name.clone()/></label>
-                            <label>"Stage"
-                                <select name="form[stage_id]">
-                                    {stages.iter().map(|s| option(s.id, s.name.clone(), s.id == deal.stage_id)).collect_view()}
-                                </select>
-                            </label>
-                            <div class="row">
-                                <label>"Amount"<input name="form[amount]" inputmode="decimal" value=amount_text/></label>
-                                <label>"Currency"<input name="form[currency]" maxlength="3" value=deal.currency.clone()/></label>
-                                <label>"Expected close"<input name="form[expected_close_date]" type="date"
-                                    value=deal.expected_close_date.map(|d| d.to_string()).unwrap_or_default()/></label>
-                            </div>
-                            <label>"Owner"
-                                <select name="form[owner_id]">
-                                    <option value="">"Unassigned"</option>
-                                    {members.iter().map(|m| option(m.user_id, m.name.clone(), Some(m.user_id) == deal.owner_id)).collect_view()}
-                                </select>
-                            </label>
-                            <label>"Company"
-                                <select name="form[company_id]">
-                                    <option value="">"None"</option>
-                                    {companies.iter().map(|(id, name)| option(*id, name.clone(), Some(*id) == deal.company_id)).collect_view()}
-                                </select>
-                            </label>
-                            <label>"Contact"
-                                <select name="form[contact_id]">
-                                    <option value="">"None"</option>
-                                    {contacts.iter().map(|(id, name)| option(*id, name.clone(), Some(*id) == deal.contact_id)).collect_view()}
-                                </select>
-                            </label>
-                            <button type="submit">"Save deal"</button>
-                        </ActionForm>
-                        {crate::components::action_error(update.value())}
-                        {move || update.value().get().and_then(|r| r.ok()).map(|_| view! { <p class="notice">"Saved."</p> })}
-                    </section>
-                    <ActivityPanel record="deal" id=deal.id/>
-                    <p><a href="/pipeline">"← Pipeline"</a></p>
-                })
-            })}
-        </Transition>
+        <ErrorBoundary fallback=page_errors>
+            <Transition fallback=|| view! { <p>"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    let deal = deal.await?;
+                    let (stages, members, companies, contacts) = choices.await?;
+                    let stage = stages.iter().find(|s| s.id == deal.stage_id).cloned();
+                    let name_of = |id: Option<Uuid>, list: &[(Uuid, String)]| {
+                        id.and_then(|id| list.iter().find(|(i, _)| *i == id).map(|(_, n)| n.clone())).unwrap_or_else(|| "—".into())
+                    };
+                    let owner_name = deal.owner_id
+                        .and_then(|id| members.iter().find(|m| m.user_id == id).map(|m| m.name.clone()))
+                        .unwrap_or_else(|| "Unassigned".into());
+                    let amount_text = format!("{}.{:02}", deal.amount_cents / 100, deal.amount_cents % 100);
+                    let option = |id: Uuid, name: String, selected: bool| view! { <option value=id.to_string() selected=selected>{name}</option> };
+                    Ok::<_, ApiError>(view! {
+                        <div class="page-head">
+                            <h1 data-testid="deal-name">{deal.name.clone()}</h1>
+                            <span class="badge" data-testid="deal-stage">{stage.as_ref().map(|s| s.name.clone()).unwrap_or_default()}</span>
+                        </div>
+                        <dl class="facts">
+                            <dt>"Amount"</dt><dd data-testid="deal-amount">{format_money(deal.amount_cents, &deal.currency)}</dd>
+                            <dt>"Company"</dt><dd>{deal.company_id.map(|id| Either::Left(view! { <a href=format!("/companies/{id}")>{name_of(Some(id), &companies)}</a> })).unwrap_or_else(|| Either::Right("—"))}</dd>
+                            <dt>"Contact"</dt><dd>{deal.contact_id.map(|id| Either::Left(view! { <a href=format!("/contacts/{id}")>{name_of(Some(id), &contacts)}</a> })).unwrap_or_else(|| Either::Right("—"))}</dd>
+                            <dt>"Owner"</dt><dd>{owner_name}</dd>
+                            <dt>"Expected close"</dt><dd>{deal.expected_close_date.map(|d| d.to_string()).unwrap_or_else(|| "—".into())}</dd>
+                            <dt>"Updated"</dt><dd>{crate::components::format_time(deal.updated_at)}</dd>
+                        </dl>
+                        <section class="card">
+                            <h2>"Edit deal"</h2>
+                            <ActionForm action=update>
+                                <input type="hidden" name="id" value=deal.id.to_string()/>
+                                <label>"Deal name"<input name="form[name]" required value=deal.name.clone()/></label>
+                                <label>"Stage"
+                                    <select name="form[stage_id]">
+                                        {stages.iter().map(|s| option(s.id, s.name.clone(), s.id == deal.stage_id)).collect_view()}
+                                    </select>
+                                </label>
+                                <div class="row">
+                                    <label>"Amount"<input name="form[amount]" inputmode="decimal" value=amount_text/></label>
+                                    <label>"Currency"<input name="form[currency]" maxlength="3" value=deal.currency.clone()/></label>
+                                    <label>"Expected close"<input name="form[expected_close_date]" type="date"
+                                        value=deal.expected_close_date.map(|d| d.to_string()).unwrap_or_default()/></label>
+                                </div>
+                                <label>"Owner"
+                                    <select name="form[owner_id]">
+                                        <option value="">"Unassigned"</option>
+                                        {members.iter().map(|m| option(m.user_id, m.name.clone(), Some(m.user_id) == deal.owner_id)).collect_view()}
+                                    </select>
+                                </label>
+                                <label>"Company"
+                                    <select name="form[company_id]">
+                                        <option value="">"None"</option>
+                                        {companies.iter().map(|(id, name)| option(*id, name.clone(), Some(*id) == deal.company_id)).collect_view()}
+                                    </select>
+                                </label>
+                                <label>"Contact"
+                                    <select name="form[contact_id]">
+                                        <option value="">"None"</option>
+                                        {contacts.iter().map(|(id, name)| option(*id, name.clone(), Some(*id) == deal.contact_id)).collect_view()}
+                                    </select>
+                                </label>
+                                <button type="submit">"Save deal"</button>
+                            </ActionForm>
+                            {action_error(update.value())}
+                            {move || update.value().get().and_then(|r| r.ok()).map(|_| view! { <p class="notice">"Saved."</p> })}
+                        </section>
+                        <ActivityPanel record="deal" id=deal.id/>
+                        <p><a href="/pipeline">"← Pipeline"</a></p>
+                    })
+                })}
+            </Transition>
+        </ErrorBoundary>
     }
 }

@@ -2,7 +2,6 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 
@@ -10,7 +9,7 @@ use super::types::*;
 use super::{ops, stages};
 use crate::error::AppResult;
 use crate::platform::context::{AppState, Ctx};
-use crate::platform::http::{read, write, ApiJson, ApiQuery, IdPath, Idempotency};
+use crate::platform::http::{ApiJson, ApiPath, ApiQuery, ApiResult, IdPath, Idempotency};
 use crate::platform::types::Page;
 
 pub fn router() -> Router<AppState> {
@@ -30,78 +29,78 @@ struct PipelineQuery {
 }
 
 async fn pipeline(State(state): State<AppState>, ctx: Ctx, ApiQuery(query): ApiQuery<PipelineQuery>) -> AppResult<Json<Vec<BoardColumn>>> {
-    read(&state, move |tx| Box::pin(async move { ops::board(tx, &ctx, query.owner).await })).await
+    let mut tx = state.db.begin_read().await?;
+    let columns = ops::board(&mut tx, &ctx, query.owner).await?;
+    tx.commit().await?;
+    Ok(Json(columns))
 }
 
 async fn list_stages(State(state): State<AppState>, ctx: Ctx) -> AppResult<Json<Vec<DealStage>>> {
-    read(&state, move |tx| Box::pin(async move { stages::list(tx, &ctx).await })).await
+    let mut tx = state.db.begin_read().await?;
+    let found = stages::list(&mut tx, &ctx).await?;
+    tx.commit().await?;
+    Ok(Json(found))
 }
 
-async fn show_stage(State(state): State<AppState>, ctx: Ctx, IdPath { 0: id }: IdPath) -> AppResult<Json<DealStage>> {
-    read(&state, move |tx| Box::pin(async move { stages::get(tx, &ctx, id).await })).await
+async fn show_stage(State(state): State<AppState>, ctx: Ctx, ApiPath(id): IdPath) -> AppResult<Json<DealStage>> {
+    let mut tx = state.db.begin_read().await?;
+    let stage = stages::get(&mut tx, &ctx, id).await?;
+    tx.commit().await?;
+    Ok(Json(stage))
 }
 
-async fn create_stage(State(state): State<AppState>, ctx: Ctx, idem: Idempotency, body: ApiJson<NewDealStage>) -> AppResult<Response> {
-    let (op_ctx, input) = (ctx.clone(), body.value);
-    write(&state, &ctx, idem, &body.body_digest, StatusCode::CREATED, move |tx| {
-        Box::pin(async move { stages::create(tx, &op_ctx, input).await })
-    })
-    .await
+async fn create_stage(State(state): State<AppState>, ctx: Ctx, idem: Idempotency, body: ApiJson<NewDealStage>) -> ApiResult {
+    let mut tx = idem.begin(&state, &ctx, &body.body_digest).await?;
+    let stage = stages::create(&mut tx, &ctx, body.value).await?;
+    tx.respond(StatusCode::CREATED, &stage).await
 }
 
 async fn update_stage(
     State(state): State<AppState>,
     ctx: Ctx,
-    IdPath { 0: id }: IdPath,
+    ApiPath(id): IdPath,
     idem: Idempotency,
     body: ApiJson<DealStagePatch>,
-) -> AppResult<Response> {
-    let (op_ctx, patch) = (ctx.clone(), body.value);
-    write(&state, &ctx, idem, &body.body_digest, StatusCode::OK, move |tx| {
-        Box::pin(async move { stages::update(tx, &op_ctx, id, patch).await })
-    })
-    .await
+) -> ApiResult {
+    let mut tx = idem.begin(&state, &ctx, &body.body_digest).await?;
+    let stage = stages::update(&mut tx, &ctx, id, body.value).await?;
+    tx.respond(StatusCode::OK, &stage).await
 }
 
-async fn delete_stage(State(state): State<AppState>, ctx: Ctx, IdPath { 0: id }: IdPath, idem: Idempotency) -> AppResult<Response> {
-    let op_ctx = ctx.clone();
-    write(&state, &ctx, idem, "", StatusCode::OK, move |tx| Box::pin(async move { stages::delete(tx, &op_ctx, id).await })).await
+async fn delete_stage(State(state): State<AppState>, ctx: Ctx, ApiPath(id): IdPath, idem: Idempotency) -> ApiResult {
+    let mut tx = idem.begin(&state, &ctx, "").await?;
+    let stage = stages::delete(&mut tx, &ctx, id).await?;
+    tx.respond(StatusCode::OK, &stage).await
 }
 
-async fn reorder_stages(State(state): State<AppState>, ctx: Ctx, idem: Idempotency, body: ApiJson<StageOrder>) -> AppResult<Response> {
-    let (op_ctx, order) = (ctx.clone(), body.value);
-    write(&state, &ctx, idem, &body.body_digest, StatusCode::OK, move |tx| {
-        Box::pin(async move { stages::reorder(tx, &op_ctx, order).await })
-    })
-    .await
+async fn reorder_stages(State(state): State<AppState>, ctx: Ctx, idem: Idempotency, body: ApiJson<StageOrder>) -> ApiResult {
+    let mut tx = idem.begin(&state, &ctx, &body.body_digest).await?;
+    let deal = stages::reorder(&mut tx, &ctx, body.value).await?;
+    tx.respond(StatusCode::OK, &deal).await
 }
 
 async fn list(State(state): State<AppState>, ctx: Ctx, ApiQuery(filter): ApiQuery<DealFilter>) -> AppResult<Json<Page<Deal>>> {
-    read(&state, move |tx| Box::pin(async move { ops::list(tx, &ctx, filter).await })).await
+    let mut tx = state.db.begin_read().await?;
+    let found = ops::list(&mut tx, &ctx, filter).await?;
+    tx.commit().await?;
+    Ok(Json(found))
 }
 
-async fn show(State(state): State<AppState>, ctx: Ctx, IdPath { 0: id }: IdPath) -> AppResult<Json<Deal>> {
-    read(&state, move |tx| Box::pin(async move { ops::get(tx, &ctx, id).await })).await
+async fn show(State(state): State<AppState>, ctx: Ctx, ApiPath(id): IdPath) -> AppResult<Json<Deal>> {
+    let mut tx = state.db.begin_read().await?;
+    let deal = ops::get(&mut tx, &ctx, id).await?;
+    tx.commit().await?;
+    Ok(Json(deal))
 }
 
-async fn create(State(state): State<AppState>, ctx: Ctx, idem: Idempotency, body: ApiJson<NewDeal>) -> AppResult<Response> {
-    let (op_ctx, input) = (ctx.clone(), body.value);
-    write(&state, &ctx, idem, &body.body_digest, StatusCode::CREATED, move |tx| {
-        Box::pin(async move { ops::create(tx, &op_ctx, input).await })
-    })
-    .await
+async fn create(State(state): State<AppState>, ctx: Ctx, idem: Idempotency, body: ApiJson<NewDeal>) -> ApiResult {
+    let mut tx = idem.begin(&state, &ctx, &body.body_digest).await?;
+    let deal = ops::create(&mut tx, &ctx, body.value).await?;
+    tx.respond(StatusCode::CREATED, &deal).await
 }
 
-async fn update(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    IdPath { 0: id }: IdPath,
-    idem: Idempotency,
-    body: ApiJson<DealPatch>,
-) -> AppResult<Response> {
-    let (op_ctx, patch) = (ctx.clone(), body.value);
-    write(&state, &ctx, idem, &body.body_digest, StatusCode::OK, move |tx| {
-        Box::pin(async move { ops::update(tx, &op_ctx, id, patch).await })
-    })
-    .await
+async fn update(State(state): State<AppState>, ctx: Ctx, ApiPath(id): IdPath, idem: Idempotency, body: ApiJson<DealPatch>) -> ApiResult {
+    let mut tx = idem.begin(&state, &ctx, &body.body_digest).await?;
+    let deal = ops::update(&mut tx, &ctx, id, body.value).await?;
+    tx.respond(StatusCode::OK, &deal).await
 }

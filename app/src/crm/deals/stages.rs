@@ -4,15 +4,16 @@
 use uuid::Uuid;
 
 use super::types::*;
-use crate::crm::fields::optional_text;
 use crate::error::{AppError, AppResult};
-use crate::platform::accounts::required_text;
 use crate::platform::audit;
 use crate::platform::context::Ctx;
 use crate::platform::db::{now, Tx, Q};
+use crate::platform::types::Page;
 use crate::platform::types::Scope;
+use crate::platform::validate::optional_text;
+use crate::platform::validate::required_text;
 
-const COLUMNS: &str = "id, stage_key, name, position, kind, probability, color, created_at, updated_at";
+const COLUMNS: &str = "id, stage_key, name, position, kind, probability, color, custom_fields, created_at, updated_at";
 
 /// key, name, kind, probability, color
 const DEFAULT_STAGES: [(&str, &str, StageKind, i64, &str); 6] = [
@@ -24,12 +25,17 @@ const DEFAULT_STAGES: [(&str, &str, StageKind, i64, &str); 6] = [
     ("lost", "Closed lost", StageKind::Lost, 0, "#ef4444"),
 ];
 
-/// Called when a workspace is created.
+/// The [`Seeder`](crate::platform::seeding::Seeder) of the CRM: a new
+/// workspace's pipeline stages.
+pub fn seed_workspace(tx: &mut Tx, workspace_id: Uuid) -> crate::platform::BoxFuture<'_, AppResult<()>> {
+    Box::pin(create_defaults(tx, workspace_id))
+}
+
 pub async fn create_defaults(tx: &mut Tx, workspace_id: Uuid) -> AppResult<()> {
     let at = now();
     for (position, (key, name, kind, probability, color)) in DEFAULT_STAGES.into_iter().enumerate() {
         tx.execute(
-            Q::new(format!("INSERT INTO deal_stages (workspace_id, {COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"))
+            Q::new(format!("INSERT INTO deal_stages (workspace_id, {COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"))
                 .bind(workspace_id)
                 .bind(Uuid::now_v7())
                 .bind(key)
@@ -38,6 +44,7 @@ pub async fn create_defaults(tx: &mut Tx, workspace_id: Uuid) -> AppResult<()> {
                 .bind(kind.as_str())
                 .bind(probability)
                 .bind(color)
+                .bind(serde_json::json!({}))
                 .bind(at)
                 .bind(at),
         )
@@ -61,6 +68,31 @@ pub async fn find(tx: &mut Tx, ctx: &Ctx, id: Uuid) -> AppResult<Option<DealStag
             Q::new(format!("SELECT {COLUMNS} FROM deal_stages WHERE workspace_id = $1 AND id = $2")).bind(ctx.workspace_id).bind(id),
         )
         .await?)
+}
+
+/// Stages whose key or name contains `query` (any case), in pipeline
+/// order, a page at a time.
+pub async fn search(tx: &mut Tx, ctx: &Ctx, query: Option<&str>, limit: Option<i64>, cursor: Option<&str>) -> AppResult<Page<DealStage>> {
+    let needle = query.map(|q| q.trim().to_lowercase()).filter(|q| !q.is_empty());
+    let matching = list(tx, ctx)
+        .await?
+        .into_iter()
+        .filter(|s| needle.as_ref().is_none_or(|n| s.key.to_lowercase().contains(n) || s.name.to_lowercase().contains(n)))
+        .collect();
+    crate::platform::pagination::page_of(matching, limit, cursor)
+}
+
+/// The stage a request names by its key (`proposal`), for callers that
+/// speak keys rather than ids; an unknown key is a 422 on `field`.
+pub async fn by_key(tx: &mut Tx, ctx: &Ctx, field: &str, key: &str) -> AppResult<DealStage> {
+    let stage: Option<DealStage> = tx
+        .fetch_optional(
+            Q::new(format!("SELECT {COLUMNS} FROM deal_stages WHERE workspace_id = $1 AND stage_key = $2"))
+                .bind(ctx.workspace_id)
+                .bind(key.trim()),
+        )
+        .await?;
+    stage.ok_or_else(|| AppError::validation(field, format!("there is no stage with the key {key:?} (list_deal_stages names them)")))
 }
 
 pub async fn get(tx: &mut Tx, ctx: &Ctx, id: Uuid) -> AppResult<DealStage> {
@@ -114,23 +146,33 @@ pub async fn create(tx: &mut Tx, ctx: &Ctx, input: NewDealStage) -> AppResult<De
     let key = check_key(&input.key)?;
     let existing = list(tx, ctx).await?;
     if existing.iter().any(|s| s.key == key) {
-        return Err(AppError::Conflict { code: "duplicate_key", message: format!("a stage with key {key:?} exists") });
+        return Err(AppError::Duplicate {
+            code: "duplicate_key",
+            field: "key".into(),
+            message: format!("a stage with key {key:?} exists"),
+        });
     }
     let at = now();
     let position = input.position.unwrap_or(existing.len() as i64).clamp(0, existing.len() as i64);
+    let kind = input.kind.unwrap_or(StageKind::Open);
     let stage = DealStage {
         id: Uuid::now_v7(),
         key,
         name: required_text("name", &input.name, 100)?,
         position,
-        kind: input.kind,
-        probability: check_probability(input.probability)?,
+        kind,
+        probability: check_probability(input.probability.unwrap_or(match kind {
+            StageKind::Won => 100,
+            StageKind::Lost => 0,
+            StageKind::Open => 50,
+        }))?,
         color: check_color(input.color)?,
+        custom_fields: crate::platform::validate::custom_fields_or_empty(input.custom_fields)?,
         created_at: at,
         updated_at: at,
     };
     tx.execute(
-        Q::new(format!("INSERT INTO deal_stages (workspace_id, {COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"))
+        Q::new(format!("INSERT INTO deal_stages (workspace_id, {COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"))
             .bind(ctx.workspace_id)
             .bind(stage.id)
             .bind(stage.key.as_str())
@@ -139,6 +181,7 @@ pub async fn create(tx: &mut Tx, ctx: &Ctx, input: NewDealStage) -> AppResult<De
             .bind(stage.kind.as_str())
             .bind(stage.probability)
             .bind(stage.color.as_str())
+            .bind(stage.custom_fields.clone())
             .bind(stage.created_at)
             .bind(stage.updated_at),
     )

@@ -2,37 +2,13 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::crm::companies::types::{non_null, nullable};
+use crate::platform::types::non_null;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum StageKind {
-    Open,
-    Won,
-    Lost,
-}
-
-impl StageKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            StageKind::Open => "open",
-            StageKind::Won => "won",
-            StageKind::Lost => "lost",
-        }
-    }
-}
-
-impl TryFrom<String> for StageKind {
-    type Error = String;
-    fn try_from(value: String) -> Result<Self, Self::Error> {
-        match value.as_str() {
-            "open" => Ok(StageKind::Open),
-            "won" => Ok(StageKind::Won),
-            "lost" => Ok(StageKind::Lost),
-            other => Err(format!("unknown stage kind {other:?}")),
-        }
-    }
-}
+text_enum!(#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))] StageKind {
+    Open => "open",
+    Won => "won",
+    Lost => "lost",
+});
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
@@ -46,6 +22,8 @@ pub struct DealStage {
     pub kind: StageKind,
     pub probability: i64,
     pub color: String,
+    #[cfg_attr(feature = "ssr", sqlx(json))]
+    pub custom_fields: serde_json::Value,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -55,13 +33,21 @@ pub struct DealStage {
 pub struct NewDealStage {
     pub key: String,
     pub name: String,
-    pub kind: StageKind,
-    pub probability: i64,
+    /// `open` when absent.
+    #[serde(default)]
+    pub kind: Option<StageKind>,
+    /// The chance of winning a deal in this stage, in percent; when absent
+    /// 100 for a won stage, 0 for a lost one, 50 for an open one.
+    #[serde(default)]
+    pub probability: Option<i64>,
     #[serde(default)]
     pub color: Option<String>,
     /// Where to insert it; at the end when absent.
     #[serde(default)]
     pub position: Option<i64>,
+    /// Queryable workspace JSON (an object).
+    #[serde(default)]
+    pub custom_fields: Option<serde_json::Value>,
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
@@ -129,28 +115,19 @@ pub struct NewDeal {
     pub custom_fields: Option<serde_json::Value>,
 }
 
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct DealPatch {
-    #[serde(default, deserialize_with = "non_null", skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    #[serde(default, deserialize_with = "non_null", skip_serializing_if = "Option::is_none")]
-    pub stage_id: Option<Uuid>,
-    #[serde(default, deserialize_with = "nullable", skip_serializing_if = "Option::is_none")]
-    pub company_id: Option<Option<Uuid>>,
-    #[serde(default, deserialize_with = "nullable", skip_serializing_if = "Option::is_none")]
-    pub contact_id: Option<Option<Uuid>>,
-    #[serde(default, deserialize_with = "non_null", skip_serializing_if = "Option::is_none")]
-    pub amount_cents: Option<i64>,
-    #[serde(default, deserialize_with = "non_null", skip_serializing_if = "Option::is_none")]
-    pub currency: Option<String>,
-    #[serde(default, deserialize_with = "nullable", skip_serializing_if = "Option::is_none")]
-    pub expected_close_date: Option<Option<NaiveDate>>,
-    #[serde(default, deserialize_with = "nullable", skip_serializing_if = "Option::is_none")]
-    pub owner_id: Option<Option<Uuid>>,
-    #[serde(default, deserialize_with = "non_null", skip_serializing_if = "Option::is_none")]
-    pub custom_fields: Option<serde_json::Value>,
-}
+patch!(
+    DealPatch {
+        name: required String,
+        stage_id: required Uuid,
+        company_id: optional Uuid,
+        contact_id: optional Uuid,
+        amount_cents: required i64,
+        currency: required String,
+        expected_close_date: optional NaiveDate,
+        owner_id: optional Uuid,
+        custom_fields: required serde_json::Value,
+    }
+);
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -210,7 +187,7 @@ pub fn format_money(amount_cents: impl Into<i128>, currency: &str) -> String {
     let units = (cents / 100).to_string();
     let mut grouped = String::new();
     for (i, c) in units.chars().enumerate() {
-        if i > 0 && (units.len() - i) % 3 == 0 {
+        if i > 0 && (units.len() - i).is_multiple_of(3) {
             grouped.push(',');
         }
         grouped.push(c);

@@ -1,4 +1,5 @@
 pub mod pages;
+pub mod server_fns;
 pub mod types;
 
 #[cfg(feature = "ssr")]

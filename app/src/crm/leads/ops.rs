@@ -14,14 +14,15 @@ use crate::crm::contacts::{
     types::{ContactPatch, NewContact, NewMembership},
 };
 use crate::crm::deals::{ops as deals, types::NewDeal};
-use crate::crm::fields::{check_custom_fields, check_owner, optional_email, optional_text, owner_condition, owner_or_creator, text_search};
+use crate::crm::fields::{check_owner, owner_condition, owner_or_creator, text_search};
 use crate::error::{AppError, AppResult};
-use crate::platform::accounts::required_text;
 use crate::platform::audit;
-use crate::platform::context::Ctx;
-use crate::platform::db::{now, Backend, Tx, Q};
+use crate::platform::context::{Ctx, Via};
+use crate::platform::db::{now, Tx, Q};
 use crate::platform::pagination::PageRequest;
 use crate::platform::types::{Page, Scope};
+use crate::platform::validate::required_text;
+use crate::platform::validate::{check_custom_fields, custom_fields_or_empty, optional_email, optional_text};
 
 pub const COLUMNS: &str = "id, name, email, phone, company_name, title, source, status, score, owner_id, \
                        custom_fields, tags, last_activity_at, converted_at, converted_contact_id, \
@@ -141,12 +142,15 @@ async fn save(tx: &mut Tx, ctx: &Ctx, lead: &Lead) -> AppResult<()> {
 pub async fn create(tx: &mut Tx, ctx: &Ctx, input: NewLead) -> AppResult<Lead> {
     ctx.require(Scope::CrmWrite)?;
     refuse_converted_status(input.status)?;
-    let custom_fields = input.custom_fields.unwrap_or_else(|| json!({}));
-    check_custom_fields(&custom_fields)?;
+    let custom_fields = custom_fields_or_empty(input.custom_fields)?;
     let owner_id = owner_or_creator(ctx, input.owner_id);
     check_owner(tx, ctx, owner_id).await?;
     let at = now();
-    let default_source = if ctx.api_key_id.is_some() { LeadSource::Api } else { LeadSource::Manual };
+    let default_source = match ctx.via {
+        Via::Mcp => LeadSource::Mcp,
+        Via::Api => LeadSource::Api,
+        Via::Ui | Via::System => LeadSource::Manual,
+    };
     let lead = Lead {
         id: Uuid::now_v7(),
         name: required_text("name", &input.name, 200)?,
@@ -289,16 +293,8 @@ pub async fn list(tx: &mut Tx, ctx: &Ctx, filter: LeadFilter) -> AppResult<Page<
     for (key, value) in &filter.custom_fields {
         check_custom_key(key)?;
         let v = q.arg(value.as_str());
-        match tx.backend() {
-            Backend::Sqlite => {
-                let path = q.arg(format!("$.\"{key}\""));
-                q.push(&format!(" AND CAST(json_extract(custom_fields, {path}) AS TEXT) = {v}"));
-            }
-            Backend::Postgres => {
-                let k = q.arg(key.as_str());
-                q.push(&format!(" AND custom_fields ->> {k} = {v}"));
-            }
-        }
+        let field = tx.backend().json_key(&mut q, "custom_fields", key);
+        q.push(&format!(" AND {} = {v}", field.text));
     }
     page.apply(&mut q, "id");
     let rows: Vec<Lead> = tx.fetch_all(q).await?;
@@ -382,6 +378,7 @@ pub async fn convert(tx: &mut Tx, ctx: &Ctx, id: Uuid, input: ConvertLead) -> Ap
                     company_id: company.as_ref().map(|c| c.id),
                     company_name: before.company_name.clone(),
                     owner_id: before.owner_id,
+                    notes: None,
                     custom_fields: None,
                 },
             )
@@ -426,6 +423,10 @@ pub async fn convert(tx: &mut Tx, ctx: &Ctx, id: Uuid, input: ConvertLead) -> Ap
         ..before.clone()
     };
     save(tx, ctx, &lead).await?;
-    audit::record(tx, ctx, "lead.converted", "lead", Some(id), Some(&before), Some(&lead)).await?;
+    let mut after = serde_json::to_value(&lead).map_err(|e| AppError::Internal(e.to_string()))?;
+    if let Some(reason) = optional_text("conversion_reason", input.conversion_reason, 1000)? {
+        after["conversion_reason"] = json!(reason);
+    }
+    audit::record(tx, ctx, "lead.converted", "lead", Some(id), Some(&before), Some(&after)).await?;
     Ok(Conversion { lead, contact, company, deal })
 }

@@ -3,7 +3,6 @@
 use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::StatusCode;
-use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::{DateTime, Utc};
@@ -12,7 +11,7 @@ use super::ops;
 use super::types::*;
 use crate::error::{AppError, AppResult};
 use crate::platform::context::{AppState, Ctx};
-use crate::platform::http::{read, write, ApiJson, IdPath, Idempotency};
+use crate::platform::http::{ApiJson, ApiPath, ApiResult, IdPath, Idempotency};
 use crate::platform::types::Page;
 
 pub fn router() -> Router<AppState> {
@@ -82,50 +81,39 @@ impl<S: Send + Sync> FromRequestParts<S> for LeadQuery {
 }
 
 async fn list(State(state): State<AppState>, ctx: Ctx, LeadQuery(filter): LeadQuery) -> AppResult<Json<Page<Lead>>> {
-    read(&state, move |tx| Box::pin(async move { ops::list(tx, &ctx, filter).await })).await
+    let mut tx = state.db.begin_read().await?;
+    let found = ops::list(&mut tx, &ctx, filter).await?;
+    tx.commit().await?;
+    Ok(Json(found))
 }
 
-async fn show(State(state): State<AppState>, ctx: Ctx, IdPath { 0: id }: IdPath) -> AppResult<Json<Lead>> {
-    read(&state, move |tx| Box::pin(async move { ops::get(tx, &ctx, id).await })).await
+async fn show(State(state): State<AppState>, ctx: Ctx, ApiPath(id): IdPath) -> AppResult<Json<Lead>> {
+    let mut tx = state.db.begin_read().await?;
+    let lead = ops::get(&mut tx, &ctx, id).await?;
+    tx.commit().await?;
+    Ok(Json(lead))
 }
 
-async fn create(State(state): State<AppState>, ctx: Ctx, idem: Idempotency, body: ApiJson<NewLead>) -> AppResult<Response> {
-    let (op_ctx, input) = (ctx.clone(), body.value);
-    write(&state, &ctx, idem, &body.body_digest, StatusCode::CREATED, move |tx| {
-        Box::pin(async move { ops::create(tx, &op_ctx, input).await })
-    })
-    .await
+async fn create(State(state): State<AppState>, ctx: Ctx, idem: Idempotency, body: ApiJson<NewLead>) -> ApiResult {
+    let mut tx = idem.begin(&state, &ctx, &body.body_digest).await?;
+    let lead = ops::create(&mut tx, &ctx, body.value).await?;
+    tx.respond(StatusCode::CREATED, &lead).await
 }
 
-async fn update(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    IdPath { 0: id }: IdPath,
-    idem: Idempotency,
-    body: ApiJson<LeadPatch>,
-) -> AppResult<Response> {
-    let (op_ctx, patch) = (ctx.clone(), body.value);
-    write(&state, &ctx, idem, &body.body_digest, StatusCode::OK, move |tx| {
-        Box::pin(async move { ops::update(tx, &op_ctx, id, patch).await })
-    })
-    .await
+async fn update(State(state): State<AppState>, ctx: Ctx, ApiPath(id): IdPath, idem: Idempotency, body: ApiJson<LeadPatch>) -> ApiResult {
+    let mut tx = idem.begin(&state, &ctx, &body.body_digest).await?;
+    let lead = ops::update(&mut tx, &ctx, id, body.value).await?;
+    tx.respond(StatusCode::OK, &lead).await
 }
 
-async fn remove(State(state): State<AppState>, ctx: Ctx, IdPath { 0: id }: IdPath, idem: Idempotency) -> AppResult<Response> {
-    let op_ctx = ctx.clone();
-    write(&state, &ctx, idem, "", StatusCode::OK, move |tx| Box::pin(async move { ops::delete(tx, &op_ctx, id).await })).await
+async fn remove(State(state): State<AppState>, ctx: Ctx, ApiPath(id): IdPath, idem: Idempotency) -> ApiResult {
+    let mut tx = idem.begin(&state, &ctx, "").await?;
+    let lead = ops::delete(&mut tx, &ctx, id).await?;
+    tx.respond(StatusCode::OK, &lead).await
 }
 
-async fn convert(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    IdPath { 0: id }: IdPath,
-    idem: Idempotency,
-    body: ApiJson<ConvertLead>,
-) -> AppResult<Response> {
-    let (op_ctx, input) = (ctx.clone(), body.value);
-    write(&state, &ctx, idem, &body.body_digest, StatusCode::OK, move |tx| {
-        Box::pin(async move { ops::convert(tx, &op_ctx, id, input).await })
-    })
-    .await
+async fn convert(State(state): State<AppState>, ctx: Ctx, ApiPath(id): IdPath, idem: Idempotency, body: ApiJson<ConvertLead>) -> ApiResult {
+    let mut tx = idem.begin(&state, &ctx, &body.body_digest).await?;
+    let conversion = ops::convert(&mut tx, &ctx, id, body.value).await?;
+    tx.respond(StatusCode::OK, &conversion).await
 }

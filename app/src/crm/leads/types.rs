@@ -2,11 +2,11 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::crm::companies::types::{non_null, nullable, Company};
+use crate::crm::companies::types::Company;
 use crate::crm::contacts::types::Contact;
 use crate::crm::deals::types::Deal;
 
-text_enum!(LeadSource {
+text_enum!(#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))] LeadSource {
     Manual => "manual",
     Website => "website",
     Referral => "referral",
@@ -17,7 +17,7 @@ text_enum!(LeadSource {
     Other => "other",
 });
 
-text_enum!(LeadStatus {
+text_enum!(#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))] LeadStatus {
     New => "new",
     Working => "working",
     Qualified => "qualified",
@@ -81,32 +81,21 @@ pub struct NewLead {
     pub tags: Option<Vec<String>>,
 }
 
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct LeadPatch {
-    #[serde(default, deserialize_with = "non_null", skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    #[serde(default, deserialize_with = "nullable", skip_serializing_if = "Option::is_none")]
-    pub email: Option<Option<String>>,
-    #[serde(default, deserialize_with = "nullable", skip_serializing_if = "Option::is_none")]
-    pub phone: Option<Option<String>>,
-    #[serde(default, deserialize_with = "nullable", skip_serializing_if = "Option::is_none")]
-    pub company_name: Option<Option<String>>,
-    #[serde(default, deserialize_with = "nullable", skip_serializing_if = "Option::is_none")]
-    pub title: Option<Option<String>>,
-    #[serde(default, deserialize_with = "non_null", skip_serializing_if = "Option::is_none")]
-    pub source: Option<LeadSource>,
-    #[serde(default, deserialize_with = "non_null", skip_serializing_if = "Option::is_none")]
-    pub status: Option<LeadStatus>,
-    #[serde(default, deserialize_with = "non_null", skip_serializing_if = "Option::is_none")]
-    pub score: Option<i64>,
-    #[serde(default, deserialize_with = "nullable", skip_serializing_if = "Option::is_none")]
-    pub owner_id: Option<Option<Uuid>>,
-    #[serde(default, deserialize_with = "non_null", skip_serializing_if = "Option::is_none")]
-    pub custom_fields: Option<serde_json::Value>,
-    #[serde(default, deserialize_with = "non_null", skip_serializing_if = "Option::is_none")]
-    pub tags: Option<Vec<String>>,
-}
+patch!(
+    LeadPatch {
+        name: required String,
+        email: optional String,
+        phone: optional String,
+        company_name: optional String,
+        title: optional String,
+        source: required LeadSource,
+        status: required LeadStatus,
+        score: required i64,
+        owner_id: optional Uuid,
+        custom_fields: required serde_json::Value,
+        tags: required Vec<String>,
+    }
+);
 
 /// Lead list filters. Custom fields filter as `cf.<key>=<value>`.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -138,6 +127,9 @@ pub struct ConvertLead {
     pub company_id: Option<Uuid>,
     #[serde(default)]
     pub deal: Option<ConvertDeal>,
+    /// Why the lead was converted; kept in the audit trail.
+    #[serde(default)]
+    pub conversion_reason: Option<String>,
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]

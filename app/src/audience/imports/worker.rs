@@ -1,439 +1,8 @@
-//! Bulk imports: the upload is streamed to disk, mapped, then run by a
-//! background job. Each batch of rows commits in one transaction together
-//! with the job's resume point (byte offset and line), so after a crash or
-//! restart the job continues exactly after the last committed row: nothing
-//! is imported twice and nothing is lost.
+//! The job: claims an import with a lease, imports its rows in batches,
+//! each committed with the resume point, and finishes it.
 
-use std::collections::BTreeMap;
-use std::path::PathBuf;
-use std::time::Duration;
+use super::*;
 
-use axum::body::Bytes;
-use chrono::{DateTime, Utc};
-use futures::{Stream, StreamExt};
-use serde_json::{json, Map, Value};
-use tokio::io::AsyncWriteExt;
-use uuid::Uuid;
-
-use super::import_source::{self, Record, RecordSource};
-use super::types::*;
-use crate::crm::companies::{
-    ops as companies,
-    types::{CompanyPatch, NewCompany},
-};
-use crate::crm::contacts::{
-    ops as contacts,
-    types::{ContactPatch, NewContact},
-};
-use crate::crm::leads::{
-    ops as leads,
-    types::{LeadPatch, LeadSource, LeadStatus, NewLead},
-};
-use crate::error::{AppError, AppResult};
-use crate::platform::audit;
-use crate::platform::context::{Config, Ctx};
-use crate::platform::db::{now, Db, Tx, Q};
-use crate::platform::pagination::PageRequest;
-use crate::platform::types::{Page, Scope};
-
-/// Errors kept per import; the count goes on past it.
-pub const MAX_STORED_ERRORS: i64 = 10_000;
-
-#[derive(sqlx::FromRow)]
-struct ImportRow {
-    id: Uuid,
-    workspace_id: Uuid,
-    created_by: Option<Uuid>,
-    api_key_id: Option<Uuid>,
-    #[sqlx(try_from = "String")]
-    entity: ImportEntity,
-    #[sqlx(try_from = "String")]
-    format: ImportFormat,
-    #[sqlx(try_from = "String")]
-    dedup: DedupMode,
-    #[sqlx(try_from = "String")]
-    status: ImportStatus,
-    file_name: Option<String>,
-    file_path: String,
-    bytes_total: i64,
-    columns: sqlx::types::Json<Vec<String>>,
-    mapping: sqlx::types::Json<BTreeMap<String, String>>,
-    list_id: Option<Uuid>,
-    bytes_done: i64,
-    lines_done: i64,
-    rows_done: i64,
-    rows_created: i64,
-    rows_updated: i64,
-    rows_skipped: i64,
-    rows_failed: i64,
-    error: Option<String>,
-    started_at: Option<DateTime<Utc>>,
-    finished_at: Option<DateTime<Utc>>,
-    created_at: DateTime<Utc>,
-    updated_at: DateTime<Utc>,
-}
-
-const COLUMNS: &str = "id, workspace_id, created_by, api_key_id, entity, format, dedup, status, file_name, file_path, \
-                       bytes_total, columns, mapping, list_id, bytes_done, lines_done, rows_done, rows_created, \
-                       rows_updated, rows_skipped, rows_failed, error, started_at, finished_at, created_at, updated_at";
-
-impl ImportRow {
-    fn view(&self) -> Import {
-        Import {
-            id: self.id,
-            entity: self.entity,
-            format: self.format,
-            dedup: self.dedup,
-            status: self.status,
-            file_name: self.file_name.clone(),
-            columns: self.columns.0.clone(),
-            mapping: self.mapping.0.clone(),
-            list_id: self.list_id,
-            bytes_total: self.bytes_total,
-            bytes_done: self.bytes_done,
-            rows_done: self.rows_done,
-            rows_created: self.rows_created,
-            rows_updated: self.rows_updated,
-            rows_skipped: self.rows_skipped,
-            rows_failed: self.rows_failed,
-            error: self.error.clone(),
-            started_at: self.started_at,
-            finished_at: self.finished_at,
-            created_at: self.created_at,
-            updated_at: self.updated_at,
-        }
-    }
-}
-
-async fn find_row(tx: &mut Tx, ctx: &Ctx, id: Uuid) -> AppResult<ImportRow> {
-    tx.fetch_optional(Q::new(format!("SELECT {COLUMNS} FROM imports WHERE workspace_id = $1 AND id = $2")).bind(ctx.workspace_id).bind(id))
-        .await?
-        .ok_or(AppError::NotFound("import"))
-}
-
-pub async fn get(tx: &mut Tx, ctx: &Ctx, id: Uuid) -> AppResult<Import> {
-    ctx.require(Scope::CrmRead)?;
-    Ok(find_row(tx, ctx, id).await?.view())
-}
-
-pub async fn list(tx: &mut Tx, ctx: &Ctx, limit: Option<i64>, cursor: Option<&str>) -> AppResult<Page<Import>> {
-    ctx.require(Scope::CrmRead)?;
-    let page = PageRequest::parse(limit, cursor)?;
-    let mut q = Q::new(format!("SELECT {COLUMNS} FROM imports WHERE workspace_id = $1")).bind(ctx.workspace_id);
-    page.apply(&mut q, "id");
-    let rows: Vec<ImportRow> = tx.fetch_all(q).await?;
-    Ok(page.finish(rows, |r| r.id, |r| r.view()))
-}
-
-/// Bad rows in line order, paginated by line.
-pub async fn row_errors(tx: &mut Tx, ctx: &Ctx, id: Uuid, after_line: Option<i64>, limit: Option<i64>) -> AppResult<Vec<ImportRowError>> {
-    ctx.require(Scope::CrmRead)?;
-    find_row(tx, ctx, id).await?;
-    let limit = limit.unwrap_or(100);
-    if !(1..=1000).contains(&limit) {
-        return Err(AppError::validation("limit", "limit must be between 1 and 1000"));
-    }
-    Ok(tx
-        .fetch_all(
-            Q::new("SELECT line, reason FROM import_errors WHERE import_id = $1 AND line > $2 ORDER BY line LIMIT $3")
-                .bind(id)
-                .bind(after_line.unwrap_or(0))
-                .bind(limit),
-        )
-        .await?)
-}
-
-/// An upload on disk, not yet an import.
-pub struct StoredUpload {
-    pub path: PathBuf,
-    pub bytes: u64,
-    /// SHA-256 of the content, for Idempotency-Key fingerprints.
-    pub digest: String,
-}
-
-impl StoredUpload {
-    pub async fn discard(self) {
-        let _ = tokio::fs::remove_file(&self.path).await;
-    }
-}
-
-fn uploads_dir(config: &Config) -> PathBuf {
-    config.data_dir.join("imports")
-}
-
-/// Streams a request body to a file in the data directory, chunk by chunk,
-/// refusing it (and removing the partial file) past the size limit.
-pub async fn store_upload<S, E>(config: &Config, mut body: S) -> AppResult<StoredUpload>
-where
-    S: Stream<Item = Result<Bytes, E>> + Unpin,
-    E: std::fmt::Display,
-{
-    let dir = uploads_dir(config);
-    tokio::fs::create_dir_all(&dir).await.map_err(|e| AppError::Internal(format!("cannot create {}: {e}", dir.display())))?;
-    let path = dir.join(format!("{}.upload", Uuid::now_v7()));
-    let mut file = tokio::fs::File::create(&path).await.map_err(|e| AppError::Internal(e.to_string()))?;
-    let mut bytes: u64 = 0;
-    let mut hasher = <sha2::Sha256 as sha2::Digest>::new();
-    let result: AppResult<()> = async {
-        while let Some(chunk) = body.next().await {
-            let chunk = chunk.map_err(|e| AppError::BadRequest(format!("the upload was interrupted: {e}")))?;
-            bytes += chunk.len() as u64;
-            if bytes > config.max_import_bytes {
-                return Err(AppError::PayloadTooLarge(config.max_import_bytes as usize));
-            }
-            sha2::Digest::update(&mut hasher, &chunk);
-            file.write_all(&chunk).await.map_err(|e| AppError::Internal(e.to_string()))?;
-        }
-        file.flush().await.map_err(|e| AppError::Internal(e.to_string()))?;
-        file.sync_all().await.map_err(|e| AppError::Internal(e.to_string()))?;
-        Ok(())
-    }
-    .await;
-    if let Err(e) = result {
-        let _ = tokio::fs::remove_file(&path).await;
-        return Err(e);
-    }
-    if bytes == 0 {
-        let _ = tokio::fs::remove_file(&path).await;
-        return Err(AppError::validation("file", "the upload is empty"));
-    }
-    Ok(StoredUpload { path, bytes, digest: hex::encode(sha2::Digest::finalize(hasher)) })
-}
-
-fn normalize_header(column: &str) -> String {
-    let mut out = String::new();
-    for c in column.trim().to_lowercase().chars() {
-        if c.is_ascii_alphanumeric() {
-            out.push(c);
-        } else if !out.ends_with('_') && !out.is_empty() {
-            out.push('_');
-        }
-    }
-    out.trim_end_matches('_').chars().take(64).collect()
-}
-
-/// Maps columns whose names match a field (or a common synonym) to it, and
-/// every other column to a custom field of the same name.
-pub fn suggest_mapping(entity: ImportEntity, columns: &[String]) -> BTreeMap<String, String> {
-    let targets = import_targets(entity);
-    let synonym = |key: &str| -> Option<&'static str> {
-        Some(match key {
-            "e_mail" | "email_address" | "mail" => "email",
-            "company" | "organization" | "organisation" | "account" | "company_name" => {
-                if entity == ImportEntity::Company {
-                    "name"
-                } else {
-                    "company_name"
-                }
-            }
-            "full_name" | "contact_name" | "lead_name" => "name",
-            "firstname" | "given_name" => "first_name",
-            "lastname" | "surname" | "family_name" => "last_name",
-            "job_title" | "position" | "role" => "title",
-            "telephone" | "phone_number" | "mobile" => "phone",
-            "url" | "web" | "site" => "website",
-            "employees" | "headcount" => "employee_count",
-            "label" | "labels" | "tag" => "tags",
-            _ => return None,
-        })
-    };
-    let mut mapping = BTreeMap::new();
-    let mut used: Vec<String> = Vec::new();
-    for column in columns {
-        let key = normalize_header(column);
-        let target = if targets.contains(&key.as_str()) {
-            key.clone()
-        } else if let Some(t) = synonym(&key).filter(|t| targets.contains(t)) {
-            t.to_string()
-        } else if key.is_empty() {
-            String::new()
-        } else {
-            format!("cf.{key}")
-        };
-        // One column per field: a second "Email" column becomes custom.
-        let target = if !target.is_empty() && used.contains(&target) { format!("cf.{key}") } else { target };
-        if !target.is_empty() {
-            used.push(target.clone());
-        }
-        mapping.insert(column.clone(), target);
-    }
-    mapping
-}
-
-fn check_mapping(entity: ImportEntity, columns: &[String], mapping: &BTreeMap<String, String>) -> AppResult<()> {
-    let targets = import_targets(entity);
-    let mut used: Vec<&str> = Vec::new();
-    for (column, target) in mapping {
-        if !columns.contains(column) {
-            return Err(AppError::validation(format!("mapping.{column}"), format!("the file has no column {column:?}")));
-        }
-        if target.is_empty() {
-            continue;
-        }
-        let valid =
-            targets.contains(&target.as_str()) || target.strip_prefix("cf.").is_some_and(crate::crm::leads::types::is_custom_field_key);
-        if !valid {
-            return Err(AppError::validation(
-                format!("mapping.{column}"),
-                format!("{target:?} is not a field; use one of {} or cf.<key>, or \"\" to skip", targets.join(", ")),
-            ));
-        }
-        if used.contains(&target.as_str()) {
-            return Err(AppError::validation(format!("mapping.{column}"), format!("two columns map to {target}")));
-        }
-        used.push(target);
-    }
-    if !used.contains(&"name") && !(used.contains(&"first_name") || used.contains(&"last_name")) {
-        return Err(AppError::validation("mapping", "map a column to name (or first_name/last_name)"));
-    }
-    Ok(())
-}
-
-fn guess_format(file_name: Option<&str>) -> ImportFormat {
-    match file_name.map(|n| n.to_lowercase()) {
-        Some(n) if n.ends_with(".json") || n.ends_with(".ndjson") || n.ends_with(".jsonl") => ImportFormat::Json,
-        _ => ImportFormat::Csv,
-    }
-}
-
-/// Registers an upload: finds its columns and suggests a mapping. The
-/// import waits in `mapping` until it is started.
-pub async fn create(tx: &mut Tx, ctx: &Ctx, input: NewImport, upload: &StoredUpload) -> AppResult<Import> {
-    ctx.require(Scope::CrmWrite)?;
-    let file_name = crate::crm::fields::optional_text("file_name", input.file_name, 255)?;
-    let format = input.format.unwrap_or_else(|| guess_format(file_name.as_deref()));
-    let path = upload.path.clone();
-    let detected = tokio::task::spawn_blocking(move || import_source::detect_columns(format.as_str(), &path))
-        .await
-        .map_err(|e| AppError::Internal(e.to_string()))?;
-    let (columns, data_offset, data_line) = detected.map_err(|reason| AppError::validation("file", reason))?;
-    let mapping = suggest_mapping(input.entity, &columns);
-    let at = now();
-    let id = Uuid::now_v7();
-    tx.execute(
-        Q::new(
-            "INSERT INTO imports (id, workspace_id, created_by, api_key_id, entity, format, dedup, status, file_name, \
-             file_path, bytes_total, columns, mapping, bytes_done, lines_done, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, 'mapping', $8, $9, $10, $11, $12, $13, $14, $15, $16)",
-        )
-        .bind(id)
-        .bind(ctx.workspace_id)
-        .bind(ctx.user_id)
-        .bind(ctx.api_key_id)
-        .bind(input.entity.as_str())
-        .bind(format.as_str())
-        .bind(input.dedup.unwrap_or(DedupMode::Skip).as_str())
-        .bind(file_name)
-        .bind(upload.path.to_string_lossy().to_string())
-        .bind(upload.bytes as i64)
-        .bind(json!(columns))
-        .bind(json!(mapping))
-        .bind(data_offset as i64)
-        .bind(data_line as i64)
-        .bind(at)
-        .bind(at),
-    )
-    .await?;
-    let import = get(tx, ctx, id).await?;
-    audit::record(tx, ctx, "import.created", "import", Some(id), None::<&()>, Some(&import)).await?;
-    Ok(import)
-}
-
-pub async fn start(tx: &mut Tx, ctx: &Ctx, id: Uuid, input: StartImport) -> AppResult<Import> {
-    ctx.require(Scope::CrmWrite)?;
-    let row = find_row(tx, ctx, id).await?;
-    if row.status != ImportStatus::Mapping {
-        return Err(AppError::Conflict { code: "already_started", message: format!("this import is already {}", row.status.as_str()) });
-    }
-    let mapping = input.mapping.unwrap_or_else(|| row.mapping.0.clone());
-    check_mapping(row.entity, &row.columns.0, &mapping)?;
-    if let Some(list_id) = input.list_id {
-        let list =
-            super::lists::get(tx, ctx, list_id).await.map_err(|_| AppError::validation("list_id", "list_id does not name a list"))?;
-        let fits = list.kind == ListKind::Static
-            && ((list.entity == ListEntity::Lead && row.entity == ImportEntity::Lead)
-                || (list.entity == ListEntity::Company && row.entity == ImportEntity::Company));
-        if !fits {
-            return Err(AppError::validation("list_id", "imported records can join a static list of the same kind"));
-        }
-    }
-    tx.execute(
-        Q::new("UPDATE imports SET status = 'queued', mapping = $1, dedup = $2, list_id = $3, updated_at = $4 WHERE id = $5")
-            .bind(json!(mapping))
-            .bind(input.dedup.unwrap_or(row.dedup).as_str())
-            .bind(input.list_id)
-            .bind(now())
-            .bind(id),
-    )
-    .await?;
-    let import = get(tx, ctx, id).await?;
-    audit::record(tx, ctx, "import.started", "import", Some(id), Some(&row.view()), Some(&import)).await?;
-    Ok(import)
-}
-
-/// Stops an import; rows already committed stay.
-pub async fn cancel(tx: &mut Tx, ctx: &Ctx, id: Uuid) -> AppResult<Import> {
-    ctx.require(Scope::CrmWrite)?;
-    let row = find_row(tx, ctx, id).await?;
-    if row.status.is_finished() {
-        return Err(AppError::Conflict { code: "already_finished", message: format!("this import is already {}", row.status.as_str()) });
-    }
-    tx.execute(
-        Q::new("UPDATE imports SET status = 'cancelled', finished_at = $1, updated_at = $1, lease_owner = NULL WHERE id = $2")
-            .bind(now())
-            .bind(id),
-    )
-    .await?;
-    let import = get(tx, ctx, id).await?;
-    audit::record(tx, ctx, "import.cancelled", "import", Some(id), Some(&row.view()), Some(&import)).await?;
-    let _ = tokio::fs::remove_file(&row.file_path).await;
-    Ok(import)
-}
-
-/// Cancels imports still waiting for their mapping since before `cutoff`
-/// and removes their files (after the commit: a file is never gone while
-/// its import could still start). Returns how many expired.
-pub async fn expire_unstarted(db: &Db, cutoff: DateTime<Utc>) -> AppResult<u64> {
-    let mut tx = db.begin_read().await?;
-    let stale: Vec<ImportRow> = tx
-        .fetch_all(
-            Q::new(format!("SELECT {COLUMNS} FROM imports WHERE status = 'mapping' AND created_at < $1 ORDER BY id LIMIT 100"))
-                .bind(cutoff),
-        )
-        .await?;
-    tx.commit().await?;
-    let mut expired = 0;
-    for row in stale {
-        let mut tx = db.begin().await?;
-        let at = now();
-        let changed = tx
-            .execute(
-                Q::new(
-                    "UPDATE imports SET status = 'cancelled', error = $1, finished_at = $2, updated_at = $2 \
-                     WHERE id = $3 AND status = 'mapping'",
-                )
-                .bind("expired: the columns were not mapped within 7 days")
-                .bind(at)
-                .bind(row.id),
-            )
-            .await?;
-        if changed == 0 {
-            // Started (or cancelled) in the meantime.
-            continue;
-        }
-        audit::record(&mut tx, &Ctx::system(row.workspace_id), "import.expired", "import", Some(row.id), Some(&row.view()), None::<&()>)
-            .await?;
-        tx.commit().await?;
-        let _ = tokio::fs::remove_file(&row.file_path).await;
-        expired += 1;
-    }
-    Ok(expired)
-}
-
-// ---------------------------------------------------------------------------
-// The job.
-
-/// What one row became.
 enum Outcome {
     Created(Uuid),
     Updated(Uuid),
@@ -514,7 +83,7 @@ async fn find_by(tx: &mut Tx, ctx: &Ctx, table: &str, column: &str, value: &str)
 fn dedup_key(values: &RowValues, field: &str) -> AppResult<Option<String>> {
     match values.fields.get(field).and_then(Value::as_str) {
         None => Ok(None),
-        Some(text) if field == "email" => crate::platform::accounts::normalize_email("email", text).map(Some),
+        Some(text) if field == "email" => crate::platform::validate::normalize_email("email", text).map(Some),
         Some(text) => Ok(Some(text.trim().to_lowercase())),
     }
 }
@@ -543,7 +112,7 @@ async fn import_row(tx: &mut Tx, ctx: &Ctx, entity: ImportEntity, dedup: DedupMo
                 (None, _) => {
                     let mut input: NewLead = from_fields(&values.fields).map_err(bad)?;
                     input.source = input.source.or(Some(LeadSource::Import));
-                    input.custom_fields = (!values.custom.is_empty()).then(|| Value::Object(values.custom));
+                    input.custom_fields = (!values.custom.is_empty()).then_some(Value::Object(values.custom));
                     input.tags = (!values.tags.is_empty()).then_some(values.tags);
                     leads::create(tx, ctx, input).await.map(|l| Outcome::Created(l.id))
                 }
@@ -565,7 +134,7 @@ async fn import_row(tx: &mut Tx, ctx: &Ctx, entity: ImportEntity, dedup: DedupMo
                 }
                 (None, _) => {
                     let mut input: NewContact = from_fields(&values.fields).map_err(bad)?;
-                    input.custom_fields = (!values.custom.is_empty()).then(|| Value::Object(values.custom));
+                    input.custom_fields = (!values.custom.is_empty()).then_some(Value::Object(values.custom));
                     contacts::create(tx, ctx, input).await.map(|c| Outcome::Created(c.id))
                 }
             }
@@ -587,20 +156,11 @@ async fn import_row(tx: &mut Tx, ctx: &Ctx, entity: ImportEntity, dedup: DedupMo
                 }
                 (None, _) => {
                     let mut input: NewCompany = from_fields(&values.fields).map_err(bad)?;
-                    input.custom_fields = (!values.custom.is_empty()).then(|| Value::Object(values.custom));
+                    input.custom_fields = (!values.custom.is_empty()).then_some(Value::Object(values.custom));
                     companies::create(tx, ctx, input).await.map(|c| Outcome::Created(c.id))
                 }
             }
         }
-    }
-}
-
-fn reason_of(error: &AppError) -> String {
-    match error {
-        AppError::Database(sqlx::Error::Database(e)) if e.is_unique_violation() => {
-            "a record with these values already exists (a duplicate email or domain)".into()
-        }
-        other => other.public_message(),
     }
 }
 
@@ -654,21 +214,23 @@ async fn import_batch(tx: &mut Tx, ctx: &Ctx, job: &ImportRow, records: &[Record
                     }
                 }
             }
-            Err(AppError::Database(e)) if !careful => {
+            // A database error may have aborted the transaction (PostgreSQL)
+            // or left a row half-written: redo the batch row by row.
+            Err(e @ (AppError::Database(_) | AppError::Duplicate { .. })) if !careful => {
                 tracing::debug!(error = %e, "import batch falls back to savepoints");
                 return Ok(None);
             }
-            Err(e @ AppError::Database(_)) => {
+            Err(e @ (AppError::Database(_) | AppError::Duplicate { .. })) => {
                 tx.execute(Q::new("ROLLBACK TO SAVEPOINT import_row")).await?;
                 tx.execute(Q::new("RELEASE SAVEPOINT import_row")).await?;
-                tally.failed.push((record.line as i64, reason_of(&e)));
+                tally.failed.push((record.line as i64, e.public_message()));
             }
             Err(e) => {
                 if careful {
                     tx.execute(Q::new("ROLLBACK TO SAVEPOINT import_row")).await?;
                     tx.execute(Q::new("RELEASE SAVEPOINT import_row")).await?;
                 }
-                tally.failed.push((record.line as i64, reason_of(&e)));
+                tally.failed.push((record.line as i64, e.public_message()));
             }
         }
     }
@@ -684,6 +246,7 @@ fn job_ctx(job: &ImportRow) -> Ctx {
         api_key_id: job.api_key_id,
         role: None,
         scopes: vec![Scope::CrmRead, Scope::CrmWrite],
+        via: crate::platform::context::Via::System,
     }
 }
 
@@ -719,7 +282,15 @@ async fn commit_batch(db: &Db, config: &Config, worker: &str, job: &ImportRow, r
                 let mut select = Q::new("").bind(ctx.workspace_id);
                 let placeholders: Vec<String> = chunk.iter().map(|i| select.arg(*i)).collect();
                 select.push(&format!("SELECT id FROM {table} WHERE workspace_id = $1 AND id IN ({})", placeholders.join(", ")));
-                super::lists::insert_members_from(&mut tx, &ctx, list_id, select, super::types::MembershipReason::Import, now()).await?;
+                crate::audience::lists::insert_members_from(
+                    &mut tx,
+                    &ctx,
+                    list_id,
+                    select,
+                    crate::audience::types::MembershipReason::Import,
+                    now(),
+                )
+                .await?;
             }
         }
         let at = now();
