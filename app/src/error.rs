@@ -80,6 +80,17 @@ impl AppError {
         }
     }
 
+    /// Names a field by the spelling the caller used: a tool whose input
+    /// says `query` reports an operation's error on `q` as one on `query`.
+    pub fn renamed_field(self, from: &str, to: &str) -> AppError {
+        match self {
+            AppError::Validation { field: Some(field), message } if field == from => {
+                AppError::Validation { field: Some(to.to_string()), message }
+            }
+            other => other,
+        }
+    }
+
     pub fn status(&self) -> StatusCode {
         match self {
             AppError::Validation { .. } => StatusCode::UNPROCESSABLE_ENTITY,

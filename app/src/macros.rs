@@ -6,6 +6,7 @@
 macro_rules! text_enum {
     ($(#[$attr:meta])* $name:ident { $($(#[$variant_attr:meta])* $variant:ident => $text:literal),+ $(,)? }) => {
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+        #[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
         $(#[$attr])*
         pub enum $name { $($(#[$variant_attr])* #[serde(rename = $text)] $variant),+ }
 
@@ -48,6 +49,7 @@ macro_rules! patch {
     (@munch [$($attr:tt)*] $name:ident [$($out:tt)*]) => {
         $($attr)*
         #[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
+        #[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
         #[serde(deny_unknown_fields)]
         pub struct $name { $($out)* }
     };

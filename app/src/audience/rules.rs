@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 /// One shape for both keeps the JSON obvious and lets validation name the
 /// exact rule that is wrong (`rules.rules[1].op`).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Rule {
     #[serde(rename = "match", default, skip_serializing_if = "Option::is_none")]

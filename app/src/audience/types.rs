@@ -20,6 +20,7 @@ text_enum!(ListEntity {
 /// A static list or a rule-based segment. `member_count` is live: a
 /// segment's is its rules evaluated now.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct List {
     pub id: Uuid,
     pub name: String,
@@ -34,6 +35,7 @@ pub struct List {
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewList {
     pub name: String,
@@ -48,6 +50,7 @@ pub struct NewList {
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ListPatch {
     #[serde(default, deserialize_with = "non_null")]
@@ -81,6 +84,7 @@ impl MembershipReason {
 
 /// A member as a list shows it; the full record is one request away.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 pub struct Member {
     pub id: Uuid,
@@ -94,6 +98,7 @@ pub struct Member {
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct MemberChange {
     /// Leads or companies, by id (at most 1,000 per request).
@@ -105,6 +110,7 @@ pub struct MemberChange {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct MemberChangeResult {
     pub added: i64,
     pub removed: i64,
@@ -112,12 +118,14 @@ pub struct MemberChangeResult {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct SegmentPreview {
     pub count: i64,
     pub sample: Vec<Member>,
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct PreviewRequest {
     pub rules: Rule,
@@ -125,6 +133,7 @@ pub struct PreviewRequest {
 
 /// One membership change, in the order they happened: what flows consume.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 pub struct AudienceEvent {
     pub seq: i64,
@@ -138,6 +147,7 @@ pub struct AudienceEvent {
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct EventQuery {
     pub list_id: Option<Uuid>,
@@ -147,6 +157,7 @@ pub struct EventQuery {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct EventPage {
     pub data: Vec<AudienceEvent>,
     /// Pass as `after` to continue; the last seen sequence number.
@@ -154,6 +165,7 @@ pub struct EventPage {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct RefreshResult {
     pub entered: i64,
     pub left: i64,
@@ -196,6 +208,7 @@ impl ImportStatus {
 /// A bulk import: uploaded, mapped, then run by a background job that
 /// commits its progress with every batch of rows.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct Import {
     pub id: Uuid,
     pub entity: ImportEntity,
@@ -237,6 +250,7 @@ impl Import {
 
 /// The query string of `POST /imports` (the body is the file itself).
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewImport {
     pub entity: ImportEntity,
@@ -250,6 +264,7 @@ pub struct NewImport {
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct StartImport {
     /// Defaults to the suggested mapping.
@@ -263,6 +278,7 @@ pub struct StartImport {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 pub struct ImportRowError {
     pub line: i64,
@@ -283,6 +299,7 @@ pub fn import_targets(entity: ImportEntity) -> &'static [&'static str] {
 /// One input of a capture form; `name` is the lead field it fills
 /// (`name`, `email`, `phone`, `company_name`, `title`) or `cf.<key>`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct FormField {
     pub name: String,
@@ -293,6 +310,7 @@ pub struct FormField {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct CaptureForm {
     pub id: Uuid,
     pub slug: String,
@@ -316,6 +334,7 @@ pub struct CaptureForm {
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewCaptureForm {
     pub name: String,
@@ -336,6 +355,7 @@ pub struct NewCaptureForm {
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CaptureFormPatch {
     #[serde(default, deserialize_with = "non_null")]
@@ -355,6 +375,7 @@ pub struct CaptureFormPatch {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct EmbedSnippet {
     pub origin: String,
     pub html: String,
@@ -366,6 +387,7 @@ text_enum!(#[derive(Default)] ConnectorKind {
 });
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 pub struct EnrichmentConnector {
     pub id: Uuid,
@@ -382,6 +404,7 @@ pub struct EnrichmentConnector {
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewEnrichmentConnector {
     pub name: String,
@@ -393,6 +416,7 @@ pub struct NewEnrichmentConnector {
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct EnrichmentConnectorPatch {
     #[serde(default, deserialize_with = "non_null")]
@@ -407,6 +431,7 @@ pub struct EnrichmentConnectorPatch {
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct EnrichLead {
     pub connector_id: Uuid,

@@ -45,6 +45,7 @@ pub async fn record<B: Serialize, A: Serialize>(
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct AuditFilter {
     pub entity_type: Option<String>,

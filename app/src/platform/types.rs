@@ -34,6 +34,7 @@ text_enum!(
 });
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct Workspace {
     pub id: Uuid,
     pub name: String,
@@ -43,6 +44,7 @@ pub struct Workspace {
 
 /// The signed-in user as the UI sees them.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct CurrentUser {
     pub user_id: Uuid,
     pub name: String,
@@ -53,6 +55,7 @@ pub struct CurrentUser {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct Member {
     pub user_id: Uuid,
     pub name: String,
@@ -62,6 +65,7 @@ pub struct Member {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct Invitation {
     pub id: Uuid,
     pub email: String,
@@ -75,6 +79,7 @@ pub struct Invitation {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct ApiKey {
     pub id: Uuid,
     pub name: String,
@@ -88,6 +93,7 @@ pub struct ApiKey {
 
 /// Returned once, when a key is created; only its hash is stored.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct CreatedApiKey {
     #[serde(flatten)]
     pub key: ApiKey,
@@ -95,6 +101,7 @@ pub struct CreatedApiKey {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct AuditEvent {
     pub id: Uuid,
     pub actor_user_id: Option<Uuid>,
@@ -113,12 +120,14 @@ pub struct AuditEvent {
 
 /// One page of a cursor-paginated list.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct Page<T> {
     pub data: Vec<T>,
     pub next_cursor: Option<String>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct SignUp {
     pub name: String,
@@ -128,6 +137,7 @@ pub struct SignUp {
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct LogIn {
     pub email: String,
@@ -135,6 +145,7 @@ pub struct LogIn {
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewInvitation {
     pub email: String,
@@ -142,6 +153,7 @@ pub struct NewInvitation {
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct AcceptInvitation {
     pub token: String,
@@ -150,6 +162,7 @@ pub struct AcceptInvitation {
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewApiKey {
     pub name: String,

@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use crate::platform::types::non_null;
 
-text_enum!(#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))] AccountType {
+text_enum!(AccountType {
     Asset => "asset",
     Liability => "liability",
     Equity => "equity",
@@ -22,18 +22,19 @@ impl AccountType {
     }
 }
 
-text_enum!(#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))] EntryStatus { Draft => "draft", Posted => "posted" });
+text_enum!(EntryStatus { Draft => "draft", Posted => "posted" });
 text_enum!(EntrySource { Manual => "manual", Invoice => "invoice", Payment => "payment", Reversal => "reversal" });
-text_enum!(#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))] InvoiceStatus {
+text_enum!(InvoiceStatus {
     Draft => "draft",
     Sent => "sent",
     PartiallyPaid => "partially_paid",
     Paid => "paid",
     Void => "void",
 });
-text_enum!(#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))] LineKind { Product => "product", Service => "service" });
+text_enum!(LineKind { Product => "product", Service => "service" });
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 pub struct LedgerAccount {
     pub id: Uuid,
@@ -52,6 +53,7 @@ pub struct LedgerAccount {
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewLedgerAccount {
     pub code: String,
@@ -65,6 +67,7 @@ pub struct NewLedgerAccount {
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct LedgerAccountPatch {
     #[serde(default, deserialize_with = "non_null")]
@@ -72,6 +75,7 @@ pub struct LedgerAccountPatch {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 pub struct JournalEntry {
     pub id: Uuid,
@@ -103,6 +107,7 @@ pub struct JournalEntry {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 pub struct JournalLine {
     pub id: Uuid,
@@ -117,6 +122,7 @@ pub struct JournalLine {
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewJournalEntry {
     /// Today (UTC) when absent.
@@ -141,6 +147,7 @@ pub struct NewJournalEntry {
 /// One side of an entry: name the account by id or by code, and give a
 /// debit or a credit (not both).
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewJournalLine {
     #[serde(default)]
@@ -156,6 +163,7 @@ pub struct NewJournalLine {
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct JournalFilter {
     /// Text in the memo or the client's entry number.
@@ -195,6 +203,7 @@ fn deserialize_quantity<'de, D: Deserializer<'de>>(deserializer: D) -> Result<i6
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 pub struct InvoiceLine {
     pub id: Uuid,
@@ -212,6 +221,7 @@ pub struct InvoiceLine {
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewInvoiceLine {
     pub kind: LineKind,
@@ -224,6 +234,7 @@ pub struct NewInvoiceLine {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 pub struct Invoice {
     pub id: Uuid,
@@ -255,6 +266,7 @@ pub struct Invoice {
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewInvoice {
     /// The next `INV-000001`-style number when absent.
@@ -301,6 +313,7 @@ patch!(
 );
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct InvoiceFilter {
     #[serde(default)]
@@ -318,6 +331,7 @@ pub struct InvoiceFilter {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 pub struct Payment {
     pub id: Uuid,
@@ -337,6 +351,7 @@ pub struct Payment {
 /// A payment against an invoice, or (with only `company_id`) money held on
 /// the customer's account as credit.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewPayment {
     #[serde(default)]
@@ -359,6 +374,7 @@ pub struct NewPayment {
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct PaymentFilter {
     #[serde(default)]
@@ -373,6 +389,7 @@ pub struct PaymentFilter {
 
 /// Sums over any number of lines are `i128`: wider than one amount.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct TrialBalanceRow {
     pub account_id: Uuid,
     pub code: String,
@@ -384,6 +401,7 @@ pub struct TrialBalanceRow {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct CurrencyTotals {
     pub currency: String,
     pub debit_cents: i128,
@@ -392,6 +410,7 @@ pub struct CurrencyTotals {
 
 /// Posted entries up to `as_of`, summed per account and currency.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct TrialBalance {
     pub as_of: NaiveDate,
     pub rows: Vec<TrialBalanceRow>,
@@ -400,6 +419,7 @@ pub struct TrialBalance {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct LedgerRow {
     pub line_id: Uuid,
     pub entry_id: Uuid,
@@ -416,12 +436,14 @@ pub struct LedgerRow {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct AccountLedger {
     pub account: LedgerAccount,
     pub rows: Vec<LedgerRow>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct AgingRow {
     pub invoice_id: Uuid,
     pub number: String,
@@ -435,6 +457,7 @@ pub struct AgingRow {
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct AgingTotals {
     pub currency: String,
     pub current_cents: i128,
@@ -446,6 +469,7 @@ pub struct AgingTotals {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct ReceivablesAging {
     pub as_of: NaiveDate,
     pub rows: Vec<AgingRow>,

@@ -306,3 +306,119 @@ async fn each_key_has_a_budget_of_tool_calls_per_minute() {
     assert!(error["retry_after"].as_u64().is_some_and(|s| (1..=60).contains(&s)), "{error}");
     assert_eq!(call(other).await["isError"], false, "another key has its own budget");
 }
+
+/// One `tools/call` over the stateless protocol: the call's `result`.
+async fn call_tool(app: &TestApp, key: &str, name: &str, arguments: Value) -> Value {
+    let body = json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": name, "arguments": arguments}});
+    let response = Client::new()
+        .post(app.url("/mcp"))
+        .bearer_auth(key)
+        .header("accept", "application/json, text/event-stream")
+        .header("mcp-protocol-version", "2025-06-18")
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    response.json::<Value>().await.unwrap()["result"].clone()
+}
+
+/// A value of the type a schema asks for (the first of an enum), so that
+/// only the property under test can be what a call is refused for.
+fn placeholder(schema: &Value) -> Value {
+    if let Some(first) = schema["enum"].get(0) {
+        return first.clone();
+    }
+    let kind = match &schema["type"] {
+        Value::Array(kinds) => kinds.iter().find(|k| *k != "null").cloned().unwrap_or(Value::Null),
+        kind => kind.clone(),
+    };
+    match (kind.as_str(), schema["format"].as_str()) {
+        (Some("string"), Some("uuid")) => json!(uuid::Uuid::now_v7()),
+        (Some("string"), _) => json!("placeholder"),
+        (Some("integer"), _) | (Some("number"), _) => json!(1),
+        (Some("boolean"), _) => json!(false),
+        (Some("array"), _) => json!([]),
+        _ => json!({}),
+    }
+}
+
+#[tokio::test]
+async fn every_tool_refuses_an_unknown_property_and_names_it() {
+    let app = TestApp::spawn().await;
+    let owner = app.sign_up("strict@mcp.test").await;
+    let key = app.api_key(&owner, &["crm:read", "crm:write", "revenue:read", "revenue:write"]).await;
+    let listed = Client::new()
+        .post(app.url("/mcp"))
+        .bearer_auth(&key)
+        .header("accept", "application/json, text/event-stream")
+        .header("mcp-protocol-version", "2025-06-18")
+        .json(&json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {}}))
+        .send()
+        .await
+        .unwrap()
+        .json::<Value>()
+        .await
+        .unwrap();
+    let tools = listed["result"]["tools"].as_array().expect("tools").clone();
+    assert_eq!(tools.len(), app::mcp::registry::operations().len(), "every operation is listed");
+    let audits_before = app.count("audit_events").await;
+    for tool in &tools {
+        let name = tool["name"].as_str().unwrap();
+        let schema = &tool["inputSchema"];
+        assert_eq!(schema["additionalProperties"], false, "{name}");
+        let mut arguments = serde_json::Map::new();
+        for required in schema["required"].as_array().into_iter().flatten() {
+            let property = required.as_str().unwrap();
+            arguments.insert(property.into(), placeholder(&schema["properties"][property]));
+        }
+        arguments.insert("zz_unexpected".into(), json!(true));
+        let result = call_tool(&app, &key, name, Value::Object(arguments)).await;
+        assert_eq!(result["isError"], true, "{name}: {result}");
+        let error = &result["structuredContent"]["error"];
+        assert_eq!((error["code"].as_str(), error["field"].as_str()), (Some("validation_failed"), Some("zz_unexpected")), "{name}: {error}");
+        assert!(error["request_id"].as_str().is_some_and(|id| id.starts_with("req_")), "{name}: {error}");
+    }
+    assert_eq!(app.count("audit_events").await, audits_before, "a refused call writes nothing");
+}
+
+#[tokio::test]
+async fn another_workspaces_records_are_not_found_through_any_tool() {
+    let app = TestApp::spawn().await;
+    let (alice, mallory) = (app.sign_up("alice@one.test").await, app.sign_up("mallory@two.test").await);
+    let scopes = ["crm:read", "crm:write", "revenue:read", "revenue:write"];
+    let (alice_key, mallory_key) = (app.api_key(&alice, &scopes).await, app.api_key(&mallory, &scopes).await);
+    let lead = call_tool(&app, &alice_key, "create_lead", json!({"name": "Priya", "email": "priya@northstar.test"})).await;
+    let lead_id = lead["structuredContent"]["lead"]["id"].clone();
+    let company = call_tool(&app, &alice_key, "create_company", json!({"name": "Northstar Studio"})).await;
+    let company_id = company["structuredContent"]["company"]["id"].clone();
+    let contact = call_tool(&app, &alice_key, "create_contact", json!({"name": "Priya Raman", "company_id": company_id})).await;
+    let contact_id = contact["structuredContent"]["contact"]["id"].clone();
+    let segment =
+        call_tool(&app, &alice_key, "create_segment", json!({"name": "All", "rules": {"match": "all", "rules": []}})).await;
+    let list_id = segment["structuredContent"]["segment"]["id"].clone();
+    for (tool, arguments) in [
+        ("get_lead", json!({"lead_id": lead_id})),
+        ("update_lead", json!({"lead_id": lead_id, "name": "Taken"})),
+        ("delete_lead", json!({"lead_id": lead_id})),
+        ("get_lead_timeline", json!({"lead_id": lead_id})),
+        ("convert_lead", json!({"lead_id": lead_id})),
+        ("get_company", json!({"company_id": company_id})),
+        ("update_company", json!({"company_id": company_id, "name": "Taken"})),
+        ("get_contact", json!({"contact_id": contact_id})),
+        ("update_contact", json!({"contact_id": contact_id, "name": "Taken"})),
+        ("add_contact_to_company", json!({"contact_id": contact_id, "company_id": company_id})),
+        ("get_list", json!({"list_id": list_id})),
+        ("delete_list", json!({"list_id": list_id})),
+    ] {
+        let result = call_tool(&app, &mallory_key, tool, arguments).await;
+        assert_eq!(result["isError"], true, "{tool}: {result}");
+        assert_eq!(result["structuredContent"]["error"]["code"], "not_found", "{tool}: {result}");
+    }
+    // A foreign id inside a filter is a field error, as in a REST body.
+    let result = call_tool(&app, &mallory_key, "search_leads", json!({"segment_id": list_id})).await;
+    let error = &result["structuredContent"]["error"];
+    assert_eq!((error["code"].as_str(), error["field"].as_str()), (Some("validation_failed"), Some("segment_id")), "{result}");
+    let still_there = call_tool(&app, &alice_key, "get_lead", json!({"lead_id": lead_id})).await;
+    assert_eq!(still_there["structuredContent"]["lead"]["name"], "Priya", "{still_there}");
+}

@@ -4,7 +4,7 @@ use uuid::Uuid;
 
 use crate::platform::types::{non_null, nullable};
 
-text_enum!(#[derive(Default)] #[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))] ActivityKind {
+text_enum!(#[derive(Default)] ActivityKind {
     Call => "call",
     Email => "email",
     Meeting => "meeting",
@@ -15,6 +15,7 @@ text_enum!(#[derive(Default)] #[cfg_attr(feature = "ssr", derive(schemars::JsonS
 /// Something that happened with a lead, contact, company or deal. Notes
 /// are activities of kind `note`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 pub struct Activity {
     pub id: Uuid,
@@ -33,6 +34,7 @@ pub struct Activity {
 
 /// The records an activity or task is about: at least one for activities.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewActivity {
     pub kind: ActivityKind,
@@ -53,6 +55,7 @@ pub struct NewActivity {
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ActivityFilter {
     #[serde(default)]
@@ -77,6 +80,7 @@ text_enum!(TaskStatus {
 });
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 pub struct Task {
     pub id: Uuid,
@@ -95,6 +99,7 @@ pub struct Task {
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewTask {
     pub title: String,
@@ -113,6 +118,7 @@ pub struct NewTask {
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct TaskPatch {
     #[serde(default, deserialize_with = "non_null")]
@@ -126,6 +132,7 @@ pub struct TaskPatch {
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct TaskFilter {
     /// A user id, `me` or `unassigned`.
@@ -144,6 +151,7 @@ pub struct TaskFilter {
 /// One entry of a record's timeline: an activity, or an audited change
 /// (creation, status change, conversion, …).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct TimelineEntry {
     pub at: DateTime<Utc>,
     /// `activity` or `change`.

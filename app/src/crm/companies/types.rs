@@ -20,6 +20,7 @@ impl CompanyStatus {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 pub struct Company {
     pub id: Uuid,
@@ -46,6 +47,7 @@ pub struct Company {
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewCompany {
     pub name: String,
@@ -103,6 +105,7 @@ patch!(
 
 /// List filters. `owner` is a user id, `me` or `unassigned`.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CompanyFilter {
     #[serde(default)]

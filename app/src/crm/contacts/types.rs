@@ -7,6 +7,7 @@ use crate::platform::types::nullable;
 /// A person. `company_id` is their primary company; `company_name` keeps
 /// what was said when there is no company record yet.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 pub struct Contact {
     pub id: Uuid,
@@ -26,6 +27,7 @@ pub struct Contact {
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewContact {
     pub name: String,
@@ -62,6 +64,7 @@ patch!(
 );
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ContactFilter {
     #[serde(default)]
@@ -78,6 +81,7 @@ pub struct ContactFilter {
 
 /// A contact's link to a company, with their role there.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 pub struct Membership {
     pub contact_id: Uuid,
@@ -89,6 +93,7 @@ pub struct Membership {
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewMembership {
     pub company_id: Uuid,
@@ -97,6 +102,7 @@ pub struct NewMembership {
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct MembershipPatch {
     #[serde(deserialize_with = "nullable")]

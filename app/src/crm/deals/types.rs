@@ -4,13 +4,14 @@ use uuid::Uuid;
 
 use crate::platform::types::non_null;
 
-text_enum!(#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))] StageKind {
+text_enum!(StageKind {
     Open => "open",
     Won => "won",
     Lost => "lost",
 });
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 pub struct DealStage {
     pub id: Uuid,
@@ -29,6 +30,7 @@ pub struct DealStage {
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewDealStage {
     pub key: String,
@@ -51,6 +53,7 @@ pub struct NewDealStage {
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct DealStagePatch {
     #[serde(default, deserialize_with = "non_null")]
@@ -65,12 +68,14 @@ pub struct DealStagePatch {
 
 /// The complete new order of a workspace's stages.
 #[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct StageOrder {
     pub stage_ids: Vec<Uuid>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 pub struct Deal {
     pub id: Uuid,
@@ -91,6 +96,7 @@ pub struct Deal {
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewDeal {
     pub name: String,
@@ -130,6 +136,7 @@ patch!(
 );
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct DealFilter {
     #[serde(default)]
@@ -148,6 +155,7 @@ pub struct DealFilter {
 
 /// A deal as a pipeline card.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 pub struct DealCard {
     pub id: Uuid,
@@ -160,6 +168,7 @@ pub struct DealCard {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct CurrencyTotal {
     pub currency: String,
     /// A sum over any number of deals: wider than one amount.
@@ -169,6 +178,7 @@ pub struct CurrencyTotal {
 /// One column of the board: counts and sums cover every deal in the stage;
 /// `deals` holds the most recent `BOARD_CARDS_PER_STAGE` of them.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct BoardColumn {
     pub stage: DealStage,
     pub count: i64,

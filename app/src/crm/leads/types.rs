@@ -6,7 +6,7 @@ use crate::crm::companies::types::Company;
 use crate::crm::contacts::types::Contact;
 use crate::crm::deals::types::Deal;
 
-text_enum!(#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))] LeadSource {
+text_enum!(LeadSource {
     Manual => "manual",
     Website => "website",
     Referral => "referral",
@@ -17,7 +17,7 @@ text_enum!(#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))] LeadSource
     Other => "other",
 });
 
-text_enum!(#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))] LeadStatus {
+text_enum!(LeadStatus {
     New => "new",
     Working => "working",
     Qualified => "qualified",
@@ -26,6 +26,7 @@ text_enum!(#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))] LeadStatus
 });
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 pub struct Lead {
     pub id: Uuid,
@@ -55,6 +56,7 @@ pub struct Lead {
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewLead {
     pub name: String,
@@ -99,6 +101,7 @@ patch!(
 
 /// Lead list filters. Custom fields filter as `cf.<key>=<value>`.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct LeadFilter {
     pub q: Option<String>,
     pub status: Option<LeadStatus>,
@@ -119,6 +122,7 @@ pub struct LeadFilter {
 /// email or created, and the company found by name or created from the
 /// lead's company name.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ConvertLead {
     #[serde(default)]
@@ -133,6 +137,7 @@ pub struct ConvertLead {
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ConvertDeal {
     #[serde(default)]
@@ -148,6 +153,7 @@ pub struct ConvertDeal {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct Conversion {
     pub lead: Lead,
     pub contact: Contact,

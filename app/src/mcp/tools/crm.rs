@@ -142,7 +142,7 @@ pub(super) async fn search_companies(state: &AppState, ctx: &Ctx, args: Map<Stri
 }
 
 /// A deal as agents see it: its stage's key (`stage`) beside `stage_id`.
-async fn deal_json(tx: &mut Tx, ctx: &Ctx, deal: &Deal) -> AppResult<Value> {
+pub(super) async fn deal_json(tx: &mut Tx, ctx: &Ctx, deal: &Deal) -> AppResult<Value> {
     let stage = stages::get(tx, ctx, deal.stage_id).await?;
     with_seed_field(deal, "stage", stage.key)
 }

@@ -7,22 +7,60 @@
 
 mod audience;
 mod crm;
+mod crm_records;
+mod platform;
 mod revenue;
+mod revenue_books;
 
 use audience::*;
 use crm::*;
 use revenue::*;
 
+use std::sync::LazyLock;
+
+use schemars::JsonSchema;
+use serde::de::DeserializeOwned;
 use serde_json::{json, Map, Value};
 use uuid::Uuid;
 
-use super::registry::{schema_of, Access, Exit, Operation, ToolResult};
+use super::registry::{arguments, schema_of, Access, Exit, Operation, ToolResult};
 use crate::error::{current_request_id, AppError, AppResult};
 use crate::platform::context::{AppState, Ctx};
 use crate::platform::transaction::{Claimed, WriteTx};
 use crate::platform::types::Scope;
 
-pub static OPERATIONS: &[Operation] = &[
+/// Every tool: the seed's (below), then each domain's other operations.
+pub static OPERATIONS: LazyLock<Vec<Operation>> = LazyLock::new(|| {
+    let domains: [&[Operation]; 6] = [SEED_TOOLS, crm_records::TOOLS, audience::TOOLS, revenue_books::TOOLS, platform::TOOLS, &[]];
+    domains.into_iter().flat_map(|tools| tools.iter().cloned()).collect()
+});
+
+/// Declares an operation whose tool function has the tool's name.
+macro_rules! tool {
+    (read $name:ident, $scope:ident, $schema:expr, $description:expr) => {
+        $crate::mcp::registry::Operation {
+            name: stringify!($name),
+            description: $description,
+            scope: $crate::platform::types::Scope::$scope,
+            access: $crate::mcp::registry::Access::Read,
+            input_schema: $schema,
+            call: |state, ctx, args| Box::pin($name(state, ctx, args)),
+        }
+    };
+    (write $name:ident, $scope:ident, idempotent: $idempotent:expr, destructive: $destructive:expr, $schema:expr, $description:expr) => {
+        $crate::mcp::registry::Operation {
+            name: stringify!($name),
+            description: $description,
+            scope: $crate::platform::types::Scope::$scope,
+            access: $crate::mcp::registry::Access::Write { idempotent: $idempotent, destructive: $destructive },
+            input_schema: $schema,
+            call: |state, ctx, args| Box::pin($name(state, ctx, args)),
+        }
+    };
+}
+pub(crate) use tool;
+
+static SEED_TOOLS: &[Operation] = &[
     Operation {
         name: "create_lead",
         description: "Create a CRM lead before it is converted into a contact, company, or deal.",
@@ -240,4 +278,91 @@ pub(super) async fn finish_write(tx: WriteTx, mut body: Value) -> ToolResult {
     body["request_id"] = json!(request_id());
     tx.commit_with_response(200, &body).await?;
     Ok(body)
+}
+
+/// The arguments of a tool that acts on records named by id: the ids (in
+/// the order asked), the rest read strictly as `T`, the idempotency key
+/// and the whole request (what a retry under the key must repeat).
+pub(super) struct RecordArgs<T> {
+    pub ids: Vec<Uuid>,
+    pub input: T,
+    pub idempotency_key: Option<String>,
+    pub request: Map<String, Value>,
+}
+
+/// An input with nothing besides the record ids.
+#[derive(serde::Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(super) struct Nothing {}
+
+pub(super) fn record_args<T: DeserializeOwned>(mut args: Map<String, Value>, id_fields: &[&str]) -> AppResult<RecordArgs<T>> {
+    let request = args.clone();
+    let idempotency_key = match args.remove("idempotency_key") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(key)) => Some(key),
+        Some(_) => return Err(AppError::validation("idempotency_key", "idempotency_key must be a string")),
+    };
+    let mut ids = Vec::with_capacity(id_fields.len());
+    for field in id_fields {
+        let id = match args.remove(*field) {
+            Some(Value::String(text)) => {
+                Uuid::parse_str(&text).map_err(|_| AppError::validation(*field, format!("{field} must be a UUID")))?
+            }
+            Some(_) => return Err(AppError::validation(*field, format!("{field} must be a UUID string"))),
+            None => return Err(AppError::validation(*field, format!("missing field `{field}`"))),
+        };
+        ids.push(id);
+    }
+    let input = arguments(args)?;
+    Ok(RecordArgs { ids, input, idempotency_key, request })
+}
+
+/// The schema of `T` with the ids of the records the tool acts on added
+/// as required UUID properties, and `idempotency_key` for writes.
+pub(super) fn schema_with_ids<T: JsonSchema>(ids: &[(&str, &str)], write: bool) -> Map<String, Value> {
+    let mut schema = schema_of::<T>();
+    let mut properties = match schema.remove("properties") {
+        Some(Value::Object(properties)) => properties,
+        _ => Map::new(),
+    };
+    let mut required: Vec<Value> = Vec::new();
+    let mut with_ids = Map::new();
+    for (name, description) in ids {
+        with_ids.insert(name.to_string(), json!({ "type": "string", "format": "uuid", "description": description }));
+        required.push(json!(name));
+    }
+    with_ids.append(&mut properties);
+    if write {
+        with_ids.insert(
+            "idempotency_key".into(),
+            json!({ "type": ["string", "null"], "description": "A stable client-generated key that makes retries safe." }),
+        );
+    }
+    if let Some(Value::Array(rest)) = schema.remove("required") {
+        required.extend(rest);
+    }
+    schema.insert("type".into(), json!("object"));
+    schema.insert("properties".into(), Value::Object(with_ids));
+    if !required.is_empty() {
+        schema.insert("required".into(), Value::Array(required));
+    }
+    schema.insert("additionalProperties".into(), Value::Bool(false));
+    schema
+}
+
+/// A page of records as agents see it.
+pub(super) fn page_json<T: serde::Serialize>(key: &str, page: crate::platform::types::Page<T>) -> Value {
+    let mut body = Map::new();
+    body.insert(key.into(), serde_json::to_value(page.data).unwrap_or(Value::Null));
+    body.insert("next_cursor".into(), json!(page.next_cursor));
+    body.insert("request_id".into(), json!(request_id()));
+    Value::Object(body)
+}
+
+/// One record (or any answer) as agents see it: `{key: value, request_id}`.
+pub(super) fn read_json(key: &str, value: impl serde::Serialize) -> Value {
+    let mut body = Map::new();
+    body.insert(key.into(), serde_json::to_value(value).unwrap_or(Value::Null));
+    body.insert("request_id".into(), json!(request_id()));
+    Value::Object(body)
 }

@@ -16,12 +16,12 @@ use crate::revenue::types::{
 use crate::revenue::{invoices, ledger};
 
 /// An invoice as agents see it: the seed's `invoice_number` beside `number`.
-fn invoice_json(invoice: &Invoice) -> AppResult<Value> {
+pub(super) fn invoice_json(invoice: &Invoice) -> AppResult<Value> {
     with_seed_field(invoice, "invoice_number", &invoice.number)
 }
 
 /// An account as agents see it: the seed's `type` beside `account_type`.
-fn account_json(account: &LedgerAccount) -> AppResult<Value> {
+pub(super) fn account_json(account: &LedgerAccount) -> AppResult<Value> {
     with_seed_field(account, "type", account.account_type.as_str())
 }
 
