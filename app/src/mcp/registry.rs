@@ -77,12 +77,33 @@ pub fn schema_of<T: JsonSchema>() -> Map<String, Value> {
         })
         .into_generator();
     let schema = generator.into_root_schema_for::<T>();
-    match schema.to_value() {
+    let mut value = schema.to_value();
+    objects_for_any(&mut value);
+    match value {
         Value::Object(mut map) => {
             map.remove("title");
             map
         }
         _ => Map::new(),
+    }
+}
+
+/// schemars writes "any value" (a `serde_json::Value` field) as the schema
+/// `true`; clients such as the TypeScript SDK accept only object schemas
+/// for properties, so it becomes the equivalent `{}`.
+fn objects_for_any(schema: &mut Value) {
+    match schema {
+        Value::Object(map) => {
+            if let Some(Value::Object(properties)) = map.get_mut("properties") {
+                properties.values_mut().filter(|p| **p == Value::Bool(true)).for_each(|p| *p = Value::Object(Map::new()));
+            }
+            if map.get("items") == Some(&Value::Bool(true)) {
+                map.insert("items".into(), Value::Object(Map::new()));
+            }
+            map.values_mut().for_each(objects_for_any);
+        }
+        Value::Array(items) => items.iter_mut().for_each(objects_for_any),
+        _ => {}
     }
 }
 

@@ -96,7 +96,8 @@ fn price_lines(input: Vec<NewInvoiceLine>) -> AppResult<PricedLines> {
     let mut lines = Vec::with_capacity(input.len());
     for (i, line) in input.into_iter().enumerate() {
         let field = |name: &str| format!("lines[{i}].{name}");
-        let description = required_text(&field("description"), &line.description, 500)?;
+        let description = line_label(line.name.as_deref(), &line.description);
+        let description = required_text(&field(if line.name.is_some() { "name" } else { "description" }), &description, 500)?;
         if line.quantity_milli <= 0 {
             return Err(AppError::validation(field("quantity"), "quantity must be more than zero"));
         }
@@ -533,10 +534,20 @@ async fn find_payment_by_reference(tx: &mut Tx, ctx: &Ctx, provider: &str, refer
 /// balance (the rest belongs on the customer's account); without an
 /// invoice it is held as the company's credit. Either way cash is debited
 /// in the same transaction.
+/// A line as the customer reads it: the seed's `name`, with the
+/// `description` as detail after it.
+fn line_label(name: Option<&str>, description: &str) -> String {
+    match (name.map(str::trim).filter(|n| !n.is_empty()), description.trim()) {
+        (Some(name), "") => name.to_string(),
+        (Some(name), detail) => format!("{name} — {detail}"),
+        (None, _) => description.to_string(),
+    }
+}
+
 pub async fn record_payment(tx: &mut Tx, ctx: &Ctx, input: NewPayment) -> AppResult<Payment> {
     ctx.require(Scope::RevenueWrite)?;
     positive_money("amount_cents", input.amount_cents)?;
-    let provider = required_text("provider", &input.provider, 60)?;
+    let provider = required_text("provider", input.provider.as_deref().unwrap_or("manual"), 60)?;
     let reference = optional_text("reference", input.reference, 200)?;
     if let Some(reference) = &reference {
         if let Some(existing) = find_payment_by_reference(tx, ctx, &provider, reference).await? {

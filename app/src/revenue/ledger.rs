@@ -478,7 +478,13 @@ pub async fn create_entry(tx: &mut Tx, ctx: &Ctx, input: NewJournalEntry) -> App
         payment_id: None,
         reverses_entry_id: None,
         lines,
-        post: input.post,
+        post: match (input.status, input.post) {
+            (Some(EntryStatus::Draft), true) => {
+                return Err(AppError::validation("status", "status draft and post true disagree; give one"))
+            }
+            (Some(status), _) => status == EntryStatus::Posted,
+            (None, post) => post,
+        },
         entry_number: optional_text("entry_number", input.entry_number, 60)?,
         custom_fields: custom_fields_or_empty(input.custom_fields)?,
     };

@@ -15,15 +15,23 @@ use crate::platform::context::{AppState, Ctx};
 use crate::platform::http::{ApiJson, ApiPath, ApiQuery, ApiResult, IdPath, Idempotency};
 use crate::platform::types::Page;
 
+/// The chart of accounts and the journal live under two prefixes: Corral's
+/// own and the seed's (`/accounting/accounts`, `/accounting/journal-entries`).
+const BOOKS: [(&str, &str); 2] = [("/ledger-accounts", "/journal-entries"), ("/accounting/accounts", "/accounting/journal-entries")];
+
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/ledger-accounts", get(list_accounts).post(create_account))
-        .route("/ledger-accounts/{id}", get(show_account).patch(update_account))
-        .route("/ledger-accounts/{id}/ledger", get(account_ledger))
-        .route("/journal-entries", get(list_entries).post(create_entry))
-        .route("/journal-entries/{id}", get(show_entry).delete(delete_entry))
-        .route("/journal-entries/{id}/post", post(post_entry))
-        .route("/journal-entries/{id}/reverse", post(reverse_entry))
+    let mut router = Router::new();
+    for (accounts, entries) in BOOKS {
+        router = router
+            .route(accounts, get(list_accounts).post(create_account))
+            .route(&format!("{accounts}/{{id}}"), get(show_account).patch(update_account))
+            .route(&format!("{accounts}/{{id}}/ledger"), get(account_ledger))
+            .route(entries, get(list_entries).post(create_entry))
+            .route(&format!("{entries}/{{id}}"), get(show_entry).delete(delete_entry))
+            .route(&format!("{entries}/{{id}}/post"), post(post_entry))
+            .route(&format!("{entries}/{{id}}/reverse"), post(reverse_entry));
+    }
+    router
         .route("/trial-balance", get(trial_balance))
         .route("/receivables/aging", get(aging))
         .route("/invoices", get(list_invoices).post(create_invoice))

@@ -80,7 +80,7 @@ impl LineForm {
                 .ok_or_else(|| ApiError::field("line.tax_percent", "tax must be a percentage like 20 or 8.25"))?,
             None => 0,
         };
-        Ok(NewInvoiceLine { kind, description: self.description, quantity_milli, unit_amount_cents, tax_rate_bps })
+        Ok(NewInvoiceLine { kind, name: None, description: self.description, quantity_milli, unit_amount_cents, tax_rate_bps })
     }
 }
 
@@ -128,6 +128,7 @@ pub async fn add_invoice_line(id: Uuid, line: LineForm) -> Result<(), ApiError> 
         .into_iter()
         .map(|l| NewInvoiceLine {
             kind: l.kind,
+            name: None,
             description: l.description,
             quantity_milli: l.quantity_milli,
             unit_amount_cents: l.unit_amount_cents,
@@ -164,8 +165,13 @@ pub async fn record_invoice_payment(invoice_id: Uuid, amount: String, provider: 
     let amount_cents = crate::crm::deals::types::parse_money(&amount)
         .filter(|a| *a > 0)
         .ok_or_else(|| ApiError::field("amount", "amount must be an amount above zero like 9,000.00"))?;
-    let input =
-        NewPayment { invoice_id: Some(invoice_id), amount_cents, provider, reference: blank_to_none(reference), ..Default::default() };
+    let input = NewPayment {
+        invoice_id: Some(invoice_id),
+        amount_cents,
+        provider: Some(provider),
+        reference: blank_to_none(reference),
+        ..Default::default()
+    };
     let mut tx = WriteTx::begin(&state.db).await?;
     super::invoices::record_payment(&mut tx, &ctx, input).await?;
     tx.commit().await?;

@@ -58,6 +58,8 @@ pub struct LedgerAccount {
 pub struct NewLedgerAccount {
     pub code: String,
     pub name: String,
+    /// The seed spells it `type`.
+    #[serde(alias = "type")]
     pub account_type: AccountType,
     #[serde(default)]
     pub description: Option<String>,
@@ -136,6 +138,9 @@ pub struct NewJournalEntry {
     /// Post at once instead of saving a draft.
     #[serde(default)]
     pub post: bool,
+    /// The seed's spelling of `post`: `posted` posts at once, `draft` keeps a draft.
+    #[serde(default)]
+    pub status: Option<EntryStatus>,
     /// The client's own number for the entry, unique in the workspace.
     #[serde(default)]
     pub entry_number: Option<String>,
@@ -225,6 +230,10 @@ pub struct InvoiceLine {
 #[serde(deny_unknown_fields)]
 pub struct NewInvoiceLine {
     pub kind: LineKind,
+    /// What is sold (the seed's `name`); `description` adds detail under it.
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
     pub description: String,
     #[serde(rename = "quantity", serialize_with = "serialize_quantity", deserialize_with = "deserialize_quantity")]
     pub quantity_milli: i64,
@@ -270,7 +279,8 @@ pub struct Invoice {
 #[serde(deny_unknown_fields)]
 pub struct NewInvoice {
     /// The next `INV-000001`-style number when absent.
-    #[serde(default)]
+    /// The seed spells it `invoice_number`.
+    #[serde(default, alias = "invoice_number")]
     pub number: Option<String>,
     #[serde(default)]
     pub company_id: Option<Uuid>,
@@ -291,7 +301,8 @@ pub struct NewInvoice {
     pub due_date: Option<NaiveDate>,
     #[serde(default)]
     pub notes: Option<String>,
-    #[serde(default)]
+    /// The seed spells it `line_items`.
+    #[serde(default, alias = "line_items")]
     pub lines: Vec<NewInvoiceLine>,
     /// Queryable workspace JSON (an object).
     #[serde(default)]
@@ -362,8 +373,11 @@ pub struct NewPayment {
     /// The invoice's currency (or USD) when absent.
     #[serde(default)]
     pub currency: Option<String>,
-    pub provider: String,
+    /// `manual` when absent.
     #[serde(default)]
+    pub provider: Option<String>,
+    /// The provider's id for the payment (the seed's `provider_reference_id`).
+    #[serde(default, alias = "provider_reference_id")]
     pub reference: Option<String>,
     /// Now when absent.
     #[serde(default)]

@@ -19,3 +19,4 @@ mod revenue;
 mod revenue_properties;
 mod rules;
 mod schema;
+mod seed_contract;

@@ -376,7 +376,11 @@ async fn every_tool_refuses_an_unknown_property_and_names_it() {
         let result = call_tool(&app, &key, name, Value::Object(arguments)).await;
         assert_eq!(result["isError"], true, "{name}: {result}");
         let error = &result["structuredContent"]["error"];
-        assert_eq!((error["code"].as_str(), error["field"].as_str()), (Some("validation_failed"), Some("zz_unexpected")), "{name}: {error}");
+        assert_eq!(
+            (error["code"].as_str(), error["field"].as_str()),
+            (Some("validation_failed"), Some("zz_unexpected")),
+            "{name}: {error}"
+        );
         assert!(error["request_id"].as_str().is_some_and(|id| id.starts_with("req_")), "{name}: {error}");
     }
     assert_eq!(app.count("audit_events").await, audits_before, "a refused call writes nothing");
@@ -394,8 +398,7 @@ async fn another_workspaces_records_are_not_found_through_any_tool() {
     let company_id = company["structuredContent"]["company"]["id"].clone();
     let contact = call_tool(&app, &alice_key, "create_contact", json!({"name": "Priya Raman", "company_id": company_id})).await;
     let contact_id = contact["structuredContent"]["contact"]["id"].clone();
-    let segment =
-        call_tool(&app, &alice_key, "create_segment", json!({"name": "All", "rules": {"match": "all", "rules": []}})).await;
+    let segment = call_tool(&app, &alice_key, "create_segment", json!({"name": "All", "rules": {"match": "all", "rules": []}})).await;
     let list_id = segment["structuredContent"]["segment"]["id"].clone();
     for (tool, arguments) in [
         ("get_lead", json!({"lead_id": lead_id})),

@@ -65,7 +65,8 @@ pub async fn create(tx: &mut Tx, ctx: &Ctx, input: NewDeal) -> AppResult<Deal> {
     let name = required_text("name", &input.name, 200)?;
     let amount_cents = money("amount_cents", input.amount_cents.unwrap_or(0))?;
     let currency = check_currency(input.currency)?;
-    let stage = stage_for(tx, ctx, input.stage_id).await?;
+    let stage_id = stage_named(tx, ctx, input.stage_id, input.stage.as_deref(), input.stage_key.as_deref()).await?;
+    let stage = stage_for(tx, ctx, stage_id).await?;
     check_reference(tx, ctx, "company_id", "companies", input.company_id).await?;
     check_reference(tx, ctx, "contact_id", "contacts", input.contact_id).await?;
     check_reference(tx, ctx, "lead_id", "leads", input.lead_id).await?;
@@ -113,6 +114,32 @@ pub async fn create(tx: &mut Tx, ctx: &Ctx, input: NewDeal) -> AppResult<Deal> {
     Ok(deal)
 }
 
+/// The stage a write names: by id, or by key under either of the seed's
+/// spellings (`stage`, `stage_key`). Naming two different stages is refused.
+pub async fn stage_named(
+    tx: &mut Tx,
+    ctx: &Ctx,
+    stage_id: Option<Uuid>,
+    stage: Option<&str>,
+    stage_key: Option<&str>,
+) -> AppResult<Option<Uuid>> {
+    let by_key = match (stage, stage_key) {
+        (Some(a), Some(b)) if a.trim() != b.trim() => {
+            return Err(AppError::validation("stage_key", "stage and stage_key name different stages; give one"))
+        }
+        (_, Some(key)) => Some(stages::by_key(tx, ctx, "stage_key", key).await?.id),
+        (Some(key), None) => Some(stages::by_key(tx, ctx, "stage", key).await?.id),
+        (None, None) => None,
+    };
+    match (stage_id, by_key) {
+        (Some(id), Some(keyed)) if id != keyed => {
+            Err(AppError::validation("stage_key", "stage_id and the stage key name different stages; give one"))
+        }
+        (Some(id), _) => Ok(Some(id)),
+        (None, keyed) => Ok(keyed),
+    }
+}
+
 fn stage_snapshot(stage: &DealStage) -> serde_json::Value {
     json!({"stage_id": stage.id, "stage_key": stage.key, "stage_name": stage.name, "kind": stage.kind})
 }
@@ -150,7 +177,8 @@ pub async fn update(tx: &mut Tx, ctx: &Ctx, id: Uuid, patch: DealPatch) -> AppRe
         after.custom_fields = v;
     }
     let mut stage_move = None;
-    if let Some(stage_id) = patch.stage_id.filter(|s| *s != before.stage_id) {
+    let stage_id = stage_named(tx, ctx, patch.stage_id, patch.stage.as_deref(), patch.stage_key.as_deref()).await?;
+    if let Some(stage_id) = stage_id.filter(|s| *s != before.stage_id) {
         let to = stage_for(tx, ctx, Some(stage_id)).await?;
         let from = stages::find(tx, ctx, before.stage_id).await?.ok_or_else(|| AppError::Internal("deal's stage vanished".into()))?;
         after.stage_id = to.id;

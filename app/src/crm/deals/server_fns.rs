@@ -52,6 +52,8 @@ pub async fn update_deal(id: Uuid, form: DealForm) -> Result<Deal, ApiError> {
     let patch = DealPatch {
         name: Some(form.name),
         stage_id: Some(optional_id(Some(form.stage_id), "stage_id")?.ok_or_else(|| ApiError::field("stage_id", "choose a stage"))?),
+        stage: None,
+        stage_key: None,
         company_id: Some(optional_id(form.company_id, "company_id")?),
         contact_id: Some(optional_id(form.contact_id, "contact_id")?),
         amount_cents: Some(amount_cents),

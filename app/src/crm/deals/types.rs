@@ -100,9 +100,15 @@ pub struct Deal {
 #[serde(deny_unknown_fields)]
 pub struct NewDeal {
     pub name: String,
-    /// The first open stage when absent.
+    /// The first open stage when absent (and no stage key is given).
     #[serde(default)]
     pub stage_id: Option<Uuid>,
+    /// The stage by its key (the seed's spelling; same as `stage_key`).
+    #[serde(default)]
+    pub stage: Option<String>,
+    /// The stage by its key, instead of `stage_id`.
+    #[serde(default)]
+    pub stage_key: Option<String>,
     #[serde(default)]
     pub company_id: Option<Uuid>,
     #[serde(default)]
@@ -125,6 +131,10 @@ patch!(
     DealPatch {
         name: required String,
         stage_id: required Uuid,
+        /// The new stage by its key (same as `stage_key`).
+        stage: required String,
+        /// The new stage by its key, instead of `stage_id`.
+        stage_key: required String,
         company_id: optional Uuid,
         contact_id: optional Uuid,
         amount_cents: required i64,

@@ -386,7 +386,10 @@ pub async fn convert(tx: &mut Tx, ctx: &Ctx, id: Uuid, input: ConvertLead) -> Ap
         }
     };
 
-    let deal = match input.deal {
+    let deal_spec = input.deal_spec().map_err(|(field, message)| AppError::validation(field, message))?;
+    // Errors name the deal object's fields when it was given as one.
+    let deal_field = |e: AppError| if input.deal.is_some() { e.nested_in("deal") } else { e };
+    let deal = match deal_spec {
         Some(spec) => Some(
             deals::create(
                 tx,
@@ -396,6 +399,8 @@ pub async fn convert(tx: &mut Tx, ctx: &Ctx, id: Uuid, input: ConvertLead) -> Ap
                         .name
                         .unwrap_or_else(|| format!("{} deal", company.as_ref().map(|c| c.name.as_str()).unwrap_or(before.name.as_str()))),
                     stage_id: spec.stage_id,
+                    stage: None,
+                    stage_key: spec.stage_key,
                     company_id: company.as_ref().map(|c| c.id),
                     contact_id: Some(contact.id),
                     lead_id: Some(before.id),
@@ -407,7 +412,7 @@ pub async fn convert(tx: &mut Tx, ctx: &Ctx, id: Uuid, input: ConvertLead) -> Ap
                 },
             )
             .await
-            .map_err(|e| e.nested_in("deal"))?,
+            .map_err(deal_field)?,
         ),
         None => None,
     };

@@ -134,6 +134,45 @@ pub struct ConvertLead {
     /// Why the lead was converted; kept in the audit trail.
     #[serde(default)]
     pub conversion_reason: Option<String>,
+    /// The seed's flat spelling of `deal`: open a deal too.
+    #[serde(default)]
+    pub create_deal: Option<bool>,
+    /// With `create_deal`: the deal's name.
+    #[serde(default)]
+    pub deal_name: Option<String>,
+    /// With `create_deal`: the deal's stage by key (the first open stage when absent).
+    #[serde(default)]
+    pub stage_key: Option<String>,
+    /// With `create_deal`: the deal's value in minor units.
+    #[serde(default)]
+    pub amount_cents: Option<i64>,
+    /// With `create_deal`: the deal's currency.
+    #[serde(default)]
+    pub currency: Option<String>,
+}
+
+impl ConvertLead {
+    /// The deal to open, from the `deal` object or the seed's flat fields
+    /// (`create_deal`, `deal_name`, `stage_key`, `amount_cents`,
+    /// `currency`); mixing the two, or flat details without
+    /// `create_deal: true`, is refused naming the field.
+    pub fn deal_spec(&self) -> Result<Option<ConvertDeal>, (&'static str, &'static str)> {
+        let flat_details = self.deal_name.is_some() || self.stage_key.is_some() || self.amount_cents.is_some() || self.currency.is_some();
+        match (&self.deal, self.create_deal) {
+            (Some(_), Some(_)) | (Some(_), None) if flat_details => Err(("deal", "give the deal object or the flat deal fields, not both")),
+            (Some(_), Some(false)) => Err(("create_deal", "create_deal is false but a deal object is given")),
+            (Some(deal), _) => Ok(Some(deal.clone())),
+            (None, Some(true)) => Ok(Some(ConvertDeal {
+                name: self.deal_name.clone(),
+                stage_key: self.stage_key.clone(),
+                amount_cents: self.amount_cents,
+                currency: self.currency.clone(),
+                ..Default::default()
+            })),
+            (None, _) if flat_details => Err(("create_deal", "set create_deal to true to open a deal with these details")),
+            (None, _) => Ok(None),
+        }
+    }
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
@@ -144,6 +183,9 @@ pub struct ConvertDeal {
     pub name: Option<String>,
     #[serde(default)]
     pub stage_id: Option<Uuid>,
+    /// The stage by key, instead of `stage_id`.
+    #[serde(default)]
+    pub stage_key: Option<String>,
     #[serde(default)]
     pub amount_cents: Option<i64>,
     #[serde(default)]

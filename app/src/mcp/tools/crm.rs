@@ -13,7 +13,7 @@ use crate::crm::contacts::types::ContactFilter;
 use crate::crm::contacts::types::NewContact;
 use crate::crm::deals::stages;
 use crate::crm::deals::types::{Deal, DealPatch, NewDeal, NewDealStage, StageKind};
-use crate::crm::leads::types::{ConvertDeal, ConvertLead, LeadFilter, LeadSource, LeadStatus, NewLead};
+use crate::crm::leads::types::{ConvertLead, LeadFilter, LeadSource, LeadStatus, NewLead};
 use crate::error::{AppError, AppResult};
 use crate::mcp::registry::{arguments, ToolResult};
 use crate::platform::audit::{self, AuditFilter};
@@ -147,23 +147,6 @@ pub(super) async fn deal_json(tx: &mut Tx, ctx: &Ctx, deal: &Deal) -> AppResult<
     with_seed_field(deal, "stage", stage.key)
 }
 
-/// The stage named by `stage` or `stage_key` (the seed's two spellings);
-/// naming two different stages is refused.
-async fn stage_named(tx: &mut Tx, ctx: &Ctx, stage: Option<&str>, stage_key: Option<&str>) -> AppResult<Option<Uuid>> {
-    let key = match (stage, stage_key) {
-        (Some(a), Some(b)) if a.trim() != b.trim() => {
-            return Err(AppError::validation("stage_key", "stage and stage_key name different stages; give one"))
-        }
-        (_, Some(key)) => Some(("stage_key", key)),
-        (Some(key), None) => Some(("stage", key)),
-        (None, None) => None,
-    };
-    Ok(match key {
-        Some((field, key)) => Some(stages::by_key(tx, ctx, field, key).await?.id),
-        None => None,
-    })
-}
-
 #[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct ConvertLeadInput {
@@ -186,23 +169,18 @@ pub(super) struct ConvertLeadInput {
 
 pub(super) async fn convert_lead(state: &AppState, ctx: &Ctx, args: Map<String, Value>) -> ToolResult {
     let input: ConvertLeadInput = arguments(args)?;
-    let wants_deal = input.create_deal.unwrap_or(false);
-    if !wants_deal && (input.deal_name.is_some() || input.stage_key.is_some() || input.amount_cents.is_some() || input.currency.is_some()) {
-        return Err(AppError::validation("create_deal", "set create_deal to true to open a deal with these details").into());
-    }
     let mut tx = WriteTx::begin(&state.db).await?;
-    let deal = match wants_deal {
-        true => Some(ConvertDeal {
-            name: input.deal_name,
-            stage_id: stage_named(&mut tx, ctx, None, input.stage_key.as_deref()).await?,
-            amount_cents: input.amount_cents,
-            currency: input.currency,
-            expected_close_date: None,
-        }),
-        false => None,
+    let conversion = ConvertLead {
+        contact_id: input.contact_id,
+        company_id: input.company_id,
+        deal: None,
+        conversion_reason: input.conversion_reason,
+        create_deal: input.create_deal,
+        deal_name: input.deal_name,
+        stage_key: input.stage_key,
+        amount_cents: input.amount_cents,
+        currency: input.currency,
     };
-    let conversion =
-        ConvertLead { contact_id: input.contact_id, company_id: input.company_id, deal, conversion_reason: input.conversion_reason };
     let converted = crate::crm::leads::ops::convert(&mut tx, ctx, input.lead_id, conversion).await?;
     let deal = match &converted.deal {
         Some(deal) => deal_json(&mut tx, ctx, deal).await?,
@@ -259,10 +237,10 @@ pub(super) struct CreateDealInput {
 pub(super) async fn create_deal(state: &AppState, ctx: &Ctx, args: Map<String, Value>) -> ToolResult {
     let input: CreateDealInput = arguments(args.clone())?;
     let mut tx = begin_write(state, ctx, "create_deal", input.idempotency_key.as_deref(), &args).await?;
-    let stage_id = stage_named(&mut tx, ctx, input.stage.as_deref(), input.stage_key.as_deref()).await?;
     let new_deal = NewDeal {
         name: input.name,
-        stage_id,
+        stage: input.stage,
+        stage_key: input.stage_key,
         company_id: input.company_id,
         contact_id: input.contact_id,
         amount_cents: input.amount_cents,
@@ -294,7 +272,8 @@ pub(super) async fn update_deal(state: &AppState, ctx: &Ctx, args: Map<String, V
     let input: UpdateDealInput = arguments(args.clone())?;
     let mut tx = begin_write(state, ctx, "update_deal", input.idempotency_key.as_deref(), &args).await?;
     let patch = DealPatch {
-        stage_id: stage_named(&mut tx, ctx, input.stage.as_deref(), input.stage_key.as_deref()).await?,
+        stage: input.stage,
+        stage_key: input.stage_key,
         amount_cents: input.amount_cents,
         currency: input.currency,
         custom_fields: input.custom_fields.map(Value::Object),

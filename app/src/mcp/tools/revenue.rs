@@ -70,13 +70,10 @@ pub(super) async fn create_invoice(state: &AppState, ctx: &Ctx, args: Map<String
         if !quantity.is_finite() || (quantity_milli / QUANTITY_SCALE as f64 - quantity).abs() > 1e-9 || quantity_milli > i64::MAX as f64 {
             return Err(AppError::validation(format!("line_items[{i}].quantity"), "quantity takes at most three decimals").into());
         }
-        let description = match item.description {
-            Some(detail) if !detail.trim().is_empty() => format!("{} — {}", item.name.trim(), detail.trim()),
-            _ => item.name,
-        };
         lines.push(NewInvoiceLine {
             kind: item.kind,
-            description,
+            name: Some(item.name),
+            description: item.description.unwrap_or_default(),
             quantity_milli: quantity_milli as i64,
             unit_amount_cents: item.unit_amount_cents,
             tax_rate_bps: item.tax_rate_bps.unwrap_or(0),
@@ -168,7 +165,7 @@ pub(super) async fn record_payment(state: &AppState, ctx: &Ctx, args: Map<String
         company_id: None,
         amount_cents: input.amount_cents,
         currency: input.currency,
-        provider: input.provider.unwrap_or_else(|| "manual".into()),
+        provider: input.provider,
         reference: input.provider_reference_id,
         paid_at: input.paid_at,
         custom_fields: input.custom_fields.map(Value::Object),
@@ -279,7 +276,9 @@ pub(super) async fn create_journal_entry(state: &AppState, ctx: &Ctx, args: Map<
                 memo: line.memo,
             })
             .collect(),
-        post: input.status.unwrap_or(EntryStatus::Posted) == EntryStatus::Posted,
+        // Agents' entries are posted unless they ask for a draft (the seed's default).
+        post: false,
+        status: Some(input.status.unwrap_or(EntryStatus::Posted)),
         entry_number: input.entry_number,
         custom_fields: input.custom_fields.map(Value::Object),
     };
