@@ -47,6 +47,11 @@ if [[ "${1:-}" == "--tests" ]]; then
     apt-get update -qq
     apt-get install -y -qq postgresql-client >/dev/null
   fi
+  # schemathesis fuzzes the REST API from its OpenAPI document (scripts/schemathesis.sh).
+  if ! schemathesis --version 2>/dev/null | grep -q 'version 4\.'; then
+    log "installing schemathesis 4 (PyPI)"
+    python3 -m pip install --quiet --disable-pip-version-check "schemathesis==4.32.*"
+  fi
   # The official MCP Python SDK, a real client for the /mcp tests.
   if ! python3 -c 'import mcp, httpx2' 2>/dev/null; then
     log "installing the MCP Python SDK (PyPI mcp 2.3)"

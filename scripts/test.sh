@@ -36,6 +36,10 @@ CORRAL_TEST_BACKEND=sqlite cargo test --workspace --locked
 log "integration tests on PostgreSQL"
 CORRAL_TEST_BACKEND=postgres cargo test -p server --locked --tests
 
+log "schemathesis against the OpenAPI document, on SQLite and PostgreSQL"
+scripts/schemathesis.sh sqlite
+scripts/schemathesis.sh postgres
+
 log "release build (server binary + hydrate bundle)"
 cargo leptos build --release
 

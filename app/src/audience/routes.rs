@@ -5,7 +5,7 @@ use axum::body::Body;
 use axum::extract::{Multipart, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
+use axum::routing::{delete, get, options, patch, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 
@@ -14,34 +14,163 @@ use super::{enrichment, export, forms, imports, lists};
 use crate::error::{AppError, AppResult};
 use crate::platform::context::{AppState, Ctx};
 use crate::platform::http::{ApiJson, ApiPath, ApiQuery, ApiResult, IdPath, Idempotency};
+use crate::platform::openapi::{self, json, query_of, Caller, Endpoint};
 use crate::platform::types::Page;
+use crate::platform::types::Scope;
+
+pub static ENDPOINTS: &[Endpoint] = &[
+    Endpoint::new("get", "/lists", Caller::Scoped(Scope::CrmRead), "Lists and segments.", || get(list_lists))
+        .tool("list_lists")
+        .query(query_of::<PageQuery>)
+        .answers(200, json::<Page<List>>),
+    Endpoint::new("post", "/lists", Caller::Scoped(Scope::CrmWrite), "Create a static list, or a segment with rules.", || {
+        post(create_list)
+    })
+    .tool("create_list")
+    .body(json::<NewList>)
+    .answers(201, json::<List>),
+    Endpoint::new("get", "/lists/{id}", Caller::Scoped(Scope::CrmRead), "Read a list or segment.", || get(show_list))
+        .tool("get_list")
+        .answers(200, json::<List>),
+    Endpoint::new("patch", "/lists/{id}", Caller::Scoped(Scope::CrmWrite), "Change a list or a segment's rules.", || patch(update_list))
+        .tool("update_list")
+        .body(json::<ListPatch>)
+        .answers(200, json::<List>),
+    Endpoint::new("delete", "/lists/{id}", Caller::Scoped(Scope::CrmWrite), "Delete a list or segment.", || delete(delete_list))
+        .tool("delete_list")
+        .answers(200, json::<List>),
+    Endpoint::new("get", "/lists/{id}/members", Caller::Scoped(Scope::CrmRead), "A list's members.", || get(list_members))
+        .tool("list_list_members")
+        .query(query_of::<PageQuery>)
+        .answers(200, json::<Page<Member>>),
+    Endpoint::new("post", "/lists/{id}/members", Caller::Scoped(Scope::CrmWrite), "Add members to a static list.", || post(add_members))
+        .tool("add_list_members")
+        .body(json::<MemberChange>)
+        .answers(200, json::<MemberChangeResult>),
+    Endpoint::new("post", "/lists/{id}/members/remove", Caller::Scoped(Scope::CrmWrite), "Remove members from a static list.", || {
+        post(remove_members)
+    })
+    .tool("remove_list_members")
+    .body(json::<MemberChange>)
+    .answers(200, json::<MemberChangeResult>),
+    Endpoint::new("post", "/lists/{id}/refresh", Caller::Scoped(Scope::CrmWrite), "Recompute a segment's members.", || {
+        post(refresh_segment)
+    })
+    .tool("refresh_segment")
+    .answers(200, json::<RefreshResult>),
+    Endpoint::new("get", "/lists/{id}/export.csv", Caller::Scoped(Scope::CrmRead), "A list's members as CSV, streamed.", || {
+        get(export_list)
+    })
+    .no_tool("a streamed file; agents page through list_list_members")
+    .answers_csv(),
+    Endpoint::new("post", "/segments/preview", Caller::Scoped(Scope::CrmRead), "Count and sample what rules would hold.", || {
+        post(preview_segment)
+    })
+    .tool("preview_segment")
+    .body(json::<PreviewRequest>)
+    .answers(200, json::<SegmentPreview>),
+    Endpoint::new("get", "/audience-events", Caller::Scoped(Scope::CrmRead), "Membership changes in order.", || get(list_events))
+        .tool("list_audience_events")
+        .query(query_of::<EventQuery>)
+        .answers(200, json::<EventPage>),
+    Endpoint::new("get", "/imports", Caller::Scoped(Scope::CrmRead), "Imports.", || get(list_imports))
+        .tool("list_imports")
+        .query(query_of::<PageQuery>)
+        .answers(200, json::<Page<Import>>),
+    Endpoint::new(
+        "post",
+        "/imports",
+        Caller::Scoped(Scope::CrmWrite),
+        "Upload a CSV or JSON file to import (the body is the file).",
+        || post(upload_import),
+    )
+    .no_tool("the body is the file itself; agents follow and start uploaded imports with get_import and start_import")
+    .query(query_of::<NewImport>)
+    .raw_body()
+    .answers(201, json::<Import>),
+    Endpoint::new("post", "/imports/upload-form", Caller::Session, "The import page's multipart upload (redirects to the import).", || {
+        post(upload_import_form)
+    })
+    .answers_nothing(303),
+    Endpoint::new("get", "/imports/{id}", Caller::Scoped(Scope::CrmRead), "Read an import.", || get(show_import))
+        .tool("get_import")
+        .answers(200, json::<Import>),
+    Endpoint::new("post", "/imports/{id}/start", Caller::Scoped(Scope::CrmWrite), "Start an uploaded import.", || post(start_import))
+        .tool("start_import")
+        .body(json::<StartImport>)
+        .answers(200, json::<Import>),
+    Endpoint::new("post", "/imports/{id}/cancel", Caller::Scoped(Scope::CrmWrite), "Stop an import.", || post(cancel_import))
+        .tool("cancel_import")
+        .answers(200, json::<Import>),
+    Endpoint::new("get", "/imports/{id}/errors", Caller::Scoped(Scope::CrmRead), "An import's refused rows.", || get(import_errors))
+        .tool("list_import_errors")
+        .query(query_of::<ErrorQuery>)
+        .answers(200, json::<Vec<ImportRowError>>),
+    Endpoint::new("get", "/forms", Caller::Scoped(Scope::CrmRead), "Capture forms.", || get(list_forms))
+        .tool("list_forms")
+        .answers(200, json::<Vec<CaptureForm>>),
+    Endpoint::new("post", "/forms", Caller::Scoped(Scope::CrmWrite), "Create a capture form.", || post(create_form))
+        .tool("create_form")
+        .body(json::<NewCaptureForm>)
+        .answers(201, json::<CaptureForm>),
+    Endpoint::new("get", "/forms/{id}", Caller::Scoped(Scope::CrmRead), "Read a capture form.", || get(show_form))
+        .tool("get_form")
+        .answers(200, json::<CaptureForm>),
+    Endpoint::new("patch", "/forms/{id}", Caller::Scoped(Scope::CrmWrite), "Change a capture form.", || patch(update_form))
+        .tool("update_form")
+        .body(json::<CaptureFormPatch>)
+        .answers(200, json::<CaptureForm>),
+    Endpoint::new("delete", "/forms/{id}", Caller::Scoped(Scope::CrmWrite), "Delete a capture form.", || delete(delete_form))
+        .tool("delete_form")
+        .answers(200, json::<CaptureForm>),
+    Endpoint::new("get", "/forms/{id}/embed", Caller::Scoped(Scope::CrmRead), "The snippet that embeds a form on a site.", || {
+        get(embed_form)
+    })
+    .no_tool("the snippet carries the server's public address, which only a browser's request tells")
+    .query(query_of::<EmbedQuery>)
+    .answers(200, json::<EmbedSnippet>),
+    Endpoint::new("post", "/public/forms/{slug}", Caller::Public, "Submit a capture form (JSON or form-encoded fields).", || {
+        post(public_submit)
+    })
+    .answers(201, json::<serde_json::Value>),
+    Endpoint::new("options", "/public/forms/{slug}", Caller::Public, "CORS preflight of a form submission.", || options(public_preflight))
+        .answers_nothing(204),
+    Endpoint::new("get", "/enrichment-connectors", Caller::Scoped(Scope::CrmRead), "Enrichment connectors.", || get(list_connectors))
+        .tool("list_enrichment_connectors")
+        .answers(200, json::<Vec<EnrichmentConnector>>),
+    Endpoint::new("post", "/enrichment-connectors", Caller::Scoped(Scope::CrmWrite), "Add an enrichment connector.", || {
+        post(create_connector)
+    })
+    .tool("create_enrichment_connector")
+    .body(json::<NewEnrichmentConnector>)
+    .answers(201, json::<EnrichmentConnector>),
+    Endpoint::new("get", "/enrichment-connectors/{id}", Caller::Scoped(Scope::CrmRead), "Read a connector.", || get(show_connector))
+        .tool("get_enrichment_connector")
+        .answers(200, json::<EnrichmentConnector>),
+    Endpoint::new("patch", "/enrichment-connectors/{id}", Caller::Scoped(Scope::CrmWrite), "Change a connector.", || {
+        patch(update_connector)
+    })
+    .tool("update_enrichment_connector")
+    .body(json::<EnrichmentConnectorPatch>)
+    .answers(200, json::<EnrichmentConnector>),
+    Endpoint::new("delete", "/enrichment-connectors/{id}", Caller::Scoped(Scope::CrmWrite), "Delete a connector.", || {
+        delete(delete_connector)
+    })
+    .tool("delete_enrichment_connector")
+    .answers(200, json::<EnrichmentConnector>),
+    Endpoint::new("post", "/leads/{id}/enrich", Caller::Scoped(Scope::CrmWrite), "Enrich a lead through a connector now.", || {
+        post(enrich_lead)
+    })
+    .tool("enrich_lead")
+    .body(json::<EnrichLead>)
+    .answers(200, json::<crate::crm::leads::types::Lead>),
+];
 
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/lists", get(list_lists).post(create_list))
-        .route("/lists/{id}", get(show_list).patch(update_list).delete(delete_list))
-        .route("/lists/{id}/members", get(list_members).post(add_members))
-        .route("/lists/{id}/members/remove", post(remove_members))
-        .route("/lists/{id}/refresh", post(refresh_segment))
-        .route("/lists/{id}/export.csv", get(export_list))
-        .route("/segments/preview", post(preview_segment))
-        .route("/audience-events", get(list_events))
-        .route("/imports", get(list_imports).post(upload_import))
-        .route("/imports/upload-form", post(upload_import_form))
-        .route("/imports/{id}", get(show_import))
-        .route("/imports/{id}/start", post(start_import))
-        .route("/imports/{id}/cancel", post(cancel_import))
-        .route("/imports/{id}/errors", get(import_errors))
-        .route("/forms", get(list_forms).post(create_form))
-        .route("/forms/{id}", get(show_form).patch(update_form).delete(delete_form))
-        .route("/forms/{id}/embed", get(embed_form))
-        .route("/public/forms/{slug}", post(public_submit).options(public_preflight))
-        .route("/enrichment-connectors", get(list_connectors).post(create_connector))
-        .route("/enrichment-connectors/{id}", get(show_connector).patch(update_connector).delete(delete_connector))
-        .route("/leads/{id}/enrich", post(enrich_lead))
+    openapi::router(ENDPOINTS)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct PageQuery {
     limit: Option<i64>,
@@ -263,7 +392,7 @@ async fn cancel_import(State(state): State<AppState>, ctx: Ctx, ApiPath(id): IdP
     tx.respond(StatusCode::OK, &import).await
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct ErrorQuery {
     after_line: Option<i64>,
@@ -320,7 +449,7 @@ async fn delete_form(State(state): State<AppState>, ctx: Ctx, ApiPath(id): IdPat
     tx.respond(StatusCode::OK, &form).await
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct EmbedQuery {
     origin: String,

@@ -5,12 +5,14 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct Count {
     pub label: String,
     pub count: i64,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct StageValue {
     pub stage_id: Uuid,
     pub stage_name: String,
@@ -23,6 +25,7 @@ pub struct StageValue {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct Dashboard {
     pub leads_by_status: Vec<Count>,
     pub leads_by_source: Vec<Count>,
@@ -145,15 +148,27 @@ pub mod ssr {
         })
     }
 
+    use crate::platform::openapi::{self, json, Caller, Endpoint};
+
+    pub static ENDPOINTS: &[Endpoint] =
+        &[Endpoint::new("get", "/dashboard", Caller::Scoped(Scope::CrmRead), "The workspace's figures.", || {
+            axum::routing::get(get_dashboard)
+        })
+        .tool("get_dashboard")
+        .answers(200, json::<Dashboard>)];
+
+    async fn get_dashboard(
+        axum::extract::State(state): axum::extract::State<crate::platform::context::AppState>,
+        ctx: Ctx,
+    ) -> AppResult<axum::Json<Dashboard>> {
+        let mut tx = state.db.begin_read().await?;
+        let figures = dashboard(&mut tx, &ctx).await?;
+        tx.commit().await?;
+        Ok(axum::Json(figures))
+    }
+
     pub fn router() -> axum::Router<crate::platform::context::AppState> {
-        use axum::extract::State;
-        async fn get_dashboard(State(state): State<crate::platform::context::AppState>, ctx: Ctx) -> AppResult<axum::Json<Dashboard>> {
-            let mut tx = state.db.begin_read().await?;
-            let figures = dashboard(&mut tx, &ctx).await?;
-            tx.commit().await?;
-            Ok(axum::Json(figures))
-        }
-        axum::Router::new().route("/dashboard", axum::routing::get(get_dashboard))
+        openapi::router(ENDPOINTS)
     }
 }
 

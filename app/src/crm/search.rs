@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 pub struct SearchHit {
     pub entity_type: String,
@@ -61,14 +62,26 @@ pub mod ssr {
         use crate::platform::context::{AppState, Ctx};
         use crate::platform::http::ApiQuery;
 
-        #[derive(serde::Deserialize)]
+        use crate::platform::openapi::{self, json, query_of, Caller, Endpoint};
+        use crate::platform::types::Scope;
+
+        #[derive(serde::Deserialize, schemars::JsonSchema)]
         #[serde(deny_unknown_fields)]
         struct SearchQuery {
+            /// Matched against names, emails, companies and domains.
             q: String,
         }
 
+        pub static ENDPOINTS: &[Endpoint] =
+            &[Endpoint::new("get", "/search", Caller::Scoped(Scope::CrmRead), "Search leads, contacts, companies and deals.", || {
+                get(search)
+            })
+            .tool("search_records")
+            .query(query_of::<SearchQuery>)
+            .answers(200, json::<Vec<SearchHit>>)];
+
         pub fn router() -> Router<AppState> {
-            Router::new().route("/search", get(search))
+            openapi::router(ENDPOINTS)
         }
 
         async fn search(

@@ -26,6 +26,8 @@ pub mod housekeeping;
 #[cfg(feature = "ssr")]
 pub mod http;
 #[cfg(feature = "ssr")]
+pub mod openapi;
+#[cfg(feature = "ssr")]
 pub mod pagination;
 #[cfg(feature = "ssr")]
 pub mod rate_limit;

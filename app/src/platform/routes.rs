@@ -13,20 +13,52 @@ use crate::platform::audit::{self, AuditFilter};
 use crate::platform::auth::{SESSION_USER_ID, SESSION_WORKSPACE_ID};
 use crate::platform::context::{AppState, Ctx};
 use crate::platform::http::{ApiJson, ApiPath, ApiQuery, ApiResult, IdPath, Idempotency};
+use crate::platform::openapi::{self, json, query_of, Caller, Endpoint};
 use crate::platform::types::*;
 
+pub static ENDPOINTS: &[Endpoint] = &[
+    Endpoint::new("post", "/auth/signup", Caller::Public, "Create a workspace and its owner, and sign in.", || post(sign_up))
+        .body(json::<SignUp>)
+        .answers(201, json::<CurrentUser>),
+    Endpoint::new("post", "/auth/login", Caller::Public, "Sign in (a session cookie).", || post(log_in))
+        .body(json::<LogIn>)
+        .answers(200, json::<CurrentUser>),
+    Endpoint::new("post", "/auth/logout", Caller::Public, "Sign out.", || post(log_out)).answers_nothing(204),
+    Endpoint::new("post", "/invitations/accept", Caller::Public, "Join a workspace with an invitation, and sign in.", || {
+        post(accept_invitation)
+    })
+    .body(json::<AcceptInvitation>)
+    .answers(200, json::<CurrentUser>),
+    Endpoint::new("get", "/me", Caller::Session, "The signed-in user and workspace.", || get(me)).answers(200, json::<CurrentUser>),
+    Endpoint::new("get", "/members", Caller::Member, "The workspace's members and roles.", || get(members))
+        .answers(200, json::<Vec<crate::platform::types::Member>>),
+    Endpoint::new("get", "/invitations", Caller::Session, "Open invitations.", || get(invitations)).answers(200, json::<Vec<Invitation>>),
+    Endpoint::new("post", "/invitations", Caller::Session, "Invite someone by email, with a role.", || post(invite))
+        .body(json::<NewInvitation>)
+        .answers(201, json::<Invitation>),
+    Endpoint::new("get", "/api-keys", Caller::Session, "The workspace's API keys (never their secrets).", || get(api_keys))
+        .answers(200, json::<Vec<ApiKey>>),
+    Endpoint::new("post", "/api-keys", Caller::Session, "Create an API key with scopes; the secret is shown once.", || {
+        post(create_api_key)
+    })
+    .body(json::<NewApiKey>)
+    .answers(201, json::<CreatedApiKey>),
+    Endpoint::new("post", "/api-keys/{id}/revoke", Caller::Session, "Revoke an API key at once.", || post(revoke_api_key))
+        .answers(200, json::<ApiKey>),
+    Endpoint::new("get", "/audit-events", Caller::Member, "The audit trail, newest first.", || get(audit_events))
+        .tool("list_audit_events")
+        .query(query_of::<AuditFilter>)
+        .answers(200, json::<Page<AuditEvent>>),
+    Endpoint::new("get", "/openapi.json", Caller::Public, "This document.", || get(openapi_document))
+        .answers(200, json::<serde_json::Value>),
+];
+
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/auth/signup", post(sign_up))
-        .route("/auth/login", post(log_in))
-        .route("/auth/logout", post(log_out))
-        .route("/invitations/accept", post(accept_invitation))
-        .route("/me", get(me))
-        .route("/members", get(members))
-        .route("/invitations", get(invitations).post(invite))
-        .route("/api-keys", get(api_keys).post(create_api_key))
-        .route("/api-keys/{id}/revoke", post(revoke_api_key))
-        .route("/audit-events", get(audit_events))
+    openapi::router(ENDPOINTS)
+}
+
+async fn openapi_document() -> Json<serde_json::Value> {
+    Json(openapi::document())
 }
 
 /// Starts a session for a signed-in user. The session id is replaced, so a

@@ -3,7 +3,7 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::{get, post};
+use axum::routing::{delete, get, patch, post};
 use axum::{Json, Router};
 use chrono::NaiveDate;
 
@@ -13,36 +13,198 @@ use super::types::*;
 use crate::error::AppResult;
 use crate::platform::context::{AppState, Ctx};
 use crate::platform::http::{ApiJson, ApiPath, ApiQuery, ApiResult, IdPath, Idempotency};
+use crate::platform::openapi::{self, json, query_of, Caller, Endpoint};
 use crate::platform::types::Page;
+use crate::platform::types::Scope;
 
 /// The chart of accounts and the journal live under two prefixes: Corral's
 /// own and the seed's (`/accounting/accounts`, `/accounting/journal-entries`).
-const BOOKS: [(&str, &str); 2] = [("/ledger-accounts", "/journal-entries"), ("/accounting/accounts", "/accounting/journal-entries")];
+pub static ENDPOINTS: &[Endpoint] = &[
+    Endpoint::new("get", "/ledger-accounts", Caller::Scoped(Scope::RevenueRead), "The chart of accounts.", || get(list_accounts))
+        .tool("list_accounting_accounts")
+        .answers(200, json::<Vec<LedgerAccount>>),
+    Endpoint::new(
+        "post",
+        "/ledger-accounts",
+        Caller::Scoped(Scope::RevenueWrite),
+        "Add an account (`type` is the seed's `account_type`).",
+        || post(create_account),
+    )
+    .tool("create_accounting_account")
+    .body(json::<NewLedgerAccount>)
+    .answers(201, json::<LedgerAccount>),
+    Endpoint::new("get", "/ledger-accounts/{id}", Caller::Scoped(Scope::RevenueRead), "Read an account.", || get(show_account))
+        .tool("get_accounting_account")
+        .answers(200, json::<LedgerAccount>),
+    Endpoint::new("patch", "/ledger-accounts/{id}", Caller::Scoped(Scope::RevenueWrite), "Rename or archive an account.", || {
+        patch(update_account)
+    })
+    .tool("update_accounting_account")
+    .body(json::<LedgerAccountPatch>)
+    .answers(200, json::<LedgerAccount>),
+    Endpoint::new(
+        "get",
+        "/ledger-accounts/{id}/ledger",
+        Caller::Scoped(Scope::RevenueRead),
+        "An account's lines with the running balance.",
+        || get(account_ledger),
+    )
+    .tool("get_account_ledger")
+    .query(query_of::<LedgerQuery>)
+    .answers(200, json::<AccountLedger>),
+    Endpoint::new("get", "/journal-entries", Caller::Scoped(Scope::RevenueRead), "Journal entries.", || get(list_entries))
+        .tool("list_journal_entries")
+        .query(query_of::<JournalFilter>)
+        .answers(200, json::<Page<JournalEntry>>),
+    Endpoint::new(
+        "post",
+        "/journal-entries",
+        Caller::Scoped(Scope::RevenueWrite),
+        "Write a balanced entry (`status: posted` or `post: true` posts it).",
+        || post(create_entry),
+    )
+    .tool("create_journal_entry")
+    .body(json::<NewJournalEntry>)
+    .answers(201, json::<JournalEntry>),
+    Endpoint::new("get", "/journal-entries/{id}", Caller::Scoped(Scope::RevenueRead), "Read an entry.", || get(show_entry))
+        .tool("get_journal_entry")
+        .answers(200, json::<JournalEntry>),
+    Endpoint::new("delete", "/journal-entries/{id}", Caller::Scoped(Scope::RevenueWrite), "Delete a draft entry.", || delete(delete_entry))
+        .tool("delete_journal_entry")
+        .answers(200, json::<JournalEntry>),
+    Endpoint::new("post", "/journal-entries/{id}/post", Caller::Scoped(Scope::RevenueWrite), "Post a draft entry.", || post(post_entry))
+        .tool("post_journal_entry")
+        .answers(200, json::<JournalEntry>),
+    Endpoint::new("post", "/journal-entries/{id}/reverse", Caller::Scoped(Scope::RevenueWrite), "Reverse a posted entry.", || {
+        post(reverse_entry)
+    })
+    .tool("reverse_journal_entry")
+    .body(json::<ReverseEntry>)
+    .answers(201, json::<JournalEntry>),
+    Endpoint::new("get", "/accounting/accounts", Caller::Scoped(Scope::RevenueRead), "The chart of accounts.", || get(list_accounts))
+        .tool("list_accounting_accounts")
+        .answers(200, json::<Vec<LedgerAccount>>),
+    Endpoint::new(
+        "post",
+        "/accounting/accounts",
+        Caller::Scoped(Scope::RevenueWrite),
+        "Add an account (`type` is the seed's `account_type`).",
+        || post(create_account),
+    )
+    .tool("create_accounting_account")
+    .body(json::<NewLedgerAccount>)
+    .answers(201, json::<LedgerAccount>),
+    Endpoint::new("get", "/accounting/accounts/{id}", Caller::Scoped(Scope::RevenueRead), "Read an account.", || get(show_account))
+        .tool("get_accounting_account")
+        .answers(200, json::<LedgerAccount>),
+    Endpoint::new("patch", "/accounting/accounts/{id}", Caller::Scoped(Scope::RevenueWrite), "Rename or archive an account.", || {
+        patch(update_account)
+    })
+    .tool("update_accounting_account")
+    .body(json::<LedgerAccountPatch>)
+    .answers(200, json::<LedgerAccount>),
+    Endpoint::new(
+        "get",
+        "/accounting/accounts/{id}/ledger",
+        Caller::Scoped(Scope::RevenueRead),
+        "An account's lines with the running balance.",
+        || get(account_ledger),
+    )
+    .tool("get_account_ledger")
+    .query(query_of::<LedgerQuery>)
+    .answers(200, json::<AccountLedger>),
+    Endpoint::new("get", "/accounting/journal-entries", Caller::Scoped(Scope::RevenueRead), "Journal entries.", || get(list_entries))
+        .tool("list_journal_entries")
+        .query(query_of::<JournalFilter>)
+        .answers(200, json::<Page<JournalEntry>>),
+    Endpoint::new(
+        "post",
+        "/accounting/journal-entries",
+        Caller::Scoped(Scope::RevenueWrite),
+        "Write a balanced entry (`status: posted` or `post: true` posts it).",
+        || post(create_entry),
+    )
+    .tool("create_journal_entry")
+    .body(json::<NewJournalEntry>)
+    .answers(201, json::<JournalEntry>),
+    Endpoint::new("get", "/accounting/journal-entries/{id}", Caller::Scoped(Scope::RevenueRead), "Read an entry.", || get(show_entry))
+        .tool("get_journal_entry")
+        .answers(200, json::<JournalEntry>),
+    Endpoint::new("delete", "/accounting/journal-entries/{id}", Caller::Scoped(Scope::RevenueWrite), "Delete a draft entry.", || {
+        delete(delete_entry)
+    })
+    .tool("delete_journal_entry")
+    .answers(200, json::<JournalEntry>),
+    Endpoint::new("post", "/accounting/journal-entries/{id}/post", Caller::Scoped(Scope::RevenueWrite), "Post a draft entry.", || {
+        post(post_entry)
+    })
+    .tool("post_journal_entry")
+    .answers(200, json::<JournalEntry>),
+    Endpoint::new(
+        "post",
+        "/accounting/journal-entries/{id}/reverse",
+        Caller::Scoped(Scope::RevenueWrite),
+        "Reverse a posted entry.",
+        || post(reverse_entry),
+    )
+    .tool("reverse_journal_entry")
+    .body(json::<ReverseEntry>)
+    .answers(201, json::<JournalEntry>),
+    Endpoint::new("get", "/trial-balance", Caller::Scoped(Scope::RevenueRead), "Every account's totals as of a date.", || {
+        get(trial_balance)
+    })
+    .tool("get_trial_balance")
+    .query(query_of::<AsOf>)
+    .answers(200, json::<TrialBalance>),
+    Endpoint::new("get", "/receivables/aging", Caller::Scoped(Scope::RevenueRead), "Open invoices by age.", || get(aging))
+        .tool("get_receivables_aging")
+        .query(query_of::<AsOf>)
+        .answers(200, json::<ReceivablesAging>),
+    Endpoint::new("get", "/invoices", Caller::Scoped(Scope::RevenueRead), "List invoices.", || get(list_invoices))
+        .tool("list_invoices")
+        .query(query_of::<InvoiceFilter>)
+        .answers(200, json::<Page<Invoice>>),
+    Endpoint::new(
+        "post",
+        "/invoices",
+        Caller::Scoped(Scope::RevenueWrite),
+        "Create a draft invoice (`invoice_number`, `line_items` with `name` accepted).",
+        || post(create_invoice),
+    )
+    .no_tool("drafts are for people; agents use create_invoice, which creates and issues in one step as the seed defines it")
+    .body(json::<NewInvoice>)
+    .answers(201, json::<Invoice>),
+    Endpoint::new("get", "/invoices/{id}", Caller::Scoped(Scope::RevenueRead), "Read an invoice.", || get(show_invoice))
+        .tool("get_invoice")
+        .answers(200, json::<Invoice>),
+    Endpoint::new("patch", "/invoices/{id}", Caller::Scoped(Scope::RevenueWrite), "Change a draft invoice.", || patch(update_invoice))
+        .tool("update_invoice")
+        .body(json::<InvoicePatch>)
+        .answers(200, json::<Invoice>),
+    Endpoint::new("post", "/invoices/{id}/send", Caller::Scoped(Scope::RevenueWrite), "Issue a draft invoice.", || post(send_invoice))
+        .tool("send_invoice")
+        .answers(200, json::<Invoice>),
+    Endpoint::new("post", "/invoices/{id}/void", Caller::Scoped(Scope::RevenueWrite), "Void an unpaid invoice.", || post(void_invoice))
+        .tool("void_invoice")
+        .answers(200, json::<Invoice>),
+    Endpoint::new("get", "/payments", Caller::Scoped(Scope::RevenueRead), "List payments.", || get(list_payments))
+        .tool("list_payments")
+        .query(query_of::<PaymentFilter>)
+        .answers(200, json::<Page<Payment>>),
+    Endpoint::new("post", "/payments", Caller::Scoped(Scope::RevenueWrite), "Record a payment.", || post(create_payment))
+        .tool("record_payment")
+        .body(json::<NewPayment>)
+        .answers(201, json::<Payment>),
+    Endpoint::new("get", "/payments/{id}", Caller::Scoped(Scope::RevenueRead), "Read a payment.", || get(show_payment))
+        .tool("get_payment")
+        .answers(200, json::<Payment>),
+];
 
 pub fn router() -> Router<AppState> {
-    let mut router = Router::new();
-    for (accounts, entries) in BOOKS {
-        router = router
-            .route(accounts, get(list_accounts).post(create_account))
-            .route(&format!("{accounts}/{{id}}"), get(show_account).patch(update_account))
-            .route(&format!("{accounts}/{{id}}/ledger"), get(account_ledger))
-            .route(entries, get(list_entries).post(create_entry))
-            .route(&format!("{entries}/{{id}}"), get(show_entry).delete(delete_entry))
-            .route(&format!("{entries}/{{id}}/post"), post(post_entry))
-            .route(&format!("{entries}/{{id}}/reverse"), post(reverse_entry));
-    }
-    router
-        .route("/trial-balance", get(trial_balance))
-        .route("/receivables/aging", get(aging))
-        .route("/invoices", get(list_invoices).post(create_invoice))
-        .route("/invoices/{id}", get(show_invoice).patch(update_invoice))
-        .route("/invoices/{id}/send", post(send_invoice))
-        .route("/invoices/{id}/void", post(void_invoice))
-        .route("/payments", get(list_payments).post(create_payment))
-        .route("/payments/{id}", get(show_payment))
+    openapi::router(ENDPOINTS)
 }
 
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct AsOf {
     as_of: Option<NaiveDate>,

@@ -2,7 +2,7 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::get;
+use axum::routing::{get, patch, post};
 use axum::{Json, Router};
 
 use super::ops;
@@ -10,14 +10,38 @@ use super::types::*;
 use crate::error::AppResult;
 use crate::platform::context::{AppState, Ctx};
 use crate::platform::http::{ApiJson, ApiPath, ApiQuery, ApiResult, IdPath, Idempotency};
+use crate::platform::openapi::{self, json, query_of, Caller, Endpoint};
 use crate::platform::types::Page;
+use crate::platform::types::Scope;
+
+pub static ENDPOINTS: &[Endpoint] = &[
+    Endpoint::new("get", "/activities", Caller::Scoped(Scope::CrmRead), "List activities.", || get(list_activities))
+        .tool("list_activities")
+        .query(query_of::<ActivityFilter>)
+        .answers(200, json::<Page<Activity>>),
+    Endpoint::new("post", "/activities", Caller::Scoped(Scope::CrmWrite), "Log a call, email, meeting or note.", || post(create_activity))
+        .tool("log_activity")
+        .body(json::<NewActivity>)
+        .answers(201, json::<Activity>),
+    Endpoint::new("get", "/tasks", Caller::Scoped(Scope::CrmRead), "List tasks.", || get(list_tasks))
+        .tool("list_tasks")
+        .query(query_of::<TaskFilter>)
+        .answers(200, json::<Page<Task>>),
+    Endpoint::new("post", "/tasks", Caller::Scoped(Scope::CrmWrite), "Create a task.", || post(create_task))
+        .tool("create_task")
+        .body(json::<NewTask>)
+        .answers(201, json::<Task>),
+    Endpoint::new("patch", "/tasks/{id}", Caller::Scoped(Scope::CrmWrite), "Change a task.", || patch(update_task))
+        .tool("update_task")
+        .body(json::<TaskPatch>)
+        .answers(200, json::<Task>),
+    Endpoint::new("get", "/leads/{id}/timeline", Caller::Scoped(Scope::CrmRead), "A lead's timeline.", || get(lead_timeline))
+        .tool("get_lead_timeline")
+        .answers(200, json::<Vec<TimelineEntry>>),
+];
 
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/activities", get(list_activities).post(create_activity))
-        .route("/tasks", get(list_tasks).post(create_task))
-        .route("/tasks/{id}", axum::routing::patch(update_task))
-        .route("/leads/{id}/timeline", get(lead_timeline))
+    openapi::router(ENDPOINTS)
 }
 
 async fn list_activities(

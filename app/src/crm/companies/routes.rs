@@ -2,7 +2,7 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::get;
+use axum::routing::{get, patch, post};
 use axum::{Json, Router};
 
 use super::ops;
@@ -10,10 +10,30 @@ use super::types::*;
 use crate::error::AppResult;
 use crate::platform::context::{AppState, Ctx};
 use crate::platform::http::{ApiJson, ApiPath, ApiQuery, ApiResult, IdPath, Idempotency};
+use crate::platform::openapi::{self, json, query_of, Caller, Endpoint};
 use crate::platform::types::Page;
+use crate::platform::types::Scope;
+
+pub static ENDPOINTS: &[Endpoint] = &[
+    Endpoint::new("get", "/companies", Caller::Scoped(Scope::CrmRead), "List companies.", || get(list))
+        .tool("search_companies")
+        .query(query_of::<CompanyFilter>)
+        .answers(200, json::<Page<Company>>),
+    Endpoint::new("post", "/companies", Caller::Scoped(Scope::CrmWrite), "Create a company.", || post(create))
+        .tool("create_company")
+        .body(json::<NewCompany>)
+        .answers(201, json::<Company>),
+    Endpoint::new("get", "/companies/{id}", Caller::Scoped(Scope::CrmRead), "Read a company.", || get(show))
+        .tool("get_company")
+        .answers(200, json::<Company>),
+    Endpoint::new("patch", "/companies/{id}", Caller::Scoped(Scope::CrmWrite), "Change a company.", || patch(update))
+        .tool("update_company")
+        .body(json::<CompanyPatch>)
+        .answers(200, json::<Company>),
+];
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/companies", get(list).post(create)).route("/companies/{id}", get(show).patch(update))
+    openapi::router(ENDPOINTS)
 }
 
 async fn list(State(state): State<AppState>, ctx: Ctx, ApiQuery(filter): ApiQuery<CompanyFilter>) -> AppResult<Json<Page<Company>>> {

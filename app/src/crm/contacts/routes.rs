@@ -2,7 +2,7 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::get;
+use axum::routing::{delete, get, patch, post};
 use axum::{Json, Router};
 use uuid::Uuid;
 
@@ -11,15 +11,61 @@ use super::types::*;
 use crate::error::AppResult;
 use crate::platform::context::{AppState, Ctx};
 use crate::platform::http::{ApiJson, ApiPath, ApiQuery, ApiResult, IdPath, Idempotency};
+use crate::platform::openapi::{self, json, query_of, Caller, Endpoint};
 use crate::platform::types::Page;
+use crate::platform::types::Scope;
+
+pub static ENDPOINTS: &[Endpoint] = &[
+    Endpoint::new("get", "/contacts", Caller::Scoped(Scope::CrmRead), "List contacts.", || get(list))
+        .tool("search_contacts")
+        .query(query_of::<ContactFilter>)
+        .answers(200, json::<Page<Contact>>),
+    Endpoint::new("post", "/contacts", Caller::Scoped(Scope::CrmWrite), "Create a contact.", || post(create))
+        .tool("create_contact")
+        .body(json::<NewContact>)
+        .answers(201, json::<Contact>),
+    Endpoint::new("get", "/contacts/{id}", Caller::Scoped(Scope::CrmRead), "Read a contact.", || get(show))
+        .tool("get_contact")
+        .answers(200, json::<Contact>),
+    Endpoint::new("patch", "/contacts/{id}", Caller::Scoped(Scope::CrmWrite), "Change a contact.", || patch(update))
+        .tool("update_contact")
+        .body(json::<ContactPatch>)
+        .answers(200, json::<Contact>),
+    Endpoint::new("get", "/contacts/{id}/companies", Caller::Scoped(Scope::CrmRead), "A contact's companies.", || {
+        get(companies_of_contact)
+    })
+    .tool("list_contact_companies")
+    .answers(200, json::<Vec<Membership>>),
+    Endpoint::new("post", "/contacts/{id}/companies", Caller::Scoped(Scope::CrmWrite), "Add a contact to a company.", || post(add_company))
+        .tool("add_contact_to_company")
+        .body(json::<NewMembership>)
+        .answers(201, json::<Membership>),
+    Endpoint::new(
+        "patch",
+        "/contacts/{id}/companies/{company_id}",
+        Caller::Scoped(Scope::CrmWrite),
+        "Change a contact's role at a company.",
+        || patch(update_company_role),
+    )
+    .tool("update_contact_company")
+    .body(json::<MembershipPatch>)
+    .answers(200, json::<Membership>),
+    Endpoint::new(
+        "delete",
+        "/contacts/{id}/companies/{company_id}",
+        Caller::Scoped(Scope::CrmWrite),
+        "Remove a contact from a company.",
+        || delete(remove_company),
+    )
+    .tool("remove_contact_from_company")
+    .answers(200, json::<Membership>),
+    Endpoint::new("get", "/companies/{id}/contacts", Caller::Scoped(Scope::CrmRead), "A company's contacts.", || get(contacts_of_company))
+        .tool("list_company_contacts")
+        .answers(200, json::<Vec<Membership>>),
+];
 
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/contacts", get(list).post(create))
-        .route("/contacts/{id}", get(show).patch(update))
-        .route("/contacts/{id}/companies", get(companies_of_contact).post(add_company))
-        .route("/contacts/{id}/companies/{company_id}", axum::routing::patch(update_company_role).delete(remove_company))
-        .route("/companies/{id}/contacts", get(contacts_of_company))
+    openapi::router(ENDPOINTS)
 }
 
 async fn list(State(state): State<AppState>, ctx: Ctx, ApiQuery(filter): ApiQuery<ContactFilter>) -> AppResult<Json<Page<Contact>>> {

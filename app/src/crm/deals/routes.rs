@@ -2,7 +2,7 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::{get, post};
+use axum::routing::{delete, get, patch, post};
 use axum::{Json, Router};
 
 use super::types::*;
@@ -10,19 +10,62 @@ use super::{ops, stages};
 use crate::error::AppResult;
 use crate::platform::context::{AppState, Ctx};
 use crate::platform::http::{ApiJson, ApiPath, ApiQuery, ApiResult, IdPath, Idempotency};
+use crate::platform::openapi::{self, json, query_of, Caller, Endpoint};
 use crate::platform::types::Page;
+use crate::platform::types::Scope;
+
+pub static ENDPOINTS: &[Endpoint] = &[
+    Endpoint::new("get", "/deal-stages", Caller::Scoped(Scope::CrmRead), "The pipeline's stages in order.", || get(list_stages))
+        .tool("list_deal_stages")
+        .answers(200, json::<Vec<DealStage>>),
+    Endpoint::new("post", "/deal-stages", Caller::Scoped(Scope::CrmWrite), "Add a pipeline stage.", || post(create_stage))
+        .tool("create_deal_stage")
+        .body(json::<NewDealStage>)
+        .answers(201, json::<DealStage>),
+    Endpoint::new("post", "/deal-stages/reorder", Caller::Scoped(Scope::CrmWrite), "Put the stages in a new order.", || {
+        post(reorder_stages)
+    })
+    .tool("reorder_pipeline_stages")
+    .body(json::<StageOrder>)
+    .answers(200, json::<Vec<DealStage>>),
+    Endpoint::new("get", "/deal-stages/{id}", Caller::Scoped(Scope::CrmRead), "Read a stage.", || get(show_stage))
+        .tool("get_deal_stage")
+        .answers(200, json::<DealStage>),
+    Endpoint::new("patch", "/deal-stages/{id}", Caller::Scoped(Scope::CrmWrite), "Change a stage.", || patch(update_stage))
+        .tool("update_pipeline_stage")
+        .body(json::<DealStagePatch>)
+        .answers(200, json::<DealStage>),
+    Endpoint::new("delete", "/deal-stages/{id}", Caller::Scoped(Scope::CrmWrite), "Delete a stage that holds no deals.", || {
+        delete(delete_stage)
+    })
+    .tool("delete_pipeline_stage")
+    .answers(200, json::<DealStage>),
+    Endpoint::new("get", "/deals", Caller::Scoped(Scope::CrmRead), "List deals.", || get(list))
+        .tool("list_deals")
+        .query(query_of::<DealFilter>)
+        .answers(200, json::<Page<Deal>>),
+    Endpoint::new("post", "/deals", Caller::Scoped(Scope::CrmWrite), "Create a deal.", || post(create))
+        .tool("create_deal")
+        .body(json::<NewDeal>)
+        .answers(201, json::<Deal>),
+    Endpoint::new("get", "/deals/{id}", Caller::Scoped(Scope::CrmRead), "Read a deal.", || get(show))
+        .tool("get_deal")
+        .answers(200, json::<Deal>),
+    Endpoint::new("patch", "/deals/{id}", Caller::Scoped(Scope::CrmWrite), "Change a deal (its stage by id or key).", || patch(update))
+        .tool("update_deal")
+        .body(json::<DealPatch>)
+        .answers(200, json::<Deal>),
+    Endpoint::new("get", "/pipeline", Caller::Scoped(Scope::CrmRead), "The pipeline board.", || get(pipeline))
+        .tool("get_pipeline")
+        .query(query_of::<PipelineQuery>)
+        .answers(200, json::<Vec<BoardColumn>>),
+];
 
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/deal-stages", get(list_stages).post(create_stage))
-        .route("/deal-stages/reorder", post(reorder_stages))
-        .route("/deal-stages/{id}", get(show_stage).patch(update_stage).delete(delete_stage))
-        .route("/deals", get(list).post(create))
-        .route("/deals/{id}", get(show).patch(update))
-        .route("/pipeline", get(pipeline))
+    openapi::router(ENDPOINTS)
 }
 
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct PipelineQuery {
     owner: Option<String>,

@@ -3,7 +3,7 @@
 use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::StatusCode;
-use axum::routing::{get, post};
+use axum::routing::{delete, get, patch, post};
 use axum::{Json, Router};
 use chrono::{DateTime, Utc};
 
@@ -12,13 +12,66 @@ use super::types::*;
 use crate::error::{AppError, AppResult};
 use crate::platform::context::{AppState, Ctx};
 use crate::platform::http::{ApiJson, ApiPath, ApiResult, IdPath, Idempotency};
+use crate::platform::openapi::{self, json, query_of, Caller, Endpoint};
 use crate::platform::types::Page;
+use crate::platform::types::Scope;
+
+pub static ENDPOINTS: &[Endpoint] = &[
+    Endpoint::new("get", "/leads", Caller::Scoped(Scope::CrmRead), "List leads; `cf.<key>=<value>` filters by a custom field.", || {
+        get(list)
+    })
+    .tool("list_leads")
+    .query(query_of::<LeadQueryParameters>)
+    .answers(200, json::<Page<Lead>>),
+    Endpoint::new("post", "/leads", Caller::Scoped(Scope::CrmWrite), "Create a lead.", || post(create))
+        .tool("create_lead")
+        .body(json::<NewLead>)
+        .answers(201, json::<Lead>),
+    Endpoint::new("get", "/leads/{id}", Caller::Scoped(Scope::CrmRead), "Read a lead.", || get(show))
+        .tool("get_lead")
+        .answers(200, json::<Lead>),
+    Endpoint::new("patch", "/leads/{id}", Caller::Scoped(Scope::CrmWrite), "Change a lead.", || patch(update))
+        .tool("update_lead")
+        .body(json::<LeadPatch>)
+        .answers(200, json::<Lead>),
+    Endpoint::new("delete", "/leads/{id}", Caller::Scoped(Scope::CrmWrite), "Delete an unconverted lead.", || delete(remove))
+        .tool("delete_lead")
+        .answers(200, json::<Lead>),
+    Endpoint::new(
+        "post",
+        "/leads/{id}/convert",
+        Caller::Scoped(Scope::CrmWrite),
+        "Convert a lead into a contact, a company and optionally a deal.",
+        || post(convert),
+    )
+    .tool("convert_lead")
+    .body(json::<ConvertLead>)
+    .answers(200, json::<Conversion>),
+];
+
+/// The documented query parameters of `GET /leads` (read by `LeadQuery`).
+#[derive(schemars::JsonSchema)]
+#[allow(dead_code)]
+struct LeadQueryParameters {
+    /// Free text matched against name, email and company.
+    q: Option<String>,
+    status: Option<LeadStatus>,
+    source: Option<LeadSource>,
+    min_score: Option<i64>,
+    max_score: Option<i64>,
+    /// A user id, `me` or `unassigned`.
+    owner: Option<String>,
+    /// A date (2026-01-31) or an RFC 3339 time.
+    created_after: Option<String>,
+    created_before: Option<String>,
+    last_activity_after: Option<String>,
+    last_activity_before: Option<String>,
+    limit: Option<i64>,
+    cursor: Option<String>,
+}
 
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/leads", get(list).post(create))
-        .route("/leads/{id}", get(show).patch(update).delete(remove))
-        .route("/leads/{id}/convert", post(convert))
+    openapi::router(ENDPOINTS)
 }
 
 /// The lead filter has open-ended `cf.<key>` parameters, so it is parsed

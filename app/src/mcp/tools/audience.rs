@@ -111,6 +111,8 @@ pub(super) static TOOLS: &[Operation] = &[
         || schema_with_ids::<Nothing>(&[("form_id", "The form to delete.")], true),
         "Delete a capture form (its leads stay)."),
     tool!(read list_enrichment_connectors, CrmRead, schema_of::<Nothing>, "List the enrichment connectors leads can be enriched through."),
+    tool!(read get_enrichment_connector, CrmRead, || schema_with_ids::<Nothing>(&[("connector_id", "The connector to read.")], false),
+        "Read one enrichment connector."),
     tool!(write create_enrichment_connector, CrmWrite, idempotent: false, destructive: false,
         || schema_with_ids::<NewEnrichmentConnector>(&[], true), "Add an enrichment connector (an HTTP endpoint that answers with lead fields)."),
     tool!(write update_enrichment_connector, CrmWrite, idempotent: true, destructive: false,
@@ -304,6 +306,14 @@ pub(super) async fn list_enrichment_connectors(state: &AppState, ctx: &Ctx, args
     let found = enrichment::list(&mut tx, ctx).await?;
     tx.commit().await?;
     Ok(read_json("connectors", found))
+}
+
+pub(super) async fn get_enrichment_connector(state: &AppState, ctx: &Ctx, args: Map<String, Value>) -> ToolResult {
+    let args = record_args::<Nothing>(args, &["connector_id"])?;
+    let mut tx = state.db.begin_read().await?;
+    let connector = enrichment::get(&mut tx, ctx, args.ids[0]).await?;
+    tx.commit().await?;
+    Ok(read_json("connector", connector))
 }
 
 pub(super) async fn create_enrichment_connector(state: &AppState, ctx: &Ctx, args: Map<String, Value>) -> ToolResult {

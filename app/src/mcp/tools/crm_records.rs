@@ -55,6 +55,7 @@ pub(super) static TOOLS: &[Operation] = &[
     tool!(read list_deals, CrmRead, schema_of::<DealFilter>, "List deals by stage, company, owner or search text."),
     tool!(read get_pipeline, CrmRead, schema_of::<PipelineInput>,
         "The pipeline board: every stage with its deals, count and total per currency."),
+    tool!(read get_deal_stage, CrmRead, || schema_with_ids::<Nothing>(&[("stage_id", "The stage to read.")], false), "Read one pipeline stage."),
     tool!(write update_pipeline_stage, CrmWrite, idempotent: true, destructive: false,
         || schema_with_ids::<DealStagePatch>(&[("stage_id", "The stage to change.")], true),
         "Rename a pipeline stage or change its kind, probability or color."),
@@ -216,6 +217,14 @@ pub(super) async fn get_pipeline(state: &AppState, ctx: &Ctx, args: Map<String, 
     let columns = deals::board(&mut tx, ctx, input.owner).await?;
     tx.commit().await?;
     Ok(read_json("columns", columns))
+}
+
+pub(super) async fn get_deal_stage(state: &AppState, ctx: &Ctx, args: Map<String, Value>) -> ToolResult {
+    let args = record_args::<Nothing>(args, &["stage_id"])?;
+    let mut tx = state.db.begin_read().await?;
+    let stage = stages::get(&mut tx, ctx, args.ids[0]).await?;
+    tx.commit().await?;
+    Ok(read_json("stage", stage))
 }
 
 pub(super) async fn update_pipeline_stage(state: &AppState, ctx: &Ctx, args: Map<String, Value>) -> ToolResult {
