@@ -194,6 +194,9 @@ mod readme {
             std::fs::write(path, format!("{}{table}{}", &readme[..start], &readme[end..])).unwrap();
             return;
         }
-        assert!(readme.contains(&table), "README.md's tool table is out of date (CORRAL_UPDATE_SNAPSHOTS=1 rewrites it); it should read:\n{table}");
+        assert!(
+            readme.contains(&table),
+            "README.md's tool table is out of date (CORRAL_UPDATE_SNAPSHOTS=1 rewrites it); it should read:\n{table}"
+        );
     }
 }

@@ -55,6 +55,16 @@ where
 }
 
 pub fn parse_strict_json<T: DeserializeOwned>(bytes: &[u8]) -> AppResult<T> {
+    // PostgreSQL stores neither a NUL in text nor `\u0000` in JSONB, so
+    // such input is refused here, for every backend, naming the field.
+    if bytes.windows(6).any(|w| w.eq_ignore_ascii_case(b"\\u0000")) {
+        if let Ok(value) = serde_json::from_slice::<serde_json::Value>(bytes) {
+            if let Some(field) = field_holding_nul(&value, String::new()) {
+                let field = if field.is_empty() { None } else { Some(field) };
+                return Err(AppError::Validation { field, message: "text must not contain NUL characters".into() });
+            }
+        }
+    }
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let result: Result<T, _> = serde_path_to_error::deserialize(&mut de);
     if result.is_ok() {
@@ -74,6 +84,33 @@ pub fn parse_strict_json<T: DeserializeOwned>(bytes: &[u8]) -> AppResult<T> {
             }
         }
     })
+}
+
+/// The path (`lines[0].name`) of the first string or key holding a NUL.
+fn field_holding_nul(value: &serde_json::Value, path: String) -> Option<String> {
+    use serde_json::Value;
+    match value {
+        Value::String(text) if text.contains('\0') => Some(path),
+        Value::Array(items) => items.iter().enumerate().find_map(|(i, item)| field_holding_nul(item, format!("{path}[{i}]"))),
+        Value::Object(map) => map.iter().find_map(|(key, item)| {
+            let here = if path.is_empty() { key.clone() } else { format!("{path}.{key}") };
+            if key.contains('\0') {
+                return Some(path.clone());
+            }
+            field_holding_nul(item, here)
+        }),
+        _ => None,
+    }
+}
+
+/// Refuses a NUL in a query parameter (PostgreSQL cannot compare text with one).
+pub fn refuse_nul_in_query(query: &str) -> AppResult<()> {
+    for (name, value) in form_urlencoded::parse(query.as_bytes()) {
+        if name.contains('\0') || value.contains('\0') {
+            return Err(AppError::validation(name.replace('\0', ""), "text must not contain NUL characters"));
+        }
+    }
+    Ok(())
 }
 
 /// serde_json appends " at line 1 column 27"; clients need the field, not
@@ -120,6 +157,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, AppError> {
         let query = parts.uri.query().unwrap_or("");
+        refuse_nul_in_query(query)?;
         let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
         serde_path_to_error::deserialize(de).map(ApiQuery).map_err(|err| {
             let path = err.path().to_string();

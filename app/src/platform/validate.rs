@@ -41,6 +41,7 @@ mod checks {
         if value.chars().count() > max {
             return Err(AppError::validation(field, format!("{field} must be at most {max} characters")));
         }
+        no_nul(field, value)?;
         Ok(value.to_string())
     }
 
@@ -68,7 +69,16 @@ mod checks {
         if value.chars().count() > max {
             return Err(AppError::validation(field, format!("{field} must be at most {max} characters")));
         }
+        no_nul(field, &value)?;
         Ok(Some(value))
+    }
+
+    /// PostgreSQL cannot store a NUL in text; refused on every backend.
+    pub fn no_nul(field: &str, value: &str) -> AppResult<()> {
+        match value.contains('\0') {
+            true => Err(AppError::validation(field, format!("{field} must not contain NUL characters"))),
+            false => Ok(()),
+        }
     }
 
     pub fn optional_email(field: &str, value: Option<String>) -> AppResult<Option<String>> {

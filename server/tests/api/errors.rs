@@ -87,3 +87,25 @@ async fn server_functions_answer_with_code_message_and_field() {
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(app.count("leads").await, 1);
 }
+
+/// PostgreSQL stores no NUL in text and no `\u0000` in JSONB; found by
+/// schemathesis as 500s on PostgreSQL. Now a 422 naming the field on both
+/// backends, for bodies, custom fields and query strings, and nothing is written.
+#[tokio::test]
+async fn a_nul_character_is_refused_naming_the_field() {
+    let api = crate::common::Api::new("nul@errors.test", &["crm:read", "crm:write"]).await;
+    let before = api.app.count("leads").await;
+    for (path, body, field) in [
+        ("/leads", json!({"name": "Pri\u{0}ya"}), "name"),
+        ("/leads", json!({"name": "Priya", "custom_fields": {"note": "a\u{0}b"}}), "custom_fields.note"),
+        ("/deals", json!({"name": "Deal", "custom_fields": {"k\u{0}": 1}}), "custom_fields"),
+    ] {
+        let (status, error) = api.call(reqwest::Method::POST, path, Some(body)).await;
+        assert_eq!((status.as_u16(), error["error"]["field"].as_str()), (422, Some(field)), "{path}: {error}");
+    }
+    for path in ["/leads?q=a%00b", "/contacts?q=%00", "/audit-events?action=%00"] {
+        let (status, error) = api.call(reqwest::Method::GET, path, None).await;
+        assert_eq!(status.as_u16(), 422, "{path}: {error}");
+    }
+    assert_eq!(api.app.count("leads").await, before);
+}

@@ -95,6 +95,7 @@ impl<S: Send + Sync> FromRequestParts<S> for LeadQuery {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, AppError> {
+        crate::platform::http::refuse_nul_in_query(parts.uri.query().unwrap_or(""))?;
         let mut f = LeadFilter::default();
         for (name, value) in form_urlencoded::parse(parts.uri.query().unwrap_or("").as_bytes()) {
             let value = value.to_string();
