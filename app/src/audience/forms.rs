@@ -457,7 +457,7 @@ pub async fn submit(tx: &mut Tx, submission: Submission<'_>, per_minute: u32) ->
     }
     let email = crate::platform::validate::normalize_email("email", values["email"].as_str().unwrap_or_default())?;
 
-    let ctx = Ctx::system(form.workspace_id);
+    let ctx = Ctx::form(form.workspace_id);
     let existing = crate::crm::fields::oldest_id_where(tx, &ctx, "leads", "email", &email).await?;
     let (lead_id, created) = match existing {
         Some(id) => {

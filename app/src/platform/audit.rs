@@ -41,7 +41,37 @@ pub async fn record<B: Serialize, A: Serialize>(
         .bind(ctx.via.as_str()),
     )
     .await?;
+    if let (Some(key), Some(id), Some(table)) = (ctx.api_key_id, entity_id, table_with_agent_field(entity_type)) {
+        // Every audited write of a CRM record by a key names the key on the
+        // record (the seed's `last_agent_actor_id`); creates bind it already.
+        tx.execute(
+            Q::new(format!("UPDATE {table} SET last_agent_actor_id = $1 WHERE workspace_id = $2 AND id = $3"))
+                .bind(key)
+                .bind(ctx.workspace_id)
+                .bind(id),
+        )
+        .await?;
+    }
     Ok(())
+}
+
+/// The table of an audited entity that carries `last_agent_actor_id`.
+/// Journal entries are not here: posted ones are immutable, so an entry
+/// names its key when it is written and when it is posted (`ledger`).
+fn table_with_agent_field(entity_type: &str) -> Option<&'static str> {
+    Some(match entity_type {
+        "lead" => "leads",
+        "contact" => "contacts",
+        "company" => "companies",
+        "deal" => "deals",
+        "deal_stage" => "deal_stages",
+        "activity" => "activities",
+        "task" => "tasks",
+        "invoice" => "invoices",
+        "payment" => "payments",
+        "ledger_account" => "ledger_accounts",
+        _ => return None,
+    })
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]

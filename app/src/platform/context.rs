@@ -109,6 +109,12 @@ text_enum!(
         /// An MCP tool call with an API key.
         Mcp => "mcp",
         /// Corral on its own: imports, forms, sweeps, maintenance.
+        /// A CSV or JSON import.
+        Import => "import",
+        /// A public capture form submission.
+        Form => "form",
+        /// A workflow step.
+        Flow => "flow",
         System => "system",
     }
 );
@@ -122,6 +128,17 @@ impl Ctx {
 
     /// Corral repairing a workspace on its operator's command (`corral
     /// repair-bounds`): every scope, no user or key.
+    /// Corral acting for a public capture form of the workspace.
+    pub fn form(workspace_id: Uuid) -> Ctx {
+        Ctx { via: Via::Form, ..Ctx::system(workspace_id) }
+    }
+
+    /// The provenance a record created by this caller carries: how it
+    /// came in, and the API key when one wrote it.
+    pub fn record_source(&self) -> &'static str {
+        self.via.as_str()
+    }
+
     pub fn maintenance(workspace_id: Uuid) -> Ctx {
         Ctx { workspace_id, user_id: None, api_key_id: None, role: None, scopes: Scope::ALL.to_vec(), via: Via::System }
     }

@@ -21,11 +21,12 @@ use crate::platform::validate::{check_reference, optional_text};
 use crate::platform::validate::{computed_money, in_range, money, money_in_bounds, positive_money, MAX_QUANTITY_MILLI};
 use crate::platform::validate::{custom_fields_or_empty, required_text};
 
-const INVOICE_COLUMNS: &str = "id, number, status, company_id, contact_id, deal_id, lead_id, currency, issue_date, due_date, \
+const INVOICE_COLUMNS: &str =
+    "workspace_id, id, number, status, company_id, contact_id, deal_id, lead_id, currency, issue_date, due_date, \
      subtotal_cents, tax_cents, total_cents, paid_cents, total_cents - paid_cents AS balance_cents, notes, sent_at, voided_at, \
-     custom_fields, created_at, updated_at";
+     custom_fields, created_at, updated_at, source, last_agent_actor_id";
 const LINE_COLUMNS: &str = "id, position, kind, description, quantity_milli, unit_amount_cents, tax_rate_bps, amount_cents, tax_cents";
-const PAYMENT_COLUMNS: &str = "id, invoice_id, company_id, amount_cents, currency, provider, reference, paid_at, custom_fields, created_at";
+const PAYMENT_COLUMNS: &str = "workspace_id, id, invoice_id, company_id, amount_cents, currency, provider, reference, paid_at, custom_fields, created_at, source, last_agent_actor_id";
 
 pub const MAX_LINES: usize = 200;
 pub const DEFAULT_PAYMENT_TERMS_DAYS: u64 = 30;
@@ -230,6 +231,7 @@ pub async fn create(tx: &mut Tx, ctx: &Ctx, input: NewInvoice) -> AppResult<Invo
     let at = now();
     let invoice = Invoice {
         id: Uuid::now_v7(),
+        workspace_id: ctx.workspace_id,
         number,
         status: InvoiceStatus::Draft,
         company_id: input.company_id,
@@ -248,6 +250,8 @@ pub async fn create(tx: &mut Tx, ctx: &Ctx, input: NewInvoice) -> AppResult<Invo
         sent_at: None,
         voided_at: None,
         custom_fields: custom_fields_or_empty(input.custom_fields)?,
+        source: ctx.record_source().into(),
+        last_agent_actor_id: ctx.api_key_id,
         created_at: at,
         updated_at: at,
         lines: priced.lines,
@@ -255,8 +259,9 @@ pub async fn create(tx: &mut Tx, ctx: &Ctx, input: NewInvoice) -> AppResult<Invo
     tx.execute(
         Q::new(
             "INSERT INTO invoices (id, workspace_id, number, status, company_id, contact_id, deal_id, lead_id, currency, \
-             issue_date, due_date, subtotal_cents, tax_cents, total_cents, paid_cents, notes, created_at, updated_at, custom_fields) \
-             VALUES ($1, $2, $3, 'draft', $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 0, $14, $15, $15, $16)",
+             issue_date, due_date, subtotal_cents, tax_cents, total_cents, paid_cents, notes, created_at, updated_at, custom_fields, \
+             source, last_agent_actor_id) \
+             VALUES ($1, $2, $3, 'draft', $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 0, $14, $15, $15, $16, $17, $18)",
         )
         .bind(invoice.id)
         .bind(ctx.workspace_id)
@@ -273,7 +278,9 @@ pub async fn create(tx: &mut Tx, ctx: &Ctx, input: NewInvoice) -> AppResult<Invo
         .bind(invoice.total_cents)
         .bind(invoice.notes.clone())
         .bind(at)
-        .bind(invoice.custom_fields.clone()),
+        .bind(invoice.custom_fields.clone())
+        .bind(invoice.source.as_str())
+        .bind(invoice.last_agent_actor_id),
     )
     .await?;
     insert_lines(tx, ctx, invoice.id, &invoice.lines).await?;
@@ -295,6 +302,8 @@ pub async fn update(tx: &mut Tx, ctx: &Ctx, id: Uuid, patch: InvoicePatch) -> Ap
         return Err(not_draft(&before));
     }
     let mut after = before.clone();
+    // A key that changes the record becomes its last agent (audit::record stores it).
+    after.last_agent_actor_id = ctx.api_key_id.or(before.last_agent_actor_id);
     if let Some(company_id) = patch.company_id {
         check_reference(tx, ctx, "company_id", "companies", company_id).await?;
         after.company_id = company_id;
@@ -563,6 +572,7 @@ pub async fn record_payment(tx: &mut Tx, ctx: &Ctx, input: NewPayment) -> AppRes
     let at = now();
     let mut payment = Payment {
         id: Uuid::now_v7(),
+        workspace_id: ctx.workspace_id,
         invoice_id: input.invoice_id,
         company_id: input.company_id,
         amount_cents: input.amount_cents,
@@ -571,6 +581,8 @@ pub async fn record_payment(tx: &mut Tx, ctx: &Ctx, input: NewPayment) -> AppRes
         reference,
         paid_at,
         custom_fields: custom_fields_or_empty(input.custom_fields)?,
+        source: ctx.record_source().into(),
+        last_agent_actor_id: ctx.api_key_id,
         created_at: at,
     };
     let (credit_account, memo, invoice_before) = match input.invoice_id {
@@ -648,7 +660,7 @@ pub async fn record_payment(tx: &mut Tx, ctx: &Ctx, input: NewPayment) -> AppRes
         }
     };
     tx.execute(
-        Q::new(format!("INSERT INTO payments (workspace_id, {PAYMENT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"))
+        Q::new(format!("INSERT INTO payments ({PAYMENT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"))
             .bind(ctx.workspace_id)
             .bind(payment.id)
             .bind(payment.invoice_id)
@@ -659,7 +671,9 @@ pub async fn record_payment(tx: &mut Tx, ctx: &Ctx, input: NewPayment) -> AppRes
             .bind(payment.reference.clone())
             .bind(payment.paid_at)
             .bind(payment.custom_fields.clone())
-            .bind(payment.created_at),
+            .bind(payment.created_at)
+            .bind(payment.source.as_str())
+            .bind(payment.last_agent_actor_id),
     )
     .await?;
     let entry = ledger::write_entry(

@@ -39,12 +39,12 @@ pub const ROLE_CUSTOMER_CREDIT: &str = "customer_credit";
 pub const ROLE_PRODUCT_REVENUE: &str = "product_revenue";
 pub const ROLE_SERVICE_REVENUE: &str = "service_revenue";
 
-const ACCOUNT_COLUMNS: &str = "id, code, name, account_type, system_role, description, custom_fields, created_at, updated_at";
+const ACCOUNT_COLUMNS: &str = "workspace_id, id, code, name, account_type, system_role, description, custom_fields, created_at, updated_at, source, last_agent_actor_id";
 
-const ENTRY_SELECT: &str = "SELECT e.id, e.number, e.entry_number, e.entry_date, e.memo, e.currency, e.status, e.source, \
+const ENTRY_SELECT: &str = "SELECT e.id, e.workspace_id, e.number, e.entry_number, e.entry_date, e.memo, e.currency, e.status, e.source, \
      e.invoice_id, e.payment_id, e.reverses_entry_id, \
      (SELECT r.id FROM journal_entries r WHERE r.reverses_entry_id = e.id) AS reversed_by_entry_id, \
-     e.created_by_user_id, e.posted_at, e.custom_fields, e.created_at, e.updated_at FROM journal_entries e";
+     e.created_by_user_id, e.posted_at, e.custom_fields, e.created_at, e.updated_at, e.last_agent_actor_id FROM journal_entries e";
 
 const LINE_SELECT: &str = "SELECT l.id, l.entry_id, l.position, l.account_id, a.code AS account_code, \
      a.name AS account_name, l.debit_cents, l.credit_cents, l.memo \
@@ -88,19 +88,19 @@ pub async fn create_default_chart(tx: &mut Tx, workspace_id: Uuid) -> AppResult<
     let at = now();
     for (code, name, account_type, role) in DEFAULT_CHART {
         tx.execute(
-            Q::new(format!(
-                "INSERT INTO ledger_accounts (workspace_id, {ACCOUNT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
-            ))
-            .bind(workspace_id)
-            .bind(Uuid::now_v7())
-            .bind(code)
-            .bind(name)
-            .bind(account_type.as_str())
-            .bind(role)
-            .bind(None::<String>)
-            .bind(serde_json::json!({}))
-            .bind(at)
-            .bind(at),
+            Q::new(format!("INSERT INTO ledger_accounts ({ACCOUNT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"))
+                .bind(workspace_id)
+                .bind(Uuid::now_v7())
+                .bind(code)
+                .bind(name)
+                .bind(account_type.as_str())
+                .bind(role)
+                .bind(None::<String>)
+                .bind(serde_json::json!({}))
+                .bind(at)
+                .bind(at)
+                .bind("system")
+                .bind(None::<Uuid>),
         )
         .await?;
     }
@@ -194,17 +194,20 @@ pub async fn create_account(tx: &mut Tx, ctx: &Ctx, input: NewLedgerAccount) -> 
     let at = now();
     let account = LedgerAccount {
         id: Uuid::now_v7(),
+        workspace_id: ctx.workspace_id,
         code,
         name,
         account_type: input.account_type,
         system_role: None,
         description: optional_text("description", input.description, 1000)?,
         custom_fields: custom_fields_or_empty(input.custom_fields)?,
+        source: ctx.record_source().into(),
+        last_agent_actor_id: ctx.api_key_id,
         created_at: at,
         updated_at: at,
     };
     tx.execute(
-        Q::new(format!("INSERT INTO ledger_accounts (workspace_id, {ACCOUNT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"))
+        Q::new(format!("INSERT INTO ledger_accounts ({ACCOUNT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"))
             .bind(ctx.workspace_id)
             .bind(account.id)
             .bind(account.code.as_str())
@@ -214,7 +217,9 @@ pub async fn create_account(tx: &mut Tx, ctx: &Ctx, input: NewLedgerAccount) -> 
             .bind(account.description.clone())
             .bind(account.custom_fields.clone())
             .bind(at)
-            .bind(at),
+            .bind(at)
+            .bind(ctx.record_source())
+            .bind(ctx.api_key_id),
     )
     .await?;
     audit::record(tx, ctx, "ledger_account.created", "ledger_account", Some(account.id), None::<&()>, Some(&account)).await?;
@@ -227,6 +232,8 @@ pub async fn update_account(tx: &mut Tx, ctx: &Ctx, id: Uuid, patch: LedgerAccou
     ctx.require(Scope::RevenueWrite)?;
     let before = find_account(tx, ctx, id).await?.ok_or(AppError::NotFound("ledger account"))?;
     let mut after = before.clone();
+    // A key that changes the record becomes its last agent (audit::record stores it).
+    after.last_agent_actor_id = ctx.api_key_id.or(before.last_agent_actor_id);
     if let Some(name) = patch.name {
         after.name = required_text("name", &name, 200)?;
     }
@@ -316,8 +323,9 @@ pub async fn write_entry(tx: &mut Tx, ctx: &Ctx, spec: EntrySpec) -> AppResult<J
     tx.execute(
         Q::new(
             "INSERT INTO journal_entries (id, workspace_id, number, entry_date, memo, currency, status, source, \
-             invoice_id, payment_id, reverses_entry_id, created_by_user_id, posted_at, created_at, updated_at, entry_number, custom_fields) \
-             VALUES ($1, $2, $3, $4, $5, $6, 'draft', $7, $8, $9, $10, $11, NULL, $12, $12, $13, $14)",
+             invoice_id, payment_id, reverses_entry_id, created_by_user_id, posted_at, created_at, updated_at, entry_number, custom_fields, \
+             last_agent_actor_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, 'draft', $7, $8, $9, $10, $11, NULL, $12, $12, $13, $14, $15)",
         )
         .bind(id)
         .bind(ctx.workspace_id)
@@ -332,7 +340,8 @@ pub async fn write_entry(tx: &mut Tx, ctx: &Ctx, spec: EntrySpec) -> AppResult<J
         .bind(ctx.user_id)
         .bind(at)
         .bind(spec.entry_number.clone())
-        .bind(spec.custom_fields.clone()),
+        .bind(spec.custom_fields.clone())
+        .bind(ctx.api_key_id),
     )
     .await?;
     insert_lines(tx, ctx, id, &spec.lines).await?;
@@ -368,12 +377,14 @@ async fn mark_posted(tx: &mut Tx, ctx: &Ctx, id: Uuid) -> AppResult<()> {
     let changed = tx
         .execute(
             Q::new(
-                "UPDATE journal_entries SET status = 'posted', posted_at = $3, updated_at = $3 \
+                "UPDATE journal_entries SET status = 'posted', posted_at = $3, updated_at = $3, \
+                 last_agent_actor_id = COALESCE($4, last_agent_actor_id) \
                  WHERE workspace_id = $1 AND id = $2 AND status = 'draft'",
             )
             .bind(ctx.workspace_id)
             .bind(id)
-            .bind(at),
+            .bind(at)
+            .bind(ctx.api_key_id),
         )
         .await?;
     if changed == 0 {

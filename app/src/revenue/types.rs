@@ -38,6 +38,7 @@ text_enum!(LineKind { Product => "product", Service => "service" });
 #[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 pub struct LedgerAccount {
     pub id: Uuid,
+    pub workspace_id: Uuid,
     pub code: String,
     pub name: String,
     #[cfg_attr(feature = "ssr", sqlx(try_from = "String"))]
@@ -50,6 +51,10 @@ pub struct LedgerAccount {
     pub custom_fields: serde_json::Value,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// How the record was created: ui, api, mcp, import, form, flow or system.
+    pub source: String,
+    /// The API key that last wrote the record (agents and scripts).
+    pub last_agent_actor_id: Option<Uuid>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -81,6 +86,7 @@ pub struct LedgerAccountPatch {
 #[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 pub struct JournalEntry {
     pub id: Uuid,
+    pub workspace_id: Uuid,
     pub number: i64,
     /// The client's own number for the entry (`JE-1001`), when it gave one.
     pub entry_number: Option<String>,
@@ -106,6 +112,8 @@ pub struct JournalEntry {
     pub updated_at: DateTime<Utc>,
     #[cfg_attr(feature = "ssr", sqlx(skip))]
     pub lines: Vec<JournalLine>,
+    /// The API key that last wrote the record (agents and scripts).
+    pub last_agent_actor_id: Option<Uuid>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -247,6 +255,7 @@ pub struct NewInvoiceLine {
 #[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 pub struct Invoice {
     pub id: Uuid,
+    pub workspace_id: Uuid,
     pub number: String,
     #[cfg_attr(feature = "ssr", sqlx(try_from = "String"))]
     pub status: InvoiceStatus,
@@ -272,6 +281,10 @@ pub struct Invoice {
     pub updated_at: DateTime<Utc>,
     #[cfg_attr(feature = "ssr", sqlx(skip))]
     pub lines: Vec<InvoiceLine>,
+    /// How the record was created: ui, api, mcp, import, form, flow or system.
+    pub source: String,
+    /// The API key that last wrote the record (agents and scripts).
+    pub last_agent_actor_id: Option<Uuid>,
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
@@ -346,6 +359,7 @@ pub struct InvoiceFilter {
 #[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 pub struct Payment {
     pub id: Uuid,
+    pub workspace_id: Uuid,
     pub invoice_id: Option<Uuid>,
     pub company_id: Option<Uuid>,
     pub amount_cents: i64,
@@ -357,6 +371,10 @@ pub struct Payment {
     #[cfg_attr(feature = "ssr", sqlx(json))]
     pub custom_fields: serde_json::Value,
     pub created_at: DateTime<Utc>,
+    /// How the record was created: ui, api, mcp, import, form, flow or system.
+    pub source: String,
+    /// The API key that last wrote the record (agents and scripts).
+    pub last_agent_actor_id: Option<Uuid>,
 }
 
 /// A payment against an invoice, or (with only `company_id`) money held on

@@ -118,3 +118,55 @@ async fn rest_accepts_the_seeds_field_names_and_paths_through_lead_to_cash() {
     let balance = api.ok(Method::GET, "/trial-balance", None).await;
     assert_eq!(balance["balanced"], true, "{balance}");
 }
+
+/// The seed's shared fields: `workspace_id`, `created_at`, `updated_at`,
+/// `source` (how a record was created) and `last_agent_actor_id` (the key
+/// that last wrote it), on records made in the browser, by REST and by MCP.
+#[tokio::test]
+async fn every_crm_record_says_how_it_was_made_and_which_key_last_wrote_it() {
+    use crate::common::{send, TestApp};
+    let app = TestApp::spawn().await;
+    let member = app.sign_up("shared@fields.test").await;
+    let key = app.api_key(&member, &["crm:read", "crm:write"]).await;
+    let url = |path: &str| app.url(&format!("/api/v1{path}"));
+
+    let (_, by_member) = send(&member, Method::POST, &url("/companies"), None, Some(json!({"name": "Made in the app"}))).await;
+    assert_eq!((by_member["source"].as_str(), by_member["last_agent_actor_id"].as_str()), (Some("ui"), None), "{by_member}");
+    let (_, me) = send(&member, Method::GET, &url("/me"), None, None).await;
+    assert_eq!(by_member["workspace_id"], me["workspace_id"], "{by_member}");
+
+    let company_path = format!("/companies/{}", by_member["id"].as_str().unwrap());
+    let (_, touched) = send(&member, Method::PATCH, &url(&company_path), Some(&key), Some(json!({"industry": "Design"}))).await;
+    let key_id = touched["last_agent_actor_id"].as_str().expect("a key's write names the key").to_string();
+    assert_eq!(touched["source"], "ui", "source is how it was created: {touched}");
+    let (_, read_back) = send(&member, Method::GET, &url(&company_path), None, None).await;
+    assert_eq!(read_back["last_agent_actor_id"], key_id.as_str(), "stored, not only answered");
+    let (_, after_member) = send(&member, Method::PATCH, &url(&company_path), None, Some(json!({"industry": "Print"}))).await;
+    assert_eq!(after_member["last_agent_actor_id"], key_id.as_str(), "a member's edit keeps the last agent");
+
+    let (_, by_key) = send(&member, Method::POST, &url("/contacts"), Some(&key), Some(json!({"name": "Made by a script"}))).await;
+    assert_eq!((by_key["source"].as_str(), by_key["last_agent_actor_id"].as_str()), (Some("api"), Some(key_id.as_str())), "{by_key}");
+    let (_, audit) =
+        send(&member, Method::GET, &url(&format!("/audit-events?entity_id={}", by_key["id"].as_str().unwrap())), None, None).await;
+    assert_eq!(audit["data"][0]["actor_api_key_id"], key_id.as_str(), "{audit}");
+
+    let body = json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call",
+                      "params": {"name": "create_deal", "arguments": {"name": "Made by an agent"}}});
+    let answer: serde_json::Value = reqwest::Client::new()
+        .post(app.url("/mcp"))
+        .bearer_auth(&key)
+        .header("accept", "application/json, text/event-stream")
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let deal = &answer["result"]["structuredContent"]["deal"];
+    assert_eq!((deal["source"].as_str(), deal["last_agent_actor_id"].as_str()), (Some("mcp"), Some(key_id.as_str())), "{answer}");
+    for record in [&by_member, &by_key, deal] {
+        assert_eq!(record["workspace_id"], me["workspace_id"], "{record}");
+        assert!(record["created_at"].is_string() && record["updated_at"].is_string(), "{record}");
+    }
+}

@@ -246,7 +246,7 @@ fn job_ctx(job: &ImportRow) -> Ctx {
         api_key_id: job.api_key_id,
         role: None,
         scopes: vec![Scope::CrmRead, Scope::CrmWrite],
-        via: crate::platform::context::Via::System,
+        via: crate::platform::context::Via::Import,
     }
 }
 

@@ -14,10 +14,10 @@ use crate::platform::types::{Page, Scope};
 use crate::platform::validate::required_text;
 use crate::platform::validate::{check_reference, optional_text};
 
-const ACTIVITY_COLUMNS: &str = "id, kind, subject, body, occurred_at, lead_id, contact_id, company_id, deal_id, \
-                                actor_user_id, created_at";
-const TASK_COLUMNS: &str = "id, title, due_at, assignee_id, status, lead_id, contact_id, company_id, deal_id, \
-                            completed_at, created_at, updated_at";
+const ACTIVITY_COLUMNS: &str = "workspace_id, id, kind, subject, body, occurred_at, lead_id, contact_id, company_id, deal_id, \
+                                actor_user_id, created_at, source, last_agent_actor_id";
+const TASK_COLUMNS: &str = "workspace_id, id, title, due_at, assignee_id, status, lead_id, contact_id, company_id, deal_id, \
+                            completed_at, created_at, updated_at, source, last_agent_actor_id";
 
 /// Each named record must exist in this workspace.
 async fn check_targets(tx: &mut Tx, ctx: &Ctx, targets: [(&str, &str, Option<Uuid>); 4]) -> AppResult<()> {
@@ -46,6 +46,7 @@ pub async fn create_activity(tx: &mut Tx, ctx: &Ctx, input: NewActivity) -> AppR
     let at = now();
     let activity = Activity {
         id: Uuid::now_v7(),
+        workspace_id: ctx.workspace_id,
         kind: input.kind,
         subject: required_text("subject", &input.subject, 200)?,
         body: optional_text("body", input.body, 20_000)?,
@@ -55,24 +56,26 @@ pub async fn create_activity(tx: &mut Tx, ctx: &Ctx, input: NewActivity) -> AppR
         company_id: input.company_id,
         deal_id: input.deal_id,
         actor_user_id: ctx.user_id,
+        source: ctx.record_source().into(),
+        last_agent_actor_id: ctx.api_key_id,
         created_at: at,
     };
     tx.execute(
-        Q::new(format!(
-            "INSERT INTO activities (workspace_id, {ACTIVITY_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
-        ))
-        .bind(ctx.workspace_id)
-        .bind(activity.id)
-        .bind(activity.kind.as_str())
-        .bind(activity.subject.as_str())
-        .bind(activity.body.clone())
-        .bind(activity.occurred_at)
-        .bind(activity.lead_id)
-        .bind(activity.contact_id)
-        .bind(activity.company_id)
-        .bind(activity.deal_id)
-        .bind(activity.actor_user_id)
-        .bind(activity.created_at),
+        Q::new(format!("INSERT INTO activities ({ACTIVITY_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"))
+            .bind(ctx.workspace_id)
+            .bind(activity.id)
+            .bind(activity.kind.as_str())
+            .bind(activity.subject.as_str())
+            .bind(activity.body.clone())
+            .bind(activity.occurred_at)
+            .bind(activity.lead_id)
+            .bind(activity.contact_id)
+            .bind(activity.company_id)
+            .bind(activity.deal_id)
+            .bind(activity.actor_user_id)
+            .bind(activity.created_at)
+            .bind(activity.source.as_str())
+            .bind(activity.last_agent_actor_id),
     )
     .await?;
     if let Some(lead_id) = activity.lead_id {
@@ -141,6 +144,7 @@ pub async fn create_task(tx: &mut Tx, ctx: &Ctx, input: NewTask) -> AppResult<Ta
     let at = now();
     let task = Task {
         id: Uuid::now_v7(),
+        workspace_id: ctx.workspace_id,
         title: required_text("title", &input.title, 200)?,
         due_at: input.due_at,
         assignee_id: input.assignee_id,
@@ -150,11 +154,13 @@ pub async fn create_task(tx: &mut Tx, ctx: &Ctx, input: NewTask) -> AppResult<Ta
         company_id: input.company_id,
         deal_id: input.deal_id,
         completed_at: None,
+        source: ctx.record_source().into(),
+        last_agent_actor_id: ctx.api_key_id,
         created_at: at,
         updated_at: at,
     };
     tx.execute(
-        Q::new(format!("INSERT INTO tasks (workspace_id, {TASK_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"))
+        Q::new(format!("INSERT INTO tasks ({TASK_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"))
             .bind(ctx.workspace_id)
             .bind(task.id)
             .bind(task.title.as_str())
@@ -167,7 +173,9 @@ pub async fn create_task(tx: &mut Tx, ctx: &Ctx, input: NewTask) -> AppResult<Ta
             .bind(task.deal_id)
             .bind(task.completed_at)
             .bind(task.created_at)
-            .bind(task.updated_at),
+            .bind(task.updated_at)
+            .bind(task.source.as_str())
+            .bind(task.last_agent_actor_id),
     )
     .await?;
     audit::record(tx, ctx, "task.created", "task", Some(task.id), None::<&()>, Some(&task)).await?;
@@ -200,6 +208,8 @@ pub async fn update_task(tx: &mut Tx, ctx: &Ctx, id: Uuid, patch: TaskPatch) -> 
     if after == before {
         return Ok(before);
     }
+    // A key that changes the record becomes its last agent (audit::record stores it).
+    after.last_agent_actor_id = ctx.api_key_id.or(before.last_agent_actor_id);
     after.updated_at = now();
     tx.execute(
         Q::new(

@@ -19,6 +19,7 @@ text_enum!(#[derive(Default)] ActivityKind {
 #[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 pub struct Activity {
     pub id: Uuid,
+    pub workspace_id: Uuid,
     #[cfg_attr(feature = "ssr", sqlx(try_from = "String"))]
     pub kind: ActivityKind,
     pub subject: String,
@@ -30,6 +31,10 @@ pub struct Activity {
     pub deal_id: Option<Uuid>,
     pub actor_user_id: Option<Uuid>,
     pub created_at: DateTime<Utc>,
+    /// How the record was created: ui, api, mcp, import, form, flow or system.
+    pub source: String,
+    /// The API key that last wrote the record (agents and scripts).
+    pub last_agent_actor_id: Option<Uuid>,
 }
 
 /// The records an activity or task is about: at least one for activities.
@@ -84,6 +89,7 @@ text_enum!(TaskStatus {
 #[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 pub struct Task {
     pub id: Uuid,
+    pub workspace_id: Uuid,
     pub title: String,
     pub due_at: Option<DateTime<Utc>>,
     pub assignee_id: Option<Uuid>,
@@ -96,6 +102,10 @@ pub struct Task {
     pub completed_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// How the record was created: ui, api, mcp, import, form, flow or system.
+    pub source: String,
+    /// The API key that last wrote the record (agents and scripts).
+    pub last_agent_actor_id: Option<Uuid>,
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]

@@ -15,9 +15,9 @@ use crate::platform::validate::required_text;
 use crate::platform::validate::{check_custom_fields, custom_fields_or_empty, optional_text as text_field};
 use crate::platform::validate::{optional_in_range, optional_money, MAX_EMPLOYEE_COUNT};
 
-pub const COLUMNS: &str = "id, name, domain, website, status, owner_id, parent_id, industry, \
+pub const COLUMNS: &str = "workspace_id, id, name, domain, website, status, owner_id, parent_id, industry, \
                        employee_count, annual_revenue_cents, country, city, phone, description, \
-                       notes, custom_fields, created_at, updated_at";
+                       notes, custom_fields, created_at, updated_at, source, last_agent_actor_id";
 
 fn trimmed(value: Option<String>) -> Option<String> {
     value.map(|v| v.trim().to_string()).filter(|v| !v.is_empty())
@@ -100,6 +100,7 @@ pub async fn create(tx: &mut Tx, ctx: &Ctx, input: NewCompany) -> AppResult<Comp
     let now = crate::platform::db::now();
     let company = Company {
         id: Uuid::now_v7(),
+        workspace_id: ctx.workspace_id,
         name: required_text("name", &input.name, 200)?,
         domain: normalize_domain(input.domain)?,
         website: normalize_website(input.website)?,
@@ -115,6 +116,8 @@ pub async fn create(tx: &mut Tx, ctx: &Ctx, input: NewCompany) -> AppResult<Comp
         description: text_field("description", input.description, 5000)?,
         notes: text_field("notes", input.notes, 10_000)?,
         custom_fields,
+        source: ctx.record_source().into(),
+        last_agent_actor_id: ctx.api_key_id,
         created_at: now,
         updated_at: now,
     };
@@ -123,8 +126,8 @@ pub async fn create(tx: &mut Tx, ctx: &Ctx, input: NewCompany) -> AppResult<Comp
     check_domain_free(tx, ctx, company.domain.as_deref(), None).await?;
     tx.execute(
         Q::new(format!(
-            "INSERT INTO companies (workspace_id, {COLUMNS}) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)"
+            "INSERT INTO companies ({COLUMNS}) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)"
         ))
         .bind(ctx.workspace_id)
         .bind(company.id)
@@ -144,7 +147,9 @@ pub async fn create(tx: &mut Tx, ctx: &Ctx, input: NewCompany) -> AppResult<Comp
         .bind(company.notes.clone())
         .bind(company.custom_fields.clone())
         .bind(company.created_at)
-        .bind(company.updated_at),
+        .bind(company.updated_at)
+        .bind(company.source.as_str())
+        .bind(company.last_agent_actor_id),
     )
     .await?;
     audit::record(tx, ctx, "company.created", "company", Some(company.id), None::<&()>, Some(&company)).await?;
@@ -224,6 +229,8 @@ pub async fn update(tx: &mut Tx, ctx: &Ctx, id: Uuid, patch: CompanyPatch) -> Ap
     if after == before {
         return Ok(before);
     }
+    // A key that changes the record becomes its last agent (audit::record stores it).
+    after.last_agent_actor_id = ctx.api_key_id.or(before.last_agent_actor_id);
     check_domain_free(tx, ctx, after.domain.as_deref(), Some(id)).await?;
     after.updated_at = crate::platform::db::now();
     tx.execute(

@@ -24,6 +24,7 @@ impl CompanyStatus {
 #[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 pub struct Company {
     pub id: Uuid,
+    pub workspace_id: Uuid,
     pub name: String,
     pub domain: Option<String>,
     pub website: Option<String>,
@@ -44,6 +45,10 @@ pub struct Company {
     pub custom_fields: serde_json::Value,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// How the record was created: ui, api, mcp, import, form, flow or system.
+    pub source: String,
+    /// The API key that last wrote the record (agents and scripts).
+    pub last_agent_actor_id: Option<Uuid>,
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]

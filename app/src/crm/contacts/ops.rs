@@ -13,7 +13,7 @@ use crate::platform::types::{Page, Scope};
 use crate::platform::validate::required_text;
 use crate::platform::validate::{check_custom_fields, custom_fields_or_empty, optional_email, optional_text, record_exists};
 
-const COLUMNS: &str = "id, name, email, phone, title, company_id, company_name, owner_id, notes, custom_fields, created_at, updated_at";
+const COLUMNS: &str = "workspace_id, id, name, email, phone, title, company_id, company_name, owner_id, notes, custom_fields, created_at, updated_at, source, last_agent_actor_id";
 
 pub async fn find(tx: &mut Tx, ctx: &Ctx, id: Uuid) -> AppResult<Option<Contact>> {
     Ok(tx
@@ -63,6 +63,7 @@ pub async fn create(tx: &mut Tx, ctx: &Ctx, input: NewContact) -> AppResult<Cont
     let at = now();
     let contact = Contact {
         id: Uuid::now_v7(),
+        workspace_id: ctx.workspace_id,
         name: required_text("name", &input.name, 200)?,
         email: optional_email("email", input.email)?,
         phone: optional_text("phone", input.phone, 50)?,
@@ -72,6 +73,8 @@ pub async fn create(tx: &mut Tx, ctx: &Ctx, input: NewContact) -> AppResult<Cont
         owner_id: owner_or_creator(ctx, input.owner_id),
         notes: optional_text("notes", input.notes, 10_000)?,
         custom_fields,
+        source: ctx.record_source().into(),
+        last_agent_actor_id: ctx.api_key_id,
         created_at: at,
         updated_at: at,
     };
@@ -79,7 +82,7 @@ pub async fn create(tx: &mut Tx, ctx: &Ctx, input: NewContact) -> AppResult<Cont
     check_company(tx, ctx, "company_id", contact.company_id).await?;
     check_email_free(tx, ctx, contact.email.as_deref(), None).await?;
     tx.execute(
-        Q::new(format!("INSERT INTO contacts (workspace_id, {COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"))
+        Q::new(format!("INSERT INTO contacts ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"))
             .bind(ctx.workspace_id)
             .bind(contact.id)
             .bind(contact.name.as_str())
@@ -92,7 +95,9 @@ pub async fn create(tx: &mut Tx, ctx: &Ctx, input: NewContact) -> AppResult<Cont
             .bind(contact.notes.clone())
             .bind(contact.custom_fields.clone())
             .bind(contact.created_at)
-            .bind(contact.updated_at),
+            .bind(contact.updated_at)
+            .bind(contact.source.as_str())
+            .bind(contact.last_agent_actor_id),
     )
     .await?;
     audit::record(tx, ctx, "contact.created", "contact", Some(contact.id), None::<&()>, Some(&contact)).await?;
@@ -139,6 +144,8 @@ pub async fn update(tx: &mut Tx, ctx: &Ctx, id: Uuid, patch: ContactPatch) -> Ap
     if after == before {
         return Ok(before);
     }
+    // A key that changes the record becomes its last agent (audit::record stores it).
+    after.last_agent_actor_id = ctx.api_key_id.or(before.last_agent_actor_id);
     check_email_free(tx, ctx, after.email.as_deref(), Some(id)).await?;
     after.updated_at = now();
     tx.execute(

@@ -11,6 +11,7 @@ use crate::platform::types::nullable;
 #[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 pub struct Contact {
     pub id: Uuid,
+    pub workspace_id: Uuid,
     pub name: String,
     pub email: Option<String>,
     pub phone: Option<String>,
@@ -24,6 +25,10 @@ pub struct Contact {
     pub custom_fields: serde_json::Value,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// How the record was created: ui, api, mcp, import, form, flow or system.
+    pub source: String,
+    /// The API key that last wrote the record (agents and scripts).
+    pub last_agent_actor_id: Option<Uuid>,
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]

@@ -17,8 +17,8 @@ use crate::platform::validate::money;
 use crate::platform::validate::required_text;
 use crate::platform::validate::{check_custom_fields, check_reference, custom_fields_or_empty};
 
-const COLUMNS: &str = "id, name, company_id, contact_id, lead_id, stage_id, amount_cents, currency, \
-                       expected_close_date, owner_id, custom_fields, closed_at, created_at, updated_at";
+const COLUMNS: &str = "workspace_id, id, name, company_id, contact_id, lead_id, stage_id, amount_cents, currency, \
+                       expected_close_date, owner_id, custom_fields, closed_at, created_at, updated_at, source, last_agent_actor_id";
 
 pub const DEFAULT_CURRENCY: &str = "USD";
 
@@ -75,6 +75,7 @@ pub async fn create(tx: &mut Tx, ctx: &Ctx, input: NewDeal) -> AppResult<Deal> {
     let at = now();
     let deal = Deal {
         id: Uuid::now_v7(),
+        workspace_id: ctx.workspace_id,
         name,
         company_id: input.company_id,
         contact_id: input.contact_id,
@@ -86,12 +87,14 @@ pub async fn create(tx: &mut Tx, ctx: &Ctx, input: NewDeal) -> AppResult<Deal> {
         owner_id,
         custom_fields,
         closed_at: closed_at_for(&stage, None),
+        source: ctx.record_source().into(),
+        last_agent_actor_id: ctx.api_key_id,
         created_at: at,
         updated_at: at,
     };
     tx.execute(
         Q::new(format!(
-            "INSERT INTO deals (workspace_id, {COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"
+            "INSERT INTO deals ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)"
         ))
         .bind(ctx.workspace_id)
         .bind(deal.id)
@@ -107,7 +110,9 @@ pub async fn create(tx: &mut Tx, ctx: &Ctx, input: NewDeal) -> AppResult<Deal> {
         .bind(deal.custom_fields.clone())
         .bind(deal.closed_at)
         .bind(deal.created_at)
-        .bind(deal.updated_at),
+        .bind(deal.updated_at)
+        .bind(deal.source.as_str())
+        .bind(deal.last_agent_actor_id),
     )
     .await?;
     audit::record(tx, ctx, "deal.created", "deal", Some(deal.id), None::<&()>, Some(&deal)).await?;
@@ -188,6 +193,8 @@ pub async fn update(tx: &mut Tx, ctx: &Ctx, id: Uuid, patch: DealPatch) -> AppRe
     if after == before {
         return Ok(before);
     }
+    // A key that changes the record becomes its last agent (audit::record stores it).
+    after.last_agent_actor_id = ctx.api_key_id.or(before.last_agent_actor_id);
     after.updated_at = now();
     tx.execute(
         Q::new(

@@ -13,7 +13,7 @@ use crate::platform::types::Scope;
 use crate::platform::validate::optional_text;
 use crate::platform::validate::required_text;
 
-const COLUMNS: &str = "id, stage_key, name, position, kind, probability, color, custom_fields, created_at, updated_at";
+const COLUMNS: &str = "workspace_id, id, stage_key, name, position, kind, probability, color, custom_fields, created_at, updated_at, source, last_agent_actor_id";
 
 /// key, name, kind, probability, color
 const DEFAULT_STAGES: [(&str, &str, StageKind, i64, &str); 6] = [
@@ -35,7 +35,7 @@ pub async fn create_defaults(tx: &mut Tx, workspace_id: Uuid) -> AppResult<()> {
     let at = now();
     for (position, (key, name, kind, probability, color)) in DEFAULT_STAGES.into_iter().enumerate() {
         tx.execute(
-            Q::new(format!("INSERT INTO deal_stages (workspace_id, {COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"))
+            Q::new(format!("INSERT INTO deal_stages ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"))
                 .bind(workspace_id)
                 .bind(Uuid::now_v7())
                 .bind(key)
@@ -46,7 +46,9 @@ pub async fn create_defaults(tx: &mut Tx, workspace_id: Uuid) -> AppResult<()> {
                 .bind(color)
                 .bind(serde_json::json!({}))
                 .bind(at)
-                .bind(at),
+                .bind(at)
+                .bind("system")
+                .bind(None::<Uuid>),
         )
         .await?;
     }
@@ -157,6 +159,7 @@ pub async fn create(tx: &mut Tx, ctx: &Ctx, input: NewDealStage) -> AppResult<De
     let kind = input.kind.unwrap_or(StageKind::Open);
     let stage = DealStage {
         id: Uuid::now_v7(),
+        workspace_id: ctx.workspace_id,
         key,
         name: required_text("name", &input.name, 100)?,
         position,
@@ -168,11 +171,13 @@ pub async fn create(tx: &mut Tx, ctx: &Ctx, input: NewDealStage) -> AppResult<De
         }))?,
         color: check_color(input.color)?,
         custom_fields: crate::platform::validate::custom_fields_or_empty(input.custom_fields)?,
+        source: ctx.record_source().into(),
+        last_agent_actor_id: ctx.api_key_id,
         created_at: at,
         updated_at: at,
     };
     tx.execute(
-        Q::new(format!("INSERT INTO deal_stages (workspace_id, {COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"))
+        Q::new(format!("INSERT INTO deal_stages ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"))
             .bind(ctx.workspace_id)
             .bind(stage.id)
             .bind(stage.key.as_str())
@@ -183,7 +188,9 @@ pub async fn create(tx: &mut Tx, ctx: &Ctx, input: NewDealStage) -> AppResult<De
             .bind(stage.color.as_str())
             .bind(stage.custom_fields.clone())
             .bind(stage.created_at)
-            .bind(stage.updated_at),
+            .bind(stage.updated_at)
+            .bind(stage.source.as_str())
+            .bind(stage.last_agent_actor_id),
     )
     .await?;
     let mut order: Vec<Uuid> = existing.iter().map(|s| s.id).collect();
@@ -212,6 +219,8 @@ pub async fn update(tx: &mut Tx, ctx: &Ctx, id: Uuid, patch: DealStagePatch) -> 
     if after == before {
         return Ok(before);
     }
+    // A key that changes the record becomes its last agent (audit::record stores it).
+    after.last_agent_actor_id = ctx.api_key_id.or(before.last_agent_actor_id);
     after.updated_at = now();
     tx.execute(
         Q::new(

@@ -15,6 +15,7 @@ text_enum!(StageKind {
 #[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 pub struct DealStage {
     pub id: Uuid,
+    pub workspace_id: Uuid,
     #[cfg_attr(feature = "ssr", sqlx(rename = "stage_key"))]
     pub key: String,
     pub name: String,
@@ -27,6 +28,10 @@ pub struct DealStage {
     pub custom_fields: serde_json::Value,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// How the record was created: ui, api, mcp, import, form, flow or system.
+    pub source: String,
+    /// The API key that last wrote the record (agents and scripts).
+    pub last_agent_actor_id: Option<Uuid>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -79,6 +84,7 @@ pub struct StageOrder {
 #[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 pub struct Deal {
     pub id: Uuid,
+    pub workspace_id: Uuid,
     pub name: String,
     pub company_id: Option<Uuid>,
     pub contact_id: Option<Uuid>,
@@ -93,6 +99,10 @@ pub struct Deal {
     pub closed_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// How the record was created: ui, api, mcp, import, form, flow or system.
+    pub source: String,
+    /// The API key that last wrote the record (agents and scripts).
+    pub last_agent_actor_id: Option<Uuid>,
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]

@@ -24,9 +24,9 @@ use crate::platform::types::{Page, Scope};
 use crate::platform::validate::required_text;
 use crate::platform::validate::{check_custom_fields, custom_fields_or_empty, optional_email, optional_text};
 
-pub const COLUMNS: &str = "id, name, email, phone, company_name, title, source, status, score, owner_id, \
+pub const COLUMNS: &str = "workspace_id, id, name, email, phone, company_name, title, source, status, score, owner_id, \
                        custom_fields, tags, last_activity_at, converted_at, converted_contact_id, \
-                       converted_company_id, converted_deal_id, created_at, updated_at";
+                       converted_company_id, converted_deal_id, created_at, updated_at, last_agent_actor_id";
 
 pub const MAX_SCORE: i64 = 1000;
 
@@ -79,8 +79,8 @@ pub async fn get(tx: &mut Tx, ctx: &Ctx, id: Uuid) -> AppResult<Lead> {
 async fn insert(tx: &mut Tx, ctx: &Ctx, lead: &Lead) -> AppResult<()> {
     tx.execute(
         Q::new(format!(
-            "INSERT INTO leads (workspace_id, {COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, \
-             $12, $13, $14, $15, $16, $17, $18, $19, $20)"
+            "INSERT INTO leads ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, \
+             $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)"
         ))
         .bind(ctx.workspace_id)
         .bind(lead.id)
@@ -101,7 +101,8 @@ async fn insert(tx: &mut Tx, ctx: &Ctx, lead: &Lead) -> AppResult<()> {
         .bind(lead.converted_company_id)
         .bind(lead.converted_deal_id)
         .bind(lead.created_at)
-        .bind(lead.updated_at),
+        .bind(lead.updated_at)
+        .bind(lead.last_agent_actor_id),
     )
     .await?;
     Ok(())
@@ -149,10 +150,13 @@ pub async fn create(tx: &mut Tx, ctx: &Ctx, input: NewLead) -> AppResult<Lead> {
     let default_source = match ctx.via {
         Via::Mcp => LeadSource::Mcp,
         Via::Api => LeadSource::Api,
-        Via::Ui | Via::System => LeadSource::Manual,
+        Via::Import => LeadSource::Import,
+        Via::Form => LeadSource::Website,
+        Via::Ui | Via::System | Via::Flow => LeadSource::Manual,
     };
     let lead = Lead {
         id: Uuid::now_v7(),
+        workspace_id: ctx.workspace_id,
         name: required_text("name", &input.name, 200)?,
         email: optional_email("email", input.email)?,
         phone: optional_text("phone", input.phone, 50)?,
@@ -169,6 +173,7 @@ pub async fn create(tx: &mut Tx, ctx: &Ctx, input: NewLead) -> AppResult<Lead> {
         converted_contact_id: None,
         converted_company_id: None,
         converted_deal_id: None,
+        last_agent_actor_id: ctx.api_key_id,
         created_at: at,
         updated_at: at,
     };
@@ -223,6 +228,8 @@ pub async fn update(tx: &mut Tx, ctx: &Ctx, id: Uuid, patch: LeadPatch) -> AppRe
     if after == before {
         return Ok(before);
     }
+    // A key that changes the record becomes its last agent (audit::record stores it).
+    after.last_agent_actor_id = ctx.api_key_id.or(before.last_agent_actor_id);
     after.updated_at = now();
     save(tx, ctx, &after).await?;
     audit::record(tx, ctx, "lead.updated", "lead", Some(id), Some(&before), Some(&after)).await?;

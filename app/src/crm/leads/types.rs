@@ -30,6 +30,7 @@ text_enum!(LeadStatus {
 #[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 pub struct Lead {
     pub id: Uuid,
+    pub workspace_id: Uuid,
     pub name: String,
     pub email: Option<String>,
     pub phone: Option<String>,
@@ -53,6 +54,8 @@ pub struct Lead {
     pub converted_deal_id: Option<Uuid>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// The API key that last wrote the record (agents and scripts).
+    pub last_agent_actor_id: Option<Uuid>,
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
