@@ -8,7 +8,7 @@
 //! [`Ctx`] in the request's extensions before rmcp sees the request; the
 //! tool handler reads it from the `http::request::Parts` rmcp passes on.
 
-use std::sync::{Arc, LazyLock};
+use std::sync::Arc;
 
 use axum::extract::{Request, State};
 use axum::http::header::AUTHORIZATION;
@@ -29,7 +29,7 @@ use super::registry::{self, Access, Exit};
 use crate::error::{current_request_id, error_value, AppError, RequestId, REQUEST_ID};
 use crate::platform::auth::ctx_from_api_key;
 use crate::platform::context::{AppState, Ctx, Via};
-use crate::platform::rate_limit::FixedWindows;
+use crate::platform::rate_limit;
 
 /// The MCP server of one request: the application state, nothing else.
 #[derive(Clone)]
@@ -86,9 +86,11 @@ impl ServerHandler for CorralMcp {
         // The request's id, for the answer and the audit rows the call writes.
         let result = REQUEST_ID
             .scope(request_id, async {
-                let key = ctx.api_key_id.map(|id| id.to_string()).unwrap_or_default();
-                if let Err(wait) = CALLS.hit(&key, self.state.config.mcp_calls_per_minute) {
-                    return rate_limited(wait);
+                let bucket = format!("mcp:{}", ctx.api_key_id.map(|id| id.to_string()).unwrap_or_default());
+                match rate_limit::shared_hit(&self.state.db, &bucket, self.state.config.mcp_calls_per_minute).await {
+                    Ok(Ok(())) => {}
+                    Ok(Err(wait)) => return rate_limited(wait),
+                    Err(error) => return tool_error(error),
                 }
                 let outcome = match ctx.require(operation.scope) {
                     Ok(()) => (operation.call)(&self.state, &ctx, request.arguments.unwrap_or_default()).await,
@@ -103,9 +105,6 @@ impl ServerHandler for CorralMcp {
         Ok(result.into())
     }
 }
-
-/// Tool calls per API key, per minute.
-static CALLS: LazyLock<FixedWindows> = LazyLock::new(FixedWindows::new);
 
 /// A key over its call budget: the error shape with `retry_after` (seconds).
 fn rate_limited(wait: std::time::Duration) -> CallToolResult {

@@ -25,9 +25,19 @@ pub async fn expire_idempotency_keys(db: &Db, cutoff: DateTime<Utc>) -> AppResul
     Ok(deleted)
 }
 
+/// Deletes call-count windows that ended before `cutoff` (a bucket that
+/// calls again clears its own; this catches the ones that never do).
+pub async fn expire_rate_limit_windows(db: &Db, cutoff: DateTime<Utc>) -> AppResult<u64> {
+    let mut tx = db.begin().await?;
+    let deleted = tx.execute(Q::new("DELETE FROM rate_limit_windows WHERE window_start < $1").bind(cutoff.timestamp())).await?;
+    tx.commit().await?;
+    Ok(deleted)
+}
+
 /// One round of every clean-up, as of `at`.
 pub async fn sweep(db: &Db, at: DateTime<Utc>) -> AppResult<()> {
     expire_idempotency_keys(db, at - IDEMPOTENCY_WINDOW).await?;
+    expire_rate_limit_windows(db, at - chrono::Duration::minutes(2)).await?;
     crate::audience::imports::expire_unstarted(db, at - UNSTARTED_IMPORT_TTL).await?;
     Ok(())
 }

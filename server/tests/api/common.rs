@@ -93,6 +93,12 @@ impl TestApp {
         TestApp { base: format!("http://{addr}"), db, sqlite_file, database_url, config: app_config, tasks }
     }
 
+    /// A second server on this one's database (as a second process would
+    /// be: its own pool, workers and memory); the first keeps the database.
+    pub async fn spawn_beside(&self) -> TestApp {
+        Self::serve(self.database_url.clone(), None, self.config.clone()).await
+    }
+
     /// Kills the server and its workers mid-flight (as a crash would: open
     /// transactions roll back) and starts a new one on the same database.
     pub async fn crash_and_restart(mut self) -> TestApp {
