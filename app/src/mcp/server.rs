@@ -8,7 +8,7 @@
 //! [`Ctx`] in the request's extensions before rmcp sees the request; the
 //! tool handler reads it from the `http::request::Parts` rmcp passes on.
 
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
 use axum::extract::{Request, State};
 use axum::http::header::AUTHORIZATION;
@@ -87,7 +87,7 @@ impl ServerHandler for CorralMcp {
         let result = REQUEST_ID
             .scope(request_id, async {
                 let bucket = format!("mcp:{}", ctx.api_key_id.map(|id| id.to_string()).unwrap_or_default());
-                match rate_limit::shared_hit(&self.state.db, &bucket, self.state.config.mcp_calls_per_minute).await {
+                match CALLS.hit(&self.state.db, &bucket, self.state.config.mcp_calls_per_minute).await {
                     Ok(Ok(())) => {}
                     Ok(Err(wait)) => return rate_limited(wait),
                     Err(error) => return tool_error(error),
@@ -105,6 +105,9 @@ impl ServerHandler for CorralMcp {
         Ok(result.into())
     }
 }
+
+/// Tool calls per API key, per minute, across server processes.
+static CALLS: LazyLock<rate_limit::SharedBudget> = LazyLock::new(rate_limit::SharedBudget::new);
 
 /// A key over its call budget: the error shape with `retry_after` (seconds).
 fn rate_limited(wait: std::time::Duration) -> CallToolResult {
