@@ -92,8 +92,14 @@ mod checks {
         if !value.is_object() {
             return Err(AppError::validation("custom_fields", "custom_fields must be a JSON object"));
         }
-        if value.to_string().len() > 64 * 1024 {
+        let text = value.to_string();
+        if text.len() > 64 * 1024 {
             return Err(AppError::validation("custom_fields", "custom_fields must be at most 64 KiB"));
+        }
+        // PostgreSQL's JSONB holds no `\u0000` (imports and forms reach here
+        // without the JSON body check).
+        if text.contains("\\u0000") {
+            return Err(AppError::validation("custom_fields", "custom_fields must not contain NUL characters"));
         }
         Ok(())
     }

@@ -108,4 +108,20 @@ async fn a_nul_character_is_refused_naming_the_field() {
         assert_eq!(status.as_u16(), 422, "{path}: {error}");
     }
     assert_eq!(api.app.count("leads").await, before);
+
+    // An upload whose header row holds a NUL (found by schemathesis: its
+    // audit row could not be stored on PostgreSQL).
+    let response = api
+        .client
+        .post(api.app.url("/api/v1/imports?entity=company&dedup=create"))
+        .bearer_auth(&api.key)
+        .header("content-type", "text/csv")
+        .body("name\u{0}x,domain\nAcme,acme.test\n")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 422);
+    let error: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(error["error"]["field"], "file", "{error}");
+    assert_eq!(api.app.count("imports").await, 0);
 }

@@ -174,6 +174,11 @@ pub async fn create(tx: &mut Tx, ctx: &Ctx, input: NewImport, upload: &StoredUpl
         .await
         .map_err(|e| AppError::Internal(e.to_string()))?;
     let (columns, data_offset, data_line) = detected.map_err(|reason| AppError::validation("file", reason))?;
+    // Column names are stored and audited as JSON, which PostgreSQL cannot
+    // hold with a NUL in it; such a file is not a CSV anyone meant.
+    if columns.iter().any(|column| column.contains('\0')) {
+        return Err(AppError::validation("file", "the file's header row contains a NUL character"));
+    }
     let mapping = suggest_mapping(input.entity, &columns);
     let at = now();
     let id = Uuid::now_v7();
