@@ -5,6 +5,8 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{delete, get, patch, post};
 use axum::{Json, Router};
+use std::sync::LazyLock;
+
 use chrono::NaiveDate;
 
 use super::invoices;
@@ -17,139 +19,93 @@ use crate::platform::openapi::{self, json, query_of, Caller, Endpoint};
 use crate::platform::types::Page;
 use crate::platform::types::Scope;
 
+/// The chart of accounts and the journal, under one prefix pair.
+macro_rules! books {
+    ($accounts:literal, $entries:literal) => {
+        [
+            Endpoint::new("get", $accounts, Caller::Scoped(Scope::RevenueRead), "The chart of accounts.", || get(list_accounts))
+                .tool("list_accounting_accounts")
+                .answers(200, json::<Vec<LedgerAccount>>),
+            Endpoint::new(
+                "post",
+                $accounts,
+                Caller::Scoped(Scope::RevenueWrite),
+                "Add an account (`type` is the seed's `account_type`).",
+                || post(create_account),
+            )
+            .tool("create_accounting_account")
+            .body(json::<NewLedgerAccount>)
+            .answers(201, json::<LedgerAccount>),
+            Endpoint::new("get", concat!($accounts, "/{id}"), Caller::Scoped(Scope::RevenueRead), "Read an account.", || get(show_account))
+                .tool("get_accounting_account")
+                .answers(200, json::<LedgerAccount>),
+            Endpoint::new(
+                "patch",
+                concat!($accounts, "/{id}"),
+                Caller::Scoped(Scope::RevenueWrite),
+                "Rename or archive an account.",
+                || patch(update_account),
+            )
+            .tool("update_accounting_account")
+            .body(json::<LedgerAccountPatch>)
+            .answers(200, json::<LedgerAccount>),
+            Endpoint::new(
+                "get",
+                concat!($accounts, "/{id}/ledger"),
+                Caller::Scoped(Scope::RevenueRead),
+                "An account's lines with the running balance.",
+                || get(account_ledger),
+            )
+            .tool("get_account_ledger")
+            .query(query_of::<LedgerQuery>)
+            .answers(200, json::<AccountLedger>),
+            Endpoint::new("get", $entries, Caller::Scoped(Scope::RevenueRead), "Journal entries.", || get(list_entries))
+                .tool("list_journal_entries")
+                .query(query_of::<JournalFilter>)
+                .answers(200, json::<Page<JournalEntry>>),
+            Endpoint::new(
+                "post",
+                $entries,
+                Caller::Scoped(Scope::RevenueWrite),
+                "Write a balanced entry (`status: posted` or `post: true` posts it).",
+                || post(create_entry),
+            )
+            .tool("create_journal_entry")
+            .body(json::<NewJournalEntry>)
+            .answers(201, json::<JournalEntry>),
+            Endpoint::new("get", concat!($entries, "/{id}"), Caller::Scoped(Scope::RevenueRead), "Read an entry.", || get(show_entry))
+                .tool("get_journal_entry")
+                .answers(200, json::<JournalEntry>),
+            Endpoint::new("delete", concat!($entries, "/{id}"), Caller::Scoped(Scope::RevenueWrite), "Delete a draft entry.", || {
+                delete(delete_entry)
+            })
+            .tool("delete_journal_entry")
+            .answers(200, json::<JournalEntry>),
+            Endpoint::new("post", concat!($entries, "/{id}/post"), Caller::Scoped(Scope::RevenueWrite), "Post a draft entry.", || {
+                post(post_entry)
+            })
+            .tool("post_journal_entry")
+            .answers(200, json::<JournalEntry>),
+            Endpoint::new(
+                "post",
+                concat!($entries, "/{id}/reverse"),
+                Caller::Scoped(Scope::RevenueWrite),
+                "Reverse a posted entry.",
+                || post(reverse_entry),
+            )
+            .tool("reverse_journal_entry")
+            .body(json::<ReverseEntry>)
+            .answers(201, json::<JournalEntry>),
+        ]
+    };
+}
+
 /// The chart of accounts and the journal live under two prefixes: Corral's
 /// own and the seed's (`/accounting/accounts`, `/accounting/journal-entries`).
-pub static ENDPOINTS: &[Endpoint] = &[
-    Endpoint::new("get", "/ledger-accounts", Caller::Scoped(Scope::RevenueRead), "The chart of accounts.", || get(list_accounts))
-        .tool("list_accounting_accounts")
-        .answers(200, json::<Vec<LedgerAccount>>),
-    Endpoint::new(
-        "post",
-        "/ledger-accounts",
-        Caller::Scoped(Scope::RevenueWrite),
-        "Add an account (`type` is the seed's `account_type`).",
-        || post(create_account),
-    )
-    .tool("create_accounting_account")
-    .body(json::<NewLedgerAccount>)
-    .answers(201, json::<LedgerAccount>),
-    Endpoint::new("get", "/ledger-accounts/{id}", Caller::Scoped(Scope::RevenueRead), "Read an account.", || get(show_account))
-        .tool("get_accounting_account")
-        .answers(200, json::<LedgerAccount>),
-    Endpoint::new("patch", "/ledger-accounts/{id}", Caller::Scoped(Scope::RevenueWrite), "Rename or archive an account.", || {
-        patch(update_account)
-    })
-    .tool("update_accounting_account")
-    .body(json::<LedgerAccountPatch>)
-    .answers(200, json::<LedgerAccount>),
-    Endpoint::new(
-        "get",
-        "/ledger-accounts/{id}/ledger",
-        Caller::Scoped(Scope::RevenueRead),
-        "An account's lines with the running balance.",
-        || get(account_ledger),
-    )
-    .tool("get_account_ledger")
-    .query(query_of::<LedgerQuery>)
-    .answers(200, json::<AccountLedger>),
-    Endpoint::new("get", "/journal-entries", Caller::Scoped(Scope::RevenueRead), "Journal entries.", || get(list_entries))
-        .tool("list_journal_entries")
-        .query(query_of::<JournalFilter>)
-        .answers(200, json::<Page<JournalEntry>>),
-    Endpoint::new(
-        "post",
-        "/journal-entries",
-        Caller::Scoped(Scope::RevenueWrite),
-        "Write a balanced entry (`status: posted` or `post: true` posts it).",
-        || post(create_entry),
-    )
-    .tool("create_journal_entry")
-    .body(json::<NewJournalEntry>)
-    .answers(201, json::<JournalEntry>),
-    Endpoint::new("get", "/journal-entries/{id}", Caller::Scoped(Scope::RevenueRead), "Read an entry.", || get(show_entry))
-        .tool("get_journal_entry")
-        .answers(200, json::<JournalEntry>),
-    Endpoint::new("delete", "/journal-entries/{id}", Caller::Scoped(Scope::RevenueWrite), "Delete a draft entry.", || delete(delete_entry))
-        .tool("delete_journal_entry")
-        .answers(200, json::<JournalEntry>),
-    Endpoint::new("post", "/journal-entries/{id}/post", Caller::Scoped(Scope::RevenueWrite), "Post a draft entry.", || post(post_entry))
-        .tool("post_journal_entry")
-        .answers(200, json::<JournalEntry>),
-    Endpoint::new("post", "/journal-entries/{id}/reverse", Caller::Scoped(Scope::RevenueWrite), "Reverse a posted entry.", || {
-        post(reverse_entry)
-    })
-    .tool("reverse_journal_entry")
-    .body(json::<ReverseEntry>)
-    .answers(201, json::<JournalEntry>),
-    Endpoint::new("get", "/accounting/accounts", Caller::Scoped(Scope::RevenueRead), "The chart of accounts.", || get(list_accounts))
-        .tool("list_accounting_accounts")
-        .answers(200, json::<Vec<LedgerAccount>>),
-    Endpoint::new(
-        "post",
-        "/accounting/accounts",
-        Caller::Scoped(Scope::RevenueWrite),
-        "Add an account (`type` is the seed's `account_type`).",
-        || post(create_account),
-    )
-    .tool("create_accounting_account")
-    .body(json::<NewLedgerAccount>)
-    .answers(201, json::<LedgerAccount>),
-    Endpoint::new("get", "/accounting/accounts/{id}", Caller::Scoped(Scope::RevenueRead), "Read an account.", || get(show_account))
-        .tool("get_accounting_account")
-        .answers(200, json::<LedgerAccount>),
-    Endpoint::new("patch", "/accounting/accounts/{id}", Caller::Scoped(Scope::RevenueWrite), "Rename or archive an account.", || {
-        patch(update_account)
-    })
-    .tool("update_accounting_account")
-    .body(json::<LedgerAccountPatch>)
-    .answers(200, json::<LedgerAccount>),
-    Endpoint::new(
-        "get",
-        "/accounting/accounts/{id}/ledger",
-        Caller::Scoped(Scope::RevenueRead),
-        "An account's lines with the running balance.",
-        || get(account_ledger),
-    )
-    .tool("get_account_ledger")
-    .query(query_of::<LedgerQuery>)
-    .answers(200, json::<AccountLedger>),
-    Endpoint::new("get", "/accounting/journal-entries", Caller::Scoped(Scope::RevenueRead), "Journal entries.", || get(list_entries))
-        .tool("list_journal_entries")
-        .query(query_of::<JournalFilter>)
-        .answers(200, json::<Page<JournalEntry>>),
-    Endpoint::new(
-        "post",
-        "/accounting/journal-entries",
-        Caller::Scoped(Scope::RevenueWrite),
-        "Write a balanced entry (`status: posted` or `post: true` posts it).",
-        || post(create_entry),
-    )
-    .tool("create_journal_entry")
-    .body(json::<NewJournalEntry>)
-    .answers(201, json::<JournalEntry>),
-    Endpoint::new("get", "/accounting/journal-entries/{id}", Caller::Scoped(Scope::RevenueRead), "Read an entry.", || get(show_entry))
-        .tool("get_journal_entry")
-        .answers(200, json::<JournalEntry>),
-    Endpoint::new("delete", "/accounting/journal-entries/{id}", Caller::Scoped(Scope::RevenueWrite), "Delete a draft entry.", || {
-        delete(delete_entry)
-    })
-    .tool("delete_journal_entry")
-    .answers(200, json::<JournalEntry>),
-    Endpoint::new("post", "/accounting/journal-entries/{id}/post", Caller::Scoped(Scope::RevenueWrite), "Post a draft entry.", || {
-        post(post_entry)
-    })
-    .tool("post_journal_entry")
-    .answers(200, json::<JournalEntry>),
-    Endpoint::new(
-        "post",
-        "/accounting/journal-entries/{id}/reverse",
-        Caller::Scoped(Scope::RevenueWrite),
-        "Reverse a posted entry.",
-        || post(reverse_entry),
-    )
-    .tool("reverse_journal_entry")
-    .body(json::<ReverseEntry>)
-    .answers(201, json::<JournalEntry>),
+static BOOKS: [[Endpoint; 11]; 2] =
+    [books!("/ledger-accounts", "/journal-entries"), books!("/accounting/accounts", "/accounting/journal-entries")];
+
+static REPORTS_INVOICES_PAYMENTS: &[Endpoint] = &[
     Endpoint::new("get", "/trial-balance", Caller::Scoped(Scope::RevenueRead), "Every account's totals as of a date.", || {
         get(trial_balance)
     })
@@ -200,8 +156,10 @@ pub static ENDPOINTS: &[Endpoint] = &[
         .answers(200, json::<Payment>),
 ];
 
+pub static ENDPOINTS: LazyLock<Vec<Endpoint>> = LazyLock::new(|| [&BOOKS[0][..], &BOOKS[1], REPORTS_INVOICES_PAYMENTS].concat());
+
 pub fn router() -> Router<AppState> {
-    openapi::router(ENDPOINTS)
+    openapi::router(&ENDPOINTS)
 }
 
 #[derive(serde::Deserialize, schemars::JsonSchema)]
