@@ -72,6 +72,25 @@ impl ServerConfig {
                     Some(n) => n.parse().map_err(|_| anyhow::anyhow!("CORRAL_MCP_CALLS_PER_MINUTE: {n:?} is not a whole number"))?,
                     None => Config::default().mcp_calls_per_minute,
                 },
+                public_url: var("CORRAL_PUBLIC_URL")
+                    .map(|u| u.trim_end_matches('/').to_string())
+                    .unwrap_or_else(|| format!("http://{}", var("LEPTOS_SITE_ADDR").unwrap_or_else(|| "127.0.0.1:3000".into()))),
+                sequence_day: match var("CORRAL_SEQUENCE_DAY_SECONDS") {
+                    Some(secs) => std::time::Duration::try_from_secs_f64(
+                        secs.parse().map_err(|_| anyhow::anyhow!("CORRAL_SEQUENCE_DAY_SECONDS: {secs:?} is not a number of seconds"))?,
+                    )?,
+                    None => Config::default().sequence_day,
+                },
+                outbox_batch: match var("CORRAL_OUTBOX_BATCH") {
+                    Some(n) => n.parse().map_err(|_| anyhow::anyhow!("CORRAL_OUTBOX_BATCH: {n:?} is not a whole number"))?,
+                    None => Config::default().outbox_batch,
+                },
+                job_lease: match var("CORRAL_JOB_LEASE_SECS") {
+                    Some(n) => std::time::Duration::from_secs(
+                        n.parse().map_err(|_| anyhow::anyhow!("CORRAL_JOB_LEASE_SECS: {n:?} is not a whole number of seconds"))?,
+                    ),
+                    None => Config::default().job_lease,
+                },
                 ..Config::default()
             },
         })
@@ -111,6 +130,7 @@ pub async fn build_parts_with(
     let router = router_with(db.clone(), config, extra_api).await?;
     let workers = if config.app.run_workers {
         let mut workers = app::audience::spawn_workers(db.clone(), config.app.clone());
+        workers.extend(app::marketing::spawn_workers(db.clone(), config.app.clone()));
         workers.push(app::platform::housekeeping::spawn(db.clone(), std::time::Duration::from_secs(600)));
         workers
     } else {
@@ -134,6 +154,7 @@ pub async fn router_with(db: Db, config: &ServerConfig, extra_api: Router<AppSta
         .merge(app::crm::router())
         .merge(app::revenue::router())
         .merge(app::audience::router())
+        .merge(app::marketing::router())
         .merge(extra_api)
         .fallback(api_not_found)
         .method_not_allowed_fallback(api_method_not_allowed)
@@ -142,6 +163,7 @@ pub async fn router_with(db: Db, config: &ServerConfig, extra_api: Router<AppSta
     let routes = generate_route_list(App);
     let router = Router::new()
         .nest("/api/v1", api)
+        .merge(app::marketing::public::router())
         .merge(app::mcp::server::router(state.clone(), config.app.mcp_allowed_hosts.clone(), CancellationToken::new()))
         .leptos_routes(&state, routes, {
             let leptos_options = leptos_options.clone();

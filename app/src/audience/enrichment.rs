@@ -146,15 +146,24 @@ async fn check_public_target(url: &str) -> AppResult<()> {
     Ok(())
 }
 
+/// An HTTP client for calling a URL a workspace configured (enrichment,
+/// chat completions): no redirects, and unless private networks are
+/// allowed, only public addresses, checked now and again at connect time.
+pub async fn outbound_client(url: &str, timeout: Duration, allow_private_networks: bool) -> AppResult<reqwest::Client> {
+    let mut builder = reqwest::Client::builder().timeout(timeout).redirect(reqwest::redirect::Policy::none());
+    if !allow_private_networks {
+        check_public_target(url).await?;
+        builder = builder.dns_resolver(std::sync::Arc::new(PublicOnlyResolver));
+    }
+    builder.build().map_err(|e| AppError::Internal(e.to_string()))
+}
+
 impl Connector for HttpConnector {
     fn enrich<'a>(&'a self, lead: &'a Lead) -> BoxFuture<'a, AppResult<Map<String, Value>>> {
         Box::pin(async move {
-            let mut builder = reqwest::Client::builder().timeout(self.timeout).redirect(reqwest::redirect::Policy::none());
-            if !self.allow_private_networks {
-                check_public_target(&self.url).await.map_err(|_| private_network_refusal("connector_id"))?;
-                builder = builder.dns_resolver(std::sync::Arc::new(PublicOnlyResolver));
-            }
-            let client = builder.build().map_err(|e| AppError::Internal(e.to_string()))?;
+            let client = outbound_client(&self.url, self.timeout, self.allow_private_networks)
+                .await
+                .map_err(|_| private_network_refusal("connector_id"))?;
             let mut request = client.post(&self.url).json(&json!({ "lead": lead }));
             if let Some(auth) = &self.auth_header {
                 request = request.header(reqwest::header::AUTHORIZATION, auth);

@@ -96,6 +96,23 @@ fn members_query(tx: &Tx, ctx: &Ctx, list: &ListRow, select: &str) -> AppResult<
     }
 }
 
+/// The live members of a list or segment of leads, selecting `select`
+/// from `leads` (for sequences, which send to them).
+pub(crate) async fn lead_members_query(tx: &mut Tx, ctx: &Ctx, list_id: Uuid, field: &str, select: &str) -> AppResult<Q> {
+    let list = find_row(tx, ctx, list_id).await?.ok_or_else(|| AppError::validation(field, "no such segment or list"))?;
+    if list.entity != ListEntity::Lead {
+        return Err(AppError::validation(field, "emails go to a segment or list of leads, not of companies"));
+    }
+    members_query(tx, ctx, &list, select)
+}
+
+/// A list's name and what changes when its rules do (for approvals that
+/// freeze a segment's rules version).
+pub(crate) async fn rules_version(tx: &mut Tx, ctx: &Ctx, list_id: Uuid) -> AppResult<(String, serde_json::Value)> {
+    let list = row(tx, ctx, list_id).await?;
+    Ok((list.name.clone(), json!({ "id": list.id, "kind": list.kind, "rules": list.rules.map(|r| r.0), "updated_at": list.updated_at })))
+}
+
 pub fn member_select(entity: ListEntity) -> &'static str {
     match entity {
         ListEntity::Lead => {

@@ -405,6 +405,11 @@ pub async fn create_api_key(tx: &mut Tx, ctx: &Ctx, input: NewApiKey) -> AppResu
     if scopes.is_empty() {
         return Err(AppError::validation("scopes", "give the key at least one scope"));
     }
+    if scopes.contains(&Scope::MarketingApprove) && ctx.role != Some(crate::platform::types::Role::Owner) {
+        return Err(AppError::Forbidden(
+            "only the workspace owner can grant marketing:approve (a key that approves sends on its own)".into(),
+        ));
+    }
     let secret = new_api_key_secret();
     let key = ApiKey {
         id: Uuid::now_v7(),

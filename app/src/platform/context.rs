@@ -45,6 +45,16 @@ pub struct Config {
     pub mcp_allowed_hosts: Vec<String>,
     /// Tool calls one API key may make per minute (per server process).
     pub mcp_calls_per_minute: u32,
+    /// The address recipients reach this server at, for the links in
+    /// emails (one-click unsubscribe, click and open tracking).
+    pub public_url: String,
+    /// How long a "day" of a sequence's cadence is: a day, except in
+    /// demos and tests that want to watch a sequence run.
+    pub sequence_day: std::time::Duration,
+    /// How often an idle outbox worker looks for due messages.
+    pub outbox_poll: std::time::Duration,
+    /// Messages one worker claims per round (per sender).
+    pub outbox_batch: usize,
 }
 
 impl Default for Config {
@@ -64,6 +74,10 @@ impl Default for Config {
             request_timeout: std::time::Duration::from_secs(60),
             mcp_allowed_hosts: vec!["localhost".into(), "127.0.0.1".into(), "::1".into()],
             mcp_calls_per_minute: 600,
+            public_url: "http://localhost:3000".into(),
+            sequence_day: std::time::Duration::from_secs(86_400),
+            outbox_poll: std::time::Duration::from_secs(1),
+            outbox_batch: 100,
         }
     }
 }
@@ -186,7 +200,10 @@ impl Ctx {
 /// marketing (where approvals live).
 pub fn scopes_for_role(role: Role) -> Vec<Scope> {
     match role {
-        Role::Owner | Role::Admin | Role::Member => Scope::ALL.to_vec(),
-        Role::Approver => vec![Scope::CrmRead, Scope::RevenueRead, Scope::MarketingRead, Scope::MarketingWrite, Scope::FlowsRead],
+        Role::Owner | Role::Admin => Scope::ALL.to_vec(),
+        Role::Member => Scope::ALL.iter().copied().filter(|s| *s != Scope::MarketingApprove).collect(),
+        Role::Approver => {
+            vec![Scope::CrmRead, Scope::RevenueRead, Scope::MarketingRead, Scope::MarketingWrite, Scope::MarketingApprove, Scope::FlowsRead]
+        }
     }
 }

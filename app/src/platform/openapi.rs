@@ -143,6 +143,7 @@ pub fn endpoints() -> Vec<Endpoint> {
         crate::crm::dashboard::ssr::ENDPOINTS,
         crate::crm::search::ssr::routes::ENDPOINTS,
         crate::audience::routes::ENDPOINTS,
+        crate::marketing::routes::ENDPOINTS,
         &crate::revenue::routes::ENDPOINTS,
     ]
     .concat()

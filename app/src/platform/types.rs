@@ -29,6 +29,10 @@ text_enum!(
     RevenueWrite => "revenue:write",
     MarketingRead => "marketing:read",
     MarketingWrite => "marketing:write",
+    /// Approve email sequences (and later ad launches). No key holds it
+    /// unless an owner grants it explicitly; the key that created a
+    /// sequence never approves it.
+    MarketingApprove => "marketing:approve",
     FlowsRead => "flows:read",
     FlowsWrite => "flows:write",
 });

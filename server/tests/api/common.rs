@@ -24,7 +24,13 @@ pub struct TestApp {
 /// Test configuration: uploads go to the system's temp directory.
 pub fn test_config() -> Config {
     // The enrichment tests' remote service listens on 127.0.0.1.
-    Config { data_dir: std::env::temp_dir().join("corral-test-data"), enrichment_private_networks: true, ..Config::default() }
+    // The outbox looks for due messages often, so sends show up at once.
+    Config {
+        data_dir: std::env::temp_dir().join("corral-test-data"),
+        enrichment_private_networks: true,
+        outbox_poll: std::time::Duration::from_millis(50),
+        ..Config::default()
+    }
 }
 
 pub fn backend() -> String {
@@ -109,6 +115,11 @@ impl TestApp {
         self.db.close().await;
         let sqlite_file = self.sqlite_file.take();
         Self::serve(self.database_url.clone(), sqlite_file, self.config.clone()).await
+    }
+
+    /// The database this app runs on (for a second process).
+    pub fn database_url(&self) -> &str {
+        &self.database_url
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -231,5 +242,165 @@ impl Api {
         let (status, value) = self.call(method.clone(), path, body).await;
         assert!(status.is_success(), "{method} {path}: {status} {value}");
         value
+    }
+}
+
+/// One message an SMTP server received.
+#[derive(Clone, Debug)]
+pub struct Received {
+    pub from: String,
+    pub to: Vec<String>,
+    /// The message as sent (headers and body), dot-stuffing undone.
+    pub data: String,
+}
+
+impl Received {
+    /// A header's value (unfolded), by case-insensitive name.
+    pub fn header(&self, name: &str) -> Option<String> {
+        let head = self.data.split("\r\n\r\n").next().unwrap_or_default();
+        let unfolded = head.replace("\r\n ", " ").replace("\r\n\t", " ");
+        unfolded.lines().find_map(|line| {
+            let (key, value) = line.split_once(':')?;
+            key.eq_ignore_ascii_case(name).then(|| value.trim().to_string())
+        })
+    }
+
+    /// The body with quoted-printable soft breaks and escapes undone
+    /// (enough to read what a recipient would).
+    pub fn body_text(&self) -> String {
+        let body = self.data.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or_default();
+        let joined = body.replace("=\r\n", "");
+        let mut out = Vec::with_capacity(joined.len());
+        let bytes = joined.as_bytes();
+        let mut i = 0;
+        while i < bytes.len() {
+            if bytes[i] == b'=' && i + 2 < bytes.len() {
+                if let Ok(b) = u8::from_str_radix(&joined[i + 1..i + 3], 16) {
+                    out.push(b);
+                    i += 3;
+                    continue;
+                }
+            }
+            out.push(bytes[i]);
+            i += 1;
+        }
+        String::from_utf8_lossy(&out).into_owned()
+    }
+}
+
+/// A real SMTP server on loopback (RFC 5321's commands, enough for any
+/// client: EHLO/HELO, AUTH PLAIN/LOGIN, MAIL, RCPT, DATA, RSET, NOOP,
+/// QUIT) that keeps what it receives.
+pub struct SmtpSink {
+    pub port: u16,
+    pub received: std::sync::Arc<std::sync::Mutex<Vec<Received>>>,
+    /// What clients authenticated with (base64, as sent).
+    pub auth: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl SmtpSink {
+    pub async fn start() -> SmtpSink {
+        use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let received = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let store = received.clone();
+        let auth_log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let auths = auth_log.clone();
+        let task = tokio::spawn(async move {
+            loop {
+                let Ok((socket, _)) = listener.accept().await else { return };
+                // As mail servers do: replies are small writes that Nagle's
+                // algorithm would hold back for the client's delayed ACK.
+                let _ = socket.set_nodelay(true);
+                let store = store.clone();
+                let auth = auths.clone();
+                tokio::spawn(async move {
+                    let (read, mut write) = socket.into_split();
+                    let mut lines = BufReader::new(read);
+                    let _ = write.write_all(b"220 sink.test ESMTP ready\r\n").await;
+                    let (mut from, mut to) = (String::new(), Vec::new());
+                    let mut line = String::new();
+                    loop {
+                        line.clear();
+                        if lines.read_line(&mut line).await.unwrap_or(0) == 0 {
+                            return;
+                        }
+                        let command = line.trim_end().to_string();
+                        let upper = command.to_ascii_uppercase();
+                        let reply: &[u8] = if upper.starts_with("EHLO") {
+                            b"250-sink.test\r\n250-AUTH PLAIN LOGIN\r\n250 8BITMIME\r\n"
+                        } else if upper.starts_with("AUTH PLAIN") {
+                            let credentials = command[10..].trim().to_string();
+                            auth.lock().unwrap().push(credentials);
+                            b"235 2.7.0 Authentication successful\r\n"
+                        } else if upper.starts_with("AUTH LOGIN") {
+                            for prompt in [&b"334 VXNlcm5hbWU6\r\n"[..], b"334 UGFzc3dvcmQ6\r\n"] {
+                                let _ = write.write_all(prompt).await;
+                                line.clear();
+                                if lines.read_line(&mut line).await.unwrap_or(0) == 0 {
+                                    return;
+                                }
+                                auth.lock().unwrap().push(line.trim().to_string());
+                            }
+                            b"235 2.7.0 Authentication successful\r\n"
+                        } else if upper.starts_with("MAIL FROM:") {
+                            from = command[10..].trim().trim_matches(['<', '>']).to_string();
+                            to.clear();
+                            b"250 OK\r\n"
+                        } else if upper.starts_with("RCPT TO:") {
+                            to.push(command[8..].trim().trim_matches(['<', '>']).to_string());
+                            b"250 OK\r\n"
+                        } else if upper == "DATA" {
+                            let _ = write.write_all(b"354 end with .\r\n").await;
+                            let mut data = String::new();
+                            loop {
+                                line.clear();
+                                if lines.read_line(&mut line).await.unwrap_or(0) == 0 {
+                                    return;
+                                }
+                                if line == ".\r\n" || line == ".\n" {
+                                    break;
+                                }
+                                data.push_str(line.strip_prefix('.').unwrap_or(&line));
+                            }
+                            store.lock().unwrap().push(Received { from: from.clone(), to: to.clone(), data });
+                            b"250 OK queued\r\n"
+                        } else if upper == "QUIT" {
+                            let _ = write.write_all(b"221 bye\r\n").await;
+                            return;
+                        } else {
+                            b"250 OK\r\n"
+                        };
+                        if write.write_all(reply).await.is_err() {
+                            return;
+                        }
+                    }
+                });
+            }
+        });
+        SmtpSink { port, received, auth: auth_log, task }
+    }
+
+    pub fn messages(&self) -> Vec<Received> {
+        self.received.lock().unwrap().clone()
+    }
+
+    /// Waits until at least `n` messages arrived (or panics after `secs`).
+    pub async fn wait_for(&self, n: usize, secs: u64) -> Vec<Received> {
+        for _ in 0..secs * 20 {
+            if self.received.lock().unwrap().len() >= n {
+                return self.messages();
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!("the SMTP sink got {} messages, expected {n}", self.received.lock().unwrap().len());
+    }
+}
+
+impl Drop for SmtpSink {
+    fn drop(&mut self) {
+        self.task.abort();
     }
 }

@@ -300,7 +300,7 @@ async fn each_key_has_one_budget_of_tool_calls_per_minute_across_server_processe
 }
 
 /// One `tools/call` over the stateless protocol: the call's `result`.
-async fn call_tool(app: &TestApp, key: &str, name: &str, arguments: Value) -> Value {
+pub(crate) async fn call_tool(app: &TestApp, key: &str, name: &str, arguments: Value) -> Value {
     let body = json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": name, "arguments": arguments}});
     let response = Client::new()
         .post(app.url("/mcp"))
@@ -339,7 +339,7 @@ fn placeholder(schema: &Value) -> Value {
 async fn every_tool_refuses_an_unknown_property_and_names_it() {
     let app = TestApp::spawn().await;
     let owner = app.sign_up("strict@mcp.test").await;
-    let key = app.api_key(&owner, &["crm:read", "crm:write", "revenue:read", "revenue:write"]).await;
+    let key = app.api_key(&owner, &["crm:read", "crm:write", "revenue:read", "revenue:write", "marketing:read", "marketing:write"]).await;
     let listed = Client::new()
         .post(app.url("/mcp"))
         .bearer_auth(&key)

@@ -8,6 +8,7 @@
 mod audience;
 mod crm;
 mod crm_records;
+mod marketing;
 mod platform;
 mod revenue;
 mod revenue_books;
@@ -31,7 +32,8 @@ use crate::platform::types::Scope;
 
 /// Every tool: the seed's (below), then each domain's other operations.
 pub static OPERATIONS: LazyLock<Vec<Operation>> = LazyLock::new(|| {
-    let domains: [&[Operation]; 6] = [SEED_TOOLS, crm_records::TOOLS, audience::TOOLS, revenue_books::TOOLS, platform::TOOLS, &[]];
+    let domains: [&[Operation]; 6] =
+        [SEED_TOOLS, crm_records::TOOLS, audience::TOOLS, revenue_books::TOOLS, marketing::TOOLS, platform::TOOLS];
     domains.into_iter().flat_map(|tools| tools.iter().cloned()).collect()
 });
 

@@ -1,0 +1,36 @@
+//! Marketing: brands and senders, campaigns, email sequences behind an
+//! approval gate that freezes what was approved, the outbox that sends
+//! them at most once, the suppression list and one-click unsubscribe,
+//! tracking and rollups down to the ledger.
+
+pub mod pages;
+pub mod server_fns;
+pub mod types;
+
+#[cfg(feature = "ssr")]
+pub mod campaigns;
+#[cfg(feature = "ssr")]
+pub mod compliance;
+#[cfg(feature = "ssr")]
+pub mod copy;
+#[cfg(feature = "ssr")]
+pub mod outbox;
+#[cfg(feature = "ssr")]
+pub mod public;
+#[cfg(feature = "ssr")]
+pub mod routes;
+#[cfg(feature = "ssr")]
+pub mod senders;
+#[cfg(feature = "ssr")]
+pub mod sequences;
+
+#[cfg(feature = "ssr")]
+pub fn router() -> axum::Router<crate::platform::context::AppState> {
+    routes::router()
+}
+
+/// Starts the background work of this area: the outbox worker.
+#[cfg(feature = "ssr")]
+pub fn spawn_workers(db: crate::platform::db::Db, config: crate::platform::context::Config) -> Vec<tokio::task::JoinHandle<()>> {
+    vec![outbox::spawn_worker(db, config)]
+}

@@ -1,0 +1,1082 @@
+//! Email sequences and the approval gate.
+//!
+//! A sequence is previewed (a draft), submitted, and approved by someone
+//! who may approve and is not its author. Approving freezes what would go
+//! out — every step, the cadence, the sender's caps and window, the brand,
+//! the segment's rules version and the recipient snapshot — as JSON and its
+//! digest. Any later change makes a new version and voids the approval;
+//! the outbox re-checks the digest before every batch, so nothing reaches a
+//! recipient that an approver did not see.
+
+use chrono::{DateTime, Utc};
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use super::copy::{self, Recipient};
+use super::senders::{brand_row, mailbox_sender, sender_row, smtp_sender_exists};
+use super::types::*;
+use crate::error::{AppError, AppResult};
+use crate::platform::audit;
+use crate::platform::context::Ctx;
+use crate::platform::db::{now, Tx, Q};
+use crate::platform::pagination::PageRequest;
+use crate::platform::types::{Page, Role, Scope};
+use crate::platform::validate::{in_range, required_text};
+
+#[derive(sqlx::FromRow)]
+pub(super) struct SequenceRow {
+    id: Uuid,
+    workspace_id: Uuid,
+    campaign_id: Uuid,
+    name: String,
+    objective: String,
+    segment_id: Uuid,
+    brand_id: Uuid,
+    sender_id: Uuid,
+    steps: sqlx::types::Json<Vec<SequenceStep>>,
+    cadence_days: sqlx::types::Json<Vec<i64>>,
+    #[sqlx(try_from = "String")]
+    copy_source: CopySource,
+    track_opens: bool,
+    #[sqlx(try_from = "String")]
+    status: SequenceStatus,
+    version: i64,
+    start_at: Option<DateTime<Utc>>,
+    author_user_id: Option<Uuid>,
+    author_api_key_id: Option<Uuid>,
+    approved_version: Option<i64>,
+    approved_digest: Option<String>,
+    approved_content: Option<sqlx::types::Json<Value>>,
+    approved_by_user_id: Option<Uuid>,
+    approved_by_api_key_id: Option<Uuid>,
+    approved_at: Option<DateTime<Utc>>,
+    recipient_count: Option<i64>,
+    status_reason: Option<String>,
+    started_at: Option<DateTime<Utc>>,
+    completed_at: Option<DateTime<Utc>>,
+    source: String,
+    last_agent_actor_id: Option<Uuid>,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+pub(super) const SEQUENCE_COLUMNS: &str = "id, workspace_id, campaign_id, name, objective, segment_id, brand_id, sender_id, steps, \
+     cadence_days, copy_source, track_opens, status, version, start_at, author_user_id, author_api_key_id, approved_version, \
+     approved_digest, approved_content, approved_by_user_id, approved_by_api_key_id, approved_at, recipient_count, status_reason, \
+     started_at, completed_at, source, last_agent_actor_id, created_at, updated_at";
+
+impl SequenceRow {
+    pub(super) fn to_sequence(&self) -> EmailSequence {
+        EmailSequence {
+            id: self.id,
+            workspace_id: self.workspace_id,
+            campaign_id: self.campaign_id,
+            name: self.name.clone(),
+            objective: self.objective.clone(),
+            segment_id: self.segment_id,
+            brand_id: self.brand_id,
+            sender_connector_id: self.sender_id,
+            steps: self.steps.0.clone(),
+            cadence_days: self.cadence_days.0.clone(),
+            copy_source: self.copy_source,
+            track_opens: self.track_opens,
+            status: self.status,
+            version: self.version,
+            start_at: self.start_at,
+            author_user_id: self.author_user_id,
+            author_api_key_id: self.author_api_key_id,
+            approved_version: self.approved_version,
+            approved_by_user_id: self.approved_by_user_id,
+            approved_by_api_key_id: self.approved_by_api_key_id,
+            approved_at: self.approved_at,
+            recipient_count: self.recipient_count,
+            status_reason: self.status_reason.clone(),
+            started_at: self.started_at,
+            completed_at: self.completed_at,
+            source: self.source.clone(),
+            last_agent_actor_id: self.last_agent_actor_id,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+        }
+    }
+
+    pub(super) fn approved_content(&self) -> Option<&Value> {
+        self.approved_content.as_ref().map(|c| &c.0)
+    }
+
+    pub(super) fn approved_digest(&self) -> Option<&str> {
+        self.approved_digest.as_deref()
+    }
+}
+
+pub(super) async fn find_row(tx: &mut Tx, workspace_id: Uuid, id: Uuid) -> AppResult<Option<SequenceRow>> {
+    Ok(tx
+        .fetch_optional(
+            Q::new(format!("SELECT {SEQUENCE_COLUMNS} FROM email_sequences WHERE workspace_id = $1 AND id = $2"))
+                .bind(workspace_id)
+                .bind(id),
+        )
+        .await?)
+}
+
+async fn row(tx: &mut Tx, ctx: &Ctx, id: Uuid) -> AppResult<SequenceRow> {
+    find_row(tx, ctx.workspace_id, id).await?.ok_or(AppError::NotFound("email sequence"))
+}
+
+pub async fn get(tx: &mut Tx, ctx: &Ctx, id: Uuid) -> AppResult<EmailSequence> {
+    ctx.require(Scope::MarketingRead)?;
+    Ok(row(tx, ctx, id).await?.to_sequence())
+}
+
+pub async fn list(tx: &mut Tx, ctx: &Ctx, filter: SequenceFilter) -> AppResult<Page<EmailSequence>> {
+    ctx.require(Scope::MarketingRead)?;
+    let page = PageRequest::parse(filter.limit, filter.cursor.as_deref())?;
+    let mut q = Q::new(format!("SELECT {SEQUENCE_COLUMNS} FROM email_sequences WHERE workspace_id = $1")).bind(ctx.workspace_id);
+    if let Some(campaign_id) = filter.campaign_id {
+        let p = q.arg(campaign_id);
+        q.push(&format!(" AND campaign_id = {p}"));
+    }
+    if let Some(status) = filter.status {
+        let p = q.arg(status.as_str());
+        q.push(&format!(" AND status = {p}"));
+    }
+    if let Some(segment_id) = filter.segment_id {
+        let p = q.arg(segment_id);
+        q.push(&format!(" AND segment_id = {p}"));
+    }
+    if let Some(from) = filter.created_from {
+        let p = q.arg(from);
+        q.push(&format!(" AND created_at >= {p}"));
+    }
+    if let Some(to) = filter.created_to {
+        let p = q.arg(to);
+        q.push(&format!(" AND created_at < {p}"));
+    }
+    page.apply(&mut q, "id");
+    let rows: Vec<SequenceRow> = tx.fetch_all(q).await?;
+    Ok(page.finish(rows, |r| r.id, |r| r.to_sequence()))
+}
+
+/// Picks the sender of a new sequence: the one named, else the only SMTP
+/// sender, else the built-in mailbox when there is no SMTP sender.
+async fn choose_sender(tx: &mut Tx, ctx: &Ctx, asked: Option<Uuid>) -> AppResult<Sender> {
+    let smtp_exists = smtp_sender_exists(tx, ctx.workspace_id).await?;
+    let sender = match asked {
+        Some(id) => sender_row(tx, ctx, id).await.map_err(|_| AppError::validation("sender_connector_id", "no such sender"))?,
+        None if !smtp_exists => mailbox_sender(tx, ctx).await?,
+        None => {
+            let smtp: Vec<(Uuid,)> = tx
+                .fetch_all(Q::new("SELECT id FROM email_senders WHERE workspace_id = $1 AND kind = 'smtp'").bind(ctx.workspace_id))
+                .await?;
+            match smtp.as_slice() {
+                [(id,)] => sender_row(tx, ctx, *id).await?,
+                _ => return Err(AppError::validation("sender_connector_id", "the workspace has several SMTP senders: choose one")),
+            }
+        }
+    };
+    if sender.kind == SenderKind::Mailbox && smtp_exists {
+        return Err(AppError::validation(
+            "sender_connector_id",
+            "the built-in mailbox is for trying Corral out; it is not used once an SMTP sender exists",
+        ));
+    }
+    Ok(sender)
+}
+
+/// Creates a sequence from a preview request and the drafted copy
+/// ([`copy::draft`]), in a campaign (a new one when none is named).
+pub async fn create_preview(
+    tx: &mut Tx,
+    ctx: &Ctx,
+    input: PreviewEmailSequence,
+    drafted: (CopySource, Vec<SequenceStep>),
+) -> AppResult<SequencePreview> {
+    ctx.require(Scope::MarketingWrite)?;
+    let objective = required_text("objective", &input.objective, 500)?;
+    let (copy_source, steps) = drafted;
+    let steps = copy::check_steps(&steps)?;
+    let cadence = input.cadence_days.unwrap_or_else(|| copy::default_cadence(steps.len()));
+    copy::check_cadence(&cadence, steps.len())?;
+    crate::audience::lists::lead_members_query(tx, ctx, input.segment_id, "segment_id", "1").await?;
+    let brand = brand_row(tx, ctx, input.brand_id).await.map_err(|_| AppError::validation("brand_id", "no such brand"))?;
+    let sender = choose_sender(tx, ctx, input.sender_connector_id).await?;
+    let name = match input.name {
+        Some(name) => required_text("name", &name, 200)?,
+        None => format!("{} ({} emails)", truncate(&objective, 150), steps.len()),
+    };
+    let campaign_id = match input.campaign_id {
+        Some(id) => {
+            let campaign = super::campaigns::get(tx, ctx, id).await.map_err(|_| AppError::validation("campaign_id", "no such campaign"))?;
+            if campaign.channel != Channel::Email {
+                return Err(AppError::validation("campaign_id", "email sequences belong to an email campaign"));
+            }
+            id
+        }
+        None => {
+            let campaign = NewCampaign {
+                name: name.clone(),
+                channel: Some(Channel::Email),
+                segment_id: Some(input.segment_id),
+                brand_id: Some(brand.id),
+                owner_id: None,
+            };
+            super::campaigns::create(tx, ctx, campaign).await?.id
+        }
+    };
+    let id = Uuid::now_v7();
+    let at = now();
+    tx.execute(
+        Q::new(
+            "INSERT INTO email_sequences (id, workspace_id, campaign_id, name, objective, segment_id, brand_id, sender_id, steps, \
+             cadence_days, copy_source, track_opens, status, version, start_at, author_user_id, author_api_key_id, source, \
+             last_agent_actor_id, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'draft', 1, $13, $14, $15, $16, $17, $18, $18)",
+        )
+        .bind(id)
+        .bind(ctx.workspace_id)
+        .bind(campaign_id)
+        .bind(name)
+        .bind(objective)
+        .bind(input.segment_id)
+        .bind(brand.id)
+        .bind(sender.id)
+        .bind(json!(steps))
+        .bind(json!(cadence))
+        .bind(copy_source.as_str())
+        .bind(input.track_opens.unwrap_or(true))
+        .bind(input.start_at)
+        .bind(ctx.user_id)
+        .bind(ctx.api_key_id)
+        .bind(ctx.record_source())
+        .bind(ctx.api_key_id)
+        .bind(at),
+    )
+    .await?;
+    let sequence = row(tx, ctx, id).await?;
+    audit::record(tx, ctx, "email_sequence.previewed", "email_sequence", Some(id), None::<&()>, Some(&sequence.to_sequence())).await?;
+    preview_of(tx, ctx, &sequence).await
+}
+
+fn truncate(text: &str, max: usize) -> String {
+    text.chars().take(max).collect()
+}
+
+pub async fn preview(tx: &mut Tx, ctx: &Ctx, id: Uuid) -> AppResult<SequencePreview> {
+    ctx.require(Scope::MarketingRead)?;
+    let sequence = row(tx, ctx, id).await?;
+    preview_of(tx, ctx, &sequence).await
+}
+
+/// The members of the sequence's segment with what decides whether they
+/// get it (email, suppression), as a subquery.
+async fn audience_query(tx: &mut Tx, ctx: &Ctx, segment_id: Uuid) -> AppResult<Q> {
+    crate::audience::lists::lead_members_query(
+        tx,
+        ctx,
+        segment_id,
+        "segment_id",
+        "leads.id AS lead_id, leads.name AS name, LOWER(leads.email) AS email, leads.company_name AS company_name, \
+         leads.title AS title, (SELECT s.reason FROM suppressions s WHERE s.workspace_id = leads.workspace_id \
+         AND s.email = LOWER(leads.email)) AS suppression",
+    )
+    .await
+}
+
+/// Who would receive the sequence now: members with an email address that
+/// is not suppressed, one per address.
+pub(super) async fn current_recipients(tx: &mut Tx, ctx: &Ctx, segment_id: Uuid, limit: Option<i64>) -> AppResult<Vec<Recipient>> {
+    let inner = audience_query(tx, ctx, segment_id).await?;
+    let limit_sql = limit.map(|n| format!(" LIMIT {n}")).unwrap_or_default();
+    let sql = format!(
+        "SELECT lead_id, name, email, company_name, title FROM ({}) m \
+         WHERE email IS NOT NULL AND email <> '' AND suppression IS NULL ORDER BY lead_id{limit_sql}",
+        inner.sql()
+    );
+    let rows: Vec<Recipient> = tx.fetch_all(inner.with_sql(sql)).await?;
+    let mut seen = std::collections::HashSet::new();
+    Ok(rows.into_iter().filter(|r| seen.insert(r.email.clone())).collect())
+}
+
+async fn exclusions(tx: &mut Tx, ctx: &Ctx, segment_id: Uuid) -> AppResult<Exclusions> {
+    let inner = audience_query(tx, ctx, segment_id).await?;
+    let sql = format!(
+        "SELECT COUNT(*), \
+         COALESCE(SUM(CASE WHEN email IS NULL OR email = '' THEN 1 ELSE 0 END), 0), \
+         COALESCE(SUM(CASE WHEN suppression = 'unsubscribed' THEN 1 ELSE 0 END), 0), \
+         COALESCE(SUM(CASE WHEN suppression IS NOT NULL AND suppression <> 'unsubscribed' THEN 1 ELSE 0 END), 0) \
+         FROM ({}) m",
+        inner.sql()
+    );
+    let (segment_members, no_email, unsubscribed, suppressed): (i64, i64, i64, i64) = tx.fetch_one(inner.with_sql(sql)).await?;
+    Ok(Exclusions { segment_members, no_email, unsubscribed, suppressed })
+}
+
+pub(super) fn render_steps(sequence: &SequenceRow, recipient: &Recipient) -> Vec<RenderedStep> {
+    sequence
+        .steps
+        .0
+        .iter()
+        .enumerate()
+        .map(|(i, step)| RenderedStep {
+            step_index: i as i64,
+            send_on_day: sequence.cadence_days.0.get(i).copied().unwrap_or_default(),
+            subject: copy::render(&step.subject, recipient, false),
+            html: copy::render(&step.body, recipient, true),
+        })
+        .collect()
+}
+
+async fn preview_of(tx: &mut Tx, ctx: &Ctx, sequence: &SequenceRow) -> AppResult<SequencePreview> {
+    let exclusions = exclusions(tx, ctx, sequence.segment_id).await?;
+    // Once approved, the frozen snapshot is who gets it; before, the live segment.
+    let frozen =
+        matches!(sequence.status, SequenceStatus::Approved | SequenceStatus::Sending | SequenceStatus::Paused | SequenceStatus::Completed);
+    let (recipient_count, sample) = if frozen {
+        let sample: Vec<Recipient> = tx
+            .fetch_all(
+                Q::new(
+                    "SELECT r.lead_id, COALESCE(l.name, r.email) AS name, r.email, l.company_name, l.title FROM sequence_recipients r \
+                     LEFT JOIN leads l ON l.id = r.lead_id WHERE r.sequence_id = $1 ORDER BY r.lead_id LIMIT 3",
+                )
+                .bind(sequence.id),
+            )
+            .await?;
+        (sequence.recipient_count.unwrap_or_default(), sample)
+    } else {
+        let all = current_recipients(tx, ctx, sequence.segment_id, None).await?;
+        (all.len() as i64, all.into_iter().take(3).collect())
+    };
+    let samples = sample
+        .iter()
+        .map(|r| SampleRecipient {
+            lead_id: r.lead_id,
+            name: r.name.clone(),
+            email: r.email.clone().unwrap_or_default(),
+            steps: render_steps(sequence, r),
+        })
+        .collect();
+    let first_send_at = match sequence.status {
+        SequenceStatus::Cancelled | SequenceStatus::Completed => None,
+        _ => Some(sequence.started_at.or(sequence.start_at).unwrap_or_else(now)),
+    };
+    Ok(SequencePreview { preview_id: sequence.id, sequence: sequence.to_sequence(), recipient_count, exclusions, samples, first_send_at })
+}
+
+/// The part of a sender that an approval covers: where mail goes and how
+/// fast and when (not its name or password).
+pub(super) fn sender_terms(sender: &Sender) -> Value {
+    json!({
+        "id": sender.id, "kind": sender.kind, "host": sender.host, "port": sender.port, "security": sender.security,
+        "username": sender.username, "per_minute_cap": sender.per_minute_cap, "per_day_cap": sender.per_day_cap,
+        "window_start_hour": sender.window_start_hour, "window_end_hour": sender.window_end_hour,
+        "window_days": sender.window_days, "time_zone": sender.time_zone,
+    })
+}
+
+fn brand_terms(brand: &Brand) -> Value {
+    json!({ "id": brand.id, "from_name": brand.from_name, "from_email": brand.from_email, "reply_to": brand.reply_to, "footer": brand.footer })
+}
+
+/// Everything that decides what a recipient gets, as JSON: what the
+/// outbox re-checks before sending.
+pub(super) async fn terms(tx: &mut Tx, ctx: &Ctx, sequence: &SequenceRow) -> AppResult<Value> {
+    let sender = sender_row(tx, ctx, sequence.sender_id).await?;
+    let brand = brand_row(tx, ctx, sequence.brand_id).await?;
+    Ok(json!({
+        "version": sequence.version,
+        "steps": sequence.steps.0,
+        "cadence_days": sequence.cadence_days.0,
+        "track_opens": sequence.track_opens,
+        "start_at": sequence.start_at,
+        "sender": sender_terms(&sender),
+        "brand": brand_terms(&brand),
+    }))
+}
+
+/// JSON with its object keys sorted at every level, so that equal values
+/// hash equally whatever order a backend gives them back in.
+pub(super) fn canonical(value: &Value) -> String {
+    fn sort(value: &Value) -> Value {
+        match value {
+            Value::Object(map) => {
+                let sorted: std::collections::BTreeMap<&String, Value> = map.iter().map(|(k, v)| (k, sort(v))).collect();
+                Value::Object(sorted.into_iter().map(|(k, v)| (k.clone(), v)).collect())
+            }
+            Value::Array(items) => Value::Array(items.iter().map(sort).collect()),
+            other => other.clone(),
+        }
+    }
+    let sorted = sort(value);
+    let mut out = String::new();
+    write_canonical(&sorted, &mut out);
+    out
+}
+
+fn write_canonical(value: &Value, out: &mut String) {
+    match value {
+        Value::Object(map) => {
+            let mut keys: Vec<&String> = map.keys().collect();
+            keys.sort();
+            out.push('{');
+            for (i, key) in keys.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push_str(&Value::String(key.clone()).to_string());
+                out.push(':');
+                write_canonical(&map[key], out);
+            }
+            out.push('}');
+        }
+        Value::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_canonical(item, out);
+            }
+            out.push(']');
+        }
+        other => out.push_str(&other.to_string()),
+    }
+}
+
+pub(super) fn digest(value: &Value) -> String {
+    hex::encode(Sha256::digest(canonical(value).as_bytes()))
+}
+
+/// Field-by-field differences between two `terms` values.
+pub fn diff(before: Option<&Value>, after: &Value) -> Vec<ContentChange> {
+    let Some(before) = before else { return Vec::new() };
+    let mut changes = Vec::new();
+    fn walk(path: String, before: &Value, after: &Value, changes: &mut Vec<ContentChange>) {
+        match (before, after) {
+            (Value::Object(b), Value::Object(a)) => {
+                let mut keys: Vec<&String> = b.keys().chain(a.keys()).collect();
+                keys.sort();
+                keys.dedup();
+                for key in keys {
+                    let child = if path.is_empty() { key.clone() } else { format!("{path}.{key}") };
+                    walk(child, b.get(key).unwrap_or(&Value::Null), a.get(key).unwrap_or(&Value::Null), changes);
+                }
+            }
+            (Value::Array(b), Value::Array(a)) if path == "steps" => {
+                for i in 0..b.len().max(a.len()) {
+                    walk(format!("{path}[{i}]"), b.get(i).unwrap_or(&Value::Null), a.get(i).unwrap_or(&Value::Null), changes);
+                }
+            }
+            (b, a) if b != a => changes.push(ContentChange { field: path, before: b.clone(), after: a.clone() }),
+            _ => {}
+        }
+    }
+    let strip = |v: &Value| {
+        let mut v = v.clone();
+        if let Some(map) = v.as_object_mut() {
+            map.remove("version");
+        }
+        v
+    };
+    walk(String::new(), &strip(before), &strip(after), &mut changes);
+    changes
+}
+
+/// Who may decide on a sequence: an approver, owner or admin who is not
+/// its author; or an API key holding `marketing:approve` that did not
+/// create it. `Err` says why not.
+fn may_decide(ctx: &Ctx, sequence: &SequenceRow) -> Result<(), String> {
+    match (ctx.role, ctx.api_key_id) {
+        (Some(role), _) => {
+            if !matches!(role, Role::Approver | Role::Owner | Role::Admin) {
+                return Err("only approvers, owners and admins approve sequences".into());
+            }
+            if ctx.user_id.is_some() && ctx.user_id == sequence.author_user_id {
+                return Err("the author of a sequence cannot approve it; another approver must".into());
+            }
+            Ok(())
+        }
+        (None, Some(key)) => {
+            if !ctx.scopes.contains(&Scope::MarketingApprove) {
+                return Err("this API key lacks the marketing:approve scope".into());
+            }
+            if Some(key) == sequence.author_api_key_id {
+                return Err("the API key that created a sequence cannot approve it".into());
+            }
+            Ok(())
+        }
+        (None, None) => Err("approvals are made by people or by keys granted marketing:approve".into()),
+    }
+}
+
+fn require_gate_access(ctx: &Ctx) -> AppResult<()> {
+    match ctx.require(Scope::MarketingWrite) {
+        Ok(()) => Ok(()),
+        Err(e) => ctx.require(Scope::MarketingApprove).map_err(|_| e),
+    }
+}
+
+async fn pending_request(tx: &mut Tx, sequence_id: Uuid) -> AppResult<Option<ApprovalRequest>> {
+    let row: Option<RequestRow> = tx
+        .fetch_optional(
+            Q::new(format!(
+                "SELECT {REQUEST_COLUMNS} FROM approval_requests WHERE sequence_id = $1 AND status = 'pending' ORDER BY id DESC LIMIT 1"
+            ))
+            .bind(sequence_id),
+        )
+        .await?;
+    Ok(row.map(ApprovalRequest::from))
+}
+
+async fn set_status(tx: &mut Tx, ctx: &Ctx, id: Uuid, status: SequenceStatus, reason: Option<&str>) -> AppResult<()> {
+    tx.execute(
+        Q::new("UPDATE email_sequences SET status = $1, status_reason = $2, updated_at = $3 WHERE workspace_id = $4 AND id = $5")
+            .bind(status.as_str())
+            .bind(reason)
+            .bind(now())
+            .bind(ctx.workspace_id)
+            .bind(id),
+    )
+    .await?;
+    Ok(())
+}
+
+/// Puts a draft (or rejected) sequence in the approvers' queue.
+pub async fn submit(tx: &mut Tx, ctx: &Ctx, id: Uuid) -> AppResult<ApprovalRequest> {
+    require_gate_access(ctx)?;
+    let sequence = row(tx, ctx, id).await?;
+    match sequence.status {
+        SequenceStatus::Draft | SequenceStatus::Rejected => {}
+        SequenceStatus::PendingApproval => {
+            if let Some(request) = pending_request(tx, id).await? {
+                return Ok(request);
+            }
+        }
+        other => {
+            return Err(AppError::Conflict {
+                code: "invalid_state",
+                message: format!("a sequence that is {} cannot be submitted for approval", other.as_str()),
+            })
+        }
+    }
+    let request_id = Uuid::now_v7();
+    tx.execute(
+        Q::new(
+            "INSERT INTO approval_requests (id, workspace_id, sequence_id, sequence_version, status, requested_by_user_id, \
+             requested_by_api_key_id, created_at) VALUES ($1, $2, $3, $4, 'pending', $5, $6, $7)",
+        )
+        .bind(request_id)
+        .bind(ctx.workspace_id)
+        .bind(id)
+        .bind(sequence.version)
+        .bind(ctx.user_id)
+        .bind(ctx.api_key_id)
+        .bind(now()),
+    )
+    .await?;
+    set_status(tx, ctx, id, SequenceStatus::PendingApproval, None).await?;
+    let request = request(tx, ctx, request_id).await?;
+    let current = terms(tx, ctx, &sequence).await?;
+    let changes = diff(sequence.approved_content().map(|c| &c["terms"]), &current);
+    audit::record(
+        tx,
+        ctx,
+        "email_sequence.submitted",
+        "email_sequence",
+        Some(id),
+        Some(&json!({ "status": sequence.status })),
+        Some(&json!({ "status": "pending_approval", "version": sequence.version, "changes_since_approval": changes })),
+    )
+    .await?;
+    Ok(request)
+}
+
+/// `approve_email_sequence`: approves when the caller may (see
+/// [`may_decide`]); otherwise records an approval request for the
+/// approvers' queue and says so.
+pub async fn approve(tx: &mut Tx, ctx: &Ctx, id: Uuid) -> AppResult<ApprovalOutcome> {
+    require_gate_access(ctx)?;
+    let sequence = row(tx, ctx, id).await?;
+    if !matches!(sequence.status, SequenceStatus::Draft | SequenceStatus::PendingApproval) {
+        return Err(AppError::Conflict {
+            code: "invalid_state",
+            message: format!(
+                "a sequence that is {} cannot be approved{}",
+                sequence.status.as_str(),
+                if sequence.status == SequenceStatus::Rejected { " until it is edited or submitted again" } else { "" }
+            ),
+        });
+    }
+    if let Err(why) = may_decide(ctx, &sequence) {
+        let request = submit(tx, ctx, id).await?;
+        let sequence = row(tx, ctx, id).await?.to_sequence();
+        return Ok(ApprovalOutcome {
+            status: SequenceStatus::PendingApproval,
+            sequence,
+            approval_request: Some(request),
+            message: format!("{why}. The sequence waits in the approvers' queue; nothing is sent until an approver approves it."),
+        });
+    }
+    let recipients = current_recipients(tx, ctx, sequence.segment_id, None).await?;
+    if recipients.is_empty() {
+        return Err(AppError::validation("segment_id", "no one in the segment can receive this sequence (no email, or suppressed)"));
+    }
+    tx.execute(Q::new("DELETE FROM sequence_recipients WHERE sequence_id = $1").bind(id)).await?;
+    let mut ids: Vec<String> = Vec::with_capacity(recipients.len());
+    for chunk in recipients.chunks(200) {
+        let mut q = Q::new("INSERT INTO sequence_recipients (sequence_id, lead_id, workspace_id, email) VALUES ");
+        for (i, r) in chunk.iter().enumerate() {
+            let (s, l, w, e) = (q.arg(id), q.arg(r.lead_id), q.arg(ctx.workspace_id), q.arg(r.email.clone()));
+            q.push(&format!("{}({s}, {l}, {w}, {e})", if i > 0 { ", " } else { "" }));
+            ids.push(r.lead_id.to_string());
+        }
+        tx.execute(q).await?;
+    }
+    ids.sort();
+    let (segment_name, segment_version) = crate::audience::lists::rules_version(tx, ctx, sequence.segment_id).await?;
+    let current = terms(tx, ctx, &sequence).await?;
+    let changes = diff(sequence.approved_content().map(|c| &c["terms"]), &current);
+    let content = json!({
+        "terms": current,
+        "segment": { "name": segment_name, "version": segment_version },
+        "recipients": { "count": recipients.len(), "ids_sha256": hex::encode(Sha256::digest(ids.join(",").as_bytes())) },
+    });
+    let digest = digest(&content);
+    let at = now();
+    tx.execute(
+        Q::new(
+            "UPDATE email_sequences SET status = 'approved', status_reason = NULL, approved_version = $1, approved_digest = $2, \
+             approved_content = $3, approved_by_user_id = $4, approved_by_api_key_id = $5, approved_at = $6, recipient_count = $7, \
+             updated_at = $6 WHERE workspace_id = $8 AND id = $9",
+        )
+        .bind(sequence.version)
+        .bind(digest.as_str())
+        .bind(content)
+        .bind(ctx.user_id)
+        .bind(ctx.api_key_id)
+        .bind(at)
+        .bind(recipients.len() as i64)
+        .bind(ctx.workspace_id)
+        .bind(id),
+    )
+    .await?;
+    let decided = decide_requests(tx, ctx, &sequence, ApprovalStatus::Approved, None).await?;
+    let after = row(tx, ctx, id).await?.to_sequence();
+    audit::record(
+        tx,
+        ctx,
+        "email_sequence.approved",
+        "email_sequence",
+        Some(id),
+        Some(&json!({ "status": sequence.status, "approved_version": sequence.approved_version })),
+        Some(&json!({ "status": "approved", "version": sequence.version, "digest": digest,
+                      "recipient_count": recipients.len(), "changes_since_approval": changes })),
+    )
+    .await?;
+    Ok(ApprovalOutcome {
+        status: SequenceStatus::Approved,
+        sequence: after,
+        approval_request: Some(decided),
+        message: "approved: the first emails go out at the start time (at once when none is set), within the sender's caps and window"
+            .into(),
+    })
+}
+
+/// Closes the pending request (or records the decision as one).
+async fn decide_requests(
+    tx: &mut Tx,
+    ctx: &Ctx,
+    sequence: &SequenceRow,
+    status: ApprovalStatus,
+    reason: Option<&str>,
+) -> AppResult<ApprovalRequest> {
+    let at = now();
+    let request_id = match pending_request(tx, sequence.id).await? {
+        Some(request) => request.id,
+        None => {
+            let id = Uuid::now_v7();
+            tx.execute(
+                Q::new(
+                    "INSERT INTO approval_requests (id, workspace_id, sequence_id, sequence_version, status, requested_by_user_id, \
+                     requested_by_api_key_id, created_at) VALUES ($1, $2, $3, $4, 'pending', $5, $6, $7)",
+                )
+                .bind(id)
+                .bind(ctx.workspace_id)
+                .bind(sequence.id)
+                .bind(sequence.version)
+                .bind(sequence.author_user_id)
+                .bind(sequence.author_api_key_id)
+                .bind(at),
+            )
+            .await?;
+            id
+        }
+    };
+    tx.execute(
+        Q::new(
+            "UPDATE approval_requests SET status = $1, reason = $2, decided_by_user_id = $3, decided_by_api_key_id = $4, \
+             decided_at = $5 WHERE id = $6",
+        )
+        .bind(status.as_str())
+        .bind(reason)
+        .bind(ctx.user_id)
+        .bind(ctx.api_key_id)
+        .bind(at)
+        .bind(request_id),
+    )
+    .await?;
+    request(tx, ctx, request_id).await
+}
+
+pub async fn reject(tx: &mut Tx, ctx: &Ctx, id: Uuid, input: Rejection) -> AppResult<EmailSequence> {
+    require_gate_access(ctx)?;
+    let reason = required_text("reason", &input.reason, 2000)?;
+    let sequence = row(tx, ctx, id).await?;
+    may_decide(ctx, &sequence).map_err(AppError::Forbidden)?;
+    if !matches!(sequence.status, SequenceStatus::Draft | SequenceStatus::PendingApproval) {
+        return Err(AppError::Conflict {
+            code: "invalid_state",
+            message: format!("a sequence that is {} cannot be rejected", sequence.status.as_str()),
+        });
+    }
+    decide_requests(tx, ctx, &sequence, ApprovalStatus::Rejected, Some(&reason)).await?;
+    set_status(tx, ctx, id, SequenceStatus::Rejected, Some(&reason)).await?;
+    let current = terms(tx, ctx, &sequence).await?;
+    let changes = diff(sequence.approved_content().map(|c| &c["terms"]), &current);
+    audit::record(
+        tx,
+        ctx,
+        "email_sequence.rejected",
+        "email_sequence",
+        Some(id),
+        Some(&json!({ "status": sequence.status })),
+        Some(&json!({ "status": "rejected", "version": sequence.version, "reason": reason, "changes_since_approval": changes })),
+    )
+    .await?;
+    Ok(row(tx, ctx, id).await?.to_sequence())
+}
+
+/// Voids the approval of a sequence (an edit, or a change of its brand or
+/// sender): back to draft with the reason; its pending requests are void.
+async fn void_approval(tx: &mut Tx, ctx: &Ctx, sequence: &SequenceRow, reason: &str) -> AppResult<()> {
+    tx.execute(
+        Q::new("UPDATE approval_requests SET status = 'void', reason = $1, decided_at = $2 WHERE sequence_id = $3 AND status = 'pending'")
+            .bind(reason)
+            .bind(now())
+            .bind(sequence.id),
+    )
+    .await?;
+    set_status(tx, ctx, sequence.id, SequenceStatus::Draft, Some(reason)).await?;
+    if matches!(sequence.status, SequenceStatus::Approved | SequenceStatus::Paused) {
+        audit::record(
+            tx,
+            ctx,
+            "email_sequence.approval_voided",
+            "email_sequence",
+            Some(sequence.id),
+            Some(&json!({ "status": sequence.status, "approved_version": sequence.approved_version })),
+            Some(&json!({ "status": "draft", "reason": reason })),
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// Voids the approvals of the sequences using a changed brand or sender.
+pub(super) async fn void_approvals_using(tx: &mut Tx, ctx: &Ctx, column: &str, id: Uuid, reason: &str) -> AppResult<()> {
+    let rows: Vec<SequenceRow> = tx
+        .fetch_all(
+            Q::new(format!(
+                "SELECT {SEQUENCE_COLUMNS} FROM email_sequences WHERE workspace_id = $1 AND {column} = $2 \
+                 AND status IN ('pending_approval', 'approved', 'paused')"
+            ))
+            .bind(ctx.workspace_id)
+            .bind(id),
+        )
+        .await?;
+    for sequence in rows {
+        void_approval(tx, ctx, &sequence, reason).await?;
+    }
+    Ok(())
+}
+
+/// Edits a sequence: a new version; a pending request or an approval is
+/// void. A sequence that is sending is paused first.
+pub async fn update(tx: &mut Tx, ctx: &Ctx, id: Uuid, patch: SequencePatch) -> AppResult<EmailSequence> {
+    ctx.require(Scope::MarketingWrite)?;
+    let before = row(tx, ctx, id).await?;
+    match before.status {
+        SequenceStatus::Sending => {
+            return Err(AppError::Conflict { code: "invalid_state", message: "pause the sequence before editing it".into() })
+        }
+        SequenceStatus::Completed | SequenceStatus::Cancelled => {
+            return Err(AppError::Conflict {
+                code: "invalid_state",
+                message: format!("a {} sequence cannot be edited", before.status.as_str()),
+            })
+        }
+        _ => {}
+    }
+    let mut steps = before.steps.0.clone();
+    let mut copy_source = before.copy_source;
+    if let Some(new_steps) = patch.steps {
+        steps = copy::check_steps(&new_steps)?;
+        if steps != before.steps.0 {
+            copy_source = CopySource::Edited;
+        }
+    }
+    let cadence = patch.cadence_days.unwrap_or_else(|| before.cadence_days.0.clone());
+    copy::check_cadence(&cadence, steps.len())?;
+    let name = match patch.name {
+        Some(name) => required_text("name", &name, 200)?,
+        None => before.name.clone(),
+    };
+    let sender_id = match patch.sender_connector_id {
+        Some(id) => choose_sender(tx, ctx, Some(id)).await?.id,
+        None => before.sender_id,
+    };
+    let brand_id = match patch.brand_id {
+        Some(id) => brand_row(tx, ctx, id).await.map_err(|_| AppError::validation("brand_id", "no such brand"))?.id,
+        None => before.brand_id,
+    };
+    let segment_id = match patch.segment_id {
+        Some(id) => {
+            crate::audience::lists::lead_members_query(tx, ctx, id, "segment_id", "1").await?;
+            id
+        }
+        None => before.segment_id,
+    };
+    let start_at = patch.start_at.unwrap_or(before.start_at);
+    let track_opens = patch.track_opens.unwrap_or(before.track_opens);
+    let version = before.version + 1;
+    tx.execute(
+        Q::new(
+            "UPDATE email_sequences SET name = $1, steps = $2, cadence_days = $3, sender_id = $4, brand_id = $5, segment_id = $6, \
+             start_at = $7, track_opens = $8, copy_source = $9, version = $10, updated_at = $11 WHERE workspace_id = $12 AND id = $13",
+        )
+        .bind(name)
+        .bind(json!(steps))
+        .bind(json!(cadence))
+        .bind(sender_id)
+        .bind(brand_id)
+        .bind(segment_id)
+        .bind(start_at)
+        .bind(track_opens)
+        .bind(copy_source.as_str())
+        .bind(version)
+        .bind(now())
+        .bind(ctx.workspace_id)
+        .bind(id),
+    )
+    .await?;
+    if matches!(before.status, SequenceStatus::PendingApproval | SequenceStatus::Approved | SequenceStatus::Paused) {
+        let reason = format!(
+            "edited after {} (now version {version}): it needs a new approval",
+            match before.status {
+                SequenceStatus::PendingApproval => "it was submitted",
+                _ => "approval",
+            }
+        );
+        void_approval(tx, ctx, &before, &reason).await?;
+    }
+    let after = row(tx, ctx, id).await?.to_sequence();
+    audit::record(tx, ctx, "email_sequence.updated", "email_sequence", Some(id), Some(&before.to_sequence()), Some(&after)).await?;
+    Ok(after)
+}
+
+/// Pause, resume or cancel a sequence that was released.
+pub async fn pause(tx: &mut Tx, ctx: &Ctx, id: Uuid) -> AppResult<EmailSequence> {
+    transition(tx, ctx, id, &[SequenceStatus::Sending, SequenceStatus::Approved], SequenceStatus::Paused, "paused").await
+}
+
+pub async fn resume(tx: &mut Tx, ctx: &Ctx, id: Uuid) -> AppResult<EmailSequence> {
+    let sequence = row(tx, ctx, id).await?;
+    let to = if sequence.started_at.is_some() { SequenceStatus::Sending } else { SequenceStatus::Approved };
+    if sequence.approved_version != Some(sequence.version) {
+        return Err(AppError::Conflict { code: "not_approved", message: "this version has no approval; submit it for approval".into() });
+    }
+    transition(tx, ctx, id, &[SequenceStatus::Paused], to, "resumed").await
+}
+
+pub async fn cancel(tx: &mut Tx, ctx: &Ctx, id: Uuid) -> AppResult<EmailSequence> {
+    let sequence = transition(
+        tx,
+        ctx,
+        id,
+        &[
+            SequenceStatus::Draft,
+            SequenceStatus::PendingApproval,
+            SequenceStatus::Approved,
+            SequenceStatus::Rejected,
+            SequenceStatus::Sending,
+            SequenceStatus::Paused,
+        ],
+        SequenceStatus::Cancelled,
+        "cancelled",
+    )
+    .await?;
+    tx.execute(
+        Q::new("UPDATE email_outbox SET status = 'cancelled', detail = 'sequence cancelled' WHERE sequence_id = $1 AND status = 'queued'")
+            .bind(id),
+    )
+    .await?;
+    tx.execute(
+        Q::new("UPDATE approval_requests SET status = 'void', reason = 'cancelled', decided_at = $1 WHERE sequence_id = $2 AND status = 'pending'")
+            .bind(now())
+            .bind(id),
+    )
+    .await?;
+    Ok(sequence)
+}
+
+async fn transition(tx: &mut Tx, ctx: &Ctx, id: Uuid, from: &[SequenceStatus], to: SequenceStatus, verb: &str) -> AppResult<EmailSequence> {
+    ctx.require(Scope::MarketingWrite)?;
+    let before = row(tx, ctx, id).await?;
+    if !from.contains(&before.status) {
+        return Err(AppError::Conflict {
+            code: "invalid_state",
+            message: format!("a sequence that is {} cannot be {verb}", before.status.as_str()),
+        });
+    }
+    set_status(tx, ctx, id, to, None).await?;
+    if to == SequenceStatus::Cancelled {
+        tx.execute(Q::new("UPDATE email_sequences SET completed_at = $1 WHERE id = $2").bind(now()).bind(id)).await?;
+    }
+    let after = row(tx, ctx, id).await?.to_sequence();
+    audit::record(
+        tx,
+        ctx,
+        &format!("email_sequence.{verb}"),
+        "email_sequence",
+        Some(id),
+        Some(&json!({ "status": before.status })),
+        Some(&json!({ "status": to })),
+    )
+    .await?;
+    Ok(after)
+}
+
+#[derive(sqlx::FromRow)]
+struct RequestRow {
+    id: Uuid,
+    sequence_id: Uuid,
+    sequence_version: i64,
+    #[sqlx(try_from = "String")]
+    status: ApprovalStatus,
+    requested_by_user_id: Option<Uuid>,
+    requested_by_api_key_id: Option<Uuid>,
+    decided_by_user_id: Option<Uuid>,
+    decided_by_api_key_id: Option<Uuid>,
+    reason: Option<String>,
+    created_at: DateTime<Utc>,
+    decided_at: Option<DateTime<Utc>>,
+}
+
+const REQUEST_COLUMNS: &str = "id, sequence_id, sequence_version, status, requested_by_user_id, requested_by_api_key_id, \
+     decided_by_user_id, decided_by_api_key_id, reason, created_at, decided_at";
+
+impl From<RequestRow> for ApprovalRequest {
+    fn from(r: RequestRow) -> ApprovalRequest {
+        ApprovalRequest {
+            id: r.id,
+            sequence_id: r.sequence_id,
+            sequence_version: r.sequence_version,
+            status: r.status,
+            requested_by_user_id: r.requested_by_user_id,
+            requested_by_api_key_id: r.requested_by_api_key_id,
+            decided_by_user_id: r.decided_by_user_id,
+            decided_by_api_key_id: r.decided_by_api_key_id,
+            reason: r.reason,
+            created_at: r.created_at,
+            decided_at: r.decided_at,
+        }
+    }
+}
+
+async fn request(tx: &mut Tx, ctx: &Ctx, id: Uuid) -> AppResult<ApprovalRequest> {
+    let row: Option<RequestRow> = tx
+        .fetch_optional(
+            Q::new(format!("SELECT {REQUEST_COLUMNS} FROM approval_requests WHERE workspace_id = $1 AND id = $2"))
+                .bind(ctx.workspace_id)
+                .bind(id),
+        )
+        .await?;
+    row.map(ApprovalRequest::from).ok_or(AppError::NotFound("approval request"))
+}
+
+/// The approvers' queue: pending requests, oldest first.
+pub async fn approval_queue(tx: &mut Tx, ctx: &Ctx) -> AppResult<Vec<ApprovalQueueItem>> {
+    ctx.require(Scope::MarketingRead)?;
+    let rows: Vec<RequestRow> = tx
+        .fetch_all(
+            Q::new(format!(
+                "SELECT {REQUEST_COLUMNS} FROM approval_requests WHERE workspace_id = $1 AND status = 'pending' ORDER BY id LIMIT 200"
+            ))
+            .bind(ctx.workspace_id),
+        )
+        .await?;
+    let mut items = Vec::with_capacity(rows.len());
+    for request in rows {
+        let sequence = row(tx, ctx, request.sequence_id).await?;
+        let (campaign_name,): (String,) =
+            tx.fetch_one(Q::new("SELECT name FROM campaigns WHERE id = $1").bind(sequence.campaign_id)).await?;
+        let author = author_name(tx, &sequence).await?;
+        let audience_size = current_recipients(tx, ctx, sequence.segment_id, None).await?.len() as i64;
+        items.push(ApprovalQueueItem {
+            sequence_name: sequence.name.clone(),
+            campaign_name,
+            author,
+            audience_size,
+            first_send_at: Some(sequence.start_at.unwrap_or_else(now)),
+            request: request.into(),
+        });
+    }
+    Ok(items)
+}
+
+async fn author_name(tx: &mut Tx, sequence: &SequenceRow) -> AppResult<String> {
+    if let Some(user) = sequence.author_user_id {
+        let found: Option<(String,)> = tx.fetch_optional(Q::new("SELECT name FROM users WHERE id = $1").bind(user)).await?;
+        return Ok(found.map(|(n,)| n).unwrap_or_else(|| "a former member".into()));
+    }
+    if let Some(key) = sequence.author_api_key_id {
+        let found: Option<(String,)> = tx.fetch_optional(Q::new("SELECT name FROM api_keys WHERE id = $1").bind(key)).await?;
+        return Ok(format!("API key {}", found.map(|(n,)| n).unwrap_or_default()));
+    }
+    Ok("Corral".into())
+}
+
+/// What an approver sees: every step rendered for sample recipients, the
+/// exclusions, the brand and sender, and the changes since the last
+/// approved version.
+pub async fn review(tx: &mut Tx, ctx: &Ctx, id: Uuid) -> AppResult<SequenceReview> {
+    ctx.require(Scope::MarketingRead)?;
+    let sequence = row(tx, ctx, id).await?;
+    let preview = preview_of(tx, ctx, &sequence).await?;
+    let brand = brand_row(tx, ctx, sequence.brand_id).await?;
+    let sender = sender_row(tx, ctx, sequence.sender_id).await?;
+    let (segment_name, _) = crate::audience::lists::rules_version(tx, ctx, sequence.segment_id).await?;
+    let current = terms(tx, ctx, &sequence).await?;
+    let changes_since_approval = diff(sequence.approved_content().map(|c| &c["terms"]), &current);
+    let rows: Vec<RequestRow> = tx
+        .fetch_all(Q::new(format!("SELECT {REQUEST_COLUMNS} FROM approval_requests WHERE sequence_id = $1 ORDER BY id DESC")).bind(id))
+        .await?;
+    let can_decide = may_decide(ctx, &sequence).is_ok()
+        && matches!(sequence.status, SequenceStatus::Draft | SequenceStatus::PendingApproval)
+        && (ctx.require(Scope::MarketingWrite).is_ok() || ctx.require(Scope::MarketingApprove).is_ok());
+    Ok(SequenceReview {
+        preview,
+        brand,
+        sender,
+        segment_name,
+        changes_since_approval,
+        requests: rows.into_iter().map(ApprovalRequest::from).collect(),
+        can_decide,
+    })
+}
+
+/// A step's day as a time, from the first send.
+pub(super) fn step_due(start: DateTime<Utc>, day: i64, day_length: std::time::Duration) -> DateTime<Utc> {
+    let offset = chrono::Duration::from_std(day_length * in_range("day", day, 0, 365).unwrap_or(0) as u32).unwrap_or_default();
+    start + offset
+}
