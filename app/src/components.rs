@@ -134,6 +134,8 @@ pub fn Layout(children: Children) -> impl IntoView {
                                 <a href="/companies">"Companies"</a>
                                 <a href="/pipeline">"Pipeline"</a>
                                 <a href="/audience">"Audience"</a>
+                                <a href="/marketing">"Marketing"</a>
+                                <a href="/approvals">"Approvals"</a>
                                 <a href="/tasks">"Tasks"</a>
                                 <a href="/invoices">"Invoices"</a>
                                 <a href="/ledger">"Ledger"</a>

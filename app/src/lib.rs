@@ -87,6 +87,12 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/forms/:id") view=crate::audience::pages::FormPage/>
                     <Route path=path!("/enrichment") view=crate::audience::pages::EnrichmentPage/>
                     <Route path=path!("/search") view=crate::crm::search::SearchPage/>
+                    <Route path=path!("/marketing") view=crate::marketing::pages::MarketingPage/>
+                    <Route path=path!("/marketing/sequences/:id") view=crate::marketing::pages::SequencePage/>
+                    <Route path=path!("/approvals") view=crate::marketing::pages::ApprovalsPage/>
+                    <Route path=path!("/approvals/:id") view=crate::marketing::pages::ReviewPage/>
+                    <Route path=path!("/mailbox") view=crate::marketing::pages::MailboxPage/>
+                    <Route path=path!("/mailbox/:id") view=crate::marketing::pages::MailboxMessagePage/>
                     <Route path=path!("/dashboard") view=crate::crm::dashboard::DashboardPage/>
                     <Route path=path!("/tasks") view=crate::crm::activities::pages::TasksPage/>
                     <Route path=path!("/settings/stages") view=crate::crm::deals::settings::StagesPage/>

@@ -878,6 +878,9 @@ pub async fn update(tx: &mut Tx, ctx: &Ctx, id: Uuid, patch: SequencePatch) -> A
             }
         );
         void_approval(tx, ctx, &before, &reason).await?;
+    } else if before.status == SequenceStatus::Rejected {
+        let reason = format!("edited after it was rejected (now version {version}): submit it again");
+        set_status(tx, ctx, id, SequenceStatus::Draft, Some(&reason)).await?;
     }
     let after = row(tx, ctx, id).await?.to_sequence();
     audit::record(tx, ctx, "email_sequence.updated", "email_sequence", Some(id), Some(&before.to_sequence()), Some(&after)).await?;

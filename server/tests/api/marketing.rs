@@ -85,6 +85,28 @@ impl Shop {
         segment["id"].as_str().unwrap().to_string()
     }
 
+    /// `n` leads (score 50, `p{k}@{domain}`) written straight to the
+    /// database: setup for the large sends, not what is under test.
+    async fn bulk_leads(&self, n: usize, domain: &str) {
+        let me = send(&self.owner, Method::GET, &self.app.url("/api/v1/me"), None, None).await.1;
+        let workspace: uuid::Uuid = me["workspace_id"].as_str().unwrap().parse().unwrap();
+        let mut tx = self.app.db.begin().await.unwrap();
+        let now = app::platform::db::now();
+        for chunk in (0..n).collect::<Vec<_>>().chunks(500) {
+            let mut q = app::platform::db::Q::new(
+                "INSERT INTO leads (id, workspace_id, name, email, source, status, score, custom_fields, created_at, updated_at) VALUES ",
+            );
+            for (i, k) in chunk.iter().enumerate() {
+                let (id, ws, name, email) =
+                    (q.arg(uuid::Uuid::now_v7()), q.arg(workspace), q.arg(format!("Person {k}")), q.arg(format!("p{k}@{domain}")));
+                let (cf, at) = (q.arg(json!({})), q.arg(now));
+                q.push(&format!("{}({id}, {ws}, {name}, {email}, 'import', 'new', 50, {cf}, {at}, {at})", if i > 0 { ", " } else { "" }));
+            }
+            tx.execute(q).await.unwrap();
+        }
+        tx.commit().await.unwrap();
+    }
+
     async fn sequence(&self, id: &str) -> Value {
         self.ok(&self.author, Method::GET, &format!("/marketing/sequences/{id}"), None).await
     }
@@ -348,6 +370,15 @@ async fn a_sequence_goes_out_only_once_approved_and_stops_for_unsubscribes_bounc
     assert_eq!(status, StatusCode::OK, "{rejected}");
     let seen = shop.sequence(mine).await;
     assert_eq!((seen["status"].as_str(), seen["status_reason"].as_str()), (Some("rejected"), Some("Too pushy for a trial offer")));
+    let (status, edited) = send(
+        &shop.owner,
+        Method::PATCH,
+        &shop.app.url(&format!("/api/v1/marketing/sequences/{mine}")),
+        None,
+        Some(json!({"name": "Trial, gently"})),
+    )
+    .await;
+    assert_eq!((status, edited["status"].as_str(), edited["version"].as_i64()), (StatusCode::OK, Some("draft"), Some(2)), "{edited}");
 }
 
 #[tokio::test]
@@ -544,25 +575,7 @@ async fn a_server_killed_mid_send_never_sends_a_step_twice_and_the_counts_add_up
     let shop = Shop::new(Config { run_workers: false, ..test_config() }).await;
     let brand = shop.brand().await;
     let (sender, _) = shop.smtp_sender(&sink).await;
-    let me = send(&shop.owner, Method::GET, &shop.app.url("/api/v1/me"), None, None).await.1;
-    let workspace: uuid::Uuid = me["workspace_id"].as_str().unwrap().parse().unwrap();
-    {
-        let mut tx = shop.app.db.begin().await.unwrap();
-        let now = app::platform::db::now();
-        for chunk in (0..RECIPIENTS).collect::<Vec<_>>().chunks(500) {
-            let mut q = app::platform::db::Q::new(
-                "INSERT INTO leads (id, workspace_id, name, email, source, status, score, custom_fields, created_at, updated_at) VALUES ",
-            );
-            for (i, n) in chunk.iter().enumerate() {
-                let (id, ws, name, email) =
-                    (q.arg(uuid::Uuid::now_v7()), q.arg(workspace), q.arg(format!("Person {n}")), q.arg(format!("p{n}@bulk.test")));
-                let (cf, at) = (q.arg(json!({})), q.arg(now));
-                q.push(&format!("{}({id}, {ws}, {name}, {email}, 'import', 'new', 50, {cf}, {at}, {at})", if i > 0 { ", " } else { "" }));
-            }
-            tx.execute(q).await.unwrap();
-        }
-        tx.commit().await.unwrap();
-    }
+    shop.bulk_leads(RECIPIENTS, "bulk.test").await;
     let segment = shop.segment().await;
     let preview = shop
         .ok(
@@ -610,4 +623,82 @@ async fn a_server_killed_mid_send_never_sends_a_step_twice_and_the_counts_add_up
     let unknown_rows =
         shop.ok(&shop.author, Method::GET, &format!("/marketing/sequences/{id}/messages?status=unknown&limit=100"), None).await;
     assert_eq!(unknown_rows["data"].as_array().unwrap().len() as i64, unknown.min(100));
+}
+
+/// Benchmark, not a test (run by `scripts/bench-email.sh`, release build):
+/// 100,000 recipients through the outbox to the loopback SMTP sink, in
+/// messages per second and peak memory, against the sink's own accept
+/// rate measured in the same run (one client conversation sending
+/// prebuilt messages as fast as the sink takes them).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a benchmark: scripts/bench-email.sh"]
+async fn bench_outbox_against_the_sinks_own_rate() {
+    let recipients: usize = std::env::var("BENCH_RECIPIENTS").ok().and_then(|n| n.parse().ok()).unwrap_or(100_000);
+    let sink = SmtpSink::start_keeping(false).await;
+
+    // Baseline: the sink's accept rate for the same number of messages.
+    let baseline = {
+        use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+        let stream = tokio::net::TcpStream::connect(("127.0.0.1", sink.port)).await.unwrap();
+        stream.set_nodelay(true).unwrap();
+        let (read, mut write) = stream.into_split();
+        let mut lines = BufReader::new(read);
+        let mut line = String::new();
+        let mut expect = async |lines: &mut BufReader<tokio::net::tcp::OwnedReadHalf>, code: &str| loop {
+            line.clear();
+            lines.read_line(&mut line).await.unwrap();
+            if line.starts_with(code) && line.as_bytes().get(3) == Some(&b' ') {
+                break;
+            }
+        };
+        expect(&mut lines, "220").await;
+        write.write_all(b"EHLO bench\r\n").await.unwrap();
+        expect(&mut lines, "250").await;
+        let body = format!("Subject: x\r\nFrom: a@b.test\r\nTo: c@d.test\r\n\r\n{}\r\n.\r\n", "x".repeat(1500));
+        let started = std::time::Instant::now();
+        for n in 0..recipients {
+            write.write_all(format!("MAIL FROM:<a@b.test>\r\nRCPT TO:<p{n}@bench.test>\r\nDATA\r\n").as_bytes()).await.unwrap();
+            expect(&mut lines, "250").await;
+            expect(&mut lines, "250").await;
+            expect(&mut lines, "354").await;
+            write.write_all(body.as_bytes()).await.unwrap();
+            expect(&mut lines, "250").await;
+        }
+        let elapsed = started.elapsed();
+        sink.received.lock().unwrap().clear();
+        recipients as f64 / elapsed.as_secs_f64()
+    };
+
+    let shop = Shop::new(Config { outbox_batch: 500, outbox_poll: Duration::from_millis(20), ..test_config() }).await;
+    let brand = shop.brand().await;
+    let (sender, _) = shop.smtp_sender(&sink).await;
+    shop.bulk_leads(recipients, "bench.test").await;
+    let segment = shop.segment().await;
+    let preview = shop
+        .ok(
+            &shop.author,
+            Method::POST,
+            "/marketing/sequences/preview",
+            Some(json!({"segment_id": segment, "brand_id": brand, "objective": "demo", "sender_connector_id": sender, "num_emails": 1})),
+        )
+        .await;
+    let id = preview["preview_id"].as_str().unwrap().to_string();
+    let started = std::time::Instant::now();
+    shop.ok(&shop.approver_key, Method::POST, &format!("/marketing/sequences/{id}/approve"), None).await;
+    sink.wait_for(recipients, 3600).await;
+    let elapsed = started.elapsed();
+    shop.wait_for_status(&id, "completed", 60).await;
+    let rate = recipients as f64 / elapsed.as_secs_f64();
+    let peak_kb = std::fs::read_to_string("/proc/self/status")
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:").map(|v| v.trim().trim_end_matches(" kB").trim().parse::<u64>().unwrap_or(0)))
+        .unwrap_or(0);
+    println!(
+        "BENCH backend={} recipients={recipients} outbox={rate:.0} msg/s sink_baseline={baseline:.0} msg/s ratio={:.2} elapsed={:.1}s peak_rss={} MB",
+        crate::common::backend(),
+        rate / baseline,
+        elapsed.as_secs_f64(),
+        peak_kb / 1024
+    );
 }
