@@ -1129,3 +1129,50 @@ pub async fn test_send(db: &Db, config: &Config, ctx: &Ctx, sender_id: Uuid, inp
     }
     Ok(json!({ "results": results }))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sender(days: Vec<i64>, start: i64, end: i64, tz: &str) -> Sender {
+        Sender {
+            id: Uuid::nil(),
+            workspace_id: Uuid::nil(),
+            name: "s".into(),
+            kind: SenderKind::Smtp,
+            host: None,
+            port: None,
+            security: None,
+            username: None,
+            has_password: false,
+            per_minute_cap: 1,
+            per_day_cap: 1,
+            window_start_hour: start,
+            window_end_hour: end,
+            window_days: days,
+            time_zone: tz.into(),
+            created_at: Utc::now(),
+            updated_at: Utc::now(),
+        }
+    }
+
+    #[test]
+    fn the_send_window_is_read_in_the_senders_time_zone() {
+        // Monday 2026-11-23 08:30 UTC is 09:30 in Paris and 03:30 in New York.
+        let at = chrono::DateTime::parse_from_rfc3339("2026-11-23T08:30:00Z").unwrap().with_timezone(&Utc);
+        assert!(in_window(&sender(vec![1, 2, 3, 4, 5], 9, 17, "Europe/Paris"), at));
+        assert!(!in_window(&sender(vec![1, 2, 3, 4, 5], 9, 17, "America/New_York"), at));
+        assert!(!in_window(&sender(vec![2, 3], 0, 24, "UTC"), at), "not a sending day");
+        // Sunday late evening in Los Angeles is already Monday in UTC.
+        let sunday_la = chrono::DateTime::parse_from_rfc3339("2026-11-23T05:00:00Z").unwrap().with_timezone(&Utc);
+        assert!(in_window(&sender(vec![7], 20, 24, "America/Los_Angeles"), sunday_la));
+    }
+
+    #[test]
+    fn tracked_links_are_signed_for_their_own_url() {
+        let html =
+            track_links("<a href=\"https://acme.test/a?b=1\">x</a> <a href=\"mailto:x@y.z\">m</a>", "https://crm.test", "k", Uuid::nil());
+        assert!(html.contains("https://crm.test/t/c/") && html.contains("u=https%3A%2F%2Facme.test%2Fa%3Fb%3D1"), "{html}");
+        assert!(html.contains("href=\"mailto:x@y.z\""), "only web links are tracked: {html}");
+    }
+}

@@ -767,7 +767,7 @@ async fn void_approval(tx: &mut Tx, ctx: &Ctx, sequence: &SequenceRow, reason: &
     )
     .await?;
     set_status(tx, ctx, sequence.id, SequenceStatus::Draft, Some(reason)).await?;
-    if matches!(sequence.status, SequenceStatus::Approved | SequenceStatus::Paused) {
+    if matches!(sequence.status, SequenceStatus::Approved | SequenceStatus::Sending | SequenceStatus::Paused) {
         audit::record(
             tx,
             ctx,
@@ -782,13 +782,14 @@ async fn void_approval(tx: &mut Tx, ctx: &Ctx, sequence: &SequenceRow, reason: &
     Ok(())
 }
 
-/// Voids the approvals of the sequences using a changed brand or sender.
+/// Voids the approvals of the sequences using a changed brand or sender
+/// (one that is sending stops: its queued messages wait for a new approval).
 pub(super) async fn void_approvals_using(tx: &mut Tx, ctx: &Ctx, column: &str, id: Uuid, reason: &str) -> AppResult<()> {
     let rows: Vec<SequenceRow> = tx
         .fetch_all(
             Q::new(format!(
                 "SELECT {SEQUENCE_COLUMNS} FROM email_sequences WHERE workspace_id = $1 AND {column} = $2 \
-                 AND status IN ('pending_approval', 'approved', 'paused')"
+                 AND status IN ('pending_approval', 'approved', 'sending', 'paused')"
             ))
             .bind(ctx.workspace_id)
             .bind(id),

@@ -246,6 +246,23 @@ async fn a_sequence_goes_out_only_once_approved_and_stops_for_unsubscribes_bounc
     assert_eq!(ann.from, "sales@acme.test");
     assert!(messages_to(&first, "eve@e.test").is_empty() && messages_to(&first, "cold@c.test").is_empty());
 
+    // Ann opens it (the pixel) and clicks the tracked link: a signed
+    // redirect to where the author pointed it, and nowhere else.
+    let link_in = |body: &str, marker: &str| {
+        let at = body.find(marker).unwrap();
+        let end = body[at..].find('"').unwrap();
+        body[at..at + end].to_string()
+    };
+    let click = link_in(&body, "/t/c/");
+    let no_redirect = Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let clicked = no_redirect.get(shop.app.url(&click)).send().await.unwrap();
+    assert_eq!(clicked.status(), StatusCode::FOUND);
+    assert_eq!(clicked.headers()["location"], "https://acme.test/demo");
+    let elsewhere = click.replace("acme.test", "evil.test");
+    assert_eq!(no_redirect.get(shop.app.url(&elsewhere)).send().await.unwrap().status(), StatusCode::NOT_FOUND);
+    let pixel = no_redirect.get(shop.app.url(&link_in(&body, "/t/o/"))).send().await.unwrap();
+    assert_eq!((pixel.status(), pixel.headers()["content-type"].to_str().unwrap()), (StatusCode::OK, "image/gif"));
+
     // Ann unsubscribes in one click (no cookie, no redirect: 200).
     let path = &unsubscribe[unsubscribe.find("/u/").unwrap()..unsubscribe.len() - 1];
     let page = Client::new().get(shop.app.url(path)).send().await.unwrap();
@@ -532,6 +549,85 @@ async fn stand_in_chat_completions() -> String {
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, axum::Router::new().route("/v1/chat/completions", post(complete))).await.unwrap() });
     format!("http://{addr}/v1")
+}
+
+#[tokio::test]
+async fn two_server_processes_share_one_send_without_sending_twice() {
+    const RECIPIENTS: usize = 1500;
+    let sink = SmtpSink::start().await;
+    let shop = Shop::new(Config { outbox_batch: 50, ..test_config() }).await;
+    let second = shop.app.spawn_beside().await;
+    let brand = shop.brand().await;
+    let (sender, _) = shop.smtp_sender(&sink).await;
+    shop.bulk_leads(RECIPIENTS, "two.test").await;
+    let segment = shop.segment().await;
+    let preview = shop
+        .ok(
+            &shop.author,
+            Method::POST,
+            "/marketing/sequences/preview",
+            Some(json!({"segment_id": segment, "brand_id": brand, "objective": "demo", "sender_connector_id": sender, "num_emails": 1})),
+        )
+        .await;
+    let id = preview["preview_id"].as_str().unwrap().to_string();
+    shop.ok(&shop.approver_key, Method::POST, &format!("/marketing/sequences/{id}/approve"), None).await;
+    shop.wait_for_status(&id, "completed", 120).await;
+    let received = sink.messages();
+    let distinct: std::collections::HashSet<&String> = received.iter().map(|m| &m.to[0]).collect();
+    assert_eq!((received.len(), distinct.len()), (RECIPIENTS, RECIPIENTS), "each recipient exactly once");
+    let mut tx = shop.app.db.begin_read().await.unwrap();
+    let owners: Vec<(Option<String>,)> =
+        tx.fetch_all(app::platform::db::Q::new("SELECT DISTINCT lease_owner FROM email_outbox")).await.unwrap();
+    tx.commit().await.unwrap();
+    assert!(owners.iter().all(|(o,)| o.is_none()), "every claim was settled");
+    drop(second);
+}
+
+#[tokio::test]
+async fn a_senders_cap_and_send_window_hold_and_changing_them_voids_the_approval() {
+    let sink = SmtpSink::start().await;
+    let shop = Shop::new(test_config()).await;
+    let brand = shop.brand().await;
+    let (sender, _) = shop.smtp_sender(&sink).await;
+    shop.ok(&shop.author, Method::PATCH, &format!("/marketing/senders/{sender}"), Some(json!({"per_minute_cap": 3}))).await;
+    shop.bulk_leads(10, "cap.test").await;
+    let segment = shop.segment().await;
+    let preview = shop
+        .ok(
+            &shop.author,
+            Method::POST,
+            "/marketing/sequences/preview",
+            Some(json!({"segment_id": segment, "brand_id": brand, "objective": "demo", "sender_connector_id": sender, "num_emails": 1})),
+        )
+        .await;
+    let id = preview["preview_id"].as_str().unwrap().to_string();
+    shop.ok(&shop.approver_key, Method::POST, &format!("/marketing/sequences/{id}/approve"), None).await;
+    sink.wait_for(3, 20).await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(sink.messages().len(), 3, "three a minute");
+    let queued = shop.ok(&shop.author, Method::GET, &format!("/marketing/sequences/{id}/messages?status=queued"), None).await;
+    assert_eq!(queued["data"].as_array().unwrap().len(), 7);
+
+    // Closing the window (today is not a sending day) is a change of what
+    // was approved: the approval is void and nothing more goes out.
+    let today = chrono::Datelike::weekday(&chrono::Utc::now()).number_from_monday() as i64;
+    let other_days: Vec<i64> = (1..=7).filter(|d| *d != today).collect();
+    shop.ok(
+        &shop.author,
+        Method::PATCH,
+        &format!("/marketing/senders/{sender}"),
+        Some(json!({"window_days": other_days, "per_minute_cap": 100})),
+    )
+    .await;
+    let voided = shop.wait_for_status(&id, "draft", 5).await;
+    assert!(voided["status_reason"].as_str().unwrap().contains("sender changed"), "{voided}");
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    assert_eq!(sink.messages().len(), 3);
+    // Approved again, the window still holds: nothing is sent today.
+    shop.ok(&shop.approver_key, Method::POST, &format!("/marketing/sequences/{id}/approve"), None).await;
+    shop.wait_for_status(&id, "sending", 5).await;
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    assert_eq!(sink.messages().len(), 3, "outside the send window");
 }
 
 /// A server process killed on drop.
