@@ -166,3 +166,36 @@ pub fn Layout(children: Children) -> impl IntoView {
         <main class="content">{children()}</main>
     }
 }
+
+/// A horizontal bar chart as plain SVG: readable without scripts.
+pub fn bar_chart(title: &'static str, bars: Vec<(String, i128, String)>) -> impl IntoView {
+    let max = bars.iter().map(|b| b.1).max().unwrap_or(0).max(1);
+    let row = 28;
+    let height = (bars.len().max(1) * row) as i64 + 8;
+    view! {
+        <figure class="chart">
+            <figcaption>{title}</figcaption>
+            {if bars.is_empty() {
+                Either::Left(view! { <p class="muted">"No data yet."</p> })
+            } else {
+                Either::Right(view! {
+                    <svg viewBox=format!("0 0 420 {height}") width="100%" role="img" aria-label=title>
+                        {bars.into_iter().enumerate().map(|(i, (label, value, shown))| {
+                            let y = (i * row) as i64 + 4;
+                            // Bars are drawn in proportion; negative values get
+                            // the minimum width rather than a negative one.
+                            let width = (value.saturating_mul(220) / max).max(2) as i64;
+                            view! {
+                                <g>
+                                    <text x="0" y=y + 17 font-size="12" fill="#5e6b82">{label}</text>
+                                    <rect x="120" y=y width=width height="20" rx="3" fill="#2456d6"></rect>
+                                    <text x=130 + width y=y + 15 font-size="12" fill="#1d2433">{shown}</text>
+                                </g>
+                            }
+                        }).collect_view()}
+                    </svg>
+                })
+            }}
+        </figure>
+    }
+}

@@ -9,7 +9,7 @@ use leptos::prelude::*;
 
 use super::server_fns::*;
 use super::types::*;
-use crate::components::{action_error, format_time, page_errors, use_record_id};
+use crate::components::{action_error, bar_chart, format_time, page_errors, use_record_id};
 
 fn status_label(status: SequenceStatus) -> &'static str {
     match status {
@@ -169,7 +169,21 @@ fn Exclusions(preview: SequencePreview) -> impl IntoView {
 
 #[component]
 fn RollupTable(rollup: Rollup) -> impl IntoView {
+    let t = &rollup.totals;
+    let funnel: Vec<(String, i128, String)> = [
+        ("Sent", t.sent),
+        ("Opened", t.opened),
+        ("Clicked", t.clicked),
+        ("Replied", t.replied),
+        ("Unsubscribed", t.unsubscribed),
+        ("Bounced", t.bounced),
+        ("Unknown", t.unknown),
+    ]
+    .into_iter()
+    .map(|(label, n)| (label.to_string(), n as i128, n.to_string()))
+    .collect();
     view! {
+        {bar_chart("What recipients did", funnel)}
         <table class="grid">
             <thead><tr><th>"Step"</th><th class="num">"Queued"</th><th class="num">"Sent"</th><th class="num">"Opened"</th><th class="num">"Clicked"</th>
                 <th class="num">"Replied"</th><th class="num">"Unsubscribed"</th><th class="num">"Bounced"</th><th class="num">"Skipped"</th><th class="num">"Unknown"</th></tr></thead>
