@@ -66,7 +66,7 @@ impl Shop {
                 Method::POST,
                 "/marketing/senders",
                 Some(json!({"name": "Loopback", "host": "127.0.0.1", "port": sink.port, "security": "none",
-                            "username": "sales", "password": "s3cret", "per_minute_cap": 100000})),
+                            "username": "sales", "password": "s3cret", "per_minute_cap": 100000, "per_day_cap": 10000000})),
             )
             .await;
         assert!(sender.get("password").is_none() && sender["has_password"] == true, "secrets are write-only: {sender}");
