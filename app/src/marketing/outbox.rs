@@ -70,12 +70,15 @@ pub async fn round(db: &Db, config: &Config, worker: &str) -> AppResult<usize> {
 
 /// Whether the approval of a sequence still covers what would be sent.
 pub(super) async fn approval_holds(tx: &mut Tx, ctx: &Ctx, sequence: &SequenceRow) -> AppResult<Result<(), String>> {
-    let seq = sequence.to_sequence();
     let (Some(content), Some(approved_digest)) = (sequence.approved_content(), sequence.approved_digest()) else {
         return Ok(Err("it has no approval".into()));
     };
-    if seq.approved_version != Some(seq.version) {
-        return Ok(Err(format!("version {} was approved, version {} is current", seq.approved_version.unwrap_or(0), seq.version)));
+    if sequence.approved_version() != Some(sequence.version()) {
+        return Ok(Err(format!(
+            "version {} was approved, version {} is current",
+            sequence.approved_version().unwrap_or(0),
+            sequence.version()
+        )));
     }
     if sequences::digest(content) != approved_digest {
         return Ok(Err("the approved content does not match its digest".into()));
@@ -88,26 +91,10 @@ pub(super) async fn approval_holds(tx: &mut Tx, ctx: &Ctx, sequence: &SequenceRo
     Ok(Ok(()))
 }
 
+/// Stops a sequence whose approval no longer holds (the same voiding as
+/// an edit's: back to draft, pending requests void, an audit row).
 async fn void(tx: &mut Tx, ctx: &Ctx, sequence: &SequenceRow, why: &str) -> AppResult<()> {
-    let reason = format!("sending stopped: {why}; it needs a new approval");
-    tx.execute(
-        Q::new("UPDATE email_sequences SET status = 'draft', status_reason = $1, updated_at = $2 WHERE id = $3")
-            .bind(reason.as_str())
-            .bind(now())
-            .bind(sequence.to_sequence().id),
-    )
-    .await?;
-    audit::record(
-        tx,
-        ctx,
-        "email_sequence.approval_voided",
-        "email_sequence",
-        Some(sequence.to_sequence().id),
-        None::<&()>,
-        Some(&json!({ "reason": reason })),
-    )
-    .await?;
-    Ok(())
+    sequences::void_approval(tx, ctx, sequence, &format!("sending stopped: {why}; it needs a new approval")).await
 }
 
 fn new_id_sql(backend: Backend) -> &'static str {
@@ -135,7 +122,7 @@ async fn start_due_sequences(db: &Db, config: &Config) -> AppResult<()> {
         let mut tx = db.begin().await?;
         let ctx = Ctx { scopes: Scope::ALL.to_vec(), ..Ctx::system(workspace_id) };
         let Some(sequence) = sequences::find_row(&mut tx, workspace_id, id).await? else { continue };
-        if sequence.to_sequence().status != SequenceStatus::Approved {
+        if sequence.status() != SequenceStatus::Approved {
             continue;
         }
         if let Err(why) = approval_holds(&mut tx, &ctx, &sequence).await? {
@@ -347,7 +334,7 @@ async fn claim(db: &Db, config: &Config, worker: &str) -> AppResult<Vec<Batch>> 
                     let sequence =
                         sequences::find_row(&mut tx, workspace_id, sequence_id).await?.ok_or(AppError::NotFound("email sequence"))?;
                     let version = match approval_holds(&mut tx, &ctx, &sequence).await? {
-                        Ok(()) => Some(sequence.to_sequence().version),
+                        Ok(()) => Some(sequence.version()),
                         Err(why) => {
                             void(&mut tx, &ctx, &sequence, &why).await?;
                             None

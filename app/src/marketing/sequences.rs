@@ -108,6 +108,18 @@ impl SequenceRow {
     pub(super) fn approved_digest(&self) -> Option<&str> {
         self.approved_digest.as_deref()
     }
+
+    pub(super) fn status(&self) -> SequenceStatus {
+        self.status
+    }
+
+    pub(super) fn version(&self) -> i64 {
+        self.version
+    }
+
+    pub(super) fn approved_version(&self) -> Option<i64> {
+        self.approved_version
+    }
 }
 
 pub(super) async fn find_row(tx: &mut Tx, workspace_id: Uuid, id: Uuid) -> AppResult<Option<SequenceRow>> {
@@ -298,6 +310,16 @@ pub(super) async fn current_recipients(tx: &mut Tx, ctx: &Ctx, segment_id: Uuid,
     Ok(rows.into_iter().filter(|r| seen.insert(r.email.clone())).collect())
 }
 
+/// How many would receive the sequence now ([`current_recipients`],
+/// counted by the database rather than loaded).
+async fn recipient_count(tx: &mut Tx, ctx: &Ctx, segment_id: Uuid) -> AppResult<i64> {
+    let inner = audience_query(tx, ctx, segment_id).await?;
+    let sql =
+        format!("SELECT COUNT(DISTINCT email) FROM ({}) m WHERE email IS NOT NULL AND email <> '' AND suppression IS NULL", inner.sql());
+    let (n,): (i64,) = tx.fetch_one(inner.with_sql(sql)).await?;
+    Ok(n)
+}
+
 async fn exclusions(tx: &mut Tx, ctx: &Ctx, segment_id: Uuid) -> AppResult<Exclusions> {
     let inner = audience_query(tx, ctx, segment_id).await?;
     let sql = format!(
@@ -344,8 +366,7 @@ async fn preview_of(tx: &mut Tx, ctx: &Ctx, sequence: &SequenceRow) -> AppResult
             .await?;
         (sequence.recipient_count.unwrap_or_default(), sample)
     } else {
-        let all = current_recipients(tx, ctx, sequence.segment_id, None).await?;
-        (all.len() as i64, all.into_iter().take(3).collect())
+        (recipient_count(tx, ctx, sequence.segment_id).await?, current_recipients(tx, ctx, sequence.segment_id, Some(3)).await?)
     };
     let samples = sample
         .iter()
@@ -758,7 +779,7 @@ pub async fn reject(tx: &mut Tx, ctx: &Ctx, id: Uuid, input: Rejection) -> AppRe
 
 /// Voids the approval of a sequence (an edit, or a change of its brand or
 /// sender): back to draft with the reason; its pending requests are void.
-async fn void_approval(tx: &mut Tx, ctx: &Ctx, sequence: &SequenceRow, reason: &str) -> AppResult<()> {
+pub(super) async fn void_approval(tx: &mut Tx, ctx: &Ctx, sequence: &SequenceRow, reason: &str) -> AppResult<()> {
     tx.execute(
         Q::new("UPDATE approval_requests SET status = 'void', reason = $1, decided_at = $2 WHERE sequence_id = $3 AND status = 'pending'")
             .bind(reason)
@@ -1025,7 +1046,7 @@ pub async fn approval_queue(tx: &mut Tx, ctx: &Ctx) -> AppResult<Vec<ApprovalQue
         let (campaign_name,): (String,) =
             tx.fetch_one(Q::new("SELECT name FROM campaigns WHERE id = $1").bind(sequence.campaign_id)).await?;
         let author = author_name(tx, &sequence).await?;
-        let audience_size = current_recipients(tx, ctx, sequence.segment_id, None).await?.len() as i64;
+        let audience_size = recipient_count(tx, ctx, sequence.segment_id).await?;
         items.push(ApprovalQueueItem {
             sequence_name: sequence.name.clone(),
             campaign_name,
