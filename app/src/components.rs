@@ -142,6 +142,7 @@ pub fn Layout(children: Children) -> impl IntoView {
                                 <a href="/settings/stages">"Stages"</a>
                                 <a href="/settings/members">"Members"</a>
                                 <a href="/settings/api-keys">"API keys"</a>
+                                <a href="/settings/workspace">"Workspace"</a>
                                 <form method="GET" action="/search" class="search-box">
                                     <input type="search" name="q" placeholder="Search everything" aria-label="Search everything"/>
                                 </form>

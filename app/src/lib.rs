@@ -89,6 +89,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/search") view=crate::crm::search::SearchPage/>
                     <Route path=path!("/marketing") view=crate::marketing::pages::MarketingPage/>
                     <Route path=path!("/marketing/sequences/:id") view=crate::marketing::pages::SequencePage/>
+                    <Route path=path!("/marketing/campaigns") view=crate::marketing::campaign_pages::CampaignsPage/>
+                    <Route path=path!("/marketing/campaigns/:id") view=crate::marketing::campaign_pages::CampaignPage/>
                     <Route path=path!("/approvals") view=crate::marketing::pages::ApprovalsPage/>
                     <Route path=path!("/approvals/:id") view=crate::marketing::pages::ReviewPage/>
                     <Route path=path!("/mailbox") view=crate::marketing::pages::MailboxPage/>
@@ -98,6 +100,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/settings/stages") view=crate::crm::deals::settings::StagesPage/>
                     <Route path=path!("/settings/api-keys") view=ApiKeysPage/>
                     <Route path=path!("/settings/members") view=MembersPage/>
+                    <Route path=path!("/settings/workspace") view=crate::platform::pages::WorkspaceSettingsPage/>
                 </Routes>
             </Layout>
         </Router>

@@ -137,3 +137,67 @@ test('an author previews, an approver rejects with a reason, the author edits, t
   await approverContext.close();
   sink.close();
 });
+
+test('a campaign is created, filtered, and holds the sequences previewed in it with their results', async ({ page }) => {
+  await signUp(page, 'Cam Paign');
+  for (const lead of [{ name: 'Bo Rees', email: 'bo@rees.example', score: 70 }, { name: 'Di Vale', email: 'di@vale.example', score: 90 }]) {
+    expect((await page.request.post('/api/v1/leads', { data: lead })).status()).toBe(201);
+  }
+  expect((await page.request.post('/api/v1/lists', {
+    data: { name: 'Warm leads', rules: { match: 'all', rules: [{ field: 'score', op: 'gte', value: 50 }] } },
+  })).status()).toBe(201);
+  expect((await page.request.post('/api/v1/marketing/brands', {
+    data: { name: 'Cam Co', from_name: 'Cam', from_email: 'cam@camco.example', footer: 'Cam Co, 1 Quay Street, Hull HU1 1AA' },
+  })).status()).toBe(201);
+  expect((await page.request.post('/api/v1/marketing/campaigns', { data: { name: 'Blog launch', channel: 'blog' } })).status()).toBe(201);
+
+  await page.goto('/marketing/campaigns');
+  await hydrated(page);
+  const newCampaign = page.locator('details', { hasText: 'New campaign' });
+  await newCampaign.getByText('New campaign').click();
+  await newCampaign.getByLabel('Name').fill('Spring demos');
+  await newCampaign.getByLabel('Segment').selectOption({ label: 'Warm leads' });
+  await newCampaign.getByLabel('Brand').selectOption({ label: 'Cam Co' });
+  await newCampaign.getByRole('button', { name: 'Create campaign' }).click();
+  await expect(page).toHaveURL(/\/marketing\/campaigns\/[0-9a-f-]+$/);
+  await hydrated(page);
+  const campaignUrl = page.url();
+  await expect(page.getByText('email campaign · segment Warm leads · brand Cam Co · owner Cam Paign')).toBeVisible();
+
+  // A sequence previewed from the campaign belongs to it.
+  await page.getByText('New sequence in this campaign').click();
+  await page.getByLabel('Segment').selectOption({ label: 'Warm leads' });
+  await page.getByLabel('Objective').fill('book a demo');
+  await page.getByLabel('Number of emails').fill('2');
+  await page.getByRole('button', { name: 'Preview' }).click();
+  await expect(page).toHaveURL(/\/marketing\/sequences\/[0-9a-f-]+$/);
+  await page.goto(campaignUrl);
+  await hydrated(page);
+  await expect(page.getByTestId('campaign-sequences').locator('tbody tr')).toHaveCount(1);
+  await expect(page.getByTestId('campaign-sequences')).toContainText('Draft');
+  await expect(page.locator('svg[role="img"]')).toBeVisible();
+
+  await page.getByLabel('Status').selectOption('active');
+  await page.getByRole('button', { name: 'Set status' }).click();
+  await expect(page.getByTestId('campaign-status')).toHaveText('Active');
+
+  // The list filters by channel and status.
+  await page.goto('/marketing/campaigns');
+  await hydrated(page);
+  await expect(page.getByTestId('campaigns').locator('tbody tr')).toHaveCount(2);
+  await page.getByLabel('Filter by channel').selectOption('email');
+  await page.getByRole('button', { name: 'Filter' }).click();
+  await expect(page).toHaveURL(/channel=email/);
+  await expect(page.getByTestId('campaigns').locator('tbody tr')).toHaveCount(1);
+  await expect(page.getByTestId('campaigns')).toContainText('Spring demos');
+  await page.getByLabel('Filter by channel').selectOption('');
+  await page.getByLabel('Filter by status').selectOption('draft');
+  await page.getByRole('button', { name: 'Filter' }).click();
+  await expect(page.getByTestId('campaigns').locator('tbody tr')).toHaveCount(1);
+  await expect(page.getByTestId('campaigns')).toContainText('Blog launch');
+  await page.getByLabel('Filter by status').selectOption('');
+  await page.getByLabel('Filter by segment').selectOption({ label: 'Warm leads' });
+  await page.getByRole('button', { name: 'Filter' }).click();
+  await expect(page.getByTestId('campaigns').locator('tbody tr')).toHaveCount(1);
+  await expect(page.getByTestId('campaigns')).toContainText('Spring demos');
+});

@@ -99,3 +99,24 @@ test('a deal is created from the board', async ({ page }) => {
   await expect(proposal.locator('.deal-card[data-deal="Board-made deal"]')).toBeVisible();
   await expect(proposal).toContainText('1,500.25 USD');
 });
+
+test('the owner moves the workspace to another time zone and grants an approving key', async ({ page }) => {
+  await signUp(page, 'Zoe Zones');
+  await page.goto('/settings/workspace');
+  await hydrated(page);
+  await expect(page.getByLabel('Time zone')).toHaveValue('UTC');
+  await page.getByLabel('Time zone').selectOption('Europe/Paris');
+  await page.getByRole('button', { name: 'Save' }).click();
+  await expect(page.getByRole('status')).toContainText('Europe/Paris');
+  const workspace = await (await page.request.get('/api/v1/workspace')).json();
+  expect(workspace.time_zone).toBe('Europe/Paris');
+
+  // Only an owner grants marketing:approve; the key then signs off sends.
+  await page.goto('/settings/api-keys');
+  await hydrated(page);
+  await page.getByLabel('Name').fill('Approving agent');
+  await page.getByLabel('marketing:approve').check();
+  await page.getByRole('button', { name: 'Create key' }).click();
+  await expect(page.getByTestId('api-key-secret')).toBeVisible();
+  await expect(page.getByRole('row', { name: /Approving agent/ })).toContainText('marketing:approve');
+});

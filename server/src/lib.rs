@@ -10,7 +10,7 @@ use std::net::SocketAddr;
 use app::error::AppError;
 use app::platform::context::{AppState, Config};
 use app::platform::db::{Db, DEFAULT_DATABASE_URL};
-use app::platform::seeding::Seeder;
+use app::platform::seeding::{Seeder, WorkspaceHook};
 use app::{shell, App};
 use axum::extract::DefaultBodyLimit;
 use axum::middleware;
@@ -26,6 +26,9 @@ use tower_sessions_sqlx_store::{PostgresStore, SqliteStore};
 
 /// What a new workspace starts with: each domain's defaults, in order.
 pub const WORKSPACE_SEEDERS: &[Seeder] = &[app::crm::deals::stages::seed_workspace, app::revenue::ledger::seed_workspace];
+
+/// Each domain's reaction to a change of a workspace's settings.
+pub const WORKSPACE_HOOKS: &[WorkspaceHook] = &[app::marketing::sequences::workspace_changed];
 
 /// Everything the server reads from its environment.
 #[derive(Clone, Debug)]
@@ -147,7 +150,13 @@ pub async fn router(db: Db, config: &ServerConfig) -> anyhow::Result<Router> {
 /// layer: for tests that need a route misbehaving (a panic) on purpose.
 pub async fn router_with(db: Db, config: &ServerConfig, extra_api: Router<AppState>) -> anyhow::Result<Router> {
     let leptos_options = config.leptos_options();
-    let state = AppState { db: db.clone(), leptos_options: leptos_options.clone(), config: config.app.clone(), seeders: WORKSPACE_SEEDERS };
+    let state = AppState {
+        db: db.clone(),
+        leptos_options: leptos_options.clone(),
+        config: config.app.clone(),
+        seeders: WORKSPACE_SEEDERS,
+        workspace_hooks: WORKSPACE_HOOKS,
+    };
 
     let api = Router::new()
         .merge(app::platform::routes::router())

@@ -3,6 +3,7 @@
 //! them at most once, the suppression list and one-click unsubscribe,
 //! tracking and rollups down to the ledger.
 
+pub mod campaign_pages;
 pub mod pages;
 pub mod server_fns;
 pub mod types;

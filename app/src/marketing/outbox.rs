@@ -238,7 +238,7 @@ struct Batch {
 }
 
 /// Whether now is inside the sender's send window (its days and hours, in
-/// its time zone).
+/// the workspace's time zone).
 pub fn in_window(sender: &Sender, at: chrono::DateTime<Utc>) -> bool {
     let tz: chrono_tz::Tz = sender.time_zone.parse().unwrap_or(chrono_tz::UTC);
     let local = at.with_timezone(&tz);
@@ -247,33 +247,112 @@ pub fn in_window(sender: &Sender, at: chrono::DateTime<Utc>) -> bool {
     sender.window_days.contains(&day) && hour >= sender.window_start_hour && hour < sender.window_end_hour
 }
 
+/// Minutes since the Unix epoch, and how far into its minute `at` is (0–1).
+fn minute_of(at: chrono::DateTime<Utc>) -> (i64, f64) {
+    (at.timestamp().div_euclid(60), at.timestamp_millis().rem_euclid(60_000) as f64 / 60_000.0)
+}
+
+/// Messages a sender was handed in the last minute and the last day. The
+/// minute is a sliding window estimated from two per-minute counts (the
+/// previous minute weighted by how much of it is still inside the window,
+/// rounded up): caps hold across a minute's boundary without counting
+/// the outbox.
+async fn recent_sends(tx: &mut Tx, sender_id: Uuid, at: chrono::DateTime<Utc>) -> AppResult<(i64, i64)> {
+    let (minute, into) = minute_of(at);
+    let counts: Vec<(i64, i64)> = tx
+        .fetch_all(
+            Q::new("SELECT minute, sent FROM email_send_counts WHERE sender_id = $1 AND minute > $2")
+                .bind(sender_id)
+                .bind(minute - 24 * 60),
+        )
+        .await?;
+    let sent_in = |m: i64| counts.iter().filter(|(c, _)| *c == m).map(|(_, n)| *n).sum::<i64>();
+    let last_minute = sent_in(minute) + (sent_in(minute - 1) as f64 * (1.0 - into)).ceil() as i64;
+    let last_day = counts.iter().map(|(_, n)| n).sum();
+    Ok((last_minute, last_day))
+}
+
+/// Counts `n` messages handed to a sender now, and forgets counts older
+/// than a day.
+async fn count_sends(tx: &mut Tx, workspace_id: Uuid, sender_id: Uuid, at: chrono::DateTime<Utc>, n: i64) -> AppResult<()> {
+    let (minute, _) = minute_of(at);
+    tx.execute(
+        Q::new(
+            "INSERT INTO email_send_counts (workspace_id, sender_id, minute, sent) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (sender_id, minute) DO UPDATE SET sent = email_send_counts.sent + excluded.sent",
+        )
+        .bind(workspace_id)
+        .bind(sender_id)
+        .bind(minute)
+        .bind(n),
+    )
+    .await?;
+    tx.execute(Q::new("DELETE FROM email_send_counts WHERE sender_id = $1 AND minute <= $2").bind(sender_id).bind(minute - 24 * 60))
+        .await?;
+    Ok(())
+}
+
+/// The suppression list and stopped recipients, checked at the last moment
+/// for the rows about to be claimed (they also skip queued rows when they
+/// change): those rows are skipped, the rest returned.
+async fn skip_suppressed_and_stopped(tx: &mut Tx, workspace_id: Uuid, rows: Vec<OutboxRow>) -> AppResult<Vec<OutboxRow>> {
+    if rows.is_empty() {
+        return Ok(rows);
+    }
+    let mut q = Q::new("SELECT email FROM suppressions WHERE workspace_id = $1 AND email IN (").bind(workspace_id);
+    let mut emails: Vec<&str> = rows.iter().map(|r| r.to_email.as_str()).collect();
+    emails.sort_unstable();
+    emails.dedup();
+    for (i, email) in emails.into_iter().enumerate() {
+        let p = q.arg(email.to_string());
+        q.push(&format!("{}{p}", if i > 0 { ", " } else { "" }));
+    }
+    q.push(")");
+    let suppressed: std::collections::HashSet<String> = tx.fetch_all::<(String,)>(q).await?.into_iter().map(|(e,)| e).collect();
+    let mut pairs: Vec<(Uuid, Uuid)> = rows.iter().filter_map(|r| Some((r.sequence_id?, r.lead_id?))).collect();
+    pairs.sort_unstable();
+    pairs.dedup();
+    let mut stopped = std::collections::HashSet::new();
+    for chunk in pairs.chunks(200) {
+        let mut q = Q::new("SELECT sequence_id, lead_id FROM sequence_recipients WHERE stopped_reason IS NOT NULL AND (");
+        for (i, (sequence_id, lead_id)) in chunk.iter().enumerate() {
+            let s = q.arg(*sequence_id);
+            let l = q.arg(*lead_id);
+            q.push(&format!("{}(sequence_id = {s} AND lead_id = {l})", if i > 0 { " OR " } else { "" }));
+        }
+        q.push(")");
+        stopped.extend(tx.fetch_all::<(Uuid, Uuid)>(q).await?);
+    }
+    let mut kept = Vec::with_capacity(rows.len());
+    for row in rows {
+        let why = if suppressed.contains(&row.to_email) {
+            Some("suppressed")
+        } else if row.sequence_id.zip(row.lead_id).is_some_and(|pair| stopped.contains(&pair)) {
+            Some("recipient stopped")
+        } else {
+            None
+        };
+        match why {
+            Some(why) => {
+                tx.execute(Q::new("UPDATE email_outbox SET status = 'skipped', detail = $1 WHERE id = $2").bind(why).bind(row.id)).await?;
+            }
+            None => kept.push(row),
+        }
+    }
+    Ok(kept)
+}
+
 async fn claim(db: &Db, config: &Config, worker: &str) -> AppResult<Vec<Batch>> {
     let mut tx = db.begin().await?;
     let at = now();
-    // The suppression list and stopped recipients are checked at the last
-    // moment too (they also skip queued rows when they change).
-    tx.execute(
-        Q::new(
-            "UPDATE email_outbox SET status = 'skipped', detail = 'suppressed' WHERE status = 'queued' AND due_at <= $1 AND EXISTS \
-             (SELECT 1 FROM suppressions s WHERE s.workspace_id = email_outbox.workspace_id AND s.email = email_outbox.to_email)",
-        )
-        .bind(at),
-    )
-    .await?;
-    tx.execute(
-        Q::new(
-            "UPDATE email_outbox SET status = 'skipped', detail = 'recipient stopped' WHERE status = 'queued' AND due_at <= $1 \
-             AND sequence_id IS NOT NULL AND EXISTS (SELECT 1 FROM sequence_recipients r WHERE r.sequence_id = email_outbox.sequence_id \
-             AND r.lead_id = email_outbox.lead_id AND r.stopped_reason IS NOT NULL)",
-        )
-        .bind(at),
-    )
-    .await?;
+    // Senders with due rows: each probes its own index range and stops at
+    // the first hit, so a long queue is never scanned whole.
     let senders: Vec<(Uuid, Uuid)> = tx
         .fetch_all(
             Q::new(
-                "SELECT DISTINCT o.sender_id, o.workspace_id FROM email_outbox o LEFT JOIN email_sequences s ON s.id = o.sequence_id \
-                 WHERE o.status = 'queued' AND o.due_at <= $1 AND (o.sequence_id IS NULL OR s.status = 'sending') LIMIT 20",
+                "SELECT e.id, e.workspace_id FROM email_senders e WHERE EXISTS (SELECT 1 FROM email_outbox o \
+                 LEFT JOIN email_sequences s ON s.id = o.sequence_id WHERE o.sender_id = e.id AND o.status = 'queued' \
+                 AND o.due_at <= $1 AND (o.sequence_id IS NULL OR s.status = 'sending')) LIMIT 20",
             )
             .bind(at),
         )
@@ -290,17 +369,7 @@ async fn claim(db: &Db, config: &Config, worker: &str) -> AppResult<Vec<Batch>> 
         if !in_window(&sender, at) {
             continue;
         }
-        let (last_minute, last_day): (i64, i64) = tx
-            .fetch_one(
-                Q::new(
-                    "SELECT COALESCE(SUM(CASE WHEN sent_at >= $1 THEN 1 ELSE 0 END), 0), COUNT(*) FROM email_outbox \
-                     WHERE sender_id = $2 AND status IN ('sending', 'sent', 'unknown') AND sent_at >= $3",
-                )
-                .bind(at - chrono::Duration::seconds(60))
-                .bind(sender_id)
-                .bind(at - chrono::Duration::hours(24)),
-            )
-            .await?;
+        let (last_minute, last_day) = recent_sends(&mut tx, sender_id, at).await?;
         let room = (sender.per_minute_cap - last_minute).min(sender.per_day_cap - last_day).min(config.outbox_batch as i64);
         if room <= 0 {
             continue;
@@ -348,9 +417,11 @@ async fn claim(db: &Db, config: &Config, worker: &str) -> AppResult<Vec<Batch>> 
                 claimed.push(row);
             }
         }
+        let claimed = skip_suppressed_and_stopped(&mut tx, workspace_id, claimed).await?;
         if claimed.is_empty() {
             continue;
         }
+        count_sends(&mut tx, workspace_id, sender_id, at, claimed.len() as i64).await?;
         let lease_until = at + chrono::Duration::from_std(config.job_lease).unwrap_or_else(|_| chrono::Duration::seconds(30));
         for chunk in claimed.chunks(500) {
             let mut q = Q::new("UPDATE email_outbox SET status = 'sending', lease_owner = $1, lease_until = $2, sent_at = $3, attempts = attempts + 1 WHERE id IN (")
@@ -1144,7 +1215,7 @@ mod tests {
     }
 
     #[test]
-    fn the_send_window_is_read_in_the_senders_time_zone() {
+    fn the_send_window_is_read_in_the_workspaces_time_zone() {
         // Monday 2026-11-23 08:30 UTC is 09:30 in Paris and 03:30 in New York.
         let at = chrono::DateTime::parse_from_rfc3339("2026-11-23T08:30:00Z").unwrap().with_timezone(&Utc);
         assert!(in_window(&sender(vec![1, 2, 3, 4, 5], 9, 17, "Europe/Paris"), at));

@@ -25,7 +25,7 @@ fn status_label(status: SequenceStatus) -> &'static str {
 }
 
 #[component]
-fn StatusBadge(status: SequenceStatus) -> impl IntoView {
+pub(super) fn StatusBadge(status: SequenceStatus) -> impl IntoView {
     view! { <span class=format!("badge status-{}", status.as_str()) data-testid="sequence-status">{status_label(status)}</span> }
 }
 
@@ -52,6 +52,7 @@ pub fn MarketingPage() -> impl IntoView {
                         <div class="page-head">
                             <h1>"Email sequences"</h1>
                             <nav class="actions">
+                                <a href="/marketing/campaigns">{format!("Campaigns ({})", home.campaigns.len())}</a>
                                 <a href="/approvals">{format!("Approvals ({} pending)", home.pending_approvals)}</a>
                                 <a href="/mailbox">"Mailbox"</a>
                             </nav>
@@ -78,30 +79,7 @@ pub fn MarketingPage() -> impl IntoView {
                         }}
                         <details class="card" open=no_brand.then_some("")>
                             <summary>"New sequence"</summary>
-                            <ActionForm action=preview>
-                                <label>"Segment"
-                                    <select name="segment_id" required>
-                                        <option value="">"Choose…"</option>
-                                        {home.segments.iter().map(|(id, name)| view! { <option value=id.to_string()>{name.clone()}</option> }).collect_view()}
-                                    </select>
-                                </label>
-                                <label>"Brand"
-                                    <select name="brand_id" required>
-                                        {brands.iter().map(|b| view! { <option value=b.id.to_string()>{b.name.clone()}</option> }).collect_view()}
-                                    </select>
-                                </label>
-                                <label>"Objective"<input name="objective" placeholder="book a demo" required/></label>
-                                <label>"Number of emails"<input name="num_emails" type="number" min="1" max="10" value="3" required/></label>
-                                <label>"Send on days (from the first send)"<input name="cadence_days" placeholder="0, 3, 7"/></label>
-                                <label>"Sender"
-                                    <select name="sender_connector_id">
-                                        <option value="">"Default"</option>
-                                        {senders.iter().map(|s| view! { <option value=s.id.to_string()>{s.name.clone()}</option> }).collect_view()}
-                                    </select>
-                                </label>
-                                <button type="submit">"Preview"</button>
-                            </ActionForm>
-                            {action_error(preview.value())}
+                            <SequenceForm preview segments=home.segments.clone() brands=brands.clone() senders=senders.clone() campaign_id=None/>
                         </details>
                         <details class="card">
                             <summary>{format!("Brands ({})", home.brands.len())}</summary>
@@ -121,7 +99,11 @@ pub fn MarketingPage() -> impl IntoView {
                             <ul>{home.senders.iter().map(|s| view! {
                                 <li>{match s.kind {
                                     SenderKind::Mailbox => s.name.clone(),
-                                    SenderKind::Smtp => format!("{} — {}:{} · {} a minute, {} a day", s.name, s.host.clone().unwrap_or_default(), s.port.unwrap_or_default(), s.per_minute_cap, s.per_day_cap),
+                                    SenderKind::Smtp => format!(
+                                        "{} — {}:{} · {} a minute, {} a day · {}:00–{}:00 on days {:?} ({})",
+                                        s.name, s.host.clone().unwrap_or_default(), s.port.unwrap_or_default(), s.per_minute_cap, s.per_day_cap,
+                                        s.window_start_hour, s.window_end_hour, s.window_days, s.time_zone
+                                    ),
                                 }}</li>
                             }).collect_view()}</ul>
                             <p class="hint">"With no SMTP sender, messages go to the built-in Mailbox (nothing leaves this server); once you add one, the mailbox is no longer used."</p>
@@ -140,6 +122,12 @@ pub fn MarketingPage() -> impl IntoView {
                                 <label>"Password (never shown again)"<input name="form[password]" type="password" autocomplete="new-password"/></label>
                                 <label>"Per minute"<input name="form[per_minute_cap]" type="number" value="60" required/></label>
                                 <label>"Per day"<input name="form[per_day_cap]" type="number" value="10000" required/></label>
+                                <fieldset>
+                                    <legend>"Send window (in the workspace's time zone, set under Workspace)"</legend>
+                                    <label>"From hour"<input name="form[window_start_hour]" type="number" min="0" max="23" value="0" required/></label>
+                                    <label>"Until hour"<input name="form[window_end_hour]" type="number" min="1" max="24" value="24" required/></label>
+                                    <label>"Days (1 = Monday … 7 = Sunday)"<input name="form[window_days]" value="1, 2, 3, 4, 5, 6, 7" required/></label>
+                                </fieldset>
                                 <button type="submit">"Add SMTP sender"</button>
                             </ActionForm>
                             {action_error(sender.value())}
@@ -151,6 +139,45 @@ pub fn MarketingPage() -> impl IntoView {
                 })}
             </Transition>
         </ErrorBoundary>
+    }
+}
+
+/// The "new sequence" form: a preview of N emails for a segment, in a
+/// campaign when one is given (a new email campaign otherwise).
+#[component]
+pub(super) fn SequenceForm(
+    preview: ServerAction<PreviewSequence>,
+    segments: Vec<(uuid::Uuid, String)>,
+    brands: Vec<Brand>,
+    senders: Vec<Sender>,
+    campaign_id: Option<uuid::Uuid>,
+) -> impl IntoView {
+    view! {
+        <ActionForm action=preview>
+            {campaign_id.map(|id| view! { <input type="hidden" name="campaign_id" value=id.to_string()/> })}
+            <label>"Segment"
+                <select name="segment_id" required>
+                    <option value="">"Choose…"</option>
+                    {segments.into_iter().map(|(id, name)| view! { <option value=id.to_string()>{name}</option> }).collect_view()}
+                </select>
+            </label>
+            <label>"Brand"
+                <select name="brand_id" required>
+                    {brands.into_iter().map(|b| view! { <option value=b.id.to_string()>{b.name}</option> }).collect_view()}
+                </select>
+            </label>
+            <label>"Objective"<input name="objective" placeholder="book a demo" required/></label>
+            <label>"Number of emails"<input name="num_emails" type="number" min="1" max="10" value="3" required/></label>
+            <label>"Send on days (from the first send)"<input name="cadence_days" placeholder="0, 3, 7"/></label>
+            <label>"Sender"
+                <select name="sender_connector_id">
+                    <option value="">"Default"</option>
+                    {senders.into_iter().map(|s| view! { <option value=s.id.to_string()>{s.name}</option> }).collect_view()}
+                </select>
+            </label>
+            <button type="submit">"Preview"</button>
+        </ActionForm>
+        {action_error(preview.value())}
     }
 }
 
@@ -168,7 +195,7 @@ fn Exclusions(preview: SequencePreview) -> impl IntoView {
 }
 
 #[component]
-fn RollupTable(rollup: Rollup) -> impl IntoView {
+pub(super) fn RollupTable(rollup: Rollup) -> impl IntoView {
     let t = &rollup.totals;
     let funnel: Vec<(String, i128, String)> = [
         ("Sent", t.sent),

@@ -201,7 +201,8 @@ struct SenderRow {
 
 const SENDER_COLUMNS: &str = "id, workspace_id, name, kind, host, port, security, username, \
      (CASE WHEN password IS NULL THEN FALSE ELSE TRUE END) AS has_password, per_minute_cap, per_day_cap, \
-     window_start_hour, window_end_hour, window_days, time_zone, created_at, updated_at";
+     window_start_hour, window_end_hour, window_days, \
+     (SELECT w.time_zone FROM workspaces w WHERE w.id = email_senders.workspace_id) AS time_zone, created_at, updated_at";
 
 impl From<SenderRow> for Sender {
     fn from(r: SenderRow) -> Sender {
@@ -281,8 +282,8 @@ pub(super) async fn mailbox_sender(tx: &mut Tx, ctx: &Ctx) -> AppResult<Sender> 
             tx.execute(
                 Q::new(
                     "INSERT INTO email_senders (id, workspace_id, name, kind, per_minute_cap, per_day_cap, window_start_hour, \
-                     window_end_hour, window_days, time_zone, webhook_secret, source, created_at, updated_at) \
-                     VALUES ($1, $2, $3, 'mailbox', $4, $5, 0, 24, $6, 'UTC', $7, 'system', $8, $8) \
+                     window_end_hour, window_days, webhook_secret, source, created_at, updated_at) \
+                     VALUES ($1, $2, $3, 'mailbox', $4, $5, 0, 24, $6, $7, 'system', $8, $8) \
                      ON CONFLICT DO NOTHING",
                 )
                 .bind(id)
@@ -329,7 +330,6 @@ struct SenderSettings {
     window_start_hour: i64,
     window_end_hour: i64,
     window_days: Vec<i64>,
-    time_zone: String,
 }
 
 fn check_settings(s: SenderSettings) -> AppResult<SenderSettings> {
@@ -345,12 +345,6 @@ fn check_settings(s: SenderSettings) -> AppResult<SenderSettings> {
     days.dedup();
     if days.is_empty() || days.iter().any(|d| !(1..=7).contains(d)) {
         return Err(AppError::validation("window_days", "window_days are weekdays 1 (Monday) to 7 (Sunday), at least one"));
-    }
-    if s.time_zone.parse::<chrono_tz::Tz>().is_err() {
-        return Err(AppError::validation(
-            "time_zone",
-            format!("{:?} is not an IANA time zone (Europe/Paris, America/New_York, UTC)", s.time_zone),
-        ));
     }
     Ok(SenderSettings {
         name: required_text("name", &s.name, 200)?,
@@ -379,7 +373,6 @@ pub async fn create_sender(tx: &mut Tx, ctx: &Ctx, input: NewSender) -> AppResul
         window_start_hour: input.window_start_hour.unwrap_or(0),
         window_end_hour: input.window_end_hour.unwrap_or(24),
         window_days: input.window_days.unwrap_or_else(|| vec![1, 2, 3, 4, 5, 6, 7]),
-        time_zone: input.time_zone.unwrap_or_else(|| "UTC".into()),
     })?;
     let password = optional_text("password", input.password, 1000)?;
     let id = Uuid::now_v7();
@@ -388,8 +381,8 @@ pub async fn create_sender(tx: &mut Tx, ctx: &Ctx, input: NewSender) -> AppResul
     tx.execute(
         Q::new(
             "INSERT INTO email_senders (id, workspace_id, name, kind, host, port, security, username, password, per_minute_cap, \
-             per_day_cap, window_start_hour, window_end_hour, window_days, time_zone, webhook_secret, source, last_agent_actor_id, \
-             created_at, updated_at) VALUES ($1, $2, $3, 'smtp', $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $18)",
+             per_day_cap, window_start_hour, window_end_hour, window_days, webhook_secret, source, last_agent_actor_id, \
+             created_at, updated_at) VALUES ($1, $2, $3, 'smtp', $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $17)",
         )
         .bind(id)
         .bind(ctx.workspace_id)
@@ -404,7 +397,6 @@ pub async fn create_sender(tx: &mut Tx, ctx: &Ctx, input: NewSender) -> AppResul
         .bind(settings.window_start_hour)
         .bind(settings.window_end_hour)
         .bind(json!(settings.window_days))
-        .bind(settings.time_zone)
         .bind(webhook_secret.as_str())
         .bind(ctx.record_source())
         .bind(ctx.api_key_id)
@@ -433,11 +425,10 @@ pub async fn update_sender(tx: &mut Tx, ctx: &Ctx, id: Uuid, patch: SenderPatch)
         window_start_hour: patch.window_start_hour.unwrap_or(before.window_start_hour),
         window_end_hour: patch.window_end_hour.unwrap_or(before.window_end_hour),
         window_days: patch.window_days.unwrap_or(before.window_days.clone()),
-        time_zone: patch.time_zone.unwrap_or(before.time_zone.clone()),
     })?;
     let mut q = Q::new(
         "UPDATE email_senders SET name = $1, host = $2, port = $3, security = $4, username = $5, per_minute_cap = $6, \
-         per_day_cap = $7, window_start_hour = $8, window_end_hour = $9, window_days = $10, time_zone = $11, updated_at = $12",
+         per_day_cap = $7, window_start_hour = $8, window_end_hour = $9, window_days = $10, updated_at = $11",
     )
     .bind(settings.name)
     .bind(settings.host)
@@ -449,7 +440,6 @@ pub async fn update_sender(tx: &mut Tx, ctx: &Ctx, id: Uuid, patch: SenderPatch)
     .bind(settings.window_start_hour)
     .bind(settings.window_end_hour)
     .bind(json!(settings.window_days))
-    .bind(settings.time_zone)
     .bind(now());
     if let Some(password) = patch.password {
         let p = q.arg(optional_text("password", password, 1000)?);

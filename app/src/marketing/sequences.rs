@@ -21,7 +21,7 @@ use crate::platform::audit;
 use crate::platform::context::Ctx;
 use crate::platform::db::{now, Tx, Q};
 use crate::platform::pagination::PageRequest;
-use crate::platform::types::{Page, Role, Scope};
+use crate::platform::types::{Page, Role, Scope, Workspace};
 use crate::platform::validate::{in_range, required_text};
 
 #[derive(sqlx::FromRow)]
@@ -820,6 +820,24 @@ pub(super) async fn void_approvals_using(tx: &mut Tx, ctx: &Ctx, column: &str, i
         void_approval(tx, ctx, &sequence, reason).await?;
     }
     Ok(())
+}
+
+/// A new workspace time zone moves every send window: the approvals that
+/// covered the old one are void (a [`WorkspaceHook`]).
+///
+/// [`WorkspaceHook`]: crate::platform::seeding::WorkspaceHook
+pub fn workspace_changed<'t>(
+    tx: &'t mut Tx,
+    ctx: &'t Ctx,
+    before: &'t Workspace,
+    after: &'t Workspace,
+) -> crate::platform::BoxFuture<'t, AppResult<()>> {
+    Box::pin(async move {
+        if before.time_zone != after.time_zone {
+            void_approvals_using(tx, ctx, "workspace_id", ctx.workspace_id, "the workspace's time zone changed after approval").await?;
+        }
+        Ok(())
+    })
 }
 
 /// Edits a sequence: a new version; a pending request or an approval is

@@ -69,11 +69,27 @@ pub struct SmtpSenderForm {
     pub password: Option<String>,
     pub per_minute_cap: String,
     pub per_day_cap: String,
+    pub window_start_hour: String,
+    pub window_end_hour: String,
+    /// `1, 2, 3, 4, 5` (1 = Monday … 7 = Sunday).
+    pub window_days: String,
 }
 
 #[server(prefix = "/sf", endpoint = "create_smtp_sender")]
 pub async fn create_smtp_sender(form: SmtpSenderForm) -> Result<CreatedSender, ApiError> {
-    let SmtpSenderForm { name, host, port, security, username, password, per_minute_cap, per_day_cap } = form;
+    let SmtpSenderForm {
+        name,
+        host,
+        port,
+        security,
+        username,
+        password,
+        per_minute_cap,
+        per_day_cap,
+        window_start_hour,
+        window_end_hour,
+        window_days,
+    } = form;
     let (state, ctx) = member().await?;
     let number =
         |field: &str, text: &str| text.trim().parse::<i64>().map_err(|_| ApiError::field(field, format!("{field} is a whole number")));
@@ -86,7 +102,15 @@ pub async fn create_smtp_sender(form: SmtpSenderForm) -> Result<CreatedSender, A
         password: blank_to_none(password),
         per_minute_cap: Some(number("per_minute_cap", &per_minute_cap)?),
         per_day_cap: Some(number("per_day_cap", &per_day_cap)?),
-        ..Default::default()
+        window_start_hour: Some(number("window_start_hour", &window_start_hour)?),
+        window_end_hour: Some(number("window_end_hour", &window_end_hour)?),
+        window_days: Some(
+            crate::platform::server_fns::ssr::split_list(&window_days, &[',', ' '])
+                .iter()
+                .map(|d| d.parse::<i64>())
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|_| ApiError::field("window_days", "days as numbers from 1 (Monday) to 7 (Sunday), e.g. 1, 2, 3, 4, 5"))?,
+        ),
     };
     let mut tx = WriteTx::begin(&state.db).await?;
     let sender = super::senders::create_sender(&mut tx, &ctx, input).await?;
@@ -102,6 +126,7 @@ pub async fn preview_sequence(
     num_emails: String,
     cadence_days: Option<String>,
     sender_connector_id: Option<String>,
+    campaign_id: Option<String>,
 ) -> Result<SequencePreview, ApiError> {
     let (state, ctx) = member().await?;
     let cadence = match blank_to_none(cadence_days) {
@@ -120,6 +145,7 @@ pub async fn preview_sequence(
         sender_connector_id: optional_id(sender_connector_id, "sender_connector_id")?,
         num_emails: Some(num_emails.trim().parse().map_err(|_| ApiError::field("num_emails", "a number of emails from 1 to 10"))?),
         cadence_days: cadence,
+        campaign_id: optional_id(campaign_id, "campaign_id")?,
         ..Default::default()
     };
     let drafted = super::routes::draft_copy(&state, &ctx, &input).await?;
@@ -212,4 +238,122 @@ pub async fn read_mailbox_message(id: Uuid) -> Result<MailboxMessage, ApiError> 
     let message = super::outbox::mailbox_message(&mut tx, &ctx, id).await?;
     tx.commit().await?;
     Ok(message)
+}
+
+/// The campaign list's filters, as the page's query string holds them.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct CampaignQuery {
+    pub channel: Option<String>,
+    pub status: Option<String>,
+    pub segment_id: Option<String>,
+    /// `YYYY-MM-DD`: created on or after that day (UTC).
+    pub from: Option<String>,
+    /// `YYYY-MM-DD`: created on or before that day (UTC).
+    pub to: Option<String>,
+    pub cursor: Option<String>,
+}
+
+/// A page of campaigns and what the filter and "new campaign" forms offer.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CampaignsView {
+    pub page: Page<Campaign>,
+    pub segments: Vec<(Uuid, String)>,
+    pub brands: Vec<Brand>,
+}
+
+#[cfg(feature = "ssr")]
+async fn lead_segments(tx: &mut crate::platform::db::Tx, ctx: &crate::platform::context::Ctx) -> Result<Vec<(Uuid, String)>, ApiError> {
+    let lists = crate::audience::lists::list(tx, ctx, Some(100), None).await?.data;
+    Ok(lists.into_iter().filter(|l| l.entity == crate::audience::types::ListEntity::Lead).map(|l| (l.id, l.name)).collect())
+}
+
+#[server(prefix = "/sf", endpoint = "list_campaigns_view")]
+pub async fn list_campaigns_view(query: CampaignQuery) -> Result<CampaignsView, ApiError> {
+    use crate::platform::server_fns::ssr::optional_date;
+    let (state, ctx) = member().await?;
+    let day_start = |date: chrono::NaiveDate| date.and_time(chrono::NaiveTime::MIN).and_utc();
+    let filter = CampaignFilter {
+        channel: match blank_to_none(query.channel) {
+            Some(c) => Some(Channel::parse(&c).ok_or_else(|| ApiError::field("channel", "choose a channel"))?),
+            None => None,
+        },
+        status: match blank_to_none(query.status) {
+            Some(s) => Some(CampaignStatus::parse(&s).ok_or_else(|| ApiError::field("status", "choose a status"))?),
+            None => None,
+        },
+        segment_id: optional_id(query.segment_id, "segment_id")?,
+        created_from: optional_date(query.from, "from")?.map(day_start),
+        created_to: optional_date(query.to, "to")?.and_then(|d| d.succ_opt()).map(day_start),
+        limit: Some(50),
+        cursor: blank_to_none(query.cursor),
+    };
+    let mut tx = state.db.begin_read().await?;
+    let page = super::campaigns::list(&mut tx, &ctx, filter).await?;
+    let segments = lead_segments(&mut tx, &ctx).await?;
+    let brands = super::senders::list_brands(&mut tx, &ctx).await?;
+    tx.commit().await?;
+    Ok(CampaignsView { page, segments, brands })
+}
+
+#[server(prefix = "/sf", endpoint = "create_campaign_form")]
+pub async fn create_campaign_form(
+    name: String,
+    channel: String,
+    segment_id: Option<String>,
+    brand_id: Option<String>,
+) -> Result<Campaign, ApiError> {
+    let (state, ctx) = member().await?;
+    let input = NewCampaign {
+        name,
+        channel: Some(Channel::parse(&channel).ok_or_else(|| ApiError::field("channel", "choose a channel"))?),
+        segment_id: optional_id(segment_id, "segment_id")?,
+        brand_id: optional_id(brand_id, "brand_id")?,
+        owner_id: None,
+    };
+    let mut tx = WriteTx::begin(&state.db).await?;
+    let campaign = super::campaigns::create(&mut tx, &ctx, input).await?;
+    tx.commit().await?;
+    leptos_axum::redirect(&format!("/marketing/campaigns/{}", campaign.id));
+    Ok(campaign)
+}
+
+/// A campaign with its sequences, their results, and what its "new
+/// sequence" form chooses from.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CampaignView {
+    pub campaign: Campaign,
+    pub sequences: Vec<EmailSequence>,
+    pub rollup: Rollup,
+    pub segments: Vec<(Uuid, String)>,
+    pub brands: Vec<Brand>,
+    pub senders: Vec<Sender>,
+    pub owner_name: Option<String>,
+}
+
+#[server(prefix = "/sf", endpoint = "load_campaign")]
+pub async fn load_campaign(id: Uuid) -> Result<CampaignView, ApiError> {
+    let (state, ctx) = member().await?;
+    // The sender list makes the built-in mailbox on first use: a write.
+    let mut tx = WriteTx::begin(&state.db).await?;
+    let campaign = super::campaigns::get(&mut tx, &ctx, id).await?;
+    let filter = SequenceFilter { campaign_id: Some(id), limit: Some(100), ..Default::default() };
+    let sequences = super::sequences::list(&mut tx, &ctx, filter).await?.data;
+    let rollup = super::campaigns::rollup(&mut tx, &ctx, Some(id), None).await?;
+    let segments = lead_segments(&mut tx, &ctx).await?;
+    let brands = super::senders::list_brands(&mut tx, &ctx).await?;
+    let senders = super::senders::list_senders(&mut tx, &ctx).await?;
+    let members = crate::platform::accounts::list_members(&mut tx, &ctx).await?;
+    tx.commit().await?;
+    let owner_name = members.into_iter().find(|m| Some(m.user_id) == campaign.owner_id).map(|m| m.name);
+    Ok(CampaignView { campaign, sequences, rollup, segments, brands, senders, owner_name })
+}
+
+#[server(prefix = "/sf", endpoint = "set_campaign_status")]
+pub async fn set_campaign_status(id: Uuid, status: String) -> Result<Campaign, ApiError> {
+    let (state, ctx) = member().await?;
+    let status = CampaignStatus::parse(&status).ok_or_else(|| ApiError::field("status", "choose a status"))?;
+    let mut tx = WriteTx::begin(&state.db).await?;
+    let campaign = super::campaigns::update(&mut tx, &ctx, id, CampaignPatch { status: Some(status), ..Default::default() }).await?;
+    tx.commit().await?;
+    Ok(campaign)
 }

@@ -146,7 +146,9 @@ pub struct Sender {
     pub per_minute_cap: i64,
     pub per_day_cap: i64,
     /// Sends happen from this hour (0–23) up to before `window_end_hour`
-    /// (1–24), on `window_days` (1 = Monday … 7 = Sunday), in `time_zone`.
+    /// (1–24), on `window_days` (1 = Monday … 7 = Sunday), in the
+    /// workspace's time zone (`time_zone`, read-only here: it is set on the
+    /// workspace).
     pub window_start_hour: i64,
     pub window_end_hour: i64,
     pub window_days: Vec<i64>,
@@ -178,9 +180,6 @@ pub struct NewSender {
     pub window_end_hour: Option<i64>,
     #[serde(default)]
     pub window_days: Option<Vec<i64>>,
-    /// An IANA time zone (`Europe/Paris`); UTC when absent.
-    #[serde(default)]
-    pub time_zone: Option<String>,
 }
 
 patch!(
@@ -198,7 +197,6 @@ patch!(
         window_start_hour: required i64,
         window_end_hour: required i64,
         window_days: required Vec<i64>,
-        time_zone: required String,
     }
 );
 

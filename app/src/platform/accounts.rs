@@ -9,9 +9,9 @@ use crate::platform::audit;
 use crate::platform::auth::{digest, hash_password, new_api_key_secret, random_token, verify_password};
 use crate::platform::context::Ctx;
 use crate::platform::db::{Tx, Q};
-use crate::platform::seeding::{self, Seeder};
+use crate::platform::seeding::{self, Seeder, WorkspaceHook};
 use crate::platform::types::*;
-use crate::platform::validate::{normalize_email, required_text};
+use crate::platform::validate::{normalize_email, required_text, time_zone};
 
 const MIN_PASSWORD_LEN: usize = 10;
 const INVITATION_TTL_DAYS: i64 = 7;
@@ -124,6 +124,40 @@ pub async fn sign_up(tx: &mut Tx, seeders: &[Seeder], input: SignUp) -> AppResul
     )
     .await?;
     Ok(SignedIn { user_id, workspace_id })
+}
+
+/// The caller's workspace and its settings; any member or key reads it.
+pub async fn get_workspace(tx: &mut Tx, ctx: &Ctx) -> AppResult<Workspace> {
+    tx.fetch_optional(Q::new("SELECT id, name, slug, time_zone, created_at FROM workspaces WHERE id = $1").bind(ctx.workspace_id))
+        .await?
+        .ok_or(AppError::NotFound("workspace"))
+}
+
+/// Renames a workspace or moves it to another time zone (owners and
+/// admins). `hooks` let each domain react in the same transaction: a new
+/// time zone moves every send window, so marketing voids the approvals
+/// that covered the old one.
+pub async fn update_workspace(tx: &mut Tx, ctx: &Ctx, hooks: &[WorkspaceHook], patch: WorkspacePatch) -> AppResult<Workspace> {
+    ctx.require_admin()?;
+    let before = get_workspace(tx, ctx).await?;
+    let name = match patch.name {
+        Some(name) => required_text("name", &name, 200)?,
+        None => before.name.clone(),
+    };
+    let zone = match patch.time_zone {
+        Some(zone) => time_zone("time_zone", &zone)?,
+        None => before.time_zone.clone(),
+    };
+    tx.execute(Q::new("UPDATE workspaces SET name = $1, time_zone = $2 WHERE id = $3").bind(name).bind(zone).bind(ctx.workspace_id))
+        .await?;
+    let after = get_workspace(tx, ctx).await?;
+    if after != before {
+        audit::record(tx, ctx, "workspace.updated", "workspace", Some(ctx.workspace_id), Some(&before), Some(&after)).await?;
+        for hook in hooks {
+            hook(tx, ctx, &before, &after).await?;
+        }
+    }
+    Ok(after)
 }
 
 /// Checks the password and picks the user's oldest workspace. A wrong email

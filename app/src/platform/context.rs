@@ -89,6 +89,8 @@ pub struct AppState {
     pub config: Config,
     /// What each domain puts into a new workspace (wired by the server).
     pub seeders: &'static [crate::platform::seeding::Seeder],
+    /// What each domain does when a workspace's settings change.
+    pub workspace_hooks: &'static [crate::platform::seeding::WorkspaceHook],
 }
 
 impl FromRef<AppState> for LeptosOptions {

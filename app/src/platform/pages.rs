@@ -1,4 +1,5 @@
-//! Pages: home, sign-up, log-in, invitation acceptance, members, API keys.
+//! Pages: home, sign-up, log-in, invitation acceptance, members, API keys,
+//! workspace settings.
 
 use leptos::either::Either;
 use leptos::prelude::*;
@@ -176,6 +177,9 @@ pub fn ApiKeysPage() -> impl IntoView {
                             <label class="check">
                                 <input type="checkbox" name=scope.as_str().replace(':', "_") value="on"/>
                                 {scope.as_str()}
+                                {(scope == Scope::MarketingApprove).then(|| view! {
+                                    <span class="muted">" (owners only: the key signs off sends, never its own)"</span>
+                                })}
                             </label>
                         }).collect_view()}
                     </fieldset>
@@ -225,6 +229,58 @@ pub fn ApiKeysPage() -> impl IntoView {
                                 </tbody>
                             </table>
                         }),
+                    })
+                })}
+            </Transition>
+        </ErrorBoundary>
+    }
+}
+
+/// The workspace's name and time zone: send windows are read in the zone,
+/// so moving it voids the approvals that covered the old one (said here).
+#[component]
+pub fn WorkspaceSettingsPage() -> impl IntoView {
+    let save = ServerAction::<UpdateWorkspaceSettings>::new();
+    let save_error = last_error(save.value());
+    let settings = Resource::new(move || save.version().get(), |_| load_workspace_settings());
+    view! {
+        <ErrorBoundary fallback=page_errors>
+            <h1>"Workspace"</h1>
+            <Transition fallback=|| view! { <p>"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    let settings = settings.await?;
+                    let workspace = settings.workspace;
+                    let current = workspace.time_zone.clone();
+                    Ok::<_, ApiError>(view! {
+                        <section class="card narrow">
+                            <ActionForm action=save>
+                                <fieldset disabled=!settings.can_change>
+                                    <label>"Name"
+                                        <input name="name" required value=workspace.name.clone()/>
+                                        {field_error(save_error, "name")}
+                                    </label>
+                                    <label>"Time zone"
+                                        <select name="time_zone" data-testid="time-zone">
+                                            {settings.time_zones.into_iter().map(|zone| {
+                                                let selected = zone == current;
+                                                view! { <option value=zone.clone() selected=selected>{zone.clone()}</option> }
+                                            }).collect_view()}
+                                        </select>
+                                        {field_error(save_error, "time_zone")}
+                                    </label>
+                                    <p class="muted">
+                                        "Senders' send windows are read in this zone. Changing it voids the approval of every \
+                                         sequence that is approved or sending: approvers sign off the new hours."
+                                    </p>
+                                    <button type="submit">"Save"</button>
+                                </fieldset>
+                            </ActionForm>
+                            {(!settings.can_change).then(|| view! { <p class="muted">"Only owners and admins change these settings."</p> })}
+                            {form_error(save_error, &["name", "time_zone"])}
+                            {move || save.value().get().and_then(Result::ok).map(|saved| view! {
+                                <p class="notice" role="status">"Saved: "{saved.name}" · "{saved.time_zone}</p>
+                            })}
+                        </section>
                     })
                 })}
             </Transition>

@@ -3,7 +3,7 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{get, patch, post};
 use axum::{Json, Router};
 use tower_sessions::Session;
 
@@ -30,6 +30,14 @@ pub static ENDPOINTS: &[Endpoint] = &[
     .body(json::<AcceptInvitation>)
     .answers(200, json::<CurrentUser>),
     Endpoint::new("get", "/me", Caller::Session, "The signed-in user and workspace.", || get(me)).answers(200, json::<CurrentUser>),
+    Endpoint::new("get", "/workspace", Caller::Scoped(Scope::CrmRead), "The workspace: its name and time zone.", || get(workspace))
+        .tool("get_workspace")
+        .answers(200, json::<Workspace>),
+    Endpoint::new("patch", "/workspace", Caller::Session, "Rename the workspace or change its time zone (owners and admins).", || {
+        patch(update_workspace)
+    })
+    .body(json::<WorkspacePatch>)
+    .answers(200, json::<Workspace>),
     Endpoint::new("get", "/members", Caller::Member, "The workspace's members and roles.", || get(members))
         .answers(200, json::<Vec<crate::platform::types::Member>>),
     Endpoint::new("get", "/invitations", Caller::Session, "Open invitations.", || get(invitations)).answers(200, json::<Vec<Invitation>>),
@@ -111,6 +119,20 @@ async fn me(State(state): State<AppState>, ctx: Ctx) -> AppResult<Json<CurrentUs
     let current_user = accounts::current_user(&mut tx, &ctx).await?;
     tx.commit().await?;
     Ok(Json(current_user))
+}
+
+async fn workspace(State(state): State<AppState>, ctx: Ctx) -> AppResult<Json<Workspace>> {
+    let mut tx = state.db.begin_read().await?;
+    let workspace = accounts::get_workspace(&mut tx, &ctx).await?;
+    tx.commit().await?;
+    Ok(Json(workspace))
+}
+
+async fn update_workspace(State(state): State<AppState>, ctx: Ctx, body: ApiJson<WorkspacePatch>) -> AppResult<Json<Workspace>> {
+    let mut tx = state.db.begin().await?;
+    let workspace = accounts::update_workspace(&mut tx, &ctx, state.workspace_hooks, body.value).await?;
+    tx.commit().await?;
+    Ok(Json(workspace))
 }
 
 async fn members(State(state): State<AppState>, ctx: Ctx) -> AppResult<Json<Vec<Member>>> {

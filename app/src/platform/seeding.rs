@@ -8,7 +8,9 @@
 use uuid::Uuid;
 
 use crate::error::AppResult;
+use crate::platform::context::Ctx;
 use crate::platform::db::Tx;
+use crate::platform::types::Workspace;
 use crate::platform::BoxFuture;
 
 /// Seeds one domain's defaults into a new workspace, in the transaction
@@ -22,3 +24,8 @@ pub async fn seed(tx: &mut Tx, seeders: &[Seeder], workspace_id: Uuid) -> AppRes
     }
     Ok(())
 }
+
+/// Lets a domain react, in the same transaction, to a change of a
+/// workspace's settings (marketing voids approvals whose send windows a new
+/// time zone moves), without platform importing it.
+pub type WorkspaceHook = for<'t> fn(&'t mut Tx, &'t Ctx, &'t Workspace, &'t Workspace) -> BoxFuture<'t, AppResult<()>>;

@@ -193,6 +193,7 @@ pub async fn create_api_key(
     revenue_write: Option<String>,
     marketing_read: Option<String>,
     marketing_write: Option<String>,
+    marketing_approve: Option<String>,
     flows_read: Option<String>,
     flows_write: Option<String>,
 ) -> Result<CreatedApiKey, ApiError> {
@@ -204,6 +205,7 @@ pub async fn create_api_key(
         (revenue_write, Scope::RevenueWrite),
         (marketing_read, Scope::MarketingRead),
         (marketing_write, Scope::MarketingWrite),
+        (marketing_approve, Scope::MarketingApprove),
         (flows_read, Scope::FlowsRead),
         (flows_write, Scope::FlowsWrite),
     ]
@@ -224,4 +226,25 @@ pub async fn revoke_api_key(id: Uuid) -> Result<ApiKey, ApiError> {
     let api_key = crate::platform::accounts::revoke_api_key(&mut tx, &ctx, id).await?;
     tx.commit().await?;
     Ok(api_key)
+}
+
+/// The workspace's settings and the time zones it may choose from.
+#[server(prefix = "/sf", endpoint = "load_workspace_settings")]
+pub async fn load_workspace_settings() -> Result<t::WorkspaceSettings, ApiError> {
+    let (state, ctx) = ssr::member().await?;
+    let mut tx = state.db.begin_read().await?;
+    let workspace = crate::platform::accounts::get_workspace(&mut tx, &ctx).await?;
+    tx.commit().await?;
+    let time_zones = chrono_tz::TZ_VARIANTS.iter().map(|tz| tz.name().to_string()).collect();
+    Ok(t::WorkspaceSettings { workspace, time_zones, can_change: ctx.require_admin().is_ok() })
+}
+
+#[server(prefix = "/sf", endpoint = "update_workspace_settings")]
+pub async fn update_workspace_settings(name: String, time_zone: String) -> Result<t::Workspace, ApiError> {
+    let (state, ctx) = ssr::member().await?;
+    let patch = t::WorkspacePatch { name: Some(name), time_zone: Some(time_zone) };
+    let mut tx = WriteTx::begin(&state.db).await?;
+    let workspace = crate::platform::accounts::update_workspace(&mut tx, &ctx, state.workspace_hooks, patch).await?;
+    tx.commit().await?;
+    Ok(workspace)
 }

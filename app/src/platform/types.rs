@@ -38,13 +38,33 @@ text_enum!(
 });
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema, sqlx::FromRow))]
 pub struct Workspace {
     pub id: Uuid,
     pub name: String,
     pub slug: String,
+    /// An IANA time zone (`Europe/Paris`): send windows are read in it.
+    pub time_zone: String,
     pub created_at: DateTime<Utc>,
 }
+
+/// What the workspace settings page shows.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct WorkspaceSettings {
+    pub workspace: Workspace,
+    /// Every IANA time zone name, to choose from.
+    pub time_zones: Vec<String>,
+    /// Owners and admins change settings; others read them.
+    pub can_change: bool,
+}
+
+patch!(
+    /// Changes to a workspace's settings (owners and admins).
+    WorkspacePatch {
+        name: required String,
+        time_zone: required String,
+    }
+);
 
 /// The signed-in user as the UI sees them.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -179,6 +179,14 @@ mod checks {
         Ok(value)
     }
 
+    /// An IANA time zone name (`Europe/Paris`), as the tz database spells it.
+    pub fn time_zone(field: &str, value: &str) -> AppResult<String> {
+        match value.trim().parse::<chrono_tz::Tz>() {
+            Ok(tz) => Ok(tz.name().to_string()),
+            Err(_) => Err(AppError::validation(field, format!("{value:?} is not an IANA time zone (Europe/Paris, America/New_York, UTC)"))),
+        }
+    }
+
     /// An optional whole number in `min..=max`.
     pub fn optional_in_range(field: &str, value: Option<i64>, min: i64, max: i64) -> AppResult<Option<i64>> {
         value.map(|v| in_range(field, v, min, max)).transpose()

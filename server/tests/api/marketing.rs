@@ -798,3 +798,83 @@ async fn bench_outbox_against_the_sinks_own_rate() {
         peak_kb / 1024
     );
 }
+
+#[tokio::test]
+async fn the_send_window_is_read_in_the_workspaces_time_zone_and_moving_it_voids_approvals() {
+    let sink = SmtpSink::start().await;
+    let shop = Shop::new(test_config()).await;
+    let workspace = shop.ok(&shop.author, Method::GET, "/workspace", None).await;
+    assert_eq!(workspace["time_zone"], "UTC", "{workspace}");
+    let brand = shop.brand().await;
+    let (sender, _) = shop.smtp_sender(&sink).await;
+    // A window of the hours around now, in UTC.
+    let hour = chrono::Timelike::hour(&chrono::Utc::now()) as i64;
+    let (start, end) = ((hour - 1).max(0), (hour + 2).min(24));
+    let sender_after = shop
+        .ok(
+            &shop.author,
+            Method::PATCH,
+            &format!("/marketing/senders/{sender}"),
+            Some(json!({"window_start_hour": start, "window_end_hour": end})),
+        )
+        .await;
+    assert_eq!(sender_after["time_zone"], "UTC", "a sender's window is read in the workspace's zone: {sender_after}");
+    let (status, refused) =
+        shop.call(&shop.author, Method::PATCH, &format!("/marketing/senders/{sender}"), Some(json!({"time_zone": "Europe/Paris"}))).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "the zone is the workspace's, not a sender's: {refused}");
+
+    shop.bulk_leads(4, "zone.test").await;
+    let segment = shop.segment().await;
+    let preview = shop
+        .ok(
+            &shop.author,
+            Method::POST,
+            "/marketing/sequences/preview",
+            Some(json!({"segment_id": segment, "brand_id": brand, "objective": "demo", "sender_connector_id": sender, "num_emails": 2, "cadence_days": [0, 1]})),
+        )
+        .await;
+    let id = preview["preview_id"].as_str().unwrap().to_string();
+    shop.ok(&shop.approver_key, Method::POST, &format!("/marketing/sequences/{id}/approve"), None).await;
+    sink.wait_for(4, 20).await;
+
+    // Only a signed-in owner or admin moves the workspace; a key cannot, and
+    // a bad zone is refused naming the field, changing nothing.
+    let (status, _) = shop.call(&shop.author, Method::PATCH, "/workspace", Some(json!({"time_zone": "Asia/Kathmandu"}))).await;
+    assert!(status == StatusCode::FORBIDDEN || status == StatusCode::UNAUTHORIZED, "{status}");
+    let url = shop.app.url("/api/v1/workspace");
+    let (status, error) = send(&shop.owner, Method::PATCH, &url, None, Some(json!({"time_zone": "Mars/Olympus"}))).await;
+    assert_eq!((status, error["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("time_zone")), "{error}");
+    assert_eq!(shop.sequence(&id).await["status"], "sending");
+
+    // Kathmandu is 5 h 45 ahead: now is outside the window there. The
+    // approval covered the old zone, so it is void, and approved again
+    // nothing goes out until the window opens in the new zone.
+    let (status, moved) = send(&shop.owner, Method::PATCH, &url, None, Some(json!({"time_zone": " Asia/Kathmandu "}))).await;
+    assert_eq!((status, moved["time_zone"].as_str()), (StatusCode::OK, Some("Asia/Kathmandu")), "{moved}");
+    let voided = shop.sequence(&id).await;
+    assert_eq!(voided["status"], "draft", "{voided}");
+    assert!(voided["status_reason"].as_str().unwrap().contains("time zone"), "{voided}");
+    let audit = shop.ok(&shop.author, Method::GET, "/audit-events?action=workspace.updated", None).await;
+    assert_eq!(audit["data"][0]["after"]["time_zone"], "Asia/Kathmandu", "{audit}");
+
+    let in_zone = call_tool(&shop.app, &shop.author, "get_workspace", json!({})).await;
+    assert_eq!(in_zone["structuredContent"]["workspace"]["time_zone"], "Asia/Kathmandu", "{in_zone}");
+
+    // A new sequence to the same leads, approved now: its first step is due
+    // at once but waits for the window in the new zone.
+    let preview = shop
+        .ok(
+            &shop.author,
+            Method::POST,
+            "/marketing/sequences/preview",
+            Some(json!({"segment_id": segment, "brand_id": brand, "objective": "demo", "sender_connector_id": sender, "num_emails": 1})),
+        )
+        .await;
+    let second = preview["preview_id"].as_str().unwrap().to_string();
+    shop.ok(&shop.approver_key, Method::POST, &format!("/marketing/sequences/{second}/approve"), None).await;
+    shop.wait_for_status(&second, "sending", 5).await;
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    assert_eq!(sink.messages().len(), 4, "nothing outside the window");
+    let queued = shop.ok(&shop.author, Method::GET, &format!("/marketing/sequences/{second}/messages?status=queued"), None).await;
+    assert_eq!(queued["data"].as_array().unwrap().len(), 4, "due, held by the window");
+}
