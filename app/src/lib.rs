@@ -11,6 +11,7 @@ pub mod api_error;
 pub mod audience;
 pub mod components;
 pub mod crm;
+pub mod flows;
 pub mod marketing;
 pub mod platform;
 pub mod revenue;

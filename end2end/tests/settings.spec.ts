@@ -117,6 +117,9 @@ test('the owner moves the workspace to another time zone and grants an approving
   await page.getByLabel('Name').fill('Approving agent');
   await page.getByLabel('marketing:approve').check();
   await page.getByRole('button', { name: 'Create key' }).click();
+  await expect(page.getByRole('alert')).toContainText('grant both');
+  await page.getByLabel('marketing:write').check();
+  await page.getByRole('button', { name: 'Create key' }).click();
   await expect(page.getByTestId('api-key-secret')).toBeVisible();
   await expect(page.getByRole('row', { name: /Approving agent/ })).toContainText('marketing:approve');
 });

@@ -164,6 +164,7 @@ pub async fn router_with(db: Db, config: &ServerConfig, extra_api: Router<AppSta
         .merge(app::revenue::router())
         .merge(app::audience::router())
         .merge(app::marketing::router())
+        .merge(app::flows::router())
         .merge(extra_api)
         .fallback(api_not_found)
         .method_not_allowed_fallback(api_method_not_allowed)

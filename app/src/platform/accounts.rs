@@ -444,6 +444,11 @@ pub async fn create_api_key(tx: &mut Tx, ctx: &Ctx, input: NewApiKey) -> AppResu
             "only the workspace owner can grant marketing:approve (a key that approves sends on its own)".into(),
         ));
     }
+    // Approving goes through the marketing write operations (approve,
+    // reject): without marketing:write the grant could never be used.
+    if scopes.contains(&Scope::MarketingApprove) && !scopes.contains(&Scope::MarketingWrite) {
+        return Err(AppError::validation("scopes", "marketing:approve works together with marketing:write: grant both"));
+    }
     let secret = new_api_key_secret();
     let key = ApiKey {
         id: Uuid::now_v7(),

@@ -178,7 +178,7 @@ pub fn ApiKeysPage() -> impl IntoView {
                                 <input type="checkbox" name=scope.as_str().replace(':', "_") value="on"/>
                                 {scope.as_str()}
                                 {(scope == Scope::MarketingApprove).then(|| view! {
-                                    <span class="muted">" (owners only: the key signs off sends, never its own)"</span>
+                                    <span class="muted">" (owners only, with marketing:write: the key signs off sends, never its own)"</span>
                                 })}
                             </label>
                         }).collect_view()}

@@ -406,6 +406,11 @@ async fn only_the_owner_grants_marketing_approve_and_members_never_approve() {
         send(&admin, Method::POST, &shop.app.url("/api/v1/api-keys"), None, Some(json!({"name": "x", "scopes": ["marketing:approve"]})))
             .await;
     assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    // The owner's grant is refused without marketing:write, which approving
+    // goes through: such a key could never approve.
+    let url = shop.app.url("/api/v1/api-keys");
+    let (status, body) = send(&shop.owner, Method::POST, &url, None, Some(json!({"name": "x", "scopes": ["marketing:approve"]}))).await;
+    assert_eq!((status, body["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("scopes")), "{body}");
     let member = invite(&shop.app, &shop.owner, "member-mkt@example.com", "member").await;
     let brand = shop.brand().await;
     shop.lead("Ann Lee", Some("ann@a.test"), 50).await;

@@ -317,7 +317,10 @@ pub(crate) async fn call_tool(app: &TestApp, key: &str, name: &str, arguments: V
 
 /// A value of the type a schema asks for (the first of an enum), so that
 /// only the property under test can be what a call is refused for.
-fn placeholder(schema: &Value) -> Value {
+fn placeholder(schema: &Value, root: &Value) -> Value {
+    if let Some(name) = schema["$ref"].as_str().and_then(|r| r.rsplit('/').next()) {
+        return placeholder(&root["$defs"][name], root);
+    }
     if let Some(first) = schema["enum"].get(0) {
         return first.clone();
     }
@@ -331,7 +334,15 @@ fn placeholder(schema: &Value) -> Value {
         (Some("integer"), _) | (Some("number"), _) => json!(1),
         (Some("boolean"), _) => json!(false),
         (Some("array"), _) => json!([]),
-        _ => json!({}),
+        // A nested object gets its own required properties, so that only
+        // the property under test is wrong.
+        _ => {
+            let mut object = serde_json::Map::new();
+            for required in schema["required"].as_array().into_iter().flatten().filter_map(Value::as_str) {
+                object.insert(required.into(), placeholder(&schema["properties"][required], root));
+            }
+            Value::Object(object)
+        }
     }
 }
 
@@ -339,7 +350,12 @@ fn placeholder(schema: &Value) -> Value {
 async fn every_tool_refuses_an_unknown_property_and_names_it() {
     let app = TestApp::spawn().await;
     let owner = app.sign_up("strict@mcp.test").await;
-    let key = app.api_key(&owner, &["crm:read", "crm:write", "revenue:read", "revenue:write", "marketing:read", "marketing:write"]).await;
+    let key = app
+        .api_key(
+            &owner,
+            &["crm:read", "crm:write", "revenue:read", "revenue:write", "marketing:read", "marketing:write", "flows:read", "flows:write"],
+        )
+        .await;
     let listed = Client::new()
         .post(app.url("/mcp"))
         .bearer_auth(&key)
@@ -362,7 +378,7 @@ async fn every_tool_refuses_an_unknown_property_and_names_it() {
         let mut arguments = serde_json::Map::new();
         for required in schema["required"].as_array().into_iter().flatten() {
             let property = required.as_str().unwrap();
-            arguments.insert(property.into(), placeholder(&schema["properties"][property]));
+            arguments.insert(property.into(), placeholder(&schema["properties"][property], schema));
         }
         arguments.insert("zz_unexpected".into(), json!(true));
         let result = call_tool(&app, &key, name, Value::Object(arguments)).await;

@@ -7,7 +7,7 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
-use super::{begin_write, finish_write, page_json, read_json, record_args, schema_with_ids, tool, Nothing};
+use super::{begin_write, finish_write, page_json, read_json, read_one, record_args, schema_with_ids, tool, write_new, write_one, Nothing};
 use crate::marketing::routes::{MessageQuery, SuppressionQuery};
 use crate::marketing::types::*;
 use crate::marketing::{campaigns, compliance, outbox, senders, sequences};
@@ -104,43 +104,6 @@ pub(super) struct PageInput {
 #[serde(deny_unknown_fields)]
 pub(super) struct EmailInput {
     email: String,
-}
-
-/// A read of one record named by an id argument.
-macro_rules! read_one {
-    ($name:ident, $id:literal, $key:literal, $op:expr) => {
-        pub(super) async fn $name(state: &AppState, ctx: &Ctx, args: Map<String, Value>) -> ToolResult {
-            let args = record_args::<Nothing>(args, &[$id])?;
-            let mut tx = state.db.begin_read().await?;
-            let value = $op(&mut tx, ctx, args.ids[0]).await?;
-            tx.commit().await?;
-            Ok(read_json($key, value))
-        }
-    };
-}
-
-/// A write on one record named by an id argument, with input `$input`.
-macro_rules! write_one {
-    ($name:ident, $input:ty, $id:literal, $key:literal, $op:expr) => {
-        pub(super) async fn $name(state: &AppState, ctx: &Ctx, args: Map<String, Value>) -> ToolResult {
-            let args = record_args::<$input>(args, &[$id])?;
-            let mut tx = begin_write(state, ctx, stringify!($name), args.idempotency_key.as_deref(), &args.request).await?;
-            let value = $op(&mut tx, ctx, args.ids[0], args.input).await?;
-            finish_write(tx, json!({ $key: value })).await
-        }
-    };
-}
-
-/// A write with no record id.
-macro_rules! write_new {
-    ($name:ident, $input:ty, $key:literal, $op:expr) => {
-        pub(super) async fn $name(state: &AppState, ctx: &Ctx, args: Map<String, Value>) -> ToolResult {
-            let args = record_args::<$input>(args, &[])?;
-            let mut tx = begin_write(state, ctx, stringify!($name), args.idempotency_key.as_deref(), &args.request).await?;
-            let value = $op(&mut tx, ctx, args.input).await?;
-            finish_write(tx, json!({ $key: value })).await
-        }
-    };
 }
 
 pub(super) async fn preview_email_sequence(state: &AppState, ctx: &Ctx, args: Map<String, Value>) -> ToolResult {

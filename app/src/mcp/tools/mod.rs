@@ -8,6 +8,7 @@
 mod audience;
 mod crm;
 mod crm_records;
+mod flows;
 mod marketing;
 mod platform;
 mod revenue;
@@ -32,8 +33,8 @@ use crate::platform::types::Scope;
 
 /// Every tool: the seed's (below), then each domain's other operations.
 pub static OPERATIONS: LazyLock<Vec<Operation>> = LazyLock::new(|| {
-    let domains: [&[Operation]; 6] =
-        [SEED_TOOLS, crm_records::TOOLS, audience::TOOLS, revenue_books::TOOLS, marketing::TOOLS, platform::TOOLS];
+    let domains: [&[Operation]; 7] =
+        [SEED_TOOLS, crm_records::TOOLS, audience::TOOLS, revenue_books::TOOLS, marketing::TOOLS, flows::TOOLS, platform::TOOLS];
     domains.into_iter().flat_map(|tools| tools.iter().cloned()).collect()
 });
 
@@ -61,6 +62,44 @@ macro_rules! tool {
     };
 }
 pub(crate) use tool;
+
+/// A read of one record named by an id argument.
+macro_rules! read_one {
+    ($name:ident, $id:literal, $key:literal, $op:expr) => {
+        pub(super) async fn $name(state: &AppState, ctx: &Ctx, args: Map<String, Value>) -> ToolResult {
+            let args = record_args::<Nothing>(args, &[$id])?;
+            let mut tx = state.db.begin_read().await?;
+            let value = $op(&mut tx, ctx, args.ids[0]).await?;
+            tx.commit().await?;
+            Ok(read_json($key, value))
+        }
+    };
+}
+
+/// A write on one record named by an id argument, with input `$input`.
+macro_rules! write_one {
+    ($name:ident, $input:ty, $id:literal, $key:literal, $op:expr) => {
+        pub(super) async fn $name(state: &AppState, ctx: &Ctx, args: Map<String, Value>) -> ToolResult {
+            let args = record_args::<$input>(args, &[$id])?;
+            let mut tx = begin_write(state, ctx, stringify!($name), args.idempotency_key.as_deref(), &args.request).await?;
+            let value = $op(&mut tx, ctx, args.ids[0], args.input).await?;
+            finish_write(tx, json!({ $key: value })).await
+        }
+    };
+}
+
+/// A write with no record id.
+macro_rules! write_new {
+    ($name:ident, $input:ty, $key:literal, $op:expr) => {
+        pub(super) async fn $name(state: &AppState, ctx: &Ctx, args: Map<String, Value>) -> ToolResult {
+            let args = record_args::<$input>(args, &[])?;
+            let mut tx = begin_write(state, ctx, stringify!($name), args.idempotency_key.as_deref(), &args.request).await?;
+            let value = $op(&mut tx, ctx, args.input).await?;
+            finish_write(tx, json!({ $key: value })).await
+        }
+    };
+}
+pub(crate) use {read_one, write_new, write_one};
 
 static SEED_TOOLS: &[Operation] = &[
     Operation {

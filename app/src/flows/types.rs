@@ -1,0 +1,307 @@
+//! Flow types shared by the server, the REST API, MCP and the browser.
+//!
+//! A workflow's graph is a list of steps with one entry. Each step names
+//! what it does (`action`, tagged by `type`) and where the run goes next:
+//! `next` for most steps, the rules of a `branch` for branches. Text in a
+//! step may hold variables: `{{input.lead_id}}` (the run's input),
+//! `{{steps.enrich.output.company}}` (an upstream step's output).
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use uuid::Uuid;
+
+text_enum!(
+    /// A workflow is active (its published version runs) or archived.
+    WorkflowStatus {
+    Active => "active",
+    Archived => "archived",
+});
+
+text_enum!(
+    /// How a version stands: the draft being edited, published (the one
+    /// new runs use), or archived (kept with its runs).
+    VersionState {
+    Draft => "draft",
+    Published => "published",
+    Archived => "archived",
+});
+
+text_enum!(
+    /// Whether a record may enter a workflow again.
+    Reenrollment {
+    /// Once per record, ever.
+    Once => "once",
+    /// Again once its previous run has ended.
+    AfterFinish => "after_finish",
+});
+
+text_enum!(
+    /// The comparisons a branch rule makes.
+    ConditionOp {
+    Eq => "eq",
+    Neq => "neq",
+    Gt => "gt",
+    Lt => "lt",
+    Contains => "contains",
+    IsSet => "is_set",
+});
+
+/// One test of a branch rule: `var` (`input.score`,
+/// `steps.enrich.output.industry`) compared with `value`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct Condition {
+    pub var: String,
+    pub op: ConditionOp,
+    /// Absent for `is_set`.
+    #[serde(default)]
+    pub value: Option<Value>,
+}
+
+/// A branch's rule: when the condition holds, the run goes to `next`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct BranchRule {
+    /// Shown on the edge in the editor.
+    #[serde(default)]
+    pub label: Option<String>,
+    pub when: Condition,
+    pub next: String,
+}
+
+/// What a step does. Text fields may hold `{{…}}` variables.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Action {
+    /// A call to the workspace's chat-completions endpoint; the answer is
+    /// parsed as JSON into the step's output.
+    AgentCall {
+        prompt: String,
+    },
+    /// An HTTP request with a templated body; the response's status and
+    /// JSON body are the output. It carries an `Idempotency-Key` derived
+    /// from the run and step.
+    HttpRequest {
+        method: String,
+        url: String,
+        #[serde(default)]
+        headers: Map<String, Value>,
+        #[serde(default)]
+        body: Option<Value>,
+    },
+    /// A POST signed with the workspace's flow webhook secret.
+    Webhook {
+        url: String,
+        #[serde(default)]
+        payload: Option<Value>,
+    },
+    /// Sets fields of a lead (status, score, owner, custom fields…).
+    UpdateLead {
+        lead_id: String,
+        fields: Map<String, Value>,
+    },
+    AddTag {
+        lead_id: String,
+        tag: String,
+    },
+    AddToList {
+        lead_id: String,
+        list_id: String,
+    },
+    EnrichLead {
+        lead_id: String,
+        #[serde(default)]
+        connector_id: Option<String>,
+    },
+    CreateTask {
+        title: String,
+        #[serde(default)]
+        lead_id: Option<String>,
+        /// A user id; the lead's owner when absent.
+        #[serde(default)]
+        assignee_id: Option<String>,
+        #[serde(default)]
+        due_in_hours: Option<i64>,
+    },
+    LogActivity {
+        lead_id: String,
+        kind: String,
+        body: String,
+    },
+    /// Adds a lead to an email sequence's recipients (sent only under that
+    /// sequence's approval).
+    AddToSequence {
+        lead_id: String,
+        sequence_id: String,
+    },
+    /// Waits a duration, until a time, or until an event (with a timeout).
+    Wait {
+        #[serde(default)]
+        seconds: Option<i64>,
+        /// A time (RFC 3339) or a variable holding one.
+        #[serde(default)]
+        until: Option<String>,
+        /// An event name (`email.replied`) about the run's lead.
+        #[serde(default)]
+        event: Option<String>,
+        #[serde(default)]
+        timeout_seconds: Option<i64>,
+    },
+    /// Goes to the first rule's `next` whose condition holds, or `default`.
+    Branch {
+        rules: Vec<BranchRule>,
+        default: String,
+    },
+}
+
+impl Action {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Action::AgentCall { .. } => "agent_call",
+            Action::HttpRequest { .. } => "http_request",
+            Action::Webhook { .. } => "webhook",
+            Action::UpdateLead { .. } => "update_lead",
+            Action::AddTag { .. } => "add_tag",
+            Action::AddToList { .. } => "add_to_list",
+            Action::EnrichLead { .. } => "enrich_lead",
+            Action::CreateTask { .. } => "create_task",
+            Action::LogActivity { .. } => "log_activity",
+            Action::AddToSequence { .. } => "add_to_sequence",
+            Action::Wait { .. } => "wait",
+            Action::Branch { .. } => "branch",
+        }
+    }
+}
+
+/// One step of a workflow.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct Step {
+    /// Unique in the graph: letters, digits, `_` and `-`.
+    pub id: String,
+    #[serde(default)]
+    pub name: Option<String>,
+    pub action: Action,
+    /// The step after this one (not for branches); the run ends without.
+    #[serde(default)]
+    pub next: Option<String>,
+    /// Tries before the step fails the run (1 to 10; 3 when absent).
+    #[serde(default)]
+    pub max_attempts: Option<i64>,
+}
+
+/// A workflow's steps: a directed acyclic graph from `entry`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct Graph {
+    pub entry: String,
+    pub steps: Vec<Step>,
+}
+
+/// A workflow: its settings and the version new runs use.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
+pub struct Workflow {
+    pub id: Uuid,
+    pub workspace_id: Uuid,
+    pub name: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    pub status: WorkflowStatus,
+    /// A JSON Schema (an object's properties and required names) that a
+    /// manual trigger's payload must satisfy.
+    pub input_schema: Value,
+    pub reenrollment: Reenrollment,
+    /// Runs of this workflow at once; further runs queue.
+    pub concurrency_limit: i64,
+    /// The published version new runs start on (none before publishing).
+    pub published_version: Option<i64>,
+    /// The newest version (the draft when it is newer than the published one).
+    pub latest_version: i64,
+    pub template_slug: Option<String>,
+    pub source: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// One immutable version of a workflow's graph.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
+pub struct WorkflowVersion {
+    pub workflow_id: Uuid,
+    pub version: i64,
+    pub state: VersionState,
+    pub graph: Graph,
+    pub created_at: DateTime<Utc>,
+    pub published_at: Option<DateTime<Utc>>,
+    pub archived_at: Option<DateTime<Utc>>,
+}
+
+/// A workflow with its newest version's graph.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
+pub struct WorkflowDetail {
+    #[serde(flatten)]
+    pub workflow: Workflow,
+    pub graph: Graph,
+    pub versions: Vec<WorkflowVersion>,
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct NewWorkflow {
+    pub name: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    pub graph: Graph,
+    /// `{"type": "object", "properties": {…}, "required": […]}`; any object when absent.
+    #[serde(default)]
+    pub input_schema: Option<Value>,
+    #[serde(default)]
+    pub reenrollment: Option<Reenrollment>,
+    /// 1 to 1,000; 10 when absent.
+    #[serde(default)]
+    pub concurrency_limit: Option<i64>,
+    /// Publish version 1 at once (runs can start); a draft when absent.
+    #[serde(default)]
+    pub publish: Option<bool>,
+}
+
+patch!(
+    /// Changes to a workflow. A new `graph` makes a new draft version;
+    /// running runs keep the version they started on.
+    WorkflowPatch {
+        name: required String,
+        description: optional String,
+        graph: required Graph,
+        input_schema: required Value,
+        reenrollment: required Reenrollment,
+        concurrency_limit: required i64,
+        status: required WorkflowStatus,
+    }
+);
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct WorkflowFilter {
+    pub status: Option<WorkflowStatus>,
+    pub limit: Option<i64>,
+    pub cursor: Option<String>,
+}
+
+/// What saving a graph found wrong, naming the step.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
+pub struct GraphProblem {
+    /// The step at fault (absent for problems of the whole graph).
+    pub step_id: Option<String>,
+    pub message: String,
+}
