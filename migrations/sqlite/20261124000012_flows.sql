@@ -29,3 +29,47 @@ CREATE TABLE workflow_versions (
     archived_at TEXT,
     PRIMARY KEY (workflow_id, version)
 );
+
+-- Runs, each on the version it started on. A worker leases a run
+-- (lease_owner, lease_until) to execute its current step; the step's
+-- result and the run's next step are written in one transaction.
+CREATE TABLE workflow_runs (
+    id BLOB PRIMARY KEY NOT NULL,
+    workspace_id BLOB NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
+    workflow_id BLOB NOT NULL REFERENCES workflows(id) ON DELETE CASCADE,
+    version INTEGER NOT NULL,
+    status TEXT NOT NULL,
+    trigger_type TEXT NOT NULL,
+    trigger_key TEXT,
+    input TEXT NOT NULL,
+    current_step TEXT,
+    next_at TEXT,
+    lease_owner TEXT,
+    lease_until TEXT,
+    error TEXT,
+    source TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    started_at TEXT,
+    finished_at TEXT,
+    updated_at TEXT NOT NULL
+);
+CREATE UNIQUE INDEX workflow_runs_once_per_trigger ON workflow_runs (workflow_id, trigger_key);
+CREATE INDEX workflow_runs_by_workspace ON workflow_runs (workspace_id, id);
+CREATE INDEX workflow_runs_by_workflow ON workflow_runs (workflow_id, status);
+CREATE INDEX workflow_runs_due ON workflow_runs (status, next_at);
+
+-- Each attempt of each step: the per-step trace.
+CREATE TABLE workflow_run_steps (
+    run_id BLOB NOT NULL REFERENCES workflow_runs(id) ON DELETE CASCADE,
+    step_id TEXT NOT NULL,
+    attempt INTEGER NOT NULL,
+    workspace_id BLOB NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
+    kind TEXT NOT NULL,
+    outcome TEXT NOT NULL,
+    input TEXT NOT NULL,
+    output TEXT,
+    error TEXT,
+    started_at TEXT NOT NULL,
+    finished_at TEXT,
+    PRIMARY KEY (run_id, step_id, attempt)
+);

@@ -88,6 +88,12 @@ impl ServerConfig {
                     Some(n) => n.parse().map_err(|_| anyhow::anyhow!("CORRAL_OUTBOX_BATCH: {n:?} is not a whole number"))?,
                     None => Config::default().outbox_batch,
                 },
+                flow_poll: match var("CORRAL_FLOW_POLL_MS") {
+                    Some(n) => std::time::Duration::from_millis(
+                        n.parse().map_err(|_| anyhow::anyhow!("CORRAL_FLOW_POLL_MS: {n:?} is not a whole number of milliseconds"))?,
+                    ),
+                    None => Config::default().flow_poll,
+                },
                 job_lease: match var("CORRAL_JOB_LEASE_SECS") {
                     Some(n) => std::time::Duration::from_secs(
                         n.parse().map_err(|_| anyhow::anyhow!("CORRAL_JOB_LEASE_SECS: {n:?} is not a whole number of seconds"))?,
@@ -134,6 +140,7 @@ pub async fn build_parts_with(
     let workers = if config.app.run_workers {
         let mut workers = app::audience::spawn_workers(db.clone(), config.app.clone());
         workers.extend(app::marketing::spawn_workers(db.clone(), config.app.clone()));
+        workers.extend(app::flows::spawn_workers(db.clone(), config.app.clone()));
         workers.push(app::platform::housekeeping::spawn(db.clone(), std::time::Duration::from_secs(600)));
         workers
     } else {

@@ -104,7 +104,6 @@ fn check_step_settings(step: &Step, problems: &mut Vec<GraphProblem>) {
             }
             check_url(id, url, problems);
         }
-        Action::Webhook { url, .. } => check_url(id, url, problems),
         Action::CreateTask { due_in_hours: Some(hours), .. } if !(0..=24 * 366).contains(hours) => {
             problems.push(problem(id, "due_in_hours is from 0 to 8784"));
         }
@@ -290,7 +289,7 @@ mod tests {
     #[test]
     fn a_branching_graph_with_upstream_variables_is_accepted() {
         let g = graph(json!({"entry": "enrich", "steps": [
-            {"id": "enrich", "action": {"type": "enrich_lead", "lead_id": "{{input.lead_id}}"}, "next": "hot"},
+            {"id": "enrich", "action": {"type": "enrich_lead", "lead_id": "{{input.lead_id}}", "connector_id": "c"}, "next": "hot"},
             {"id": "hot", "action": {"type": "branch", "rules": [
                 {"when": {"var": "steps.enrich.output.score", "op": "gt", "value": 50}, "next": "task"}], "default": "tag"}},
             {"id": "task", "action": {"type": "create_task", "title": "Call {{steps.enrich.output.name}}", "lead_id": "{{input.lead_id}}"}},
@@ -331,7 +330,7 @@ mod tests {
         let g = graph(json!({"entry": "split", "steps": [
             {"id": "split", "action": {"type": "branch", "rules": [
                 {"when": {"var": "input.lead_id", "op": "is_set"}, "next": "enrich"}], "default": "task"}},
-            {"id": "enrich", "action": {"type": "enrich_lead", "lead_id": "{{input.lead_id}}"}, "next": "task"},
+            {"id": "enrich", "action": {"type": "enrich_lead", "lead_id": "{{input.lead_id}}", "connector_id": "c"}, "next": "task"},
             {"id": "task", "action": {"type": "create_task", "title": "{{steps.enrich.output.company}}"}},
         ]}));
         let problems = check(&g, &schema());

@@ -1,4 +1,5 @@
-//! REST: /api/v1/flows/workflows/… (workflows, their versions, publishing).
+//! REST: /api/v1/flows/workflows/… (workflows, their versions, publishing,
+//! manual runs) and /api/v1/flows/runs/… (runs, their traces, controls).
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -7,7 +8,7 @@ use axum::{Json, Router};
 use serde::Deserialize;
 
 use super::types::*;
-use super::workflows;
+use super::{runs, workflows};
 use crate::error::AppResult;
 use crate::platform::context::{AppState, Ctx};
 use crate::platform::http::{ApiJson, ApiPath, ApiQuery, ApiResult, IdPath, Idempotency};
@@ -60,6 +61,32 @@ pub static ENDPOINTS: &[Endpoint] = &[
     )
     .tool("archive_workflow_version")
     .answers(200, json::<WorkflowDetail>),
+    Endpoint::new(
+        "post",
+        "/flows/workflows/{id}/runs",
+        Scoped(Write),
+        "Start a run of the published version; the payload is checked against the input schema.",
+        || post(trigger),
+    )
+    .tool("trigger_workflow")
+    .body(json::<TriggerInput>)
+    .answers(201, json::<Run>),
+    Endpoint::new("get", "/flows/runs", Scoped(Read), "List runs by workflow, status, trigger type and date range.", || get(list_runs))
+        .tool("list_workflow_runs")
+        .query(query_of::<RunFilter>)
+        .answers(200, json::<Page<Run>>),
+    Endpoint::new("get", "/flows/runs/{id}", Scoped(Read), "Read a run with its per-step trace.", || get(show_run))
+        .tool("get_workflow_run")
+        .answers(200, json::<RunDetail>),
+    Endpoint::new("post", "/flows/runs/{id}/pause", Scoped(Write), "Pause a run at its next step.", || post(pause_run))
+        .tool("pause_workflow_run")
+        .answers(200, json::<Run>),
+    Endpoint::new("post", "/flows/runs/{id}/resume", Scoped(Write), "Resume a paused run where it stood.", || post(resume_run))
+        .tool("resume_workflow_run")
+        .answers(200, json::<Run>),
+    Endpoint::new("post", "/flows/runs/{id}/cancel", Scoped(Write), "Cancel a run: no further step runs.", || post(cancel_run))
+        .tool("cancel_workflow_run")
+        .answers(200, json::<Run>),
 ];
 
 pub fn router() -> Router<AppState> {
@@ -129,4 +156,48 @@ async fn archive_version(State(state): State<AppState>, ctx: Ctx, ApiPath(path):
     let mut tx = idem.begin(&state, &ctx, "").await?;
     let workflow = workflows::archive_version(&mut tx, &ctx, path.id, path.version).await?;
     tx.respond(StatusCode::OK, &workflow).await
+}
+
+async fn trigger(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    ApiPath(id): IdPath,
+    idem: Idempotency,
+    body: ApiJson<TriggerInput>,
+) -> ApiResult {
+    let mut tx = idem.begin(&state, &ctx, &body.body_digest).await?;
+    let run = runs::trigger(&mut tx, &ctx, id, body.value).await?;
+    tx.respond(StatusCode::CREATED, &run).await
+}
+
+async fn list_runs(State(state): State<AppState>, ctx: Ctx, ApiQuery(filter): ApiQuery<RunFilter>) -> AppResult<Json<Page<Run>>> {
+    let mut tx = state.db.begin_read().await?;
+    let page = runs::list(&mut tx, &ctx, filter).await?;
+    tx.commit().await?;
+    Ok(Json(page))
+}
+
+async fn show_run(State(state): State<AppState>, ctx: Ctx, ApiPath(id): IdPath) -> AppResult<Json<RunDetail>> {
+    let mut tx = state.db.begin_read().await?;
+    let run = runs::get(&mut tx, &ctx, id).await?;
+    tx.commit().await?;
+    Ok(Json(run))
+}
+
+async fn pause_run(State(state): State<AppState>, ctx: Ctx, ApiPath(id): IdPath, idem: Idempotency) -> ApiResult {
+    let mut tx = idem.begin(&state, &ctx, "").await?;
+    let run = runs::pause(&mut tx, &ctx, id).await?;
+    tx.respond(StatusCode::OK, &run).await
+}
+
+async fn resume_run(State(state): State<AppState>, ctx: Ctx, ApiPath(id): IdPath, idem: Idempotency) -> ApiResult {
+    let mut tx = idem.begin(&state, &ctx, "").await?;
+    let run = runs::resume(&mut tx, &ctx, id).await?;
+    tx.respond(StatusCode::OK, &run).await
+}
+
+async fn cancel_run(State(state): State<AppState>, ctx: Ctx, ApiPath(id): IdPath, idem: Idempotency) -> ApiResult {
+    let mut tx = idem.begin(&state, &ctx, "").await?;
+    let run = runs::cancel(&mut tx, &ctx, id).await?;
+    tx.respond(StatusCode::OK, &run).await
 }

@@ -93,12 +93,6 @@ pub enum Action {
         #[serde(default)]
         body: Option<Value>,
     },
-    /// A POST signed with the workspace's flow webhook secret.
-    Webhook {
-        url: String,
-        #[serde(default)]
-        payload: Option<Value>,
-    },
     /// Sets fields of a lead (status, score, owner, custom fields…).
     UpdateLead {
         lead_id: String,
@@ -112,10 +106,10 @@ pub enum Action {
         lead_id: String,
         list_id: String,
     },
+    /// Enriches a lead through one of the workspace's enrichment connectors.
     EnrichLead {
         lead_id: String,
-        #[serde(default)]
-        connector_id: Option<String>,
+        connector_id: String,
     },
     CreateTask {
         title: String,
@@ -127,16 +121,13 @@ pub enum Action {
         #[serde(default)]
         due_in_hours: Option<i64>,
     },
+    /// An activity on the lead's timeline (`kind`: note, call, email, meeting…).
     LogActivity {
         lead_id: String,
         kind: String,
-        body: String,
-    },
-    /// Adds a lead to an email sequence's recipients (sent only under that
-    /// sequence's approval).
-    AddToSequence {
-        lead_id: String,
-        sequence_id: String,
+        subject: String,
+        #[serde(default)]
+        body: Option<String>,
     },
     /// Waits a duration, until a time, or until an event (with a timeout).
     Wait {
@@ -163,14 +154,12 @@ impl Action {
         match self {
             Action::AgentCall { .. } => "agent_call",
             Action::HttpRequest { .. } => "http_request",
-            Action::Webhook { .. } => "webhook",
             Action::UpdateLead { .. } => "update_lead",
             Action::AddTag { .. } => "add_tag",
             Action::AddToList { .. } => "add_to_list",
             Action::EnrichLead { .. } => "enrich_lead",
             Action::CreateTask { .. } => "create_task",
             Action::LogActivity { .. } => "log_activity",
-            Action::AddToSequence { .. } => "add_to_sequence",
             Action::Wait { .. } => "wait",
             Action::Branch { .. } => "branch",
         }
@@ -304,4 +293,99 @@ pub struct GraphProblem {
     /// The step at fault (absent for problems of the whole graph).
     pub step_id: Option<String>,
     pub message: String,
+}
+
+text_enum!(
+    /// Where a run stands.
+    RunStatus {
+    Queued => "queued",
+    Running => "running",
+    Waiting => "waiting",
+    Paused => "paused",
+    Succeeded => "succeeded",
+    Failed => "failed",
+    Cancelled => "cancelled",
+});
+
+impl RunStatus {
+    pub fn is_finished(self) -> bool {
+        matches!(self, RunStatus::Succeeded | RunStatus::Failed | RunStatus::Cancelled)
+    }
+}
+
+text_enum!(
+    /// How one attempt of a step ended (`waiting` while a wait runs).
+    StepOutcome {
+    Succeeded => "succeeded",
+    Failed => "failed",
+    Waiting => "waiting",
+});
+
+/// A run of a workflow, on the version it started on.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
+pub struct Run {
+    pub id: Uuid,
+    pub workflow_id: Uuid,
+    pub version: i64,
+    pub status: RunStatus,
+    /// `manual`, or the event that started it.
+    pub trigger_type: String,
+    pub input: Value,
+    /// The step the run is at (absent once it ended).
+    pub current_step: Option<String>,
+    /// When the run goes on (a wait's end, a retry's backoff).
+    pub next_at: Option<DateTime<Utc>>,
+    pub error: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub started_at: Option<DateTime<Utc>>,
+    pub finished_at: Option<DateTime<Utc>>,
+}
+
+/// One attempt of one step: what went in, what came out, how it ended.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
+pub struct StepTrace {
+    pub step_id: String,
+    pub kind: String,
+    pub attempt: i64,
+    pub outcome: StepOutcome,
+    pub input: Value,
+    pub output: Option<Value>,
+    pub error: Option<String>,
+    pub started_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+}
+
+/// A run with its per-step trace, oldest first.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
+pub struct RunDetail {
+    #[serde(flatten)]
+    pub run: Run,
+    pub trace: Vec<StepTrace>,
+}
+
+/// A manual start: the payload is checked against the workflow's input schema.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct TriggerInput {
+    #[serde(default)]
+    pub payload: Option<Value>,
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct RunFilter {
+    pub workflow_id: Option<Uuid>,
+    pub status: Option<RunStatus>,
+    pub trigger_type: Option<String>,
+    /// Runs created at or after this time.
+    pub created_from: Option<DateTime<Utc>>,
+    /// Runs created before this time.
+    pub created_to: Option<DateTime<Utc>>,
+    pub limit: Option<i64>,
+    pub cursor: Option<String>,
 }

@@ -513,7 +513,7 @@ pub async fn set_chat_settings(tx: &mut Tx, ctx: &Ctx, input: ChatCompletionSett
 }
 
 /// The endpoint with its key, for the copy writer.
-pub(super) async fn chat_endpoint(tx: &mut Tx, workspace_id: Uuid) -> AppResult<Option<(String, String, Option<String>)>> {
+pub(crate) async fn chat_endpoint(tx: &mut Tx, workspace_id: Uuid) -> AppResult<Option<(String, String, Option<String>)>> {
     Ok(tx
         .fetch_optional(Q::new("SELECT base_url, model, api_key FROM chat_completion_settings WHERE workspace_id = $1").bind(workspace_id))
         .await?)

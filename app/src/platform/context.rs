@@ -55,6 +55,9 @@ pub struct Config {
     pub outbox_poll: std::time::Duration,
     /// Messages one worker claims per round (per sender).
     pub outbox_batch: usize,
+    /// How often an idle flow worker looks for due runs (a run's next step
+    /// follows at once; this is the delay of a new run or an ended wait).
+    pub flow_poll: std::time::Duration,
 }
 
 impl Default for Config {
@@ -78,6 +81,7 @@ impl Default for Config {
             sequence_day: std::time::Duration::from_secs(86_400),
             outbox_poll: std::time::Duration::from_secs(1),
             outbox_batch: 100,
+            flow_poll: std::time::Duration::from_millis(200),
         }
     }
 }

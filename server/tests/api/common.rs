@@ -29,6 +29,7 @@ pub fn test_config() -> Config {
         data_dir: std::env::temp_dir().join("corral-test-data"),
         enrichment_private_networks: true,
         outbox_poll: std::time::Duration::from_millis(50),
+        flow_poll: std::time::Duration::from_millis(20),
         ..Config::default()
     }
 }
@@ -160,8 +161,14 @@ impl TestApp {
 
     /// Counts rows of a table in every workspace, straight from the database.
     pub async fn count(&self, table: &str) -> i64 {
+        self.count_where(table, "TRUE").await
+    }
+
+    /// Counts the rows of a table that meet a condition (SQL).
+    pub async fn count_where(&self, table: &str, condition: &str) -> i64 {
         let mut tx = self.db.begin_read().await.unwrap();
-        let (n,): (i64,) = tx.fetch_one(app::platform::db::Q::new(format!("SELECT COUNT(*) FROM {table}"))).await.unwrap();
+        let (n,): (i64,) =
+            tx.fetch_one(app::platform::db::Q::new(format!("SELECT COUNT(*) FROM {table} WHERE {condition}"))).await.unwrap();
         tx.commit().await.unwrap();
         n
     }
@@ -408,5 +415,38 @@ impl SmtpSink {
 impl Drop for SmtpSink {
     fn drop(&mut self) {
         self.task.abort();
+    }
+}
+
+/// A server process killed on drop.
+pub struct ServerProcess(std::process::Child);
+
+impl ServerProcess {
+    pub fn start(database_url: &str) -> ServerProcess {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let child = std::process::Command::new(env!("CARGO_BIN_EXE_corral"))
+            .env("DATABASE_URL", database_url)
+            .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
+            .env("LEPTOS_SITE_ROOT", "target/site")
+            .env("CORRAL_JOB_LEASE_SECS", "2")
+            .env("CORRAL_FLOW_POLL_MS", "20")
+            .env("CORRAL_DATA_DIR", std::env::temp_dir().join("corral-test-data"))
+            .env("RUST_LOG", "warn")
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("start the corral binary");
+        ServerProcess(child)
+    }
+
+    /// SIGKILL: no shutdown, no flush, open transactions lost.
+    pub fn kill(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        self.kill();
     }
 }

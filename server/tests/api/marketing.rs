@@ -8,7 +8,7 @@ use std::time::Duration;
 use reqwest::{Client, Method, StatusCode};
 use serde_json::{json, Value};
 
-use crate::common::{assert_error_shape, send, test_config, Config, SmtpSink, TestApp};
+use crate::common::{assert_error_shape, send, test_config, Config, ServerProcess, SmtpSink, TestApp};
 use crate::mcp::call_tool;
 
 /// A workspace with an owner, an author key and a key the owner granted
@@ -633,38 +633,6 @@ async fn a_senders_cap_and_send_window_hold_and_changing_them_voids_the_approval
     shop.wait_for_status(&id, "sending", 5).await;
     tokio::time::sleep(Duration::from_millis(800)).await;
     assert_eq!(sink.messages().len(), 3, "outside the send window");
-}
-
-/// A server process killed on drop.
-struct ServerProcess(std::process::Child);
-
-impl ServerProcess {
-    fn start(database_url: &str) -> ServerProcess {
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let child = std::process::Command::new(env!("CARGO_BIN_EXE_corral"))
-            .env("DATABASE_URL", database_url)
-            .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
-            .env("LEPTOS_SITE_ROOT", "target/site")
-            .env("CORRAL_JOB_LEASE_SECS", "2")
-            .env("CORRAL_DATA_DIR", std::env::temp_dir().join("corral-test-data"))
-            .env("RUST_LOG", "warn")
-            .stdout(std::process::Stdio::null())
-            .spawn()
-            .expect("start the corral binary");
-        ServerProcess(child)
-    }
-
-    /// SIGKILL: no shutdown, no flush, open transactions lost.
-    fn kill(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-impl Drop for ServerProcess {
-    fn drop(&mut self) {
-        self.kill();
-    }
 }
 
 #[tokio::test]

@@ -1,11 +1,12 @@
-//! Flow tools: workflows and their versions.
+//! Flow tools: workflows and their versions, the seed's `trigger_workflow`
+//! (`{workflow_id, payload}`), and the run reads and controls.
 
 use serde_json::{json, Map, Value};
 
 use super::{begin_write, finish_write, page_json, read_json, read_one, record_args, schema_with_ids, tool, write_new, write_one, Nothing};
 use crate::flows::routes::PublishVersion;
 use crate::flows::types::*;
-use crate::flows::workflows;
+use crate::flows::{runs, workflows};
 use crate::mcp::registry::{arguments, schema_of, Operation, ToolResult};
 use crate::platform::context::{AppState, Ctx};
 
@@ -14,8 +15,8 @@ pub(super) static TOOLS: &[Operation] = &[
     tool!(read get_workflow, FlowsRead, || schema_with_ids::<Nothing>(&[("workflow_id", "The workflow.")], false),
         "Read a workflow: its settings, its newest graph and its versions."),
     tool!(write create_workflow, FlowsWrite, idempotent: false, destructive: false, || schema_with_ids::<NewWorkflow>(&[], true),
-        "Create a workflow from a graph of steps (agent_call, http_request, webhook, update_lead, add_tag, add_to_list, enrich_lead, \
-         create_task, log_activity, add_to_sequence, wait, branch). The graph is checked: one entry, no cycles, every step reachable, \
+        "Create a workflow from a graph of steps (agent_call, http_request, update_lead, add_tag, add_to_list, enrich_lead, create_task, \
+         log_activity, wait, branch). The graph is checked: one entry, no cycles, every step reachable, \
          every {{variable}} defined upstream; problems name the step."),
     tool!(write update_workflow, FlowsWrite, idempotent: true, destructive: false,
         || schema_with_ids::<WorkflowPatch>(&[("workflow_id", "The workflow to change.")], true),
@@ -26,6 +27,18 @@ pub(super) static TOOLS: &[Operation] = &[
     tool!(write archive_workflow_version, FlowsWrite, idempotent: true, destructive: false,
         || schema_with_ids::<VersionInput>(&[("workflow_id", "The workflow.")], true),
         "Archive a draft version; its runs are kept."),
+    tool!(write trigger_workflow, FlowsWrite, idempotent: false, destructive: false,
+        || schema_with_ids::<TriggerInput>(&[("workflow_id", "The workflow to run (its published version).")], true),
+        "Start a run of a workflow with a payload checked against its input schema, e.g. {workflow_id, payload: {lead_id}}."),
+    tool!(read list_workflow_runs, FlowsRead, schema_of::<RunFilter>, "List runs by workflow, status, trigger type or date range."),
+    tool!(read get_workflow_run, FlowsRead, || schema_with_ids::<Nothing>(&[("run_id", "The run.")], false),
+        "Read a run: its status, current step and the per-step trace (input, output, error, attempt, start and end)."),
+    tool!(write pause_workflow_run, FlowsWrite, idempotent: true, destructive: false,
+        || schema_with_ids::<Nothing>(&[("run_id", "The run to pause.")], true), "Pause a run at its next step."),
+    tool!(write resume_workflow_run, FlowsWrite, idempotent: true, destructive: false,
+        || schema_with_ids::<Nothing>(&[("run_id", "The run to resume.")], true), "Resume a paused run where it stood."),
+    tool!(write cancel_workflow_run, FlowsWrite, idempotent: true, destructive: true,
+        || schema_with_ids::<Nothing>(&[("run_id", "The run to cancel.")], true), "Cancel a run: no further step runs."),
 ];
 
 /// A version of a workflow.
@@ -60,3 +73,30 @@ pub(super) async fn archive_workflow_version(state: &AppState, ctx: &Ctx, args: 
     let workflow = workflows::archive_version(&mut tx, ctx, args.ids[0], args.input.version).await?;
     finish_write(tx, json!({ "workflow": workflow })).await
 }
+
+write_one!(trigger_workflow, TriggerInput, "workflow_id", "run", runs::trigger);
+read_one!(get_workflow_run, "run_id", "run", runs::get);
+
+pub(super) async fn list_workflow_runs(state: &AppState, ctx: &Ctx, args: Map<String, Value>) -> ToolResult {
+    let filter: RunFilter = arguments(args)?;
+    let mut tx = state.db.begin_read().await?;
+    let page = runs::list(&mut tx, ctx, filter).await?;
+    tx.commit().await?;
+    Ok(page_json("runs", page))
+}
+
+/// A control of one run: pause, resume or cancel.
+macro_rules! run_control {
+    ($name:ident, $op:expr) => {
+        pub(super) async fn $name(state: &AppState, ctx: &Ctx, args: Map<String, Value>) -> ToolResult {
+            let args = record_args::<Nothing>(args, &["run_id"])?;
+            let mut tx = begin_write(state, ctx, stringify!($name), args.idempotency_key.as_deref(), &args.request).await?;
+            let run = $op(&mut tx, ctx, args.ids[0]).await?;
+            finish_write(tx, json!({ "run": run })).await
+        }
+    };
+}
+
+run_control!(pause_workflow_run, runs::pause);
+run_control!(resume_workflow_run, runs::resume);
+run_control!(cancel_workflow_run, runs::cancel);

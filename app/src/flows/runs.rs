@@ -1,0 +1,823 @@
+//! Runs and the engine that executes them.
+//!
+//! A run sits on one step at a time. A worker in every server process
+//! leases due runs (PostgreSQL: `FOR UPDATE SKIP LOCKED`), executes the
+//! current step and, in one transaction, journals the attempt and moves
+//! the run on — so a finished step is never lost and never run again.
+//! Corral's own actions (update a lead, tag it, create a task…) write in
+//! that same transaction: they happen exactly once. Calls to the outside
+//! (HTTP requests, the chat-completions endpoint, enrichment) happen
+//! before it: a process killed in between leaves the lease to run out and
+//! the step runs again, so HTTP requests carry an `Idempotency-Key` made of
+//! the run and the step for the far side to dedupe.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use serde_json::{json, Map, Value};
+use uuid::Uuid;
+
+use super::graph::variables_in_text;
+use super::types::*;
+use super::workflows::{self, check_payload};
+use crate::crm::activities::types::{ActivityKind, NewActivity, NewTask};
+use crate::error::{AppError, AppResult};
+use crate::platform::audit;
+use crate::platform::context::{Config, Ctx};
+use crate::platform::db::{now, Backend, Db, Tx, Q};
+use crate::platform::pagination::PageRequest;
+use crate::platform::types::{Page, Scope};
+
+const DEFAULT_MAX_ATTEMPTS: i64 = 3;
+
+#[derive(sqlx::FromRow)]
+struct RunRow {
+    id: Uuid,
+    workspace_id: Uuid,
+    workflow_id: Uuid,
+    version: i64,
+    #[sqlx(try_from = "String")]
+    status: RunStatus,
+    trigger_type: String,
+    input: sqlx::types::Json<Value>,
+    current_step: Option<String>,
+    next_at: Option<DateTime<Utc>>,
+    error: Option<String>,
+    created_at: DateTime<Utc>,
+    started_at: Option<DateTime<Utc>>,
+    finished_at: Option<DateTime<Utc>>,
+}
+
+const RUN_COLUMNS: &str = "id, workspace_id, workflow_id, version, status, trigger_type, input, current_step, next_at, error, \
+     created_at, started_at, finished_at";
+
+impl From<RunRow> for Run {
+    fn from(r: RunRow) -> Run {
+        Run {
+            id: r.id,
+            workflow_id: r.workflow_id,
+            version: r.version,
+            status: r.status,
+            trigger_type: r.trigger_type,
+            input: r.input.0,
+            current_step: r.current_step,
+            next_at: r.next_at,
+            error: r.error,
+            created_at: r.created_at,
+            started_at: r.started_at,
+            finished_at: r.finished_at,
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct TraceRow {
+    step_id: String,
+    kind: String,
+    attempt: i64,
+    #[sqlx(try_from = "String")]
+    outcome: StepOutcome,
+    input: sqlx::types::Json<Value>,
+    output: Option<sqlx::types::Json<Value>>,
+    error: Option<String>,
+    started_at: DateTime<Utc>,
+    finished_at: Option<DateTime<Utc>>,
+}
+
+impl From<TraceRow> for StepTrace {
+    fn from(r: TraceRow) -> StepTrace {
+        StepTrace {
+            step_id: r.step_id,
+            kind: r.kind,
+            attempt: r.attempt,
+            outcome: r.outcome,
+            input: r.input.0,
+            output: r.output.map(|o| o.0),
+            error: r.error,
+            started_at: r.started_at,
+            finished_at: r.finished_at,
+        }
+    }
+}
+
+async fn run_row(tx: &mut Tx, workspace_id: Uuid, id: Uuid) -> AppResult<RunRow> {
+    tx.fetch_optional(
+        Q::new(format!("SELECT {RUN_COLUMNS} FROM workflow_runs WHERE workspace_id = $1 AND id = $2")).bind(workspace_id).bind(id),
+    )
+    .await?
+    .ok_or(AppError::NotFound("workflow run"))
+}
+
+async fn trace(tx: &mut Tx, workspace_id: Uuid, id: Uuid) -> AppResult<Vec<StepTrace>> {
+    let rows: Vec<TraceRow> = tx
+        .fetch_all(
+            Q::new(
+                "SELECT step_id, kind, attempt, outcome, input, output, error, started_at, finished_at FROM workflow_run_steps \
+                 WHERE workspace_id = $1 AND run_id = $2 ORDER BY started_at, attempt",
+            )
+            .bind(workspace_id)
+            .bind(id),
+        )
+        .await?;
+    Ok(rows.into_iter().map(StepTrace::from).collect())
+}
+
+pub async fn get(tx: &mut Tx, ctx: &Ctx, id: Uuid) -> AppResult<RunDetail> {
+    ctx.require(Scope::FlowsRead)?;
+    let run = Run::from(run_row(tx, ctx.workspace_id, id).await?);
+    let trace = trace(tx, ctx.workspace_id, id).await?;
+    Ok(RunDetail { run, trace })
+}
+
+pub async fn list(tx: &mut Tx, ctx: &Ctx, filter: RunFilter) -> AppResult<Page<Run>> {
+    ctx.require(Scope::FlowsRead)?;
+    let page = PageRequest::parse(filter.limit, filter.cursor.as_deref())?;
+    let mut q = Q::new(format!("SELECT {RUN_COLUMNS} FROM workflow_runs WHERE workspace_id = $1")).bind(ctx.workspace_id);
+    if let Some(workflow_id) = filter.workflow_id {
+        let p = q.arg(workflow_id);
+        q.push(&format!(" AND workflow_id = {p}"));
+    }
+    if let Some(status) = filter.status {
+        let p = q.arg(status.as_str());
+        q.push(&format!(" AND status = {p}"));
+    }
+    if let Some(trigger_type) = filter.trigger_type {
+        let p = q.arg(trigger_type);
+        q.push(&format!(" AND trigger_type = {p}"));
+    }
+    if let Some(from) = filter.created_from {
+        let p = q.arg(from);
+        q.push(&format!(" AND created_at >= {p}"));
+    }
+    if let Some(to) = filter.created_to {
+        let p = q.arg(to);
+        q.push(&format!(" AND created_at < {p}"));
+    }
+    page.apply(&mut q, "id");
+    let rows: Vec<RunRow> = tx.fetch_all(q).await?;
+    Ok(page.finish(rows, |r| r.id, Run::from))
+}
+
+/// Starts a run of a workflow's published version with a payload checked
+/// against its input schema.
+pub async fn trigger(tx: &mut Tx, ctx: &Ctx, workflow_id: Uuid, input: TriggerInput) -> AppResult<Run> {
+    ctx.require(Scope::FlowsWrite)?;
+    let workflow = workflows::workflow_row(tx, ctx, workflow_id).await?;
+    if workflow.status == WorkflowStatus::Archived {
+        return Err(AppError::Conflict { code: "invalid_state", message: "this workflow is archived".into() });
+    }
+    let Some(version) = workflow.published_version else {
+        return Err(AppError::Conflict { code: "invalid_state", message: "publish a version of this workflow before running it".into() });
+    };
+    let payload = input.payload.unwrap_or_else(|| json!({}));
+    check_payload(&workflow.input_schema, &payload)?;
+    let id = Uuid::now_v7();
+    let at = now();
+    tx.execute(
+        Q::new(
+            "INSERT INTO workflow_runs (id, workspace_id, workflow_id, version, status, trigger_type, input, next_at, source, \
+             created_at, updated_at) VALUES ($1, $2, $3, $4, 'queued', 'manual', $5, $6, $7, $6, $6)",
+        )
+        .bind(id)
+        .bind(ctx.workspace_id)
+        .bind(workflow_id)
+        .bind(version)
+        .bind(payload.clone())
+        .bind(at)
+        .bind(ctx.record_source()),
+    )
+    .await?;
+    let run = Run::from(run_row(tx, ctx.workspace_id, id).await?);
+    audit::record(tx, ctx, "workflow_run.triggered", "workflow_run", Some(id), None::<&()>, Some(&run)).await?;
+    Ok(run)
+}
+
+/// Pauses a run that has not ended: it stays on its step until resumed.
+pub async fn pause(tx: &mut Tx, ctx: &Ctx, id: Uuid) -> AppResult<Run> {
+    control(tx, ctx, id, "pause").await
+}
+
+pub async fn resume(tx: &mut Tx, ctx: &Ctx, id: Uuid) -> AppResult<Run> {
+    control(tx, ctx, id, "resume").await
+}
+
+/// Cancels a run: no further step runs.
+pub async fn cancel(tx: &mut Tx, ctx: &Ctx, id: Uuid) -> AppResult<Run> {
+    control(tx, ctx, id, "cancel").await
+}
+
+async fn control(tx: &mut Tx, ctx: &Ctx, id: Uuid, action: &str) -> AppResult<Run> {
+    ctx.require(Scope::FlowsWrite)?;
+    let before = Run::from(run_row(tx, ctx.workspace_id, id).await?);
+    let conflict = |message: String| AppError::Conflict { code: "invalid_state", message };
+    let at = now();
+    let (status, finished_at) = match (action, before.status) {
+        (_, status) if status.is_finished() => return Err(conflict(format!("the run has ended ({})", status.as_str()))),
+        ("pause", RunStatus::Paused) => return Ok(before),
+        ("resume", status) if status != RunStatus::Paused => return Ok(before),
+        ("pause", _) => (RunStatus::Paused, None),
+        // A resumed run picks up where it stood: a wait keeps its end.
+        ("resume", _) => (if before.started_at.is_some() { RunStatus::Running } else { RunStatus::Queued }, None),
+        _ => (RunStatus::Cancelled, Some(at)),
+    };
+    // A pause or cancel takes effect at the next step: a step already
+    // executing finishes and is journaled, then the run stops.
+    tx.execute(
+        Q::new("UPDATE workflow_runs SET status = $1, finished_at = $2, updated_at = $3 WHERE workspace_id = $4 AND id = $5")
+            .bind(status.as_str())
+            .bind(finished_at)
+            .bind(at)
+            .bind(ctx.workspace_id)
+            .bind(id),
+    )
+    .await?;
+    let after = Run::from(run_row(tx, ctx.workspace_id, id).await?);
+    audit::record(tx, ctx, &format!("workflow_run.{}", status.as_str()), "workflow_run", Some(id), Some(&before), Some(&after)).await?;
+    Ok(after)
+}
+
+/// Starts this process's flow worker.
+pub fn spawn_worker(db: Db, config: Config) -> tokio::task::JoinHandle<()> {
+    let worker = format!("flows-{}", Uuid::now_v7().simple());
+    tokio::spawn(async move {
+        loop {
+            match round(&db, &config, &worker).await {
+                Ok(handled) if handled > 0 => tokio::task::yield_now().await,
+                Ok(_) => tokio::time::sleep(config.flow_poll).await,
+                Err(error) => {
+                    tracing::warn!(%error, "flow round failed; retrying");
+                    tokio::time::sleep(config.flow_poll).await;
+                }
+            }
+        }
+    })
+}
+
+/// One round: lease the due runs and execute one step of each. Answers how
+/// many steps it executed.
+pub async fn round(db: &Db, config: &Config, worker: &str) -> AppResult<usize> {
+    let claimed = claim(db, config, worker).await?;
+    for (workspace_id, run_id) in &claimed {
+        if let Err(error) = execute_step(db, config, worker, *workspace_id, *run_id).await {
+            tracing::warn!(%error, %run_id, "a flow step could not be journaled; its lease will run out and it runs again");
+        }
+    }
+    Ok(claimed.len())
+}
+
+async fn claim(db: &Db, config: &Config, worker: &str) -> AppResult<Vec<(Uuid, Uuid)>> {
+    let mut tx = db.begin().await?;
+    let at = now();
+    let lock = if tx.backend() == Backend::Postgres { " FOR UPDATE SKIP LOCKED" } else { "" };
+    let due: Vec<(Uuid, Uuid, Uuid, String)> = tx
+        .fetch_all(
+            Q::new(format!(
+                "SELECT id, workspace_id, workflow_id, status FROM workflow_runs WHERE status IN ('queued', 'running', 'waiting') \
+                 AND next_at <= $1 AND (lease_until IS NULL OR lease_until < $1) ORDER BY next_at, id LIMIT 50{lock}"
+            ))
+            .bind(at),
+        )
+        .await?;
+    let lease_until = at + chrono::Duration::from_std(config.job_lease).unwrap_or_else(|_| chrono::Duration::seconds(30));
+    let mut claimed = Vec::new();
+    for (id, workspace_id, workflow_id, status) in due {
+        if status == RunStatus::Queued.as_str() {
+            // A queued run starts only under its workflow's concurrency limit.
+            let (active, limit): (i64, i64) = tx
+                .fetch_one(
+                    Q::new(
+                        "SELECT (SELECT COUNT(*) FROM workflow_runs r WHERE r.workflow_id = w.id AND r.status IN ('running', 'waiting')), \
+                         w.concurrency_limit FROM workflows w WHERE w.id = $1",
+                    )
+                    .bind(workflow_id),
+                )
+                .await?;
+            if active >= limit {
+                continue;
+            }
+        }
+        tx.execute(
+            Q::new(
+                "UPDATE workflow_runs SET lease_owner = $1, lease_until = $2, status = CASE WHEN status = 'queued' THEN 'running' ELSE status END, \
+                 started_at = COALESCE(started_at, $3), updated_at = $3 WHERE id = $4",
+            )
+            .bind(worker)
+            .bind(lease_until)
+            .bind(at)
+            .bind(id),
+        )
+        .await?;
+        claimed.push((workspace_id, id));
+    }
+    tx.commit().await?;
+    Ok(claimed)
+}
+
+/// What a step's variables are read from.
+fn context(run: &RunRow, outputs: &[StepTrace]) -> Value {
+    let mut steps = Map::new();
+    for t in outputs.iter().filter(|t| t.outcome == StepOutcome::Succeeded) {
+        steps.insert(t.step_id.clone(), json!({ "output": t.output }));
+    }
+    json!({
+        "input": run.input.0,
+        "trigger": { "type": run.trigger_type, "data": run.input.0 },
+        "steps": steps,
+        "run": { "id": run.id },
+        "workflow": { "id": run.workflow_id },
+    })
+}
+
+/// The value at a dotted path (`steps.enrich.output.score`), `Null` when absent.
+pub fn lookup<'v>(context: &'v Value, path: &str) -> &'v Value {
+    static NULL: Value = Value::Null;
+    let mut at = context;
+    for part in path.split('.') {
+        at = match at {
+            Value::Object(map) => map.get(part).unwrap_or(&NULL),
+            Value::Array(items) => part.parse::<usize>().ok().and_then(|i| items.get(i)).unwrap_or(&NULL),
+            _ => &NULL,
+        };
+    }
+    at
+}
+
+/// Fills a step's `{{variables}}`: a string that is one variable becomes
+/// that value (a number stays a number); variables inside text become text.
+pub fn render(value: &Value, context: &Value) -> Value {
+    match value {
+        Value::String(text) => {
+            let trimmed = text.trim();
+            if trimmed.starts_with("{{") && trimmed.ends_with("}}") && trimmed.matches("{{").count() == 1 {
+                return lookup(context, trimmed[2..trimmed.len() - 2].trim()).clone();
+            }
+            let mut names = Vec::new();
+            if variables_in_text(text, &mut names).is_err() || names.is_empty() {
+                return value.clone();
+            }
+            let mut out = String::with_capacity(text.len());
+            let mut rest = text.as_str();
+            while let Some(start) = rest.find("{{") {
+                out.push_str(&rest[..start]);
+                let after = &rest[start + 2..];
+                let end = after.find("}}").unwrap_or(after.len());
+                match lookup(context, after[..end].trim()) {
+                    Value::String(s) => out.push_str(s),
+                    Value::Null => {}
+                    other => out.push_str(&other.to_string()),
+                }
+                rest = after.get(end + 2..).unwrap_or("");
+            }
+            out.push_str(rest);
+            Value::String(out)
+        }
+        Value::Array(items) => Value::Array(items.iter().map(|v| render(v, context)).collect()),
+        Value::Object(map) => Value::Object(map.iter().map(|(k, v)| (k.clone(), render(v, context))).collect()),
+        other => other.clone(),
+    }
+}
+
+fn number(value: &Value) -> Option<f64> {
+    match value {
+        Value::Number(n) => n.as_f64(),
+        Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+}
+
+/// Whether a branch condition holds over the run's data.
+pub fn holds(condition: &Condition, context: &Value) -> bool {
+    let actual = lookup(context, &condition.var);
+    let expected = condition.value.as_ref().unwrap_or(&Value::Null);
+    let same = || actual == expected || matches!((number(actual), number(expected)), (Some(a), Some(b)) if a == b);
+    match condition.op {
+        ConditionOp::IsSet => !actual.is_null() && actual.as_str() != Some(""),
+        ConditionOp::Eq => same(),
+        ConditionOp::Neq => !same(),
+        ConditionOp::Gt | ConditionOp::Lt => {
+            let ordering = match (number(actual), number(expected)) {
+                (Some(a), Some(b)) => a.partial_cmp(&b),
+                _ => match (actual.as_str(), expected.as_str()) {
+                    (Some(a), Some(b)) => Some(a.cmp(b)),
+                    _ => None,
+                },
+            };
+            ordering == Some(if condition.op == ConditionOp::Gt { std::cmp::Ordering::Greater } else { std::cmp::Ordering::Less })
+        }
+        ConditionOp::Contains => match (actual, expected) {
+            (Value::Array(items), wanted) => items.iter().any(|i| i == wanted),
+            (Value::String(text), Value::String(part)) => text.contains(part.as_str()),
+            _ => false,
+        },
+    }
+}
+
+/// What executing a step came to.
+enum Outcome {
+    /// Done: its output, and the step after it.
+    Done {
+        output: Value,
+        next: Option<String>,
+    },
+    /// A wait that has begun: the run goes on at `until`.
+    Wait {
+        until: DateTime<Utc>,
+    },
+    Failed(String),
+}
+
+fn text_id(value: &Value, field: &str) -> Result<Uuid, String> {
+    value.as_str().and_then(|s| Uuid::parse_str(s.trim()).ok()).ok_or_else(|| format!("{field} is not an id: {value}"))
+}
+
+/// The steps run as the system in the run's workspace, with every scope:
+/// what a flow may do was decided when it was published.
+fn system_ctx(workspace_id: Uuid) -> Ctx {
+    Ctx { scopes: Scope::ALL.to_vec(), ..Ctx::system(workspace_id) }
+}
+
+async fn execute_step(db: &Db, config: &Config, worker: &str, workspace_id: Uuid, run_id: Uuid) -> AppResult<()> {
+    let ctx = system_ctx(workspace_id);
+    let mut tx = db.begin_read().await?;
+    let run = run_row(&mut tx, workspace_id, run_id).await?;
+    let version = workflows::version_row(&mut tx, &ctx, run.workflow_id, run.version).await?;
+    let done = trace(&mut tx, workspace_id, run_id).await?;
+    tx.commit().await?;
+    let graph = version.graph;
+    let step_id = run.current_step.clone().unwrap_or_else(|| graph.entry.clone());
+    let Some(step) = graph.steps.iter().find(|s| s.id == step_id).cloned() else {
+        let missing = Outcome::Failed(format!("step {step_id:?} is not in version {}", run.version));
+        return finish(db, worker, &run, None, &step_id, Value::Null, Planned::Outcome(missing)).await;
+    };
+    let context = context(&run, &done);
+    let rendered = render(&serde_json::to_value(&step.action).unwrap_or(Value::Null), &context);
+    let then = |outcome: Outcome| match outcome {
+        Outcome::Done { output, .. } => Outcome::Done { output, next: step.next.clone() },
+        other => other,
+    };
+    let planned = match &step.action {
+        Action::Branch { rules, default } => {
+            let taken = rules.iter().find(|r| holds(&r.when, &context));
+            let next = taken.map(|r| r.next.clone()).unwrap_or_else(|| default.clone());
+            Planned::Outcome(Outcome::Done {
+                output: json!({ "next": next, "rule": taken.and_then(|r| r.label.clone()) }),
+                next: Some(next),
+            })
+        }
+        Action::Wait { event, .. } => {
+            Planned::Outcome(match done.iter().find(|t| t.step_id == step.id && t.outcome == StepOutcome::Waiting) {
+                // The wait began on an earlier visit and is now due.
+                Some(began) => then(Outcome::Done {
+                    output: json!({ "waited_from": began.started_at, "event": event, "timed_out": event.is_some() }),
+                    next: None,
+                }),
+                None => match wait_until(&step.action, &rendered) {
+                    Ok(until) => Outcome::Wait { until },
+                    Err(message) => Outcome::Failed(message),
+                },
+            })
+        }
+        Action::HttpRequest { .. } => Planned::Outcome(then(http_request(config, &run, &step, &rendered).await)),
+        Action::AgentCall { .. } => Planned::Outcome(then(agent_call(db, config, workspace_id, &rendered).await)),
+        Action::EnrichLead { .. } => Planned::Outcome(then(enrich(db, config, &ctx, &rendered).await)),
+        // Corral's own actions run inside the journal's transaction.
+        _ => Planned::OwnAction,
+    };
+    finish(db, worker, &run, Some(&step), &step.id, rendered, planned).await
+}
+
+/// When a wait that begins now ends.
+fn wait_until(action: &Action, rendered: &Value) -> Result<DateTime<Utc>, String> {
+    let Action::Wait { seconds, until, timeout_seconds, .. } = action else { return Err("not a wait".into()) };
+    let at = now();
+    match (seconds, until, timeout_seconds) {
+        (Some(s), _, _) => Ok(at + chrono::Duration::seconds(*s)),
+        (_, Some(_), _) => rendered
+            .get("until")
+            .and_then(Value::as_str)
+            .and_then(|u| DateTime::parse_from_rfc3339(u).ok())
+            .map(|u| u.with_timezone(&Utc))
+            .ok_or_else(|| format!("until is not an RFC 3339 time: {}", rendered["until"])),
+        // Events reach waiting runs with the event triggers; until then a
+        // wait for an event lasts its timeout.
+        (_, _, Some(t)) => Ok(at + chrono::Duration::seconds(*t)),
+        _ => Err("the wait has nothing to wait for".to_string()),
+    }
+}
+
+async fn enrich(db: &Db, config: &Config, ctx: &Ctx, input: &Value) -> Outcome {
+    let (lead, connector_id) = match (text_id(&input["lead_id"], "lead_id"), text_id(&input["connector_id"], "connector_id")) {
+        (Ok(lead), Ok(connector)) => (lead, connector),
+        (Err(e), _) | (_, Err(e)) => return Outcome::Failed(e),
+    };
+    let input = crate::audience::types::EnrichLead { connector_id };
+    match crate::audience::enrichment::enrich_lead(db, ctx, lead, input, config.enrichment_private_networks).await {
+        Ok(lead) => Outcome::Done { output: json!(lead), next: None },
+        Err(error) => Outcome::Failed(error.to_string()),
+    }
+}
+
+/// What is left to do for a step when its journal is written: record an
+/// outcome reached already, or perform one of Corral's own actions there.
+enum Planned {
+    Outcome(Outcome),
+    OwnAction,
+}
+
+/// Performs one of Corral's own actions in the journal's transaction.
+async fn own_action(tx: &mut Tx, ctx: &Ctx, step: &Step, input: &Value) -> Result<Value, String> {
+    let fail = |e: AppError| e.to_string();
+    match &step.action {
+        Action::UpdateLead { .. } => {
+            let lead = text_id(&input["lead_id"], "lead_id")?;
+            let patch: crate::crm::leads::types::LeadPatch =
+                serde_json::from_value(input["fields"].clone()).map_err(|e| format!("fields: {e}"))?;
+            crate::crm::leads::ops::update(tx, ctx, lead, patch).await.map(|l| json!(l)).map_err(fail)
+        }
+        Action::AddTag { .. } => {
+            let lead_id = text_id(&input["lead_id"], "lead_id")?;
+            let tag = input["tag"].as_str().map(str::trim).filter(|t| !t.is_empty()).ok_or("tag is empty")?.to_string();
+            let lead = crate::crm::leads::ops::get(tx, ctx, lead_id).await.map_err(fail)?;
+            if lead.tags.contains(&tag) {
+                return Ok(json!({ "lead_id": lead_id, "tags": lead.tags, "added": false }));
+            }
+            let mut tags = lead.tags.clone();
+            tags.push(tag);
+            let patch = crate::crm::leads::types::LeadPatch { tags: Some(tags), ..Default::default() };
+            let lead = crate::crm::leads::ops::update(tx, ctx, lead_id, patch).await.map_err(fail)?;
+            Ok(json!({ "lead_id": lead_id, "tags": lead.tags, "added": true }))
+        }
+        Action::AddToList { .. } => {
+            let lead = text_id(&input["lead_id"], "lead_id")?;
+            let list = text_id(&input["list_id"], "list_id")?;
+            let change = crate::audience::types::MemberChange { ids: vec![lead], from_segment: None };
+            crate::audience::lists::add_members(tx, ctx, list, change).await.map(|r| json!(r)).map_err(fail)
+        }
+        Action::CreateTask { .. } => {
+            let lead_id = match &input["lead_id"] {
+                Value::Null => None,
+                value => Some(text_id(value, "lead_id")?),
+            };
+            let mut assignee_id = match &input["assignee_id"] {
+                Value::Null => None,
+                value => Some(text_id(value, "assignee_id")?),
+            };
+            if assignee_id.is_none() {
+                if let Some(lead_id) = lead_id {
+                    assignee_id = crate::crm::leads::ops::get(tx, ctx, lead_id).await.map_err(fail)?.owner_id;
+                }
+            }
+            let due_at = input["due_in_hours"].as_i64().map(|h| now() + chrono::Duration::hours(h));
+            let title = input["title"].as_str().unwrap_or_default().to_string();
+            let task = NewTask { title, due_at, assignee_id, lead_id, ..Default::default() };
+            crate::crm::activities::ops::create_task(tx, ctx, task).await.map(|t| json!(t)).map_err(fail)
+        }
+        Action::LogActivity { .. } => {
+            let lead_id = text_id(&input["lead_id"], "lead_id")?;
+            let kind = input["kind"]
+                .as_str()
+                .and_then(ActivityKind::parse)
+                .ok_or_else(|| format!("kind {} is not an activity kind", input["kind"]))?;
+            let activity = NewActivity {
+                kind,
+                subject: input["subject"].as_str().unwrap_or_default().to_string(),
+                body: input["body"].as_str().map(str::to_string),
+                lead_id: Some(lead_id),
+                ..Default::default()
+            };
+            crate::crm::activities::ops::create_activity(tx, ctx, activity).await.map(|a| json!(a)).map_err(fail)
+        }
+        other => Err(format!("{} is not one of Corral's own actions", other.kind())),
+    }
+}
+
+async fn http_request(config: &Config, run: &RunRow, step: &Step, input: &Value) -> Outcome {
+    let url = input["url"].as_str().unwrap_or_default().to_string();
+    let client = match crate::audience::enrichment::outbound_client(&url, Duration::from_secs(30), config.enrichment_private_networks).await
+    {
+        Ok(client) => client,
+        Err(error) => return Outcome::Failed(error.to_string()),
+    };
+    let method = reqwest::Method::from_bytes(input["method"].as_str().unwrap_or("POST").as_bytes()).unwrap_or(reqwest::Method::POST);
+    let mut request = client.request(method, &url).header("Idempotency-Key", format!("{}:{}", run.id, step.id));
+    for (name, value) in input["headers"].as_object().into_iter().flatten() {
+        let value = match value {
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+        request = request.header(name.as_str(), value);
+    }
+    if let Some(body) = input.get("body").filter(|b| !b.is_null()) {
+        request = request.json(body);
+    }
+    match request.send().await {
+        Ok(response) => {
+            let status = response.status().as_u16();
+            let text = response.text().await.unwrap_or_default();
+            let body = serde_json::from_str::<Value>(&text).unwrap_or(Value::String(text));
+            if (200..300).contains(&status) {
+                Outcome::Done { output: json!({ "status": status, "body": body }), next: step.next.clone() }
+            } else {
+                Outcome::Failed(format!("HTTP {status}: {}", body.to_string().chars().take(300).collect::<String>()))
+            }
+        }
+        Err(error) => Outcome::Failed(format!("the request failed: {error}")),
+    }
+}
+
+/// A prompt to the workspace's chat-completions endpoint; the answer must
+/// be a JSON object, which becomes the step's output.
+async fn agent_call(db: &Db, config: &Config, workspace_id: Uuid, input: &Value) -> Outcome {
+    let endpoint = async {
+        let mut tx = db.begin_read().await?;
+        let endpoint = crate::marketing::senders::chat_endpoint(&mut tx, workspace_id).await?;
+        tx.commit().await?;
+        AppResult::Ok(endpoint)
+    };
+    let Ok(Some((base_url, model, api_key))) = endpoint.await else {
+        return Outcome::Failed("no chat-completions endpoint is configured (PUT /api/v1/marketing/chat-completions)".into());
+    };
+    let url = format!("{base_url}/chat/completions");
+    let client = match crate::audience::enrichment::outbound_client(&url, Duration::from_secs(60), config.enrichment_private_networks).await
+    {
+        Ok(client) => client,
+        Err(error) => return Outcome::Failed(error.to_string()),
+    };
+    let body = json!({
+        "model": model,
+        "messages": [
+            {"role": "system", "content": "Answer with one JSON object only."},
+            {"role": "user", "content": input["prompt"]},
+        ],
+        "response_format": {"type": "json_object"},
+    });
+    let mut request = client.post(&url).json(&body);
+    if let Some(key) = api_key {
+        request = request.bearer_auth(key);
+    }
+    let answer = match request.send().await {
+        Ok(response) if response.status().is_success() => response.json::<Value>().await.map_err(|e| e.to_string()),
+        Ok(response) => Err(format!("the endpoint answered HTTP {}", response.status().as_u16())),
+        Err(error) => Err(format!("the request failed: {error}")),
+    };
+    let content =
+        answer.and_then(|a| a["choices"][0]["message"]["content"].as_str().map(str::to_string).ok_or("no message content".into()));
+    match content.and_then(|c| serde_json::from_str::<Value>(&c).map_err(|e| format!("the answer is not JSON: {e}"))) {
+        Ok(output) if output.is_object() => Outcome::Done { output, next: None },
+        Ok(other) => Outcome::Failed(format!("the answer is not a JSON object: {other}")),
+        Err(message) => Outcome::Failed(message),
+    }
+}
+
+/// Journals a step's attempt and moves the run on, in one transaction —
+/// only while this worker still holds the run's lease. A run paused
+/// meanwhile keeps the step's result and stays paused; a cancelled one
+/// journals nothing more.
+async fn finish(db: &Db, worker: &str, run: &RunRow, step: Option<&Step>, step_id: &str, input: Value, planned: Planned) -> AppResult<()> {
+    let mut tx = db.begin().await?;
+    let at = now();
+    let lock = if tx.backend() == Backend::Postgres { " FOR UPDATE" } else { "" };
+    let held: Option<(String,)> = tx
+        .fetch_optional(
+            Q::new(format!("SELECT status FROM workflow_runs WHERE id = $1 AND lease_owner = $2{lock}")).bind(run.id).bind(worker),
+        )
+        .await?;
+    let status_now = held.as_ref().and_then(|(s,)| RunStatus::parse(s));
+    if matches!(status_now, None | Some(RunStatus::Cancelled)) {
+        // Taken over (the lease ran out) or cancelled: nothing is journaled.
+        tx.execute(
+            Q::new("UPDATE workflow_runs SET lease_owner = NULL, lease_until = NULL WHERE id = $1 AND lease_owner = $2")
+                .bind(run.id)
+                .bind(worker),
+        )
+        .await?;
+        tx.commit().await?;
+        return Ok(());
+    }
+    let outcome = match (planned, step) {
+        (Planned::Outcome(outcome), _) => outcome,
+        (Planned::OwnAction, Some(step)) => {
+            let ctx = system_ctx(run.workspace_id);
+            match own_action(&mut tx, &ctx, step, &input).await {
+                Ok(output) => Outcome::Done { output, next: step.next.clone() },
+                Err(message) => {
+                    // The failed action's writes are undone; the attempt is
+                    // journaled in a new transaction.
+                    tx.rollback().await?;
+                    tx = db.begin().await?;
+                    tx.fetch_optional::<(String,)>(Q::new(format!("SELECT status FROM workflow_runs WHERE id = $1{lock}")).bind(run.id))
+                        .await?;
+                    Outcome::Failed(message)
+                }
+            }
+        }
+        (Planned::OwnAction, None) => Outcome::Failed(format!("step {step_id:?} is missing")),
+    };
+    let (attempt,): (i64,) = tx
+        .fetch_one(
+            Q::new("SELECT COALESCE(MAX(attempt), 0) + 1 FROM workflow_run_steps WHERE run_id = $1 AND step_id = $2")
+                .bind(run.id)
+                .bind(step_id),
+        )
+        .await?;
+    let (trace_outcome, output, error) = match &outcome {
+        Outcome::Done { output, .. } => (StepOutcome::Succeeded, Some(output.clone()), None),
+        Outcome::Wait { until } => (StepOutcome::Waiting, Some(json!({ "until": until })), None),
+        Outcome::Failed(message) => (StepOutcome::Failed, None, Some(message.clone())),
+    };
+    tx.execute(
+        Q::new(
+            "INSERT INTO workflow_run_steps (run_id, step_id, attempt, workspace_id, kind, outcome, input, output, error, started_at, finished_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        )
+        .bind(run.id)
+        .bind(step_id)
+        .bind(attempt)
+        .bind(run.workspace_id)
+        .bind(step.map(|s| s.action.kind()).unwrap_or(""))
+        .bind(trace_outcome.as_str())
+        .bind(input.clone())
+        .bind(output)
+        .bind(error)
+        .bind(at)
+        .bind((trace_outcome != StepOutcome::Waiting).then_some(at)),
+    )
+    .await?;
+    let failures = attempt_failures(&mut tx, run.id, step_id).await?;
+    let max_attempts = step.and_then(|s| s.max_attempts).unwrap_or(DEFAULT_MAX_ATTEMPTS);
+    let (status, current, next_at, finished, run_error) = match outcome {
+        Outcome::Done { next: Some(next), .. } => (RunStatus::Running, Some(next), Some(at), None, None),
+        Outcome::Done { next: None, .. } => (RunStatus::Succeeded, None, None, Some(at), None),
+        Outcome::Wait { until } => (RunStatus::Waiting, Some(step_id.to_string()), Some(until), None, None),
+        Outcome::Failed(message) if failures < max_attempts => {
+            // Backoff: 1 s, 2 s, 4 s … up to 5 minutes.
+            let backoff = chrono::Duration::seconds(1i64 << (failures - 1).clamp(0, 8)).min(chrono::Duration::minutes(5));
+            (RunStatus::Running, Some(step_id.to_string()), Some(at + backoff), None, Some(message))
+        }
+        Outcome::Failed(message) => {
+            (RunStatus::Failed, Some(step_id.to_string()), None, Some(at), Some(format!("step {step_id:?}: {message}")))
+        }
+    };
+    // A run paused meanwhile stays paused (unless it just ended).
+    let status = if status_now == Some(RunStatus::Paused) && !status.is_finished() { RunStatus::Paused } else { status };
+    tx.execute(
+        Q::new(
+            "UPDATE workflow_runs SET status = $1, current_step = $2, next_at = $3, finished_at = $4, error = $5, lease_owner = NULL, \
+             lease_until = NULL, updated_at = $6 WHERE id = $7",
+        )
+        .bind(status.as_str())
+        .bind(current)
+        .bind(next_at)
+        .bind(finished)
+        .bind(run_error)
+        .bind(at)
+        .bind(run.id),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+async fn attempt_failures(tx: &mut Tx, run_id: Uuid, step_id: &str) -> AppResult<i64> {
+    let (n,): (i64,) = tx
+        .fetch_one(
+            Q::new("SELECT COUNT(*) FROM workflow_run_steps WHERE run_id = $1 AND step_id = $2 AND outcome = 'failed'")
+                .bind(run_id)
+                .bind(step_id),
+        )
+        .await?;
+    Ok(n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn context() -> Value {
+        json!({"input": {"lead_id": "L-1", "score": 72, "tags": ["vip"]}, "steps": {"enrich": {"output": {"industry": "Retail", "size": "50"}}}})
+    }
+
+    #[test]
+    fn a_lone_variable_keeps_its_type_and_text_variables_become_text() {
+        let rendered = render(
+            &json!({"score": "{{input.score}}", "text": "Lead {{input.lead_id}} scores {{input.score}}{{input.missing}}"}),
+            &context(),
+        );
+        assert_eq!(rendered, json!({"score": 72, "text": "Lead L-1 scores 72"}));
+        assert_eq!(render(&json!("{{ steps.enrich.output.industry }}"), &context()), json!("Retail"));
+    }
+
+    #[test]
+    fn conditions_compare_numbers_text_lists_and_presence() {
+        let cond = |var: &str, op: ConditionOp, value: Value| Condition { var: var.into(), op, value: Some(value) };
+        let c = context();
+        assert!(holds(&cond("input.score", ConditionOp::Gt, json!(50)), &c));
+        assert!(holds(&cond("steps.enrich.output.size", ConditionOp::Eq, json!(50)), &c), "a numeric string equals its number");
+        assert!(!holds(&cond("input.score", ConditionOp::Lt, json!("abc")), &c));
+        assert!(holds(&cond("input.tags", ConditionOp::Contains, json!("vip")), &c));
+        assert!(holds(&cond("steps.enrich.output.industry", ConditionOp::Contains, json!("Ret")), &c));
+        assert!(holds(&cond("input.lead_id", ConditionOp::Neq, json!("L-2")), &c));
+        assert!(holds(&Condition { var: "input.lead_id".into(), op: ConditionOp::IsSet, value: None }, &c));
+        assert!(!holds(&Condition { var: "input.nothing".into(), op: ConditionOp::IsSet, value: None }, &c));
+    }
+}
