@@ -118,7 +118,7 @@ test('the owner moves the workspace to another time zone and grants an approving
   await page.getByLabel('marketing:approve').check();
   await page.getByRole('button', { name: 'Create key' }).click();
   await expect(page.getByRole('alert')).toContainText('grant both');
-  await page.getByLabel('marketing:write').check();
+  await page.getByLabel('marketing:write', { exact: true }).check();
   await page.getByRole('button', { name: 'Create key' }).click();
   await expect(page.getByTestId('api-key-secret')).toBeVisible();
   await expect(page.getByRole('row', { name: /Approving agent/ })).toContainText('marketing:approve');
