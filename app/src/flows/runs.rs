@@ -713,11 +713,15 @@ async fn finish(db: &Db, worker: &str, run: &RunRow, step: Option<&Step>, step_i
         }
         (Planned::OwnAction, None) => Outcome::Failed(format!("step {step_id:?} is missing")),
     };
-    let (attempt,): (i64,) = tx
+    // This attempt's number, and the step's failures before it.
+    let (attempt, failed_before): (i64, i64) = tx
         .fetch_one(
-            Q::new("SELECT COALESCE(MAX(attempt), 0) + 1 FROM workflow_run_steps WHERE run_id = $1 AND step_id = $2")
-                .bind(run.id)
-                .bind(step_id),
+            Q::new(
+                "SELECT COALESCE(MAX(attempt), 0) + 1, COALESCE(SUM(CASE WHEN outcome = 'failed' THEN 1 ELSE 0 END), 0) \
+                 FROM workflow_run_steps WHERE run_id = $1 AND step_id = $2",
+            )
+            .bind(run.id)
+            .bind(step_id),
         )
         .await?;
     let (trace_outcome, output, error) = match &outcome {
@@ -743,7 +747,7 @@ async fn finish(db: &Db, worker: &str, run: &RunRow, step: Option<&Step>, step_i
         .bind((trace_outcome != StepOutcome::Waiting).then_some(at)),
     )
     .await?;
-    let failures = attempt_failures(&mut tx, run.id, step_id).await?;
+    let failures = failed_before + i64::from(trace_outcome == StepOutcome::Failed);
     let max_attempts = step.and_then(|s| s.max_attempts).unwrap_or(DEFAULT_MAX_ATTEMPTS);
     let (status, current, next_at, finished, run_error) = match outcome {
         Outcome::Done { next: Some(next), .. } => (RunStatus::Running, Some(next), Some(at), None, None),
@@ -776,17 +780,6 @@ async fn finish(db: &Db, worker: &str, run: &RunRow, step: Option<&Step>, step_i
     .await?;
     tx.commit().await?;
     Ok(())
-}
-
-async fn attempt_failures(tx: &mut Tx, run_id: Uuid, step_id: &str) -> AppResult<i64> {
-    let (n,): (i64,) = tx
-        .fetch_one(
-            Q::new("SELECT COUNT(*) FROM workflow_run_steps WHERE run_id = $1 AND step_id = $2 AND outcome = 'failed'")
-                .bind(run_id)
-                .bind(step_id),
-        )
-        .await?;
-    Ok(n)
 }
 
 #[cfg(test)]

@@ -60,19 +60,15 @@ read_one!(get_workflow, "workflow_id", "workflow", workflows::get);
 write_new!(create_workflow, NewWorkflow, "workflow", workflows::create);
 write_one!(update_workflow, WorkflowPatch, "workflow_id", "workflow", workflows::update);
 
-pub(super) async fn publish_workflow(state: &AppState, ctx: &Ctx, args: Map<String, Value>) -> ToolResult {
-    let args = record_args::<PublishVersion>(args, &["workflow_id"])?;
-    let mut tx = begin_write(state, ctx, "publish_workflow", args.idempotency_key.as_deref(), &args.request).await?;
-    let workflow = workflows::publish(&mut tx, ctx, args.ids[0], args.input.version).await?;
-    finish_write(tx, json!({ "workflow": workflow })).await
-}
-
-pub(super) async fn archive_workflow_version(state: &AppState, ctx: &Ctx, args: Map<String, Value>) -> ToolResult {
-    let args = record_args::<VersionInput>(args, &["workflow_id"])?;
-    let mut tx = begin_write(state, ctx, "archive_workflow_version", args.idempotency_key.as_deref(), &args.request).await?;
-    let workflow = workflows::archive_version(&mut tx, ctx, args.ids[0], args.input.version).await?;
-    finish_write(tx, json!({ "workflow": workflow })).await
-}
+write_one!(publish_workflow, PublishVersion, "workflow_id", "workflow", |tx, ctx, id, input: PublishVersion| workflows::publish(
+    tx,
+    ctx,
+    id,
+    input.version
+));
+write_one!(archive_workflow_version, VersionInput, "workflow_id", "workflow", |tx, ctx, id, input: VersionInput| {
+    workflows::archive_version(tx, ctx, id, input.version)
+});
 
 write_one!(trigger_workflow, TriggerInput, "workflow_id", "run", runs::trigger);
 read_one!(get_workflow_run, "run_id", "run", runs::get);
@@ -85,18 +81,6 @@ pub(super) async fn list_workflow_runs(state: &AppState, ctx: &Ctx, args: Map<St
     Ok(page_json("runs", page))
 }
 
-/// A control of one run: pause, resume or cancel.
-macro_rules! run_control {
-    ($name:ident, $op:expr) => {
-        pub(super) async fn $name(state: &AppState, ctx: &Ctx, args: Map<String, Value>) -> ToolResult {
-            let args = record_args::<Nothing>(args, &["run_id"])?;
-            let mut tx = begin_write(state, ctx, stringify!($name), args.idempotency_key.as_deref(), &args.request).await?;
-            let run = $op(&mut tx, ctx, args.ids[0]).await?;
-            finish_write(tx, json!({ "run": run })).await
-        }
-    };
-}
-
-run_control!(pause_workflow_run, runs::pause);
-run_control!(resume_workflow_run, runs::resume);
-run_control!(cancel_workflow_run, runs::cancel);
+write_one!(pause_workflow_run, Nothing, "run_id", "run", |tx, ctx, id, _: Nothing| runs::pause(tx, ctx, id));
+write_one!(resume_workflow_run, Nothing, "run_id", "run", |tx, ctx, id, _: Nothing| runs::resume(tx, ctx, id));
+write_one!(cancel_workflow_run, Nothing, "run_id", "run", |tx, ctx, id, _: Nothing| runs::cancel(tx, ctx, id));
