@@ -96,6 +96,11 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/approvals/:id") view=crate::marketing::pages::ReviewPage/>
                     <Route path=path!("/mailbox") view=crate::marketing::pages::MailboxPage/>
                     <Route path=path!("/mailbox/:id") view=crate::marketing::pages::MailboxMessagePage/>
+                    <Route path=path!("/flows") view=crate::flows::pages::FlowsPage/>
+                    <Route path=path!("/flows/templates") view=crate::flows::pages::TemplatesPage/>
+                    <Route path=path!("/flows/runs") view=crate::flows::pages::RunsPage/>
+                    <Route path=path!("/flows/runs/:id") view=crate::flows::pages::RunPage/>
+                    <Route path=path!("/flows/:id") view=crate::flows::pages::WorkflowPage/>
                     <Route path=path!("/dashboard") view=crate::crm::dashboard::DashboardPage/>
                     <Route path=path!("/tasks") view=crate::crm::activities::pages::TasksPage/>
                     <Route path=path!("/settings/stages") view=crate::crm::deals::settings::StagesPage/>

@@ -11,9 +11,7 @@
 use std::sync::LazyLock;
 
 use chrono::{DateTime, Utc};
-use hmac::{Hmac, Mac};
 use serde_json::{json, Map, Value};
-use sha2::Sha256;
 use uuid::Uuid;
 
 use super::types::*;
@@ -22,15 +20,16 @@ use crate::crm::leads::{
     types::{LeadPatch, LeadSource, NewLead},
 };
 use crate::error::{AppError, AppResult};
-use crate::platform::audit;
 use crate::platform::context::Ctx;
 use crate::platform::db::{now, Tx, Q};
 use crate::platform::rate_limit::FixedWindows;
+pub use crate::platform::signing::body_signature;
+use crate::platform::signing::{hmac_hex, verify_body_signature, verify_hmac};
 use crate::platform::types::Scope;
 use crate::platform::validate::required_text;
+use crate::platform::{audit, events};
 
 const STANDARD_FIELDS: &[&str] = &["name", "email", "phone", "company_name", "title"];
-pub const SIGNATURE_TOLERANCE_SECS: i64 = 300;
 
 #[derive(sqlx::FromRow)]
 struct FormRow {
@@ -265,30 +264,9 @@ pub async fn delete(tx: &mut Tx, ctx: &Ctx, id: Uuid) -> AppResult<CaptureForm> 
     Ok(form)
 }
 
-fn hmac_hex(secret: &str, message: &str) -> String {
-    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes any key length");
-    mac.update(message.as_bytes());
-    hex::encode(mac.finalize().into_bytes())
-}
-
-fn verify_hmac(secret: &str, message: &[u8], signature_hex: &str) -> bool {
-    let Ok(signature) = hex::decode(signature_hex.trim()) else { return false };
-    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes any key length");
-    mac.update(message);
-    mac.verify_slice(&signature).is_ok()
-}
-
 /// The token an embed snippet carries: valid for one origin and one form.
 pub fn origin_token(secret: &str, slug: &str, origin: &str) -> String {
     hmac_hex(secret, &format!("origin:{origin}|form:{slug}"))
-}
-
-/// `X-Corral-Signature` for a server-side submission of `body` at `t`.
-pub fn body_signature(secret: &str, t: i64, body: &[u8]) -> String {
-    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes any key length");
-    mac.update(format!("{t}.").as_bytes());
-    mac.update(body);
-    format!("t={t},v1={}", hex::encode(mac.finalize().into_bytes()))
 }
 
 fn html_escape(text: &str) -> String {
@@ -378,28 +356,7 @@ pub async fn submit(tx: &mut Tx, submission: Submission<'_>, per_minute: u32) ->
     let mut fields = submission.fields;
     let token = fields.remove("_token");
     match (&submission.signature, &submission.origin) {
-        (Some(header), _) => {
-            let mut t = None;
-            let mut v1 = None;
-            for part in header.split(',') {
-                match part.trim().split_once('=') {
-                    Some(("t", value)) => t = value.parse::<i64>().ok(),
-                    Some(("v1", value)) => v1 = Some(value.to_string()),
-                    _ => {}
-                }
-            }
-            let (Some(t), Some(v1)) = (t, v1) else {
-                return Err(AppError::Unauthenticated("X-Corral-Signature must be t=<unix time>,v1=<hex HMAC-SHA256>".into()));
-            };
-            if (Utc::now().timestamp() - t).abs() > SIGNATURE_TOLERANCE_SECS {
-                return Err(AppError::Unauthenticated("the signature's timestamp is more than 5 minutes off".into()));
-            }
-            let mut message = format!("{t}.").into_bytes();
-            message.extend_from_slice(submission.body);
-            if !verify_hmac(&form.secret, &message, &v1) {
-                return Err(AppError::Unauthenticated("the signature does not match this form's secret".into()));
-            }
-        }
+        (Some(header), _) => verify_body_signature(&form.secret, header, submission.body, "this form's secret")?,
         (None, Some(origin)) => {
             let origin = origin.trim_end_matches('/').to_lowercase();
             if !form.allowed_origins.0.contains(&origin) {
@@ -511,5 +468,7 @@ pub async fn submit(tx: &mut Tx, submission: Submission<'_>, per_minute: u32) ->
         Some(&json!({"form": form.slug, "created": created})),
     )
     .await?;
+    let data = json!({ "lead_id": lead_id, "form_id": form.id, "created": created });
+    events::emit(tx, form.workspace_id, "form.submitted", Some(lead_id), data, events::fresh_key("form.submitted")).await?;
     Ok((lead_id, created))
 }

@@ -10,12 +10,12 @@ use super::rules::{self, Rule};
 use super::types::*;
 use crate::crm::leads::types::{Lead, LeadFilter};
 use crate::error::{AppError, AppResult};
-use crate::platform::audit;
 use crate::platform::context::Ctx;
 use crate::platform::db::{now, Tx, Q};
 use crate::platform::pagination::PageRequest;
 use crate::platform::types::{Page, Scope};
 use crate::platform::validate::required_text;
+use crate::platform::{audit, events};
 
 pub const MAX_IDS_PER_REQUEST: usize = 1000;
 
@@ -423,7 +423,37 @@ pub(crate) async fn place_lead(tx: &mut Tx, ctx: &Ctx, list_id: Uuid, lead_id: U
     };
     let p = source.arg(lead_id);
     source.push(&format!(" AND leads.id = {p}"));
-    insert_members_from(tx, ctx, list_id, source, reason, now()).await?;
+    let at = now();
+    if insert_members_from(tx, ctx, list_id, source, reason, at).await? > 0 && list.kind == ListKind::Segment {
+        emit_segment_events(tx, ctx, list_id, at).await?;
+    }
+    Ok(())
+}
+
+/// `segment.entered` and `segment.left` for the membership changes of a
+/// segment written at `at`, one per audience event (its sequence number
+/// makes the event's key, so a change is one event however often it is seen).
+async fn emit_segment_events(tx: &mut Tx, ctx: &Ctx, list_id: Uuid, at: DateTime<Utc>) -> AppResult<()> {
+    for (change, event) in [("added", "segment.entered"), ("removed", "segment.left")] {
+        if !events::has_listeners(tx, ctx.workspace_id, event).await? {
+            continue;
+        }
+        let changes: Vec<(i64, Uuid)> = tx
+            .fetch_all(
+                Q::new(
+                    "SELECT seq, member_id FROM audience_events WHERE workspace_id = $1 AND list_id = $2 AND change = $3                      AND created_at = $4",
+                )
+                .bind(ctx.workspace_id)
+                .bind(list_id)
+                .bind(change)
+                .bind(at),
+            )
+            .await?;
+        for (seq, member_id) in changes {
+            let data = json!({ "lead_id": member_id, "segment_id": list_id });
+            events::insert(tx, ctx.workspace_id, event, Some(member_id.to_string()), data, format!("{event}:{seq}")).await?;
+        }
+    }
     Ok(())
 }
 
@@ -496,6 +526,9 @@ async fn refresh_row(tx: &mut Tx, ctx: &Ctx, id: Uuid, reason: MembershipReason)
     let delete = delete.with_sql(format!("DELETE FROM list_members WHERE list_id = {list_p} AND member_id NOT IN ({inner})"));
     let left = tx.execute(delete).await? as i64;
     tx.execute(Q::new("UPDATE lists SET refreshed_at = $1 WHERE id = $2").bind(at).bind(id)).await?;
+    if entered + left > 0 {
+        emit_segment_events(tx, ctx, id, at).await?;
+    }
     let member_count = count(tx, ctx, &list).await?;
     Ok(RefreshResult { entered, left, member_count })
 }

@@ -22,7 +22,7 @@ pub fn successors(step: &Step) -> Vec<&str> {
     match &step.action {
         Action::Branch { rules, default } => {
             let mut out: Vec<&str> = rules.iter().map(|r| r.next.as_str()).collect();
-            out.push(default.as_str());
+            out.extend(default.as_deref());
             out
         }
         _ => step.next.as_deref().into_iter().collect(),
@@ -104,6 +104,7 @@ fn check_step_settings(step: &Step, problems: &mut Vec<GraphProblem>) {
             }
             check_url(id, url, problems);
         }
+        Action::SendWebhook { url, .. } => check_url(id, url, problems),
         Action::CreateTask { due_in_hours: Some(hours), .. } if !(0..=24 * 366).contains(hours) => {
             problems.push(problem(id, "due_in_hours is from 0 to 8784"));
         }

@@ -3,6 +3,8 @@
 //! are checked before they are saved, and runs that a durable engine moves
 //! step by step with a per-step trace.
 
+pub mod pages;
+pub mod server_fns;
 pub mod types;
 
 #[cfg(feature = "ssr")]
@@ -13,6 +15,12 @@ pub mod graph;
 pub mod routes;
 #[cfg(feature = "ssr")]
 pub mod runs;
+#[cfg(feature = "ssr")]
+pub mod templates;
+#[cfg(feature = "ssr")]
+pub mod triggers;
+#[cfg(feature = "ssr")]
+pub mod webhooks;
 #[cfg(feature = "ssr")]
 pub mod workflows;
 

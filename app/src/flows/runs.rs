@@ -17,13 +17,14 @@ use chrono::{DateTime, Utc};
 use serde_json::{json, Map, Value};
 use uuid::Uuid;
 
+use super::events::{insert_run, may_enroll, NewRun};
 use super::graph::variables_in_text;
 use super::types::*;
 use super::workflows::{self, check_payload};
 use crate::crm::activities::types::{ActivityKind, NewActivity, NewTask};
 use crate::error::{AppError, AppResult};
 use crate::platform::audit;
-use crate::platform::context::{Config, Ctx};
+use crate::platform::context::{Config, Ctx, Via};
 use crate::platform::db::{now, Backend, Db, Tx, Q};
 use crate::platform::pagination::PageRequest;
 use crate::platform::types::{Page, Scope};
@@ -39,6 +40,8 @@ struct RunRow {
     #[sqlx(try_from = "String")]
     status: RunStatus,
     trigger_type: String,
+    subject_id: Option<String>,
+    woken_by: Option<sqlx::types::Json<Value>>,
     input: sqlx::types::Json<Value>,
     current_step: Option<String>,
     next_at: Option<DateTime<Utc>>,
@@ -48,7 +51,8 @@ struct RunRow {
     finished_at: Option<DateTime<Utc>>,
 }
 
-const RUN_COLUMNS: &str = "id, workspace_id, workflow_id, version, status, trigger_type, input, current_step, next_at, error, \
+const RUN_COLUMNS: &str =
+    "id, workspace_id, workflow_id, version, status, trigger_type, subject_id, woken_by, input, current_step, next_at, error, \
      created_at, started_at, finished_at";
 
 impl From<RunRow> for Run {
@@ -59,6 +63,7 @@ impl From<RunRow> for Run {
             version: r.version,
             status: r.status,
             trigger_type: r.trigger_type,
+            subject_id: r.subject_id,
             input: r.input.0,
             current_step: r.current_step,
             next_at: r.next_at,
@@ -171,25 +176,95 @@ pub async fn trigger(tx: &mut Tx, ctx: &Ctx, workflow_id: Uuid, input: TriggerIn
     };
     let payload = input.payload.unwrap_or_else(|| json!({}));
     check_payload(&workflow.input_schema, &payload)?;
-    let id = Uuid::now_v7();
-    let at = now();
-    tx.execute(
-        Q::new(
-            "INSERT INTO workflow_runs (id, workspace_id, workflow_id, version, status, trigger_type, input, next_at, source, \
-             created_at, updated_at) VALUES ($1, $2, $3, $4, 'queued', 'manual', $5, $6, $7, $6, $6)",
-        )
-        .bind(id)
-        .bind(ctx.workspace_id)
-        .bind(workflow_id)
-        .bind(version)
-        .bind(payload.clone())
-        .bind(at)
-        .bind(ctx.record_source()),
-    )
-    .await?;
+    let new_run = NewRun {
+        workspace_id: ctx.workspace_id,
+        workflow_id,
+        version,
+        trigger_type: "manual",
+        trigger_key: None,
+        subject_id: subject_of(&payload),
+        input: payload,
+        source: ctx.record_source(),
+    };
+    let id = insert_run(tx, new_run).await?.ok_or_else(|| AppError::Internal("a run without a trigger key was a duplicate".into()))?;
     let run = Run::from(run_row(tx, ctx.workspace_id, id).await?);
     audit::record(tx, ctx, "workflow_run.triggered", "workflow_run", Some(id), None::<&()>, Some(&run)).await?;
     Ok(run)
+}
+
+/// The record a run's input is about: its lead, deal or invoice.
+pub fn subject_of(input: &Value) -> Option<String> {
+    ["lead_id", "deal_id", "invoice_id"].iter().find_map(|k| input[*k].as_str().map(str::to_string))
+}
+
+/// A signed POST to a webhook trigger: its JSON body (checked against the
+/// workflow's input schema) starts a run once per `Idempotency-Key` (or
+/// `X-Corral-Event-Id`). Answers the run's id and whether it is new.
+pub async fn receive_webhook(
+    tx: &mut Tx,
+    trigger_id: Uuid,
+    signature: Option<&str>,
+    event_id: Option<&str>,
+    body: &[u8],
+) -> AppResult<(Uuid, bool)> {
+    type Found = (Uuid, Uuid, Option<String>, String, bool, String, Option<i64>, String);
+    let found: Option<Found> = tx
+        .fetch_optional(
+            Q::new(
+                "SELECT w.workspace_id, w.id, w.signing_secret, t.kind, t.active, w.status, w.published_version, w.reenrollment \
+                 FROM workflow_triggers t JOIN workflows w ON w.id = t.workflow_id WHERE t.id = $1",
+            )
+            .bind(trigger_id),
+        )
+        .await?;
+    let Some((workspace_id, workflow_id, Some(secret), kind, active, status, published, reenrollment)) = found else {
+        return Err(AppError::NotFound("trigger"));
+    };
+    if kind != TriggerKind::Webhook.as_str() {
+        return Err(AppError::NotFound("trigger"));
+    }
+    let Some(signature) = signature else {
+        return Err(AppError::Unauthenticated("sign the body: X-Corral-Signature: t=<unix time>,v1=<hex HMAC-SHA256>".into()));
+    };
+    crate::platform::signing::verify_body_signature(&secret, signature, body, "this workflow's signing secret")?;
+    let (Some(version), true, "active") = (published, active, status.as_str()) else {
+        return Err(AppError::Conflict { code: "invalid_state", message: "this trigger or its workflow is off, or not published".into() });
+    };
+    let payload: Value = serde_json::from_slice(body).map_err(|e| AppError::validation("body", format!("the body is not JSON: {e}")))?;
+    let ctx = system_ctx(workspace_id);
+    let schema = workflows::workflow_row(tx, &ctx, workflow_id).await?.input_schema;
+    check_payload(&schema, &payload)?;
+    let subject_id = subject_of(&payload);
+    let trigger_key = event_id.map(|id| format!("webhook:{trigger_id}:{}", id.trim())).filter(|k| k.len() <= 300);
+    if let Some(key) = &trigger_key {
+        let seen: Option<(Uuid,)> = tx
+            .fetch_optional(
+                Q::new("SELECT id FROM workflow_runs WHERE workflow_id = $1 AND trigger_key = $2").bind(workflow_id).bind(key.as_str()),
+            )
+            .await?;
+        if let Some((id,)) = seen {
+            return Ok((id, false));
+        }
+    }
+    if let Some(subject) = &subject_id {
+        if !may_enroll(tx, workflow_id, Reenrollment::parse(&reenrollment).unwrap_or(Reenrollment::AfterFinish), subject).await? {
+            return Err(AppError::Conflict { code: "already_enrolled", message: format!("{subject} is already in this workflow") });
+        }
+    }
+    let new_run = NewRun {
+        workspace_id,
+        workflow_id,
+        version,
+        trigger_type: super::triggers::WEBHOOK_EVENT,
+        trigger_key,
+        subject_id,
+        input: payload,
+        source: "webhook",
+    };
+    let id = insert_run(tx, new_run)
+        .await?
+        .ok_or_else(|| AppError::Conflict { code: "duplicate", message: "this event started a run already".into() })?;
+    Ok((id, true))
 }
 
 /// Pauses a run that has not ended: it stays on its step until resumed.
@@ -256,13 +331,15 @@ pub fn spawn_worker(db: Db, config: Config) -> tokio::task::JoinHandle<()> {
 /// One round: lease the due runs and execute one step of each. Answers how
 /// many steps it executed.
 pub async fn round(db: &Db, config: &Config, worker: &str) -> AppResult<usize> {
+    let dispatched = super::events::dispatch(db).await?;
+    let delivered = super::webhooks::deliver_due(db, config).await?;
     let claimed = claim(db, config, worker).await?;
     for (workspace_id, run_id) in &claimed {
         if let Err(error) = execute_step(db, config, worker, *workspace_id, *run_id).await {
             tracing::warn!(%error, %run_id, "a flow step could not be journaled; its lease will run out and it runs again");
         }
     }
-    Ok(claimed.len())
+    Ok(dispatched + delivered + claimed.len())
 }
 
 async fn claim(db: &Db, config: &Config, worker: &str) -> AppResult<Vec<(Uuid, Uuid)>> {
@@ -295,6 +372,8 @@ async fn claim(db: &Db, config: &Config, worker: &str) -> AppResult<Vec<(Uuid, U
             if active >= limit {
                 continue;
             }
+            super::webhooks::enqueue_lifecycle(&mut tx, workflow_id, id, "started", json!({ "run_id": id, "workflow_id": workflow_id }))
+                .await?;
         }
         tx.execute(
             Q::new(
@@ -433,7 +512,7 @@ fn text_id(value: &Value, field: &str) -> Result<Uuid, String> {
 /// The steps run as the system in the run's workspace, with every scope:
 /// what a flow may do was decided when it was published.
 fn system_ctx(workspace_id: Uuid) -> Ctx {
-    Ctx { scopes: Scope::ALL.to_vec(), ..Ctx::system(workspace_id) }
+    Ctx { scopes: Scope::ALL.to_vec(), via: Via::Flow, ..Ctx::system(workspace_id) }
 }
 
 async fn execute_step(db: &Db, config: &Config, worker: &str, workspace_id: Uuid, run_id: Uuid) -> AppResult<()> {
@@ -447,7 +526,7 @@ async fn execute_step(db: &Db, config: &Config, worker: &str, workspace_id: Uuid
     let step_id = run.current_step.clone().unwrap_or_else(|| graph.entry.clone());
     let Some(step) = graph.steps.iter().find(|s| s.id == step_id).cloned() else {
         let missing = Outcome::Failed(format!("step {step_id:?} is not in version {}", run.version));
-        return finish(db, worker, &run, None, &step_id, Value::Null, Planned::Outcome(missing)).await;
+        return finish(db, config, worker, &run, None, &step_id, Value::Null, Planned::Outcome(missing)).await;
     };
     let context = context(&run, &done);
     let rendered = render(&serde_json::to_value(&step.action).unwrap_or(Value::Null), &context);
@@ -457,20 +536,23 @@ async fn execute_step(db: &Db, config: &Config, worker: &str, workspace_id: Uuid
     };
     let planned = match &step.action {
         Action::Branch { rules, default } => {
+            // Rules are compared with their values rendered (a value may be a variable).
+            let rules: Vec<BranchRule> = serde_json::from_value(rendered["rules"].clone()).unwrap_or_else(|_| rules.clone());
             let taken = rules.iter().find(|r| holds(&r.when, &context));
-            let next = taken.map(|r| r.next.clone()).unwrap_or_else(|| default.clone());
-            Planned::Outcome(Outcome::Done {
-                output: json!({ "next": next, "rule": taken.and_then(|r| r.label.clone()) }),
-                next: Some(next),
-            })
+            let next = taken.map(|r| r.next.clone()).or_else(|| default.clone());
+            Planned::Outcome(Outcome::Done { output: json!({ "next": next, "rule": taken.and_then(|r| r.label.clone()) }), next })
         }
         Action::Wait { event, .. } => {
             Planned::Outcome(match done.iter().find(|t| t.step_id == step.id && t.outcome == StepOutcome::Waiting) {
                 // The wait began on an earlier visit and is now due.
-                Some(began) => then(Outcome::Done {
-                    output: json!({ "waited_from": began.started_at, "event": event, "timed_out": event.is_some() }),
-                    next: None,
-                }),
+                Some(began) => {
+                    let woken = run.woken_by.as_ref().map(|w| w.0.clone());
+                    then(Outcome::Done {
+                        output: json!({ "waited_from": began.started_at, "event": event,
+                                        "timed_out": event.is_some() && woken.is_none(), "received": woken.map(|w| w["data"].clone()) }),
+                        next: None,
+                    })
+                }
                 None => match wait_until(&step.action, &rendered) {
                     Ok(until) => Outcome::Wait { until },
                     Err(message) => Outcome::Failed(message),
@@ -480,10 +562,28 @@ async fn execute_step(db: &Db, config: &Config, worker: &str, workspace_id: Uuid
         Action::HttpRequest { .. } => Planned::Outcome(then(http_request(config, &run, &step, &rendered).await)),
         Action::AgentCall { .. } => Planned::Outcome(then(agent_call(db, config, workspace_id, &rendered).await)),
         Action::EnrichLead { .. } => Planned::Outcome(then(enrich(db, config, &ctx, &rendered).await)),
+        Action::SendWebhook { .. } => Planned::Outcome(then(send_webhook(db, config, &run, &step, &rendered).await)),
         // Corral's own actions run inside the journal's transaction.
         _ => Planned::OwnAction,
     };
-    finish(db, worker, &run, Some(&step), &step.id, rendered, planned).await
+    finish(db, config, worker, &run, Some(&step), &step.id, rendered, planned).await
+}
+
+/// A signed POST with the workflow's secret and a key per run and step.
+async fn send_webhook(db: &Db, config: &Config, run: &RunRow, step: &Step, input: &Value) -> Outcome {
+    let secret = match super::webhooks::secret_of(db, run.workflow_id).await {
+        Ok(secret) => secret,
+        Err(error) => return Outcome::Failed(error.to_string()),
+    };
+    let url = input["url"].as_str().unwrap_or_default();
+    let body = json!({ "workflow_id": run.workflow_id, "run_id": run.id, "step_id": step.id, "data": input["body"] });
+    match super::webhooks::post_signed(config, url, &secret, "step.webhook", &format!("{}:{}", run.id, step.id), &body).await {
+        Ok((status, body)) if (200..300).contains(&status) => {
+            Outcome::Done { output: json!({ "status": status, "body": body }), next: None }
+        }
+        Ok((status, body)) => Outcome::Failed(format!("HTTP {status}: {}", body.to_string().chars().take(300).collect::<String>())),
+        Err(message) => Outcome::Failed(message),
+    }
 }
 
 /// When a wait that begins now ends.
@@ -525,9 +625,48 @@ enum Planned {
 }
 
 /// Performs one of Corral's own actions in the journal's transaction.
-async fn own_action(tx: &mut Tx, ctx: &Ctx, step: &Step, input: &Value) -> Result<Value, String> {
+async fn own_action(tx: &mut Tx, ctx: &Ctx, config: &Config, run: &RunRow, step: &Step, input: &Value) -> Result<Value, String> {
     let fail = |e: AppError| e.to_string();
     match &step.action {
+        Action::SendEmail { .. } => {
+            let email = crate::marketing::types::OutboundEmail {
+                lead_id: text_id(&input["lead_id"], "lead_id")?,
+                connection_id: text_id(&input["connection_id"], "connection_id")?,
+                subject: input["subject"].as_str().unwrap_or_default().to_string(),
+                html_body: input["html_body"].as_str().unwrap_or_default().to_string(),
+                channel: None,
+            };
+            crate::marketing::outbox::queue_single_email(tx, ctx, email).await.map(|m| json!(m)).map_err(fail)
+        }
+        Action::AddToSequence { .. } => {
+            let lead = text_id(&input["lead_id"], "lead_id")?;
+            let sequence = text_id(&input["sequence_id"], "sequence_id")?;
+            crate::marketing::sequences::enroll(tx, ctx, sequence, lead, config.sequence_day).await.map(|e| json!(e)).map_err(fail)
+        }
+        Action::GetLead { .. } => {
+            let lead_id = text_id(&input["lead_id"], "lead_id")?;
+            let lead = crate::crm::leads::ops::get(tx, ctx, lead_id).await.map_err(fail)?;
+            let since = run.started_at.unwrap_or(run.created_at);
+            let (activities,): (i64,) = tx
+                .fetch_one(
+                    Q::new("SELECT COUNT(*) FROM activities WHERE workspace_id = $1 AND lead_id = $2 AND created_at >= $3")
+                        .bind(ctx.workspace_id)
+                        .bind(lead_id)
+                        .bind(since),
+                )
+                .await
+                .map_err(|e| e.to_string())?;
+            let mut output = json!(lead);
+            output["activities_since_run_started"] = json!(activities);
+            Ok(output)
+        }
+        Action::GetDeal { .. } => {
+            let deal_id = text_id(&input["deal_id"], "deal_id")?;
+            let deal = crate::crm::deals::ops::get(tx, ctx, deal_id).await.map_err(fail)?;
+            let mut output = json!(deal);
+            output["days_since_update"] = json!((now() - deal.updated_at).num_days());
+            Ok(output)
+        }
         Action::UpdateLead { .. } => {
             let lead = text_id(&input["lead_id"], "lead_id")?;
             let patch: crate::crm::leads::types::LeadPatch =
@@ -567,9 +706,18 @@ async fn own_action(tx: &mut Tx, ctx: &Ctx, step: &Step, input: &Value) -> Resul
                     assignee_id = crate::crm::leads::ops::get(tx, ctx, lead_id).await.map_err(fail)?.owner_id;
                 }
             }
+            let deal_id = match &input["deal_id"] {
+                Value::Null => None,
+                value => Some(text_id(value, "deal_id")?),
+            };
+            if assignee_id.is_none() {
+                if let Some(deal_id) = deal_id {
+                    assignee_id = crate::crm::deals::ops::get(tx, ctx, deal_id).await.map_err(fail)?.owner_id;
+                }
+            }
             let due_at = input["due_in_hours"].as_i64().map(|h| now() + chrono::Duration::hours(h));
             let title = input["title"].as_str().unwrap_or_default().to_string();
-            let task = NewTask { title, due_at, assignee_id, lead_id, ..Default::default() };
+            let task = NewTask { title, due_at, assignee_id, lead_id, deal_id, ..Default::default() };
             crate::crm::activities::ops::create_task(tx, ctx, task).await.map(|t| json!(t)).map_err(fail)
         }
         Action::LogActivity { .. } => {
@@ -673,7 +821,17 @@ async fn agent_call(db: &Db, config: &Config, workspace_id: Uuid, input: &Value)
 /// only while this worker still holds the run's lease. A run paused
 /// meanwhile keeps the step's result and stays paused; a cancelled one
 /// journals nothing more.
-async fn finish(db: &Db, worker: &str, run: &RunRow, step: Option<&Step>, step_id: &str, input: Value, planned: Planned) -> AppResult<()> {
+#[allow(clippy::too_many_arguments)]
+async fn finish(
+    db: &Db,
+    config: &Config,
+    worker: &str,
+    run: &RunRow,
+    step: Option<&Step>,
+    step_id: &str,
+    input: Value,
+    planned: Planned,
+) -> AppResult<()> {
     let mut tx = db.begin().await?;
     let at = now();
     let lock = if tx.backend() == Backend::Postgres { " FOR UPDATE" } else { "" };
@@ -698,7 +856,7 @@ async fn finish(db: &Db, worker: &str, run: &RunRow, step: Option<&Step>, step_i
         (Planned::Outcome(outcome), _) => outcome,
         (Planned::OwnAction, Some(step)) => {
             let ctx = system_ctx(run.workspace_id);
-            match own_action(&mut tx, &ctx, step, &input).await {
+            match own_action(&mut tx, &ctx, config, run, step, &input).await {
                 Ok(output) => Outcome::Done { output, next: step.next.clone() },
                 Err(message) => {
                     // The failed action's writes are undone; the attempt is
@@ -764,10 +922,26 @@ async fn finish(db: &Db, worker: &str, run: &RunRow, step: Option<&Step>, step_i
     };
     // A run paused meanwhile stays paused (unless it just ended).
     let status = if status_now == Some(RunStatus::Paused) && !status.is_finished() { RunStatus::Paused } else { status };
+    // A wait for an event listens for it on the run's record.
+    let wait_event = match (trace_outcome, step.map(|s| &s.action)) {
+        (StepOutcome::Waiting, Some(Action::Wait { event: Some(event), .. })) => Some(event.clone()),
+        _ => None,
+    };
+    let lifecycle = match status {
+        RunStatus::Waiting => Some("waiting"),
+        RunStatus::Succeeded => Some("succeeded"),
+        RunStatus::Failed => Some("failed"),
+        _ => None,
+    };
+    if let Some(event) = lifecycle {
+        let data = json!({ "run_id": run.id, "workflow_id": run.workflow_id, "step_id": step_id, "status": status,
+                           "error": run_error, "next_at": next_at });
+        super::webhooks::enqueue_lifecycle(&mut tx, run.workflow_id, run.id, event, data).await?;
+    }
     tx.execute(
         Q::new(
             "UPDATE workflow_runs SET status = $1, current_step = $2, next_at = $3, finished_at = $4, error = $5, lease_owner = NULL, \
-             lease_until = NULL, updated_at = $6 WHERE id = $7",
+             lease_until = NULL, updated_at = $6, wait_event = $8, woken_by = NULL WHERE id = $7",
         )
         .bind(status.as_str())
         .bind(current)
@@ -775,7 +949,8 @@ async fn finish(db: &Db, worker: &str, run: &RunRow, step: Option<&Step>, step_i
         .bind(finished)
         .bind(run_error)
         .bind(at)
-        .bind(run.id),
+        .bind(run.id)
+        .bind(wait_event),
     )
     .await?;
     tx.commit().await?;

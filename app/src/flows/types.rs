@@ -47,6 +47,86 @@ text_enum!(
     IsSet => "is_set",
 });
 
+text_enum!(
+    /// What an external trigger listens for: a Corral event or a signed
+    /// inbound webhook.
+    TriggerKind {
+    Event => "event",
+    Webhook => "webhook",
+});
+
+/// The filters that narrow an event trigger.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct TriggerFilters {
+    /// segment.entered / segment.left: the segment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub segment_id: Option<Uuid>,
+    /// form.submitted: the form.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub form_id: Option<Uuid>,
+    /// deal.stage_changed: the stage the deal moved to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stage_id: Option<Uuid>,
+    /// lead.score_crossed: the score crossed upwards.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub threshold: Option<i64>,
+}
+
+/// An external trigger: a CRM, audience, revenue or email event (narrowed
+/// by filters), or a signed inbound webhook, that starts runs of a
+/// workflow's published version — once per event and trigger.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
+pub struct ExternalTrigger {
+    pub id: Uuid,
+    pub workflow_id: Uuid,
+    pub kind: TriggerKind,
+    /// The event (`webhook.received` for webhooks).
+    pub event: String,
+    pub filters: TriggerFilters,
+    pub active: bool,
+    /// Webhooks: where to POST the signed JSON body (`X-Corral-Signature:
+    /// t=…,v1=…` with the workflow's signing secret; `Idempotency-Key`
+    /// makes a redelivery one run).
+    pub webhook_path: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct NewTrigger {
+    pub workflow_id: Uuid,
+    /// `event` when absent.
+    #[serde(default)]
+    pub kind: Option<TriggerKind>,
+    /// For event triggers: lead.created, lead.updated, lead.score_crossed,
+    /// segment.entered, segment.left, form.submitted, deal.stage_changed,
+    /// invoice.paid, email.replied, email.unsubscribed.
+    #[serde(default)]
+    pub event: Option<String>,
+    #[serde(default)]
+    pub filters: Option<TriggerFilters>,
+}
+
+patch!(
+    /// Turns a trigger off or on.
+    TriggerPatch {
+        active: required bool,
+    }
+);
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct TriggerFilter {
+    pub workflow_id: Option<Uuid>,
+    pub event: Option<String>,
+}
+
 /// One test of a branch rule: `var` (`input.score`,
 /// `steps.enrich.output.industry`) compared with `value`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -115,7 +195,9 @@ pub enum Action {
         title: String,
         #[serde(default)]
         lead_id: Option<String>,
-        /// A user id; the lead's owner when absent.
+        #[serde(default)]
+        deal_id: Option<String>,
+        /// A user id; the lead's (or deal's) owner when absent.
         #[serde(default)]
         assignee_id: Option<String>,
         #[serde(default)]
@@ -128,6 +210,15 @@ pub enum Action {
         subject: String,
         #[serde(default)]
         body: Option<String>,
+    },
+    /// Queues one email to a lead through the outbox (caps, suppression
+    /// list, footer), logged on its timeline.
+    SendEmail {
+        lead_id: String,
+        subject: String,
+        html_body: String,
+        /// An email sender (SMTP connection or the built-in mailbox).
+        connection_id: String,
     },
     /// Waits a duration, until a time, or until an event (with a timeout).
     Wait {
@@ -142,10 +233,36 @@ pub enum Action {
         #[serde(default)]
         timeout_seconds: Option<i64>,
     },
-    /// Goes to the first rule's `next` whose condition holds, or `default`.
+    /// Enrolls the lead in an approved email sequence: only a lead in the
+    /// segment the approval covered (its rules unchanged since), with an
+    /// email and not suppressed; its steps go out on the cadence from now.
+    AddToSequence {
+        lead_id: String,
+        sequence_id: String,
+    },
+    /// A signed POST (`X-Corral-Signature`, HMAC-SHA256 with the
+    /// workflow's signing secret) with an idempotency key per run and step.
+    SendWebhook {
+        url: String,
+        #[serde(default)]
+        body: Option<Value>,
+    },
+    /// Reads a lead, with the number of activities logged on it since the
+    /// run started (`activities_since_run_started`).
+    GetLead {
+        lead_id: String,
+    },
+    /// Reads a deal, with the days since it last changed (`days_since_update`).
+    GetDeal {
+        deal_id: String,
+    },
+    /// Goes to the first rule's `next` whose condition holds, or to
+    /// `default` (the run ends when there is none). A rule's `value` may be
+    /// a variable (`"{{input.to_stage_id}}"`).
     Branch {
         rules: Vec<BranchRule>,
-        default: String,
+        #[serde(default)]
+        default: Option<String>,
     },
 }
 
@@ -160,6 +277,11 @@ impl Action {
             Action::EnrichLead { .. } => "enrich_lead",
             Action::CreateTask { .. } => "create_task",
             Action::LogActivity { .. } => "log_activity",
+            Action::AddToSequence { .. } => "add_to_sequence",
+            Action::SendWebhook { .. } => "send_webhook",
+            Action::SendEmail { .. } => "send_email",
+            Action::GetLead { .. } => "get_lead",
+            Action::GetDeal { .. } => "get_deal",
             Action::Wait { .. } => "wait",
             Action::Branch { .. } => "branch",
         }
@@ -209,6 +331,8 @@ pub struct Workflow {
     pub reenrollment: Reenrollment,
     /// Runs of this workflow at once; further runs queue.
     pub concurrency_limit: i64,
+    /// Receives signed run lifecycle events (started, waiting, succeeded, failed).
+    pub notify_url: Option<String>,
     /// The published version new runs start on (none before publishing).
     pub published_version: Option<i64>,
     /// The newest version (the draft when it is newer than the published one).
@@ -240,6 +364,7 @@ pub struct WorkflowDetail {
     pub workflow: Workflow,
     pub graph: Graph,
     pub versions: Vec<WorkflowVersion>,
+    pub triggers: Vec<ExternalTrigger>,
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
@@ -258,6 +383,8 @@ pub struct NewWorkflow {
     /// 1 to 1,000; 10 when absent.
     #[serde(default)]
     pub concurrency_limit: Option<i64>,
+    #[serde(default)]
+    pub notify_url: Option<String>,
     /// Publish version 1 at once (runs can start); a draft when absent.
     #[serde(default)]
     pub publish: Option<bool>,
@@ -273,6 +400,7 @@ patch!(
         input_schema: required Value,
         reenrollment: required Reenrollment,
         concurrency_limit: required i64,
+        notify_url: optional String,
         status: required WorkflowStatus,
     }
 );
@@ -329,8 +457,10 @@ pub struct Run {
     pub workflow_id: Uuid,
     pub version: i64,
     pub status: RunStatus,
-    /// `manual`, or the event that started it.
+    /// `manual`, `webhook.received`, or the event that started it.
     pub trigger_type: String,
+    /// The record the run is about (a lead, deal or invoice id), when it has one.
+    pub subject_id: Option<String>,
     pub input: Value,
     /// The step the run is at (absent once it ended).
     pub current_step: Option<String>,
@@ -388,4 +518,45 @@ pub struct RunFilter {
     pub created_to: Option<DateTime<Utc>>,
     pub limit: Option<i64>,
     pub cursor: Option<String>,
+}
+
+/// A workflow's signing secret: it signs the webhooks its triggers
+/// receive, its lifecycle events and its send_webhook steps.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
+pub struct SigningSecret {
+    pub workflow_id: Uuid,
+    pub secret: String,
+}
+
+/// A gallery entry: a ready workflow with a trigger, made from typed inputs.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
+pub struct WorkflowTemplate {
+    pub slug: String,
+    pub name: String,
+    pub description: String,
+    /// The event that starts it (`manual` for none).
+    pub trigger: String,
+    /// What `inputs` takes: a JSON Schema object with typed properties.
+    pub inputs_schema: Value,
+    /// The steps it makes, in order, as `id: kind`.
+    pub steps: Vec<String>,
+}
+
+/// `create_workflow_from_template({template_slug, inputs})`.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct FromTemplate {
+    pub template_slug: String,
+    /// The template's inputs (see its `inputs_schema`).
+    #[serde(default)]
+    pub inputs: Map<String, Value>,
+    /// The template's name when absent.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Publish version 1 at once (its trigger starts runs); a draft when absent.
+    #[serde(default)]
+    pub publish: Option<bool>,
 }

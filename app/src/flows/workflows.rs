@@ -7,8 +7,8 @@ use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-use super::graph;
 use super::types::*;
+use super::{graph, triggers};
 use crate::error::{AppError, AppResult};
 use crate::platform::audit;
 use crate::platform::context::Ctx;
@@ -32,13 +32,14 @@ struct WorkflowRow {
     published_version: Option<i64>,
     latest_version: i64,
     template_slug: Option<String>,
+    notify_url: Option<String>,
     source: String,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
 }
 
 const WORKFLOW_COLUMNS: &str = "id, workspace_id, name, description, status, input_schema, reenrollment, concurrency_limit, \
-     published_version, latest_version, template_slug, source, created_at, updated_at";
+     published_version, latest_version, template_slug, notify_url, source, created_at, updated_at";
 
 impl From<WorkflowRow> for Workflow {
     fn from(r: WorkflowRow) -> Workflow {
@@ -51,6 +52,7 @@ impl From<WorkflowRow> for Workflow {
             input_schema: r.input_schema.0,
             reenrollment: r.reenrollment,
             concurrency_limit: r.concurrency_limit,
+            notify_url: r.notify_url,
             published_version: r.published_version,
             latest_version: r.latest_version,
             template_slug: r.template_slug,
@@ -129,7 +131,8 @@ async fn detail(tx: &mut Tx, ctx: &Ctx, id: Uuid) -> AppResult<WorkflowDetail> {
     let workflow = workflow_row(tx, ctx, id).await?;
     let versions = versions(tx, ctx, id).await?;
     let graph = versions.first().map(|v| v.graph.clone()).unwrap_or_default();
-    Ok(WorkflowDetail { workflow, graph, versions })
+    let triggers = triggers::of_workflow(tx, ctx, id).await?;
+    Ok(WorkflowDetail { workflow, graph, versions, triggers })
 }
 
 pub async fn get(tx: &mut Tx, ctx: &Ctx, id: Uuid) -> AppResult<WorkflowDetail> {
@@ -148,6 +151,45 @@ pub async fn list(tx: &mut Tx, ctx: &Ctx, filter: WorkflowFilter) -> AppResult<P
     page.apply(&mut q, "id");
     let rows: Vec<WorkflowRow> = tx.fetch_all(q).await?;
     Ok(page.finish(rows, |r| r.id, Workflow::from))
+}
+
+/// `whsec_` and 32 random bytes: signs webhooks in and out.
+pub(super) fn new_signing_secret() -> String {
+    format!("whsec_{}", crate::platform::auth::random_token())
+}
+
+fn check_notify_url(url: Option<String>) -> AppResult<Option<String>> {
+    let Some(url) = url.map(|u| u.trim().to_string()).filter(|u| !u.is_empty()) else { return Ok(None) };
+    match reqwest::Url::parse(&url) {
+        Ok(parsed) if matches!(parsed.scheme(), "http" | "https") && url.len() <= 2000 => Ok(Some(url)),
+        _ => Err(AppError::validation("notify_url", "an http or https URL")),
+    }
+}
+
+/// The secret that signs a workflow's webhooks (a credential: it needs
+/// `flows:write` to read). Rotating makes a new one at once.
+pub async fn signing_secret(tx: &mut Tx, ctx: &Ctx, id: Uuid, rotate: bool) -> AppResult<SigningSecret> {
+    ctx.require(Scope::FlowsWrite)?;
+    let workflow = workflow_row(tx, ctx, id).await?;
+    let current: (Option<String>,) = tx.fetch_one(Q::new("SELECT signing_secret FROM workflows WHERE id = $1").bind(id)).await?;
+    let secret = match current.0 {
+        Some(secret) if !rotate => secret,
+        _ => {
+            let secret = new_signing_secret();
+            tx.execute(
+                Q::new("UPDATE workflows SET signing_secret = $1, updated_at = $2 WHERE id = $3")
+                    .bind(secret.as_str())
+                    .bind(now())
+                    .bind(id),
+            )
+            .await?;
+            if rotate {
+                audit::record(tx, ctx, "workflow.signing_secret_rotated", "workflow", Some(id), None::<&()>, None::<&()>).await?;
+            }
+            secret
+        }
+    };
+    Ok(SigningSecret { workflow_id: workflow.id, secret })
 }
 
 /// The JSON types an input property may declare.
@@ -271,14 +313,16 @@ pub(super) async fn create_with_template(tx: &mut Tx, ctx: &Ctx, input: NewWorkf
     let input_schema = check_input_schema(input.input_schema)?;
     check_graph(&input.graph, &input_schema)?;
     let concurrency_limit = in_range("concurrency_limit", input.concurrency_limit.unwrap_or(10), 1, 1000)?;
+    let notify_url = check_notify_url(input.notify_url)?;
     let publish = input.publish.unwrap_or(false);
     let id = Uuid::now_v7();
     let at = now();
     tx.execute(
         Q::new(
             "INSERT INTO workflows (id, workspace_id, name, description, status, input_schema, reenrollment, concurrency_limit, \
-             published_version, latest_version, template_slug, source, last_agent_actor_id, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, 'active', $5, $6, $7, $8, 1, $9, $10, $11, $12, $12)",
+             published_version, latest_version, template_slug, source, last_agent_actor_id, created_at, updated_at, \
+             notify_url, signing_secret) \
+             VALUES ($1, $2, $3, $4, 'active', $5, $6, $7, $8, 1, $9, $10, $11, $12, $12, $13, $14)",
         )
         .bind(id)
         .bind(ctx.workspace_id)
@@ -291,7 +335,9 @@ pub(super) async fn create_with_template(tx: &mut Tx, ctx: &Ctx, input: NewWorkf
         .bind(template)
         .bind(ctx.record_source())
         .bind(ctx.api_key_id)
-        .bind(at),
+        .bind(at)
+        .bind(notify_url)
+        .bind(new_signing_secret()),
     )
     .await?;
     insert_version(tx, ctx, id, 1, &input.graph, publish).await?;
@@ -318,6 +364,10 @@ pub async fn update(tx: &mut Tx, ctx: &Ctx, id: Uuid, patch: WorkflowPatch) -> A
         Some(schema) => check_input_schema(Some(schema))?,
         None => w.input_schema.clone(),
     };
+    let notify_url = match patch.notify_url {
+        Some(url) => check_notify_url(url)?,
+        None => w.notify_url.clone(),
+    };
     let concurrency_limit = in_range("concurrency_limit", patch.concurrency_limit.unwrap_or(w.concurrency_limit), 1, 1000)?;
     // A new input schema must still define every variable the graph uses.
     let graph_changed = patch.graph.as_ref().is_some_and(|g| *g != before.graph);
@@ -329,7 +379,8 @@ pub async fn update(tx: &mut Tx, ctx: &Ctx, id: Uuid, patch: WorkflowPatch) -> A
     tx.execute(
         Q::new(
             "UPDATE workflows SET name = $1, description = $2, input_schema = $3, reenrollment = $4, concurrency_limit = $5, \
-             status = $6, latest_version = $7, last_agent_actor_id = $8, updated_at = $9 WHERE workspace_id = $10 AND id = $11",
+             status = $6, latest_version = $7, last_agent_actor_id = $8, updated_at = $9, notify_url = $12 \
+             WHERE workspace_id = $10 AND id = $11",
         )
         .bind(name)
         .bind(description)
@@ -341,7 +392,8 @@ pub async fn update(tx: &mut Tx, ctx: &Ctx, id: Uuid, patch: WorkflowPatch) -> A
         .bind(ctx.api_key_id)
         .bind(now())
         .bind(ctx.workspace_id)
-        .bind(id),
+        .bind(id)
+        .bind(notify_url),
     )
     .await?;
     let after = detail(tx, ctx, id).await?;

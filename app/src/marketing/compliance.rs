@@ -12,11 +12,11 @@ use uuid::Uuid;
 
 use super::types::*;
 use crate::error::{AppError, AppResult};
-use crate::platform::audit;
 use crate::platform::context::Ctx;
 use crate::platform::db::{now, Tx, Q};
 use crate::platform::types::{Page, Scope};
 use crate::platform::validate::{normalize_email, optional_text};
+use crate::platform::{audit, events};
 
 /// The secret links are signed with, the same in every server process
 /// (made on first use and kept in the database).
@@ -88,6 +88,11 @@ async fn record_event(tx: &mut Tx, m: &MessageRow, kind: &str, detail: Option<&s
         .bind(now()),
     )
     .await?;
+    if matches!(kind, "replied" | "unsubscribed") {
+        let event = format!("email.{kind}");
+        let data = json!({ "lead_id": m.lead_id, "email": m.to_email, "sequence_id": m.sequence_id, "step_index": m.step_index });
+        events::emit(tx, m.workspace_id, &event, m.lead_id, data, format!("{event}:{}", m.id)).await?;
+    }
     Ok(())
 }
 

@@ -703,6 +703,105 @@ pub async fn approve(tx: &mut Tx, ctx: &Ctx, id: Uuid) -> AppResult<ApprovalOutc
     })
 }
 
+/// Adds one lead to an approved or running sequence — what a flow's
+/// `add_to_sequence` step does. The approval covered the segment's rules,
+/// not only the people they selected then: a lead those same rules select
+/// now (the rules unchanged since approval), with an address that is not
+/// suppressed, receives the approved steps on the cadence from now. Any
+/// other lead is refused; the approval's content is not touched.
+pub async fn enroll(tx: &mut Tx, ctx: &Ctx, id: Uuid, lead_id: Uuid, day_length: std::time::Duration) -> AppResult<Enrollment> {
+    ctx.require(Scope::MarketingWrite)?;
+    let sequence = row(tx, ctx, id).await?;
+    if !matches!(sequence.status, SequenceStatus::Approved | SequenceStatus::Sending | SequenceStatus::Completed) {
+        return Err(AppError::Conflict {
+            code: "invalid_state",
+            message: format!("leads join an approved sequence; this one is {}", sequence.status.as_str()),
+        });
+    }
+    if let Err(why) = super::outbox::approval_holds(tx, ctx, &sequence).await? {
+        return Err(AppError::Conflict { code: "approval_void", message: format!("the sequence's approval no longer holds: {why}") });
+    }
+    let (_, rules_now) = crate::audience::lists::rules_version(tx, ctx, sequence.segment_id).await?;
+    if sequence.approved_content().map(|c| &c["segment"]["version"]) != Some(&rules_now) {
+        return Err(AppError::Conflict {
+            code: "approval_void",
+            message: "the segment's rules changed after approval: approve the sequence again before adding leads".into(),
+        });
+    }
+    let inner = audience_query(tx, ctx, sequence.segment_id).await?;
+    let mut q = inner.clone();
+    let p = q.arg(lead_id);
+    let q = q.with_sql(format!("SELECT email, suppression FROM ({}) m WHERE lead_id = {p}", inner.sql()));
+    let found: Option<(Option<String>, Option<String>)> = tx.fetch_optional(q).await?;
+    let email = match found {
+        None => return Err(AppError::validation("lead_id", "the lead is not in the sequence's segment")),
+        Some((None, _)) => return Err(AppError::validation("lead_id", "the lead has no email address")),
+        Some((Some(email), _)) if email.is_empty() => return Err(AppError::validation("lead_id", "the lead has no email address")),
+        Some((Some(email), Some(reason))) => {
+            return Err(AppError::Conflict { code: "suppressed", message: format!("{email} is on the suppression list ({reason})") })
+        }
+        Some((Some(email), None)) => email,
+    };
+    let added = tx
+        .execute(
+            Q::new("INSERT INTO sequence_recipients (sequence_id, lead_id, workspace_id, email) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING")
+                .bind(id)
+                .bind(lead_id)
+                .bind(ctx.workspace_id)
+                .bind(email.as_str()),
+        )
+        .await?;
+    if added == 0 {
+        return Ok(Enrollment { sequence_id: id, lead_id, enrolled: false, queued: 0 });
+    }
+    let mut queued = 0;
+    // An approved sequence queues its recipients when it starts; a running
+    // or finished one queues the newcomer's steps now.
+    if sequence.status != SequenceStatus::Approved {
+        let start = now();
+        for (step, day) in sequence.cadence_days.0.iter().enumerate() {
+            queued += tx
+                .execute(
+                    Q::new(
+                        "INSERT INTO email_outbox (id, workspace_id, sequence_id, sequence_version, step_index, lead_id, sender_id, \
+                         to_email, status, due_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'queued', $9, $10) \
+                         ON CONFLICT DO NOTHING",
+                    )
+                    .bind(Uuid::now_v7())
+                    .bind(ctx.workspace_id)
+                    .bind(id)
+                    .bind(sequence.version)
+                    .bind(step as i64)
+                    .bind(lead_id)
+                    .bind(sequence.sender_id)
+                    .bind(email.as_str())
+                    .bind(step_due(start, *day, day_length))
+                    .bind(start),
+                )
+                .await? as i64;
+        }
+        tx.execute(
+            Q::new(
+                "UPDATE email_sequences SET status = 'sending', completed_at = NULL, recipient_count = COALESCE(recipient_count, 0) + 1, \
+                 updated_at = $1 WHERE id = $2",
+            )
+            .bind(start)
+            .bind(id),
+        )
+        .await?;
+    } else {
+        tx.execute(
+            Q::new("UPDATE email_sequences SET recipient_count = COALESCE(recipient_count, 0) + 1, updated_at = $1 WHERE id = $2")
+                .bind(now())
+                .bind(id),
+        )
+        .await?;
+    }
+    let enrollment = Enrollment { sequence_id: id, lead_id, enrolled: true, queued };
+    audit::record(tx, ctx, "email_sequence.lead_enrolled", "email_sequence", Some(id), None::<&()>, Some(&enrollment)).await?;
+    Ok(enrollment)
+}
+
 /// Closes the pending request (or records the decision as one).
 async fn decide_requests(
     tx: &mut Tx,

@@ -696,3 +696,15 @@ pub struct TestSend {
     #[serde(default)]
     pub sequence_id: Option<Uuid>,
 }
+
+/// What adding a lead to a running sequence did (a flow's `add_to_sequence`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
+pub struct Enrollment {
+    pub sequence_id: Uuid,
+    pub lead_id: Uuid,
+    /// False when the lead was a recipient already (nothing changed).
+    pub enrolled: bool,
+    /// Messages queued for the lead (one per step, from now on the cadence).
+    pub queued: i64,
+}

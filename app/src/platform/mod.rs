@@ -22,6 +22,8 @@ pub mod context;
 #[cfg(feature = "ssr")]
 pub mod db;
 #[cfg(feature = "ssr")]
+pub mod events;
+#[cfg(feature = "ssr")]
 pub mod housekeeping;
 #[cfg(feature = "ssr")]
 pub mod http;
@@ -35,5 +37,7 @@ pub mod rate_limit;
 pub mod routes;
 #[cfg(feature = "ssr")]
 pub mod seeding;
+#[cfg(feature = "ssr")]
+pub mod signing;
 #[cfg(feature = "ssr")]
 pub mod transaction;

@@ -34,6 +34,8 @@ pub enum Answer {
     Json(u16, fn(&mut SchemaGenerator) -> Schema),
     /// A file streamed back (CSV export).
     Csv,
+    /// Server-sent events.
+    EventStream,
     /// No body.
     Empty(u16),
 }
@@ -108,6 +110,10 @@ impl Endpoint {
     }
     pub const fn answers_csv(mut self) -> Endpoint {
         self.answer = Answer::Csv;
+        self
+    }
+    pub const fn answers_event_stream(mut self) -> Endpoint {
+        self.answer = Answer::EventStream;
         self
     }
     pub const fn answers_nothing(mut self, status: u16) -> Endpoint {
@@ -270,6 +276,12 @@ fn operation(endpoint: &Endpoint, generator: &mut SchemaGenerator) -> Value {
         Answer::Csv => {
             responses
                 .insert("200".into(), json!({ "description": "The file.", "content": { "text/csv": { "schema": { "type": "string" } } } }));
+        }
+        Answer::EventStream => {
+            responses.insert(
+                "200".into(),
+                json!({ "description": "Server-sent events.", "content": { "text/event-stream": { "schema": { "type": "string" } } } }),
+            );
         }
         Answer::Empty(status) => {
             responses.insert(status.to_string(), json!({ "description": "Done." }));

@@ -12,7 +12,6 @@ use super::ledger::{self, account_for_role, today, EntrySpec, Posting};
 use super::types::*;
 use crate::crm::deals::ops::check_currency;
 use crate::error::{AppError, AppResult};
-use crate::platform::audit;
 use crate::platform::context::Ctx;
 use crate::platform::db::{now, Tx, Q};
 use crate::platform::pagination::PageRequest;
@@ -20,6 +19,7 @@ use crate::platform::types::{Page, Scope};
 use crate::platform::validate::{check_reference, optional_text};
 use crate::platform::validate::{computed_money, in_range, money, money_in_bounds, positive_money, MAX_QUANTITY_MILLI};
 use crate::platform::validate::{custom_fields_or_empty, required_text};
+use crate::platform::{audit, events};
 
 const INVOICE_COLUMNS: &str =
     "workspace_id, id, number, status, company_id, contact_id, deal_id, lead_id, currency, issue_date, due_date, \
@@ -716,6 +716,12 @@ pub async fn record_payment(tx: &mut Tx, ctx: &Ctx, input: NewPayment) -> AppRes
             Some(&json!({"status": after.status, "paid_cents": after.paid_cents, "payment_id": payment.id})),
         )
         .await?;
+        if after.status == InvoiceStatus::Paid {
+            let data = json!({ "invoice_id": after.id, "number": after.number, "company_id": after.company_id,
+                               "contact_id": after.contact_id, "deal_id": after.deal_id, "lead_id": after.lead_id,
+                               "total_cents": after.total_cents, "currency": after.currency, "payment_id": payment.id });
+            events::emit(tx, ctx.workspace_id, "invoice.paid", Some(after.id), data, format!("invoice.paid:{}", after.id)).await?;
+        }
     }
     Ok(payment)
 }

@@ -13,6 +13,7 @@ mod bounds;
 mod companies;
 mod crm;
 mod errors;
+mod flow_triggers;
 mod flows;
 mod marketing;
 mod mcp;

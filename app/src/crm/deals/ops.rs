@@ -8,7 +8,6 @@ use super::stages;
 use super::types::*;
 use crate::crm::fields::{check_owner, owner_condition, owner_or_creator, text_search};
 use crate::error::{AppError, AppResult};
-use crate::platform::audit;
 use crate::platform::context::Ctx;
 use crate::platform::db::{now, wide, wide_sum, Tx, Q};
 use crate::platform::pagination::PageRequest;
@@ -16,6 +15,7 @@ use crate::platform::types::{Page, Scope};
 use crate::platform::validate::money;
 use crate::platform::validate::required_text;
 use crate::platform::validate::{check_custom_fields, check_reference, custom_fields_or_empty};
+use crate::platform::{audit, events};
 
 const COLUMNS: &str = "workspace_id, id, name, company_id, contact_id, lead_id, stage_id, amount_cents, currency, \
                        expected_close_date, owner_id, custom_fields, closed_at, created_at, updated_at, source, last_agent_actor_id";
@@ -220,6 +220,9 @@ pub async fn update(tx: &mut Tx, ctx: &Ctx, id: Uuid, patch: DealPatch) -> AppRe
     audit::record(tx, ctx, "deal.updated", "deal", Some(id), Some(&before), Some(&after)).await?;
     if let Some((from, to)) = stage_move {
         audit::record(tx, ctx, "deal.stage_changed", "deal", Some(id), Some(&stage_snapshot(&from)), Some(&stage_snapshot(&to))).await?;
+        let data = json!({ "deal_id": id, "from_stage_id": from.id, "to_stage_id": to.id, "stage_kind": to.kind,
+                           "owner_id": after.owner_id, "amount_cents": after.amount_cents, "currency": after.currency });
+        events::emit(tx, ctx.workspace_id, "deal.stage_changed", Some(id), data, events::fresh_key("deal.stage_changed")).await?;
     }
     Ok(after)
 }

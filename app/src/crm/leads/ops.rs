@@ -16,13 +16,13 @@ use crate::crm::contacts::{
 use crate::crm::deals::{ops as deals, types::NewDeal};
 use crate::crm::fields::{check_owner, owner_condition, owner_or_creator, text_search};
 use crate::error::{AppError, AppResult};
-use crate::platform::audit;
 use crate::platform::context::{Ctx, Via};
 use crate::platform::db::{now, Tx, Q};
 use crate::platform::pagination::PageRequest;
 use crate::platform::types::{Page, Scope};
 use crate::platform::validate::required_text;
 use crate::platform::validate::{check_custom_fields, custom_fields_or_empty, optional_email, optional_text};
+use crate::platform::{audit, events};
 
 pub const COLUMNS: &str = "workspace_id, id, name, email, phone, company_name, title, source, status, score, owner_id, \
                        custom_fields, tags, last_activity_at, converted_at, converted_contact_id, \
@@ -179,6 +179,8 @@ pub async fn create(tx: &mut Tx, ctx: &Ctx, input: NewLead) -> AppResult<Lead> {
     };
     insert(tx, ctx, &lead).await?;
     audit::record(tx, ctx, "lead.created", "lead", Some(lead.id), None::<&()>, Some(&lead)).await?;
+    let data = json!({ "lead_id": lead.id, "email": lead.email, "owner_id": lead.owner_id, "score": lead.score, "source": lead.source });
+    events::emit(tx, ctx.workspace_id, "lead.created", Some(lead.id), data, events::fresh_key("lead.created")).await?;
     Ok(lead)
 }
 
@@ -245,7 +247,28 @@ pub async fn update(tx: &mut Tx, ctx: &Ctx, id: Uuid, patch: LeadPatch) -> AppRe
         )
         .await?;
     }
+    emit_update_events(tx, ctx, &before, &after).await?;
     Ok(after)
+}
+
+/// `lead.updated` with the fields that changed, and `lead.score_crossed`
+/// when the score moved (each trigger's threshold is compared on dispatch).
+async fn emit_update_events(tx: &mut Tx, ctx: &Ctx, before: &Lead, after: &Lead) -> AppResult<()> {
+    let (was, is) = (json!(before), json!(after));
+    let changed: Vec<&String> = is
+        .as_object()
+        .into_iter()
+        .flatten()
+        .filter(|(k, v)| !matches!(k.as_str(), "updated_at" | "last_agent_actor_id") && was.get(k.as_str()) != Some(v))
+        .map(|(k, _)| k)
+        .collect();
+    let data = json!({ "lead_id": after.id, "changed": changed, "owner_id": after.owner_id, "score": after.score });
+    events::emit(tx, ctx.workspace_id, "lead.updated", Some(after.id), data, events::fresh_key("lead.updated")).await?;
+    if after.score != before.score {
+        let data = json!({ "lead_id": after.id, "old_score": before.score, "new_score": after.score, "owner_id": after.owner_id });
+        events::emit(tx, ctx.workspace_id, "lead.score_crossed", Some(after.id), data, events::fresh_key("lead.score_crossed")).await?;
+    }
+    Ok(())
 }
 
 /// Converted leads stay: their deal and contact point back at them.
