@@ -12,6 +12,8 @@ pub mod events;
 #[cfg(feature = "ssr")]
 pub mod graph;
 #[cfg(feature = "ssr")]
+pub mod retention;
+#[cfg(feature = "ssr")]
 pub mod routes;
 #[cfg(feature = "ssr")]
 pub mod runs;

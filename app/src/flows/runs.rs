@@ -31,6 +31,9 @@ use crate::platform::types::{Page, Scope};
 
 const DEFAULT_MAX_ATTEMPTS: i64 = 3;
 
+/// How often each process prunes runs past their workspace's retention.
+const PRUNE_EVERY: Duration = Duration::from_secs(600);
+
 #[derive(sqlx::FromRow)]
 struct RunRow {
     id: Uuid,
@@ -315,7 +318,14 @@ async fn control(tx: &mut Tx, ctx: &Ctx, id: Uuid, action: &str) -> AppResult<Ru
 pub fn spawn_worker(db: Db, config: Config) -> tokio::task::JoinHandle<()> {
     let worker = format!("flows-{}", Uuid::now_v7().simple());
     tokio::spawn(async move {
+        let mut pruned_at: Option<std::time::Instant> = None;
         loop {
+            if pruned_at.is_none_or(|t| t.elapsed() > PRUNE_EVERY) {
+                pruned_at = Some(std::time::Instant::now());
+                if let Err(error) = super::retention::prune(&db).await {
+                    tracing::warn!(%error, "pruning old flow runs failed; trying again later");
+                }
+            }
             match round(&db, &config, &worker).await {
                 Ok(handled) if handled > 0 => tokio::task::yield_now().await,
                 Ok(_) => tokio::time::sleep(config.flow_poll).await,

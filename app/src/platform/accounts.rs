@@ -11,7 +11,7 @@ use crate::platform::context::Ctx;
 use crate::platform::db::{Tx, Q};
 use crate::platform::seeding::{self, Seeder, WorkspaceHook};
 use crate::platform::types::*;
-use crate::platform::validate::{normalize_email, required_text, time_zone};
+use crate::platform::validate::{in_range, normalize_email, required_text, time_zone};
 
 const MIN_PASSWORD_LEN: usize = 10;
 const INVITATION_TTL_DAYS: i64 = 7;
@@ -128,9 +128,12 @@ pub async fn sign_up(tx: &mut Tx, seeders: &[Seeder], input: SignUp) -> AppResul
 
 /// The caller's workspace and its settings; any member or key reads it.
 pub async fn get_workspace(tx: &mut Tx, ctx: &Ctx) -> AppResult<Workspace> {
-    tx.fetch_optional(Q::new("SELECT id, name, slug, time_zone, created_at FROM workspaces WHERE id = $1").bind(ctx.workspace_id))
-        .await?
-        .ok_or(AppError::NotFound("workspace"))
+    tx.fetch_optional(
+        Q::new("SELECT id, name, slug, time_zone, flow_run_retention_days, created_at FROM workspaces WHERE id = $1")
+            .bind(ctx.workspace_id),
+    )
+    .await?
+    .ok_or(AppError::NotFound("workspace"))
 }
 
 /// Renames a workspace or moves it to another time zone (owners and
@@ -148,8 +151,18 @@ pub async fn update_workspace(tx: &mut Tx, ctx: &Ctx, hooks: &[WorkspaceHook], p
         Some(zone) => time_zone("time_zone", &zone)?,
         None => before.time_zone.clone(),
     };
-    tx.execute(Q::new("UPDATE workspaces SET name = $1, time_zone = $2 WHERE id = $3").bind(name).bind(zone).bind(ctx.workspace_id))
-        .await?;
+    let retention = match patch.flow_run_retention_days {
+        Some(days) => days.map(|d| in_range("flow_run_retention_days", d, 1, 3650)).transpose()?,
+        None => before.flow_run_retention_days,
+    };
+    tx.execute(
+        Q::new("UPDATE workspaces SET name = $1, time_zone = $2, flow_run_retention_days = $3 WHERE id = $4")
+            .bind(name)
+            .bind(zone)
+            .bind(retention)
+            .bind(ctx.workspace_id),
+    )
+    .await?;
     let after = get_workspace(tx, ctx).await?;
     if after != before {
         audit::record(tx, ctx, "workspace.updated", "workspace", Some(ctx.workspace_id), Some(&before), Some(&after)).await?;

@@ -53,7 +53,10 @@ impl Db {
                 .journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Normal)
                 .busy_timeout(Duration::from_secs(10))
-                .foreign_keys(true);
+                .foreign_keys(true)
+                // Freed pages can be given back (flow run retention): only
+                // new files take this at once; `migrate` converts old ones.
+                .auto_vacuum(sqlx::sqlite::SqliteAutoVacuum::Incremental);
             let pool = SqlitePoolOptions::new().max_connections(8).acquire_timeout(Duration::from_secs(10)).connect_with(options).await?;
             Ok(Db::Sqlite(pool))
         } else {
@@ -70,9 +73,28 @@ impl Db {
 
     pub async fn migrate(&self) -> Result<(), sqlx::migrate::MigrateError> {
         match self {
-            Db::Sqlite(pool) => SQLITE_MIGRATOR.run(pool).await,
+            Db::Sqlite(pool) => {
+                SQLITE_MIGRATOR.run(pool).await?;
+                // A file made before incremental auto-vacuum is rewritten
+                // once (VACUUM applies the setting); new files have it.
+                let (mode,): (i64,) = sqlx::query_as("PRAGMA auto_vacuum").fetch_one(pool).await?;
+                if mode != 2 {
+                    sqlx::query("PRAGMA auto_vacuum = INCREMENTAL").execute(pool).await?;
+                    sqlx::query("VACUUM").execute(pool).await?;
+                }
+                Ok(())
+            }
             Db::Postgres(pool) => POSTGRES_MIGRATOR.run(pool).await,
         }
+    }
+
+    /// Gives the pages freed by deletions back to the file system (SQLite;
+    /// PostgreSQL's autovacuum reuses them).
+    pub async fn reclaim_space(&self) -> Result<(), sqlx::Error> {
+        if let Db::Sqlite(pool) = self {
+            sqlx::query("PRAGMA incremental_vacuum").execute(pool).await?;
+        }
+        Ok(())
     }
 
     /// A transaction for writes. On SQLite it takes the write lock up front

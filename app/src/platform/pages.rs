@@ -268,6 +268,11 @@ pub fn WorkspaceSettingsPage() -> impl IntoView {
                                         </select>
                                         {field_error(save_error, "time_zone")}
                                     </label>
+                                    <label>"Keep finished flow runs for (days; empty keeps them)"
+                                        <input name="flow_run_retention_days" type="number" min="1" max="3650"
+                                            value=workspace.flow_run_retention_days.map(|d| d.to_string()).unwrap_or_default()/>
+                                        {field_error(save_error, "flow_run_retention_days")}
+                                    </label>
                                     <p class="muted">
                                         "Senders' send windows are read in this zone. Changing it voids the approval of every \
                                          sequence that is approved or sending: approvers sign off the new hours."
@@ -276,7 +281,7 @@ pub fn WorkspaceSettingsPage() -> impl IntoView {
                                 </fieldset>
                             </ActionForm>
                             {(!settings.can_change).then(|| view! { <p class="muted">"Only owners and admins change these settings."</p> })}
-                            {form_error(save_error, &["name", "time_zone"])}
+                            {form_error(save_error, &["name", "time_zone", "flow_run_retention_days"])}
                             {move || save.value().get().and_then(Result::ok).map(|saved| view! {
                                 <p class="notice" role="status">"Saved: "{saved.name}" · "{saved.time_zone}</p>
                             })}

@@ -240,9 +240,17 @@ pub async fn load_workspace_settings() -> Result<t::WorkspaceSettings, ApiError>
 }
 
 #[server(prefix = "/sf", endpoint = "update_workspace_settings")]
-pub async fn update_workspace_settings(name: String, time_zone: String) -> Result<t::Workspace, ApiError> {
+pub async fn update_workspace_settings(
+    name: String,
+    time_zone: String,
+    flow_run_retention_days: Option<String>,
+) -> Result<t::Workspace, ApiError> {
     let (state, ctx) = ssr::member().await?;
-    let patch = t::WorkspacePatch { name: Some(name), time_zone: Some(time_zone) };
+    let retention = match ssr::blank_to_none(flow_run_retention_days) {
+        Some(days) => Some(days.trim().parse::<i64>().map_err(|_| ApiError::field("flow_run_retention_days", "a number of days"))?),
+        None => None,
+    };
+    let patch = t::WorkspacePatch { name: Some(name), time_zone: Some(time_zone), flow_run_retention_days: Some(retention) };
     let mut tx = WriteTx::begin(&state.db).await?;
     let workspace = crate::platform::accounts::update_workspace(&mut tx, &ctx, state.workspace_hooks, patch).await?;
     tx.commit().await?;

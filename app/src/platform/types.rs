@@ -45,6 +45,9 @@ pub struct Workspace {
     pub slug: String,
     /// An IANA time zone (`Europe/Paris`): send windows are read in it.
     pub time_zone: String,
+    /// Finished flow runs older than this many days are deleted (kept
+    /// forever when absent).
+    pub flow_run_retention_days: Option<i64>,
     pub created_at: DateTime<Utc>,
 }
 
@@ -63,6 +66,7 @@ patch!(
     WorkspacePatch {
         name: required String,
         time_zone: required String,
+        flow_run_retention_days: optional i64,
     }
 );
 

@@ -464,3 +464,72 @@ fn id_literal(app: &TestApp, id: &str) -> String {
         format!("X'{}'", id.replace('-', ""))
     }
 }
+
+#[tokio::test]
+async fn finished_runs_past_the_workspaces_retention_are_pruned_and_sqlite_gives_the_space_back() {
+    let (api, owner) = Api::new(Config { run_workers: false, ..test_config() }, "flows-retention@example.com").await;
+    let (status, refused) =
+        send(&owner, Method::PATCH, &api.app.url("/api/v1/workspace"), None, Some(json!({"flow_run_retention_days": 0}))).await;
+    assert_eq!((status, refused["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("flow_run_retention_days")));
+    let (status, workspace) =
+        send(&owner, Method::PATCH, &api.app.url("/api/v1/workspace"), None, Some(json!({"flow_run_retention_days": 2}))).await;
+    assert_eq!((status, workspace["flow_run_retention_days"].as_i64()), (StatusCode::OK, Some(2)), "{workspace}");
+    let note = json!({"type": "log_activity", "lead_id": "{{input.lead_id}}", "kind": "note", "subject": "x"});
+    let workflow: uuid::Uuid =
+        api.workflow("Kept", json!({"entry": "a", "steps": [{"id": "a", "action": note}]}), json!({})).await.parse().unwrap();
+    let workspace_id: uuid::Uuid = workspace["id"].as_str().unwrap().parse().unwrap();
+
+    // 300 finished runs with a sizeable trace each: 240 from a week ago, 60 from today.
+    let padding = "x".repeat(4000);
+    let mut tx = api.app.db.begin().await.unwrap();
+    for i in 0..300 {
+        let finished = chrono::Utc::now() - chrono::Duration::days(if i < 240 { 7 } else { 0 });
+        let id = uuid::Uuid::now_v7();
+        tx.execute(
+            app::platform::db::Q::new(
+                "INSERT INTO workflow_runs (id, workspace_id, workflow_id, version, status, trigger_type, input, source, created_at, \
+                 started_at, finished_at, updated_at) VALUES ($1, $2, $3, 1, 'succeeded', 'manual', $4, 'api', $5, $5, $5, $5)",
+            )
+            .bind(id)
+            .bind(workspace_id)
+            .bind(workflow)
+            .bind(json!({"padding": padding}))
+            .bind(finished),
+        )
+        .await
+        .unwrap();
+        tx.execute(
+            app::platform::db::Q::new(
+                "INSERT INTO workflow_run_steps (run_id, step_id, attempt, workspace_id, kind, outcome, input, output, started_at, finished_at) \
+                 VALUES ($1, 'a', 1, $2, 'log_activity', 'succeeded', $3, $3, $4, $4)",
+            )
+            .bind(id)
+            .bind(workspace_id)
+            .bind(json!({"padding": padding}))
+            .bind(finished),
+        )
+        .await
+        .unwrap();
+    }
+    tx.commit().await.unwrap();
+    let sqlite = !api.app.database_url().starts_with("postgres");
+    let pages = || async {
+        let mut tx = api.app.db.begin_read().await.unwrap();
+        let (count,): (i64,) = tx.fetch_one(app::platform::db::Q::new("PRAGMA page_count")).await.unwrap();
+        let (free,): (i64,) = tx.fetch_one(app::platform::db::Q::new("PRAGMA freelist_count")).await.unwrap();
+        tx.commit().await.unwrap();
+        (count, free)
+    };
+    let before = if sqlite { pages().await } else { (0, 0) };
+
+    let pruned = app::flows::retention::prune(&api.app.db).await.unwrap();
+    assert_eq!(pruned.runs, 240);
+    assert_eq!(api.app.count("workflow_runs").await, 60, "today's runs are kept");
+    assert_eq!(api.app.count("workflow_run_steps").await, 60, "the pruned runs' traces go with them");
+    assert_eq!(app::flows::retention::prune(&api.app.db).await.unwrap().runs, 0, "a second pass finds nothing");
+    if sqlite {
+        let after = pages().await;
+        assert_eq!(after.1, 0, "no free pages are left in the file");
+        assert!(after.0 < before.0 - 200, "the file shrank: {before:?} → {after:?}");
+    }
+}
