@@ -10,8 +10,11 @@ async function standIn(): Promise<{ url: string; received: { headers: http.Incom
     req.on('data', (chunk) => (data += chunk));
     req.on('end', () => {
       received.push({ headers: req.headers, body: JSON.parse(data || 'null') });
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end('{"ok":true}');
+      // A slow answer: the run page is open while the step is in flight.
+      setTimeout(() => {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end('{"ok":true}');
+      }, 2000);
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -65,6 +68,8 @@ test('a two-step flow is built from a template in the editor, triggered, and its
   await page.getByRole('button', { name: 'Start a run' }).click();
   await expect(page).toHaveURL(/\/flows\/runs\/[0-9a-f-]{36}$/);
   await hydrated(page);
+  // The page shows the run in flight, then follows it to the end without a reload.
+  await expect(page.getByTestId('run-status')).not.toHaveText('succeeded', { timeout: 1000 });
   await expect(page.getByTestId('run-status')).toHaveText('succeeded');
   const rows = page.getByTestId('trace-row');
   await expect(rows).toHaveCount(2);

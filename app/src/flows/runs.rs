@@ -13,6 +13,8 @@
 
 use std::time::Duration;
 
+use futures::StreamExt;
+
 use chrono::{DateTime, Utc};
 use serde_json::{json, Map, Value};
 use uuid::Uuid;
@@ -30,6 +32,9 @@ use crate::platform::pagination::PageRequest;
 use crate::platform::types::{Page, Scope};
 
 const DEFAULT_MAX_ATTEMPTS: i64 = 3;
+
+/// Steps one process executes at once.
+const STEPS_AT_ONCE: usize = 16;
 
 /// How often each process prunes runs past their workspace's retention.
 const PRUNE_EVERY: Duration = Duration::from_secs(600);
@@ -344,8 +349,15 @@ pub async fn round(db: &Db, config: &Config, worker: &str) -> AppResult<usize> {
     let dispatched = super::events::dispatch(db).await?;
     let delivered = super::webhooks::deliver_due(db, config).await?;
     let claimed = claim(db, config, worker).await?;
-    for (workspace_id, run_id) in &claimed {
-        if let Err(error) = execute_step(db, config, worker, *workspace_id, *run_id).await {
+    // Steps of different runs overlap (most wait on the network); each is
+    // journaled in its own transaction.
+    let outcomes: Vec<(Uuid, AppResult<()>)> = futures::stream::iter(claimed.iter().copied())
+        .map(|(workspace_id, run_id)| async move { (run_id, execute_step(db, config, worker, workspace_id, run_id).await) })
+        .buffer_unordered(STEPS_AT_ONCE)
+        .collect()
+        .await;
+    for (run_id, outcome) in outcomes {
+        if let Err(error) = outcome {
             tracing::warn!(%error, %run_id, "a flow step could not be journaled; its lease will run out and it runs again");
         }
     }

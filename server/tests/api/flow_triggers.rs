@@ -50,6 +50,13 @@ impl Api {
         self.ok(Method::POST, "/flows/workflows", Some(body)).await["id"].as_str().unwrap().to_string()
     }
 
+    /// A webhook trigger on the workflow: its URL and the signing secret.
+    async fn webhook_trigger(&self, workflow: &str) -> (String, String) {
+        let trigger = self.ok(Method::POST, "/flows/triggers", Some(json!({"workflow_id": workflow, "kind": "webhook"}))).await;
+        let secret = self.ok(Method::POST, &format!("/flows/workflows/{workflow}/signing-secret"), Some(json!({}))).await;
+        (self.app.url(trigger["webhook_path"].as_str().unwrap()), secret["secret"].as_str().unwrap().to_string())
+    }
+
     async fn runs_of(&self, workflow: &str) -> Vec<Value> {
         self.ok(Method::GET, &format!("/flows/runs?workflow_id={workflow}&limit=100"), None).await["data"].as_array().unwrap().clone()
     }
@@ -61,7 +68,7 @@ impl Api {
             let runs = self.runs_of(workflow).await;
             let ended = runs.iter().filter(|r| ["succeeded", "failed", "cancelled"].contains(&r["status"].as_str().unwrap())).count();
             if (runs.len() >= n && ended == runs.len()) || Instant::now() > deadline {
-                assert_eq!(runs.len(), n, "{runs:?}");
+                assert_eq!(runs.len(), n, "runs of {workflow}: {:?}", runs.iter().map(|r| &r["status"]).collect::<Vec<_>>());
                 let mut details = Vec::new();
                 for run in runs {
                     details.push(self.ok(Method::GET, &format!("/flows/runs/{}", run["id"].as_str().unwrap()), None).await);
@@ -330,12 +337,7 @@ async fn a_signed_webhook_starts_one_run_per_key_and_lifecycle_events_go_out_sig
     let schema =
         json!({"type": "object", "required": ["amount"], "properties": {"amount": {"type": "number"}, "order": {"type": "string"}}});
     let workflow = api.workflow("Orders", graph, json!({"input_schema": schema, "notify_url": format!("{notified_url}/lifecycle")})).await;
-    let trigger = api.ok(Method::POST, "/flows/triggers", Some(json!({"workflow_id": workflow, "kind": "webhook"}))).await;
-    let hook = api.app.url(trigger["webhook_path"].as_str().unwrap());
-    let secret = api.ok(Method::POST, &format!("/flows/workflows/{workflow}/signing-secret"), Some(json!({}))).await["secret"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let (hook, secret) = api.webhook_trigger(&workflow).await;
     let post = |body: Value, signature: Option<String>, key: &str| {
         let request = Client::new().post(&hook).header("Idempotency-Key", key).json(&body);
         let request = match signature {
@@ -532,4 +534,127 @@ async fn finished_runs_past_the_workspaces_retention_are_pruned_and_sqlite_gives
         assert_eq!(after.1, 0, "no free pages are left in the file");
         assert!(after.0 < before.0 - 200, "the file shrank: {before:?} → {after:?}");
     }
+}
+
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    values.get(values.len() / 2).copied().unwrap_or(0.0)
+}
+
+/// Runs per second of a webhook-triggered flow (a branch, then an HTTP
+/// request to a loopback server), against that server's own rate for the
+/// same requests sent straight to it in the same run; and the median delay
+/// from a webhook or a CRM event to its run starting, at the default poll
+/// interval (200 ms).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a benchmark: scripts/bench-flows.sh"]
+async fn bench_flow_runs_per_second() {
+    const CONCURRENCY: usize = 16;
+    let runs: usize = std::env::var("BENCH_RUNS").ok().and_then(|n| n.parse().ok()).unwrap_or(2000);
+    let (target, seen) = recorder(json!({"ok": true})).await;
+    let client = Client::new();
+
+    // Baseline: the same number of POSTs straight to the loopback server.
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for worker in 0..CONCURRENCY {
+        let (client, url) = (client.clone(), format!("{target}/orders"));
+        tasks.push(tokio::spawn(async move {
+            for n in (worker..runs).step_by(CONCURRENCY) {
+                client.post(&url).json(&json!({"amount": 250, "n": n})).send().await.unwrap();
+            }
+        }));
+    }
+    for task in tasks {
+        task.await.unwrap();
+    }
+    let baseline = runs as f64 / started.elapsed().as_secs_f64();
+    seen.lock().unwrap().clear();
+
+    let (api, _) = Api::new(Config { flow_poll: Duration::from_millis(200), ..test_config() }, "bench-flows@example.com").await;
+    let graph = json!({"entry": "big", "steps": [
+        {"id": "big", "action": {"type": "branch", "rules": [
+            {"label": "large", "when": {"var": "input.amount", "op": "gt", "value": 100}, "next": "post"}]}},
+        {"id": "post", "action": {"type": "http_request", "method": "POST", "url": format!("{target}/orders"), "body": {"amount": "{{input.amount}}", "n": "{{input.n}}"}}}]});
+    let schema = json!({"type": "object", "properties": {"amount": {"type": "number"}, "n": {"type": "integer"}}});
+    let workflow = api.workflow("Bench", graph, json!({"input_schema": schema, "concurrency_limit": 1000})).await;
+    let (hook, secret) = api.webhook_trigger(&workflow).await;
+
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for worker in 0..CONCURRENCY {
+        let (client, hook, secret) = (client.clone(), hook.clone(), secret.clone());
+        tasks.push(tokio::spawn(async move {
+            for n in (worker..runs).step_by(CONCURRENCY) {
+                let body = serde_json::to_vec(&json!({"amount": 250, "n": n})).unwrap();
+                let signature = app::platform::signing::body_signature(&secret, chrono::Utc::now().timestamp(), &body);
+                let response = client
+                    .post(&hook)
+                    .header("X-Corral-Signature", signature)
+                    .header("Idempotency-Key", format!("order-{n}"))
+                    .header("Content-Type", "application/json")
+                    .body(body)
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(response.status(), StatusCode::ACCEPTED);
+            }
+        }));
+    }
+    for task in tasks {
+        task.await.unwrap();
+    }
+    let deadline = Instant::now() + Duration::from_secs(3600);
+    while api.app.count_where("workflow_runs", "status = 'succeeded'").await < runs as i64 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let elapsed = started.elapsed();
+    let rate = runs as f64 / elapsed.as_secs_f64();
+    assert_eq!(seen.lock().unwrap().len(), runs, "each run posted once");
+    let mut tx = api.app.db.begin_read().await.unwrap();
+    let times: Vec<(chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>)> =
+        tx.fetch_all(app::platform::db::Q::new("SELECT created_at, started_at FROM workflow_runs")).await.unwrap();
+    tx.commit().await.unwrap();
+    let webhook_start = median(times.iter().map(|(c, s)| (*s - *c).num_microseconds().unwrap() as f64 / 1000.0).collect());
+
+    // A CRM event: leads created one by one, each starting a run.
+    let note = json!({"type": "log_activity", "lead_id": "{{input.lead_id}}", "kind": "note", "subject": "hello"});
+    let greet =
+        api.workflow("Greet", json!({"entry": "a", "steps": [{"id": "a", "action": note}]}), json!({"concurrency_limit": 1000})).await;
+    api.ok(Method::POST, "/flows/triggers", Some(json!({"workflow_id": greet, "event": "lead.created"}))).await;
+    for i in 0..200 {
+        api.lead(&format!("Bench {i}"), &format!("b{i}@bench.test"), 1).await;
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while api.app.count_where("workflow_runs", "trigger_type = 'lead.created' AND status = 'succeeded'").await < 200
+        && Instant::now() < deadline
+    {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let mut tx = api.app.db.begin_read().await.unwrap();
+    let events: Vec<(uuid::Uuid, chrono::DateTime<chrono::Utc>)> =
+        tx.fetch_all(app::platform::db::Q::new("SELECT id, created_at FROM domain_events")).await.unwrap();
+    let started_runs: Vec<(String, chrono::DateTime<chrono::Utc>)> = tx
+        .fetch_all(app::platform::db::Q::new("SELECT trigger_key, started_at FROM workflow_runs WHERE trigger_type = 'lead.created'"))
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let event_start = median(
+        started_runs
+            .iter()
+            .filter_map(|(key, started)| {
+                let event = key.split(':').nth(1)?;
+                let (_, at) = events.iter().find(|(id, _)| id.to_string() == event)?;
+                Some((*started - *at).num_microseconds()? as f64 / 1000.0)
+            })
+            .collect(),
+    );
+    println!(
+        "BENCH backend={} runs={runs} flow={rate:.0} runs/s direct_baseline={baseline:.0} req/s ratio={:.3} elapsed={:.1}s \
+         webhook_to_start_p50={webhook_start:.0}ms event_to_start_p50={event_start:.0}ms",
+        crate::common::backend(),
+        rate / baseline,
+        elapsed.as_secs_f64()
+    );
 }
