@@ -364,39 +364,59 @@ pub async fn round(db: &Db, config: &Config, worker: &str) -> AppResult<usize> {
     Ok(dispatched + delivered + claimed.len())
 }
 
+/// Leases up to 50 due runs: runs already under way first, then queued
+/// runs of workflows under their concurrency limit (a workflow at its limit
+/// neither starts more nor holds up the others' runs).
 async fn claim(db: &Db, config: &Config, worker: &str) -> AppResult<Vec<(Uuid, Uuid)>> {
+    const BATCH: usize = 50;
     let mut tx = db.begin().await?;
     let at = now();
     let lock = if tx.backend() == Backend::Postgres { " FOR UPDATE SKIP LOCKED" } else { "" };
-    let due: Vec<(Uuid, Uuid, Uuid, String)> = tx
+    let due = "next_at <= $1 AND (lease_until IS NULL OR lease_until < $1)";
+    let mut claimed: Vec<(Uuid, Uuid)> = tx
         .fetch_all(
             Q::new(format!(
-                "SELECT id, workspace_id, workflow_id, status FROM workflow_runs WHERE status IN ('queued', 'running', 'waiting') \
-                 AND next_at <= $1 AND (lease_until IS NULL OR lease_until < $1) ORDER BY next_at, id LIMIT 50{lock}"
+                "SELECT workspace_id, id FROM workflow_runs WHERE status IN ('running', 'waiting') AND {due} ORDER BY next_at, id LIMIT {BATCH}{lock}"
             ))
             .bind(at),
         )
         .await?;
-    let lease_until = at + chrono::Duration::from_std(config.job_lease).unwrap_or_else(|_| chrono::Duration::seconds(30));
-    let mut claimed = Vec::new();
-    for (id, workspace_id, workflow_id, status) in due {
-        if status == RunStatus::Queued.as_str() {
-            // A queued run starts only under its workflow's concurrency limit.
-            let (active, limit): (i64, i64) = tx
-                .fetch_one(
-                    Q::new(
-                        "SELECT (SELECT COUNT(*) FROM workflow_runs r WHERE r.workflow_id = w.id AND r.status IN ('running', 'waiting')), \
-                         w.concurrency_limit FROM workflows w WHERE w.id = $1",
-                    )
-                    .bind(workflow_id),
-                )
-                .await?;
-            if active >= limit {
+    let mut started = Vec::new();
+    if claimed.len() < BATCH {
+        // Running runs per workflow, and each workflow's limit. Waiting runs
+        // do not count: a long wait does not hold a slot.
+        let load: Vec<(Uuid, i64, i64)> = tx
+            .fetch_all(Q::new(
+                "SELECT w.id, w.concurrency_limit, COUNT(r.id) FROM workflows w JOIN workflow_runs r ON r.workflow_id = w.id \
+                 AND r.status = 'running' GROUP BY w.id, w.concurrency_limit",
+            ))
+            .await?;
+        let mut running: std::collections::HashMap<Uuid, (i64, i64)> = load.into_iter().map(|(id, limit, n)| (id, (limit, n))).collect();
+        let mut q = Q::new("").bind(at);
+        let full: Vec<String> = running.iter().filter(|(_, (limit, n))| n >= limit).map(|(id, _)| q.arg(*id)).collect();
+        let not_full = if full.is_empty() { String::new() } else { format!(" AND workflow_id NOT IN ({})", full.join(", ")) };
+        let queued: Vec<(Uuid, Uuid, Uuid, i64)> = tx
+            .fetch_all(q.with_sql(format!(
+                "SELECT r.workspace_id, r.id, r.workflow_id, w.concurrency_limit FROM workflow_runs r JOIN workflows w ON w.id = r.workflow_id \
+                 WHERE r.status = 'queued' AND r.next_at <= $1 AND (r.lease_until IS NULL OR r.lease_until < $1){not_full} \
+                 ORDER BY r.next_at, r.id LIMIT {}{}",
+                BATCH - claimed.len(),
+                // Lock the runs only: another process still reads the workflows.
+                if lock.is_empty() { "" } else { " FOR UPDATE OF r SKIP LOCKED" }
+            )))
+            .await?;
+        for (workspace_id, id, workflow_id, limit) in queued {
+            let slot = running.entry(workflow_id).or_insert((limit, 0));
+            if slot.1 >= slot.0 {
                 continue;
             }
-            super::webhooks::enqueue_lifecycle(&mut tx, workflow_id, id, "started", json!({ "run_id": id, "workflow_id": workflow_id }))
-                .await?;
+            slot.1 += 1;
+            started.push((id, workflow_id));
+            claimed.push((workspace_id, id));
         }
+    }
+    let lease_until = at + chrono::Duration::from_std(config.job_lease).unwrap_or_else(|_| chrono::Duration::seconds(30));
+    for (_, id) in &claimed {
         tx.execute(
             Q::new(
                 "UPDATE workflow_runs SET lease_owner = $1, lease_until = $2, status = CASE WHEN status = 'queued' THEN 'running' ELSE status END, \
@@ -405,10 +425,13 @@ async fn claim(db: &Db, config: &Config, worker: &str) -> AppResult<Vec<(Uuid, U
             .bind(worker)
             .bind(lease_until)
             .bind(at)
-            .bind(id),
+            .bind(*id),
         )
         .await?;
-        claimed.push((workspace_id, id));
+    }
+    for (id, workflow_id) in started {
+        super::webhooks::enqueue_lifecycle(&mut tx, workflow_id, id, "started", json!({ "run_id": id, "workflow_id": workflow_id }))
+            .await?;
     }
     tx.commit().await?;
     Ok(claimed)

@@ -658,3 +658,29 @@ async fn bench_flow_runs_per_second() {
         elapsed.as_secs_f64()
     );
 }
+
+#[tokio::test]
+async fn a_workflow_at_its_concurrency_limit_finishes_its_runs_and_starts_the_queued_ones_in_turn() {
+    // The runs are all queued before a worker starts (a second process).
+    let (api, _) = Api::new(Config { run_workers: false, ..test_config() }, "flows-limit@example.com").await;
+    let note = |k: i64| json!({"type": "log_activity", "lead_id": "{{input.lead_id}}", "kind": "note", "subject": format!("step {k}")});
+    let graph = json!({"entry": "a", "steps": [{"id": "a", "action": note(1), "next": "b"}, {"id": "b", "action": note(2)}]});
+    let one_at_a_time = api.workflow("One at a time", graph, json!({"concurrency_limit": 1})).await;
+    let lead = api.lead("Lin", "lin@l.test", 1).await;
+    // More queued runs than one claim takes: they must not hold up the run under way.
+    for _ in 0..60 {
+        api.ok(Method::POST, &format!("/flows/workflows/{one_at_a_time}/runs"), Some(json!({"payload": {"lead_id": lead}}))).await;
+    }
+    let _worker = ServerProcess::start(api.app.database_url());
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while api.app.count_where("workflow_runs", "status = 'succeeded'").await < 60 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(api.app.count_where("workflow_runs", "status = 'succeeded'").await, 60);
+    // One at a time: each run started after the one before it ended.
+    let mut tx = api.app.db.begin_read().await.unwrap();
+    let spans: Vec<(chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>)> =
+        tx.fetch_all(app::platform::db::Q::new("SELECT started_at, finished_at FROM workflow_runs ORDER BY started_at")).await.unwrap();
+    tx.commit().await.unwrap();
+    assert!(spans.windows(2).all(|w| w[1].0 >= w[0].1), "runs overlapped under a limit of 1");
+}
