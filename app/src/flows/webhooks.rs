@@ -45,19 +45,18 @@ pub async fn enqueue_lifecycle(tx: &mut Tx, workflow_id: Uuid, run_id: Uuid, eve
     Ok(())
 }
 
-/// The workflow's signing secret (made on first use for workflows older
-/// than signing).
+/// The workflow's signing secret, read without the write lock (each
+/// delivery and send_webhook step needs it); a workflow older than signing
+/// gets one on first use.
 pub async fn secret_of(db: &Db, workflow_id: Uuid) -> AppResult<String> {
-    let mut tx = db.begin().await?;
+    let mut tx = db.begin_read().await?;
     let (secret,): (Option<String>,) = tx.fetch_one(Q::new("SELECT signing_secret FROM workflows WHERE id = $1").bind(workflow_id)).await?;
-    let secret = match secret {
-        Some(secret) => secret,
-        None => {
-            let secret = super::workflows::new_signing_secret();
-            tx.execute(Q::new("UPDATE workflows SET signing_secret = $1 WHERE id = $2").bind(secret.as_str()).bind(workflow_id)).await?;
-            secret
-        }
-    };
+    tx.commit().await?;
+    if let Some(secret) = secret {
+        return Ok(secret);
+    }
+    let mut tx = db.begin().await?;
+    let secret = super::workflows::stored_signing_secret(&mut tx, workflow_id, false).await?;
     tx.commit().await?;
     Ok(secret)
 }

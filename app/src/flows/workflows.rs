@@ -154,7 +154,7 @@ pub async fn list(tx: &mut Tx, ctx: &Ctx, filter: WorkflowFilter) -> AppResult<P
 }
 
 /// `whsec_` and 32 random bytes: signs webhooks in and out.
-pub(super) fn new_signing_secret() -> String {
+fn new_signing_secret() -> String {
     format!("whsec_{}", crate::platform::auth::random_token())
 }
 
@@ -171,25 +171,26 @@ fn check_notify_url(url: Option<String>) -> AppResult<Option<String>> {
 pub async fn signing_secret(tx: &mut Tx, ctx: &Ctx, id: Uuid, rotate: bool) -> AppResult<SigningSecret> {
     ctx.require(Scope::FlowsWrite)?;
     let workflow = workflow_row(tx, ctx, id).await?;
-    let current: (Option<String>,) = tx.fetch_one(Q::new("SELECT signing_secret FROM workflows WHERE id = $1").bind(id)).await?;
-    let secret = match current.0 {
-        Some(secret) if !rotate => secret,
-        _ => {
-            let secret = new_signing_secret();
-            tx.execute(
-                Q::new("UPDATE workflows SET signing_secret = $1, updated_at = $2 WHERE id = $3")
-                    .bind(secret.as_str())
-                    .bind(now())
-                    .bind(id),
-            )
-            .await?;
-            if rotate {
-                audit::record(tx, ctx, "workflow.signing_secret_rotated", "workflow", Some(id), None::<&()>, None::<&()>).await?;
-            }
-            secret
-        }
-    };
+    let secret = stored_signing_secret(tx, id, rotate).await?;
+    if rotate {
+        audit::record(tx, ctx, "workflow.signing_secret_rotated", "workflow", Some(id), None::<&()>, None::<&()>).await?;
+    }
     Ok(SigningSecret { workflow_id: workflow.id, secret })
+}
+
+/// A workflow's signing secret, made here when it has none (workflows older
+/// than signing) or when `replace` asks for a new one.
+pub(super) async fn stored_signing_secret(tx: &mut Tx, id: Uuid, replace: bool) -> AppResult<String> {
+    let (current,): (Option<String>,) = tx.fetch_one(Q::new("SELECT signing_secret FROM workflows WHERE id = $1").bind(id)).await?;
+    if let (Some(secret), false) = (current, replace) {
+        return Ok(secret);
+    }
+    let secret = new_signing_secret();
+    tx.execute(
+        Q::new("UPDATE workflows SET signing_secret = $1, updated_at = $2 WHERE id = $3").bind(secret.as_str()).bind(now()).bind(id),
+    )
+    .await?;
+    Ok(secret)
 }
 
 /// The JSON types an input property may declare.

@@ -11,6 +11,7 @@ use reqwest::{Client, Method, StatusCode};
 use serde_json::{json, Value};
 
 use crate::common::{send, test_config, Config, ServerProcess, TestApp};
+use crate::flows::steps_taken;
 use crate::mcp::call_tool;
 
 struct Api {
@@ -90,15 +91,6 @@ impl Api {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
-}
-
-fn steps(detail: &Value) -> Vec<String> {
-    detail["trace"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|t| format!("{}:{}", t["step_id"].as_str().unwrap(), t["outcome"].as_str().unwrap()))
-        .collect()
 }
 
 type Seen = Arc<Mutex<Vec<(axum::http::HeaderMap, Value)>>>;
@@ -214,7 +206,7 @@ async fn the_seeds_lead_to_sequence_flow_enriches_a_segment_newcomer_and_adds_it
         (Some("succeeded"), Some("segment.entered"), Some(neo.as_str())),
         "{run}"
     );
-    assert_eq!(steps(run), ["enrich:succeeded", "sequence:succeeded"]);
+    assert_eq!(steps_taken(run), ["enrich:succeeded", "sequence:succeeded"]);
     assert_eq!(run["trace"][1]["output"]["enrolled"], true, "{run}");
     let sent_to_enricher = enriched.lock().unwrap().clone();
     assert_eq!(sent_to_enricher.len(), 1);

@@ -140,7 +140,7 @@ async fn wait_for_end(app: &TestApp, key: &str, run: &str, secs: u64) -> Value {
     }
 }
 
-fn steps_taken(detail: &Value) -> Vec<String> {
+pub(crate) fn steps_taken(detail: &Value) -> Vec<String> {
     detail["trace"]
         .as_array()
         .unwrap()
