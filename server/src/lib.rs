@@ -88,6 +88,12 @@ impl ServerConfig {
                     Some(n) => n.parse().map_err(|_| anyhow::anyhow!("CORRAL_OUTBOX_BATCH: {n:?} is not a whole number"))?,
                     None => Config::default().outbox_batch,
                 },
+                ads_sync: match var("CORRAL_ADS_SYNC_SECS") {
+                    Some(n) => std::time::Duration::from_secs(
+                        n.parse().map_err(|_| anyhow::anyhow!("CORRAL_ADS_SYNC_SECS: {n:?} is not a whole number of seconds"))?,
+                    ),
+                    None => Config::default().ads_sync,
+                },
                 flow_poll: match var("CORRAL_FLOW_POLL_MS") {
                     Some(n) => std::time::Duration::from_millis(
                         n.parse().map_err(|_| anyhow::anyhow!("CORRAL_FLOW_POLL_MS: {n:?} is not a whole number of milliseconds"))?,

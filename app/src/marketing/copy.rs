@@ -225,28 +225,24 @@ pub async fn draft(
     }
 }
 
-/// One chat-completions request (the OpenAI wire format): the model is
-/// asked for a JSON object `{"emails": [{"subject", "body"}]}`.
-async fn chat_completion_steps(
+/// One chat-completions request (the OpenAI wire format) asking for a JSON
+/// object; answers the object the model wrote.
+pub async fn chat_completion_json(
     base_url: &str,
     model: &str,
     api_key: Option<&str>,
-    objective: &str,
-    n: usize,
+    system: &str,
+    user: &str,
     allow_private_networks: bool,
-) -> AppResult<Vec<SequenceStep>> {
+) -> AppResult<Value> {
     let url = format!("{base_url}/chat/completions");
     let client = crate::audience::enrichment::outbound_client(&url, Duration::from_secs(60), allow_private_networks).await?;
     let request = json!({
         "model": model,
         "response_format": { "type": "json_object" },
         "messages": [
-            { "role": "system", "content": format!(
-                "You write B2B sales email sequences. Answer with a JSON object {{\"emails\": [{{\"subject\": string, \"body\": string}}]}} \
-                 holding exactly {n} emails. Bodies are short HTML paragraphs. Use only these merge tags, with a fallback: \
-                 {{{{first_name|there}}}}, {{{{company_name|your team}}}}, {{{{title}}}}, {{{{last_name}}}}, {{{{name}}}}, {{{{email}}}}. \
-                 Do not add a signature, footer or unsubscribe link.") },
-            { "role": "user", "content": format!("Objective: {objective}. Write {n} emails, each following up on the last.") },
+            { "role": "system", "content": system },
+            { "role": "user", "content": user },
         ],
     });
     let mut call = client.post(&url).json(&request);
@@ -262,8 +258,27 @@ async fn chat_completion_steps(
     let content = body["choices"][0]["message"]["content"]
         .as_str()
         .ok_or_else(|| AppError::Upstream("the chat-completions answer has no choices[0].message.content".into()))?;
-    let parsed: Value = serde_json::from_str(content.trim().trim_start_matches("```json").trim_matches('`'))
-        .map_err(|_| AppError::Upstream("the model's answer is not the JSON object asked for".into()))?;
+    serde_json::from_str(content.trim().trim_start_matches("```json").trim_matches('`'))
+        .map_err(|_| AppError::Upstream("the model's answer is not the JSON object asked for".into()))
+}
+
+/// Asks the model for a JSON object `{"emails": [{"subject", "body"}]}`.
+async fn chat_completion_steps(
+    base_url: &str,
+    model: &str,
+    api_key: Option<&str>,
+    objective: &str,
+    n: usize,
+    allow_private_networks: bool,
+) -> AppResult<Vec<SequenceStep>> {
+    let system = format!(
+        "You write B2B sales email sequences. Answer with a JSON object {{\"emails\": [{{\"subject\": string, \"body\": string}}]}} \
+         holding exactly {n} emails. Bodies are short HTML paragraphs. Use only these merge tags, with a fallback: \
+         {{{{first_name|there}}}}, {{{{company_name|your team}}}}, {{{{title}}}}, {{{{last_name}}}}, {{{{name}}}}, {{{{email}}}}. \
+         Do not add a signature, footer or unsubscribe link."
+    );
+    let user = format!("Objective: {objective}. Write {n} emails, each following up on the last.");
+    let parsed = chat_completion_json(base_url, model, api_key, &system, &user, allow_private_networks).await?;
     let emails = parsed["emails"].as_array().ok_or_else(|| AppError::Upstream("the model's answer has no emails array".into()))?;
     let steps: Vec<SequenceStep> = emails
         .iter()

@@ -3,6 +3,7 @@
 //! them at most once, the suppression list and one-click unsubscribe,
 //! tracking and rollups down to the ledger.
 
+pub mod ads;
 pub mod campaign_pages;
 pub mod pages;
 pub mod server_fns;
@@ -14,6 +15,8 @@ pub mod campaigns;
 pub mod compliance;
 #[cfg(feature = "ssr")]
 pub mod copy;
+#[cfg(feature = "ssr")]
+pub mod gate;
 #[cfg(feature = "ssr")]
 pub mod outbox;
 #[cfg(feature = "ssr")]
@@ -27,11 +30,11 @@ pub mod sequences;
 
 #[cfg(feature = "ssr")]
 pub fn router() -> axum::Router<crate::platform::context::AppState> {
-    routes::router()
+    routes::router().merge(ads::routes::router())
 }
 
-/// Starts the background work of this area: the outbox worker.
+/// Starts the background work of this area: the outbox and the ad worker.
 #[cfg(feature = "ssr")]
 pub fn spawn_workers(db: crate::platform::db::Db, config: crate::platform::context::Config) -> Vec<tokio::task::JoinHandle<()>> {
-    vec![outbox::spawn_worker(db, config)]
+    vec![outbox::spawn_worker(db.clone(), config.clone()), ads::jobs::spawn_worker(db, config)]
 }

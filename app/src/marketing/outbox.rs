@@ -80,11 +80,11 @@ pub(super) async fn approval_holds(tx: &mut Tx, ctx: &Ctx, sequence: &SequenceRo
             sequence.version()
         )));
     }
-    if sequences::digest(content) != approved_digest {
+    if super::gate::digest(content) != approved_digest {
         return Ok(Err("the approved content does not match its digest".into()));
     }
     let current = sequences::terms(tx, ctx, sequence).await?;
-    if sequences::digest(&current) != sequences::digest(&content["terms"]) {
+    if super::gate::digest(&current) != super::gate::digest(&content["terms"]) {
         let changed: Vec<String> = sequences::diff(Some(&content["terms"]), &current).into_iter().map(|c| c.field).collect();
         return Ok(Err(format!("what would be sent changed after approval ({})", changed.join(", "))));
     }

@@ -328,11 +328,16 @@ pub fn ApprovalsPage() -> impl IntoView {
                         items if items.is_empty() => Either::Left(view! { <p class="empty">"Nothing is waiting for approval."</p> }),
                         items => Either::Right(view! {
                             <table class="grid" data-testid="approval-queue">
-                                <thead><tr><th>"Sequence"</th><th>"Campaign"</th><th>"Author"</th><th class="num">"Audience"</th><th>"First send"</th><th>"Asked"</th></tr></thead>
+                                <thead><tr><th>"What"</th><th>"Kind"</th><th>"Campaign"</th><th>"Author"</th><th class="num">"Audience"</th><th>"Starts"</th><th>"Asked"</th></tr></thead>
                                 <tbody>
                                     {items.into_iter().map(|item| view! {
                                         <tr>
-                                            <td><a href=format!("/approvals/{}", item.request.sequence_id)>{item.sequence_name}</a></td>
+                                            <td><a href=item.review_url>{item.subject_name}</a><br/><small>{item.summary}</small></td>
+                                            <td>{match item.request.subject_type {
+                                                ApprovalSubject::EmailSequence => "Email sequence",
+                                                ApprovalSubject::AdCampaign => "Ad campaign",
+                                                ApprovalSubject::BlogPost => "Blog post",
+                                            }}</td>
                                             <td>{item.campaign_name}</td>
                                             <td>{item.author}</td>
                                             <td class="num">{item.audience_size}</td>
@@ -415,7 +420,7 @@ pub fn ReviewPage() -> impl IntoView {
                         <h2>"Decisions"</h2>
                         <ul>
                             {review.requests.iter().map(|r| view! {
-                                <li>{format!("{} · version {} · {}{}", format_time(r.created_at), r.sequence_version, r.status.as_str(),
+                                <li>{format!("{} · version {} · {}{}", format_time(r.created_at), r.subject_version, r.status.as_str(),
                                     r.reason.as_ref().map(|reason| format!(": {reason}")).unwrap_or_default())}</li>
                             }).collect_view()}
                         </ul>

@@ -14,6 +14,8 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use super::copy::{self, Recipient};
+pub(super) use super::gate::diff;
+use super::gate::{self, digest};
 use super::senders::{brand_row, mailbox_sender, sender_row, smtp_sender_exists};
 use super::types::*;
 use crate::error::{AppError, AppResult};
@@ -21,7 +23,7 @@ use crate::platform::audit;
 use crate::platform::context::Ctx;
 use crate::platform::db::{now, Tx, Q};
 use crate::platform::pagination::PageRequest;
-use crate::platform::types::{Page, Role, Scope, Workspace};
+use crate::platform::types::{Page, Scope, Workspace};
 use crate::platform::validate::{in_range, required_text};
 
 #[derive(sqlx::FromRow)]
@@ -415,138 +417,20 @@ pub(super) async fn terms(tx: &mut Tx, ctx: &Ctx, sequence: &SequenceRow) -> App
     }))
 }
 
-/// JSON with its object keys sorted at every level, so that equal values
-/// hash equally whatever order a backend gives them back in.
-pub(super) fn canonical(value: &Value) -> String {
-    fn sort(value: &Value) -> Value {
-        match value {
-            Value::Object(map) => {
-                let sorted: std::collections::BTreeMap<&String, Value> = map.iter().map(|(k, v)| (k, sort(v))).collect();
-                Value::Object(sorted.into_iter().map(|(k, v)| (k.clone(), v)).collect())
-            }
-            Value::Array(items) => Value::Array(items.iter().map(sort).collect()),
-            other => other.clone(),
+impl SequenceRow {
+    pub(super) fn subject(&self) -> gate::Subject {
+        gate::Subject {
+            kind: ApprovalSubject::EmailSequence,
+            id: self.id,
+            version: self.version,
+            author_user_id: self.author_user_id,
+            author_api_key_id: self.author_api_key_id,
         }
     }
-    let sorted = sort(value);
-    let mut out = String::new();
-    write_canonical(&sorted, &mut out);
-    out
 }
 
-fn write_canonical(value: &Value, out: &mut String) {
-    match value {
-        Value::Object(map) => {
-            let mut keys: Vec<&String> = map.keys().collect();
-            keys.sort();
-            out.push('{');
-            for (i, key) in keys.into_iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                out.push_str(&Value::String(key.clone()).to_string());
-                out.push(':');
-                write_canonical(&map[key], out);
-            }
-            out.push('}');
-        }
-        Value::Array(items) => {
-            out.push('[');
-            for (i, item) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                write_canonical(item, out);
-            }
-            out.push(']');
-        }
-        other => out.push_str(&other.to_string()),
-    }
-}
-
-pub(super) fn digest(value: &Value) -> String {
-    hex::encode(Sha256::digest(canonical(value).as_bytes()))
-}
-
-/// Field-by-field differences between two `terms` values.
-pub fn diff(before: Option<&Value>, after: &Value) -> Vec<ContentChange> {
-    let Some(before) = before else { return Vec::new() };
-    let mut changes = Vec::new();
-    fn walk(path: String, before: &Value, after: &Value, changes: &mut Vec<ContentChange>) {
-        match (before, after) {
-            (Value::Object(b), Value::Object(a)) => {
-                let mut keys: Vec<&String> = b.keys().chain(a.keys()).collect();
-                keys.sort();
-                keys.dedup();
-                for key in keys {
-                    let child = if path.is_empty() { key.clone() } else { format!("{path}.{key}") };
-                    walk(child, b.get(key).unwrap_or(&Value::Null), a.get(key).unwrap_or(&Value::Null), changes);
-                }
-            }
-            (Value::Array(b), Value::Array(a)) if path == "steps" => {
-                for i in 0..b.len().max(a.len()) {
-                    walk(format!("{path}[{i}]"), b.get(i).unwrap_or(&Value::Null), a.get(i).unwrap_or(&Value::Null), changes);
-                }
-            }
-            (b, a) if b != a => changes.push(ContentChange { field: path, before: b.clone(), after: a.clone() }),
-            _ => {}
-        }
-    }
-    let strip = |v: &Value| {
-        let mut v = v.clone();
-        if let Some(map) = v.as_object_mut() {
-            map.remove("version");
-        }
-        v
-    };
-    walk(String::new(), &strip(before), &strip(after), &mut changes);
-    changes
-}
-
-/// Who may decide on a sequence: an approver, owner or admin who is not
-/// its author; or an API key holding `marketing:approve` that did not
-/// create it. `Err` says why not.
 fn may_decide(ctx: &Ctx, sequence: &SequenceRow) -> Result<(), String> {
-    match (ctx.role, ctx.api_key_id) {
-        (Some(role), _) => {
-            if !matches!(role, Role::Approver | Role::Owner | Role::Admin) {
-                return Err("only approvers, owners and admins approve sequences".into());
-            }
-            if ctx.user_id.is_some() && ctx.user_id == sequence.author_user_id {
-                return Err("the author of a sequence cannot approve it; another approver must".into());
-            }
-            Ok(())
-        }
-        (None, Some(key)) => {
-            if !ctx.scopes.contains(&Scope::MarketingApprove) {
-                return Err("this API key lacks the marketing:approve scope".into());
-            }
-            if Some(key) == sequence.author_api_key_id {
-                return Err("the API key that created a sequence cannot approve it".into());
-            }
-            Ok(())
-        }
-        (None, None) => Err("approvals are made by people or by keys granted marketing:approve".into()),
-    }
-}
-
-fn require_gate_access(ctx: &Ctx) -> AppResult<()> {
-    match ctx.require(Scope::MarketingWrite) {
-        Ok(()) => Ok(()),
-        Err(e) => ctx.require(Scope::MarketingApprove).map_err(|_| e),
-    }
-}
-
-async fn pending_request(tx: &mut Tx, sequence_id: Uuid) -> AppResult<Option<ApprovalRequest>> {
-    let row: Option<RequestRow> = tx
-        .fetch_optional(
-            Q::new(format!(
-                "SELECT {REQUEST_COLUMNS} FROM approval_requests WHERE sequence_id = $1 AND status = 'pending' ORDER BY id DESC LIMIT 1"
-            ))
-            .bind(sequence_id),
-        )
-        .await?;
-    Ok(row.map(ApprovalRequest::from))
+    gate::may_decide(ctx, &sequence.subject())
 }
 
 async fn set_status(tx: &mut Tx, ctx: &Ctx, id: Uuid, status: SequenceStatus, reason: Option<&str>) -> AppResult<()> {
@@ -564,12 +448,12 @@ async fn set_status(tx: &mut Tx, ctx: &Ctx, id: Uuid, status: SequenceStatus, re
 
 /// Puts a draft (or rejected) sequence in the approvers' queue.
 pub async fn submit(tx: &mut Tx, ctx: &Ctx, id: Uuid) -> AppResult<ApprovalRequest> {
-    require_gate_access(ctx)?;
+    gate::require_access(ctx)?;
     let sequence = row(tx, ctx, id).await?;
     match sequence.status {
         SequenceStatus::Draft | SequenceStatus::Rejected => {}
         SequenceStatus::PendingApproval => {
-            if let Some(request) = pending_request(tx, id).await? {
+            if let Some(request) = gate::pending(tx, ApprovalSubject::EmailSequence, id).await? {
                 return Ok(request);
             }
         }
@@ -580,23 +464,8 @@ pub async fn submit(tx: &mut Tx, ctx: &Ctx, id: Uuid) -> AppResult<ApprovalReque
             })
         }
     }
-    let request_id = Uuid::now_v7();
-    tx.execute(
-        Q::new(
-            "INSERT INTO approval_requests (id, workspace_id, sequence_id, sequence_version, status, requested_by_user_id, \
-             requested_by_api_key_id, created_at) VALUES ($1, $2, $3, $4, 'pending', $5, $6, $7)",
-        )
-        .bind(request_id)
-        .bind(ctx.workspace_id)
-        .bind(id)
-        .bind(sequence.version)
-        .bind(ctx.user_id)
-        .bind(ctx.api_key_id)
-        .bind(now()),
-    )
-    .await?;
+    let request = gate::open(tx, ctx, &sequence.subject()).await?;
     set_status(tx, ctx, id, SequenceStatus::PendingApproval, None).await?;
-    let request = request(tx, ctx, request_id).await?;
     let current = terms(tx, ctx, &sequence).await?;
     let changes = diff(sequence.approved_content().map(|c| &c["terms"]), &current);
     audit::record(
@@ -616,7 +485,7 @@ pub async fn submit(tx: &mut Tx, ctx: &Ctx, id: Uuid) -> AppResult<ApprovalReque
 /// [`may_decide`]); otherwise records an approval request for the
 /// approvers' queue and says so.
 pub async fn approve(tx: &mut Tx, ctx: &Ctx, id: Uuid) -> AppResult<ApprovalOutcome> {
-    require_gate_access(ctx)?;
+    gate::require_access(ctx)?;
     let sequence = row(tx, ctx, id).await?;
     if !matches!(sequence.status, SequenceStatus::Draft | SequenceStatus::PendingApproval) {
         return Err(AppError::Conflict {
@@ -681,7 +550,7 @@ pub async fn approve(tx: &mut Tx, ctx: &Ctx, id: Uuid) -> AppResult<ApprovalOutc
         .bind(id),
     )
     .await?;
-    let decided = decide_requests(tx, ctx, &sequence, ApprovalStatus::Approved, None).await?;
+    let decided = gate::decide(tx, ctx, &sequence.subject(), ApprovalStatus::Approved, None).await?;
     let after = row(tx, ctx, id).await?.to_sequence();
     audit::record(
         tx,
@@ -802,54 +671,8 @@ pub async fn enroll(tx: &mut Tx, ctx: &Ctx, id: Uuid, lead_id: Uuid, day_length:
     Ok(enrollment)
 }
 
-/// Closes the pending request (or records the decision as one).
-async fn decide_requests(
-    tx: &mut Tx,
-    ctx: &Ctx,
-    sequence: &SequenceRow,
-    status: ApprovalStatus,
-    reason: Option<&str>,
-) -> AppResult<ApprovalRequest> {
-    let at = now();
-    let request_id = match pending_request(tx, sequence.id).await? {
-        Some(request) => request.id,
-        None => {
-            let id = Uuid::now_v7();
-            tx.execute(
-                Q::new(
-                    "INSERT INTO approval_requests (id, workspace_id, sequence_id, sequence_version, status, requested_by_user_id, \
-                     requested_by_api_key_id, created_at) VALUES ($1, $2, $3, $4, 'pending', $5, $6, $7)",
-                )
-                .bind(id)
-                .bind(ctx.workspace_id)
-                .bind(sequence.id)
-                .bind(sequence.version)
-                .bind(sequence.author_user_id)
-                .bind(sequence.author_api_key_id)
-                .bind(at),
-            )
-            .await?;
-            id
-        }
-    };
-    tx.execute(
-        Q::new(
-            "UPDATE approval_requests SET status = $1, reason = $2, decided_by_user_id = $3, decided_by_api_key_id = $4, \
-             decided_at = $5 WHERE id = $6",
-        )
-        .bind(status.as_str())
-        .bind(reason)
-        .bind(ctx.user_id)
-        .bind(ctx.api_key_id)
-        .bind(at)
-        .bind(request_id),
-    )
-    .await?;
-    request(tx, ctx, request_id).await
-}
-
 pub async fn reject(tx: &mut Tx, ctx: &Ctx, id: Uuid, input: Rejection) -> AppResult<EmailSequence> {
-    require_gate_access(ctx)?;
+    gate::require_access(ctx)?;
     let reason = required_text("reason", &input.reason, 2000)?;
     let sequence = row(tx, ctx, id).await?;
     may_decide(ctx, &sequence).map_err(AppError::Forbidden)?;
@@ -859,7 +682,7 @@ pub async fn reject(tx: &mut Tx, ctx: &Ctx, id: Uuid, input: Rejection) -> AppRe
             message: format!("a sequence that is {} cannot be rejected", sequence.status.as_str()),
         });
     }
-    decide_requests(tx, ctx, &sequence, ApprovalStatus::Rejected, Some(&reason)).await?;
+    gate::decide(tx, ctx, &sequence.subject(), ApprovalStatus::Rejected, Some(&reason)).await?;
     set_status(tx, ctx, id, SequenceStatus::Rejected, Some(&reason)).await?;
     let current = terms(tx, ctx, &sequence).await?;
     let changes = diff(sequence.approved_content().map(|c| &c["terms"]), &current);
@@ -879,13 +702,7 @@ pub async fn reject(tx: &mut Tx, ctx: &Ctx, id: Uuid, input: Rejection) -> AppRe
 /// Voids the approval of a sequence (an edit, or a change of its brand or
 /// sender): back to draft with the reason; its pending requests are void.
 pub(super) async fn void_approval(tx: &mut Tx, ctx: &Ctx, sequence: &SequenceRow, reason: &str) -> AppResult<()> {
-    tx.execute(
-        Q::new("UPDATE approval_requests SET status = 'void', reason = $1, decided_at = $2 WHERE sequence_id = $3 AND status = 'pending'")
-            .bind(reason)
-            .bind(now())
-            .bind(sequence.id),
-    )
-    .await?;
+    gate::void_pending(tx, ApprovalSubject::EmailSequence, sequence.id, reason).await?;
     set_status(tx, ctx, sequence.id, SequenceStatus::Draft, Some(reason)).await?;
     if matches!(sequence.status, SequenceStatus::Approved | SequenceStatus::Sending | SequenceStatus::Paused) {
         audit::record(
@@ -1062,12 +879,7 @@ pub async fn cancel(tx: &mut Tx, ctx: &Ctx, id: Uuid) -> AppResult<EmailSequence
             .bind(id),
     )
     .await?;
-    tx.execute(
-        Q::new("UPDATE approval_requests SET status = 'void', reason = 'cancelled', decided_at = $1 WHERE sequence_id = $2 AND status = 'pending'")
-            .bind(now())
-            .bind(id),
-    )
-    .await?;
+    gate::void_pending(tx, ApprovalSubject::EmailSequence, id, "cancelled").await?;
     Ok(sequence)
 }
 
@@ -1098,94 +910,28 @@ async fn transition(tx: &mut Tx, ctx: &Ctx, id: Uuid, from: &[SequenceStatus], t
     Ok(after)
 }
 
-#[derive(sqlx::FromRow)]
-struct RequestRow {
-    id: Uuid,
-    sequence_id: Uuid,
-    sequence_version: i64,
-    #[sqlx(try_from = "String")]
-    status: ApprovalStatus,
-    requested_by_user_id: Option<Uuid>,
-    requested_by_api_key_id: Option<Uuid>,
-    decided_by_user_id: Option<Uuid>,
-    decided_by_api_key_id: Option<Uuid>,
-    reason: Option<String>,
-    created_at: DateTime<Utc>,
-    decided_at: Option<DateTime<Utc>>,
+/// One line of the approvers' queue for a sequence.
+pub(super) async fn queue_item(tx: &mut Tx, ctx: &Ctx, request: ApprovalRequest) -> AppResult<ApprovalQueueItem> {
+    let sequence = row(tx, ctx, request.subject_id).await?;
+    let (campaign_name,): (String,) = tx.fetch_one(Q::new("SELECT name FROM campaigns WHERE id = $1").bind(sequence.campaign_id)).await?;
+    let author = gate::author_name(tx, sequence.author_user_id, sequence.author_api_key_id).await?;
+    let audience_size = recipient_count(tx, ctx, sequence.segment_id).await?;
+    Ok(ApprovalQueueItem {
+        subject_name: sequence.name.clone(),
+        sequence_name: Some(sequence.name.clone()),
+        review_url: format!("/approvals/{}", sequence.id),
+        campaign_name,
+        author,
+        audience_size,
+        first_send_at: Some(sequence.start_at.unwrap_or_else(now)),
+        summary: format!("{} emails", sequence.steps.0.len()),
+        request,
+    })
 }
 
-const REQUEST_COLUMNS: &str = "id, sequence_id, sequence_version, status, requested_by_user_id, requested_by_api_key_id, \
-     decided_by_user_id, decided_by_api_key_id, reason, created_at, decided_at";
-
-impl From<RequestRow> for ApprovalRequest {
-    fn from(r: RequestRow) -> ApprovalRequest {
-        ApprovalRequest {
-            id: r.id,
-            sequence_id: r.sequence_id,
-            sequence_version: r.sequence_version,
-            status: r.status,
-            requested_by_user_id: r.requested_by_user_id,
-            requested_by_api_key_id: r.requested_by_api_key_id,
-            decided_by_user_id: r.decided_by_user_id,
-            decided_by_api_key_id: r.decided_by_api_key_id,
-            reason: r.reason,
-            created_at: r.created_at,
-            decided_at: r.decided_at,
-        }
-    }
-}
-
-async fn request(tx: &mut Tx, ctx: &Ctx, id: Uuid) -> AppResult<ApprovalRequest> {
-    let row: Option<RequestRow> = tx
-        .fetch_optional(
-            Q::new(format!("SELECT {REQUEST_COLUMNS} FROM approval_requests WHERE workspace_id = $1 AND id = $2"))
-                .bind(ctx.workspace_id)
-                .bind(id),
-        )
-        .await?;
-    row.map(ApprovalRequest::from).ok_or(AppError::NotFound("approval request"))
-}
-
-/// The approvers' queue: pending requests, oldest first.
+/// The approvers' queue (every channel's; see [`gate::queue`]).
 pub async fn approval_queue(tx: &mut Tx, ctx: &Ctx) -> AppResult<Vec<ApprovalQueueItem>> {
-    ctx.require(Scope::MarketingRead)?;
-    let rows: Vec<RequestRow> = tx
-        .fetch_all(
-            Q::new(format!(
-                "SELECT {REQUEST_COLUMNS} FROM approval_requests WHERE workspace_id = $1 AND status = 'pending' ORDER BY id LIMIT 200"
-            ))
-            .bind(ctx.workspace_id),
-        )
-        .await?;
-    let mut items = Vec::with_capacity(rows.len());
-    for request in rows {
-        let sequence = row(tx, ctx, request.sequence_id).await?;
-        let (campaign_name,): (String,) =
-            tx.fetch_one(Q::new("SELECT name FROM campaigns WHERE id = $1").bind(sequence.campaign_id)).await?;
-        let author = author_name(tx, &sequence).await?;
-        let audience_size = recipient_count(tx, ctx, sequence.segment_id).await?;
-        items.push(ApprovalQueueItem {
-            sequence_name: sequence.name.clone(),
-            campaign_name,
-            author,
-            audience_size,
-            first_send_at: Some(sequence.start_at.unwrap_or_else(now)),
-            request: request.into(),
-        });
-    }
-    Ok(items)
-}
-
-async fn author_name(tx: &mut Tx, sequence: &SequenceRow) -> AppResult<String> {
-    if let Some(user) = sequence.author_user_id {
-        let found: Option<(String,)> = tx.fetch_optional(Q::new("SELECT name FROM users WHERE id = $1").bind(user)).await?;
-        return Ok(found.map(|(n,)| n).unwrap_or_else(|| "a former member".into()));
-    }
-    if let Some(key) = sequence.author_api_key_id {
-        let found: Option<(String,)> = tx.fetch_optional(Q::new("SELECT name FROM api_keys WHERE id = $1").bind(key)).await?;
-        return Ok(format!("API key {}", found.map(|(n,)| n).unwrap_or_default()));
-    }
-    Ok("Corral".into())
+    gate::queue(tx, ctx).await
 }
 
 /// What an approver sees: every step rendered for sample recipients, the
@@ -1200,21 +946,11 @@ pub async fn review(tx: &mut Tx, ctx: &Ctx, id: Uuid) -> AppResult<SequenceRevie
     let (segment_name, _) = crate::audience::lists::rules_version(tx, ctx, sequence.segment_id).await?;
     let current = terms(tx, ctx, &sequence).await?;
     let changes_since_approval = diff(sequence.approved_content().map(|c| &c["terms"]), &current);
-    let rows: Vec<RequestRow> = tx
-        .fetch_all(Q::new(format!("SELECT {REQUEST_COLUMNS} FROM approval_requests WHERE sequence_id = $1 ORDER BY id DESC")).bind(id))
-        .await?;
+    let requests = gate::history(tx, ApprovalSubject::EmailSequence, id).await?;
     let can_decide = may_decide(ctx, &sequence).is_ok()
         && matches!(sequence.status, SequenceStatus::Draft | SequenceStatus::PendingApproval)
         && (ctx.require(Scope::MarketingWrite).is_ok() || ctx.require(Scope::MarketingApprove).is_ok());
-    Ok(SequenceReview {
-        preview,
-        brand,
-        sender,
-        segment_name,
-        changes_since_approval,
-        requests: rows.into_iter().map(ApprovalRequest::from).collect(),
-        can_decide,
-    })
+    Ok(SequenceReview { preview, brand, sender, segment_name, changes_since_approval, requests, can_decide })
 }
 
 /// A step's day as a time, from the first send.

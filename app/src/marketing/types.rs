@@ -59,6 +59,14 @@ text_enum!(SuppressionReason {
     Manual => "manual",
 });
 
+text_enum!(
+    /// What an approval request is about: every outbound channel passes the same gate.
+    ApprovalSubject {
+    EmailSequence => "email_sequence",
+    AdCampaign => "ad_campaign",
+    BlogPost => "blog_post",
+});
+
 text_enum!(ApprovalStatus {
     Pending => "pending",
     Approved => "approved",
@@ -440,8 +448,13 @@ pub struct SequencePreview {
 #[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct ApprovalRequest {
     pub id: Uuid,
-    pub sequence_id: Uuid,
-    pub sequence_version: i64,
+    pub subject_type: ApprovalSubject,
+    pub subject_id: Uuid,
+    /// The version of the subject the request covers.
+    pub subject_version: i64,
+    /// The subject's id and version when it is an email sequence.
+    pub sequence_id: Option<Uuid>,
+    pub sequence_version: Option<i64>,
     pub status: ApprovalStatus,
     pub requested_by_user_id: Option<Uuid>,
     pub requested_by_api_key_id: Option<Uuid>,
@@ -457,11 +470,19 @@ pub struct ApprovalRequest {
 #[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct ApprovalQueueItem {
     pub request: ApprovalRequest,
-    pub sequence_name: String,
+    /// The sequence's, ad campaign's or post's name.
+    pub subject_name: String,
+    /// Set for email sequences.
+    pub sequence_name: Option<String>,
+    /// Where an approver reviews it.
+    pub review_url: String,
     pub campaign_name: String,
     pub author: String,
     pub audience_size: i64,
+    /// When it would first reach anyone (first send, ad start).
     pub first_send_at: Option<DateTime<Utc>>,
+    /// One line about what is asked: "3 emails", "USD 100.00 a day on LinkedIn".
+    pub summary: String,
 }
 
 /// What `approve_email_sequence` did: approved, or (for a caller who may

@@ -58,6 +58,8 @@ pub struct Config {
     /// How often an idle flow worker looks for due runs (a run's next step
     /// follows at once; this is the delay of a new run or an ended wait).
     pub flow_poll: std::time::Duration,
+    /// How often each running ad campaign's daily metrics are synced.
+    pub ads_sync: std::time::Duration,
 }
 
 impl Default for Config {
@@ -82,6 +84,7 @@ impl Default for Config {
             outbox_poll: std::time::Duration::from_secs(1),
             outbox_batch: 100,
             flow_poll: std::time::Duration::from_millis(200),
+            ads_sync: std::time::Duration::from_secs(3600),
         }
     }
 }

@@ -150,6 +150,7 @@ pub fn endpoints() -> Vec<Endpoint> {
         crate::crm::search::ssr::routes::ENDPOINTS,
         crate::audience::routes::ENDPOINTS,
         crate::marketing::routes::ENDPOINTS,
+        crate::marketing::ads::routes::ENDPOINTS,
         crate::flows::routes::ENDPOINTS,
         &crate::revenue::routes::ENDPOINTS,
     ]

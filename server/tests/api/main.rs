@@ -8,6 +8,7 @@
 
 mod common;
 
+mod ads;
 mod audience;
 mod bounds;
 mod companies;

@@ -5,6 +5,7 @@
 //!
 //! The registry entries are here; each domain's tools are in its file.
 
+mod ads;
 mod audience;
 mod crm;
 mod crm_records;
@@ -33,8 +34,16 @@ use crate::platform::types::Scope;
 
 /// Every tool: the seed's (below), then each domain's other operations.
 pub static OPERATIONS: LazyLock<Vec<Operation>> = LazyLock::new(|| {
-    let domains: [&[Operation]; 7] =
-        [SEED_TOOLS, crm_records::TOOLS, audience::TOOLS, revenue_books::TOOLS, marketing::TOOLS, flows::TOOLS, platform::TOOLS];
+    let domains: [&[Operation]; 8] = [
+        SEED_TOOLS,
+        crm_records::TOOLS,
+        audience::TOOLS,
+        revenue_books::TOOLS,
+        marketing::TOOLS,
+        ads::TOOLS,
+        flows::TOOLS,
+        platform::TOOLS,
+    ];
     domains.into_iter().flat_map(|tools| tools.iter().cloned()).collect()
 });
 
