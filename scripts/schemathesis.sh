@@ -46,7 +46,7 @@ curl -sf -c "$work/cookies" -H 'content-type: application/json' \
   -d '{"email":"fuzz@corral.test","password":"correct horse battery staple","name":"Fuzz","workspace_name":"Fuzz"}' \
   "$base/auth/signup" >/dev/null
 key=$(curl -sf -b "$work/cookies" -H 'content-type: application/json' \
-  -d '{"name":"schemathesis","scopes":["crm:read","crm:write","revenue:read","revenue:write","marketing:read","marketing:write"]}' \
+  -d '{"name":"schemathesis","scopes":["crm:read","crm:write","revenue:read","revenue:write","marketing:read","marketing:write","flows:read","flows:write"]}' \
   "$base/api-keys" | python3 -c 'import json,sys; print(json.load(sys.stdin)["secret"])')
 
 # Logging out and revoking keys would end the run's own credentials.

@@ -135,6 +135,7 @@ pub fn Layout(children: Children) -> impl IntoView {
                                 <a href="/pipeline">"Pipeline"</a>
                                 <a href="/audience">"Audience"</a>
                                 <a href="/marketing">"Marketing"</a>
+                                <a href="/ads">"Ads"</a>
                                 <a href="/approvals">"Approvals"</a>
                                 <a href="/flows">"Flows"</a>
                                 <a href="/tasks">"Tasks"</a>

@@ -9,7 +9,7 @@
 
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use serde_json::{json, Value};
 use uuid::Uuid;
 
@@ -49,7 +49,7 @@ pub async fn enqueue(tx: &mut Tx, workspace_id: Uuid, ad_campaign_id: Uuid, kind
 }
 
 pub async fn recent(tx: &mut Tx, ad_campaign_id: Uuid) -> AppResult<Vec<AdJob>> {
-    let rows: Vec<(Uuid, String, String, i64, Option<String>, DateTime<Utc>, Option<DateTime<Utc>>)> = tx
+    Ok(tx
         .fetch_all(
             Q::new(
                 "SELECT id, kind, status, attempts, last_error, created_at, finished_at FROM ad_jobs WHERE ad_campaign_id = $1 \
@@ -57,19 +57,7 @@ pub async fn recent(tx: &mut Tx, ad_campaign_id: Uuid) -> AppResult<Vec<AdJob>> 
             )
             .bind(ad_campaign_id),
         )
-        .await?;
-    Ok(rows
-        .into_iter()
-        .map(|(id, kind, status, attempts, last_error, created_at, finished_at)| AdJob {
-            id,
-            kind,
-            status,
-            attempts,
-            last_error,
-            created_at,
-            finished_at,
-        })
-        .collect())
+        .await?)
 }
 
 #[derive(Clone, Debug, sqlx::FromRow)]

@@ -373,7 +373,7 @@ pub struct AdMetrics {
 
 /// One unit of work against a platform, as the campaign page lists them.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema, sqlx::FromRow))]
 pub struct AdJob {
     pub id: Uuid,
     pub kind: String,
