@@ -262,7 +262,7 @@ pub async fn queue(tx: &mut Tx, ctx: &Ctx) -> AppResult<Vec<ApprovalQueueItem>> 
         let item = match request.subject_type {
             ApprovalSubject::EmailSequence => super::sequences::queue_item(tx, ctx, request).await?,
             ApprovalSubject::AdCampaign => super::ads::campaigns::queue_item(tx, ctx, request).await?,
-            ApprovalSubject::BlogPost => continue,
+            ApprovalSubject::BlogPost => super::blog::posts::queue_item(tx, ctx, request).await?,
         };
         items.push(item);
     }

@@ -4,6 +4,7 @@
 //! tracking and rollups down to the ledger.
 
 pub mod ads;
+pub mod blog;
 pub mod campaign_pages;
 pub mod pages;
 pub mod server_fns;
@@ -30,11 +31,16 @@ pub mod sequences;
 
 #[cfg(feature = "ssr")]
 pub fn router() -> axum::Router<crate::platform::context::AppState> {
-    routes::router().merge(ads::routes::router())
+    routes::router().merge(ads::routes::router()).merge(blog::routes::router())
 }
 
-/// Starts the background work of this area: the outbox and the ad worker.
+/// Starts the background work of this area: the outbox, the ad worker and
+/// the blog publisher.
 #[cfg(feature = "ssr")]
 pub fn spawn_workers(db: crate::platform::db::Db, config: crate::platform::context::Config) -> Vec<tokio::task::JoinHandle<()>> {
-    vec![outbox::spawn_worker(db.clone(), config.clone()), ads::jobs::spawn_worker(db, config)]
+    vec![
+        outbox::spawn_worker(db.clone(), config.clone()),
+        ads::jobs::spawn_worker(db.clone(), config.clone()),
+        blog::jobs::spawn_worker(db, config),
+    ]
 }

@@ -151,6 +151,7 @@ pub fn endpoints() -> Vec<Endpoint> {
         crate::audience::routes::ENDPOINTS,
         crate::marketing::routes::ENDPOINTS,
         crate::marketing::ads::routes::ENDPOINTS,
+        crate::marketing::blog::routes::ENDPOINTS,
         crate::flows::routes::ENDPOINTS,
         &crate::revenue::routes::ENDPOINTS,
     ]

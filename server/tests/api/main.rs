@@ -10,6 +10,7 @@ mod common;
 
 mod ads;
 mod audience;
+mod blog;
 mod bounds;
 mod companies;
 mod crm;

@@ -7,6 +7,7 @@
 
 mod ads;
 mod audience;
+mod blog;
 mod crm;
 mod crm_records;
 mod flows;
@@ -34,13 +35,14 @@ use crate::platform::types::Scope;
 
 /// Every tool: the seed's (below), then each domain's other operations.
 pub static OPERATIONS: LazyLock<Vec<Operation>> = LazyLock::new(|| {
-    let domains: [&[Operation]; 8] = [
+    let domains: [&[Operation]; 9] = [
         SEED_TOOLS,
         crm_records::TOOLS,
         audience::TOOLS,
         revenue_books::TOOLS,
         marketing::TOOLS,
         ads::TOOLS,
+        blog::TOOLS,
         flows::TOOLS,
         platform::TOOLS,
     ];
