@@ -136,6 +136,7 @@ pub fn Layout(children: Children) -> impl IntoView {
                                 <a href="/audience">"Audience"</a>
                                 <a href="/marketing">"Marketing"</a>
                                 <a href="/ads">"Ads"</a>
+                                <a href="/blog">"Blog"</a>
                                 <a href="/approvals">"Approvals"</a>
                                 <a href="/flows">"Flows"</a>
                                 <a href="/tasks">"Tasks"</a>

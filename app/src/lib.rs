@@ -94,6 +94,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/marketing/campaigns/:id") view=crate::marketing::campaign_pages::CampaignPage/>
                     <Route path=path!("/ads") view=crate::marketing::ads::pages::AdsPage/>
                     <Route path=path!("/ads/:id") view=crate::marketing::ads::pages::AdCampaignPage/>
+                    <Route path=path!("/blog") view=crate::marketing::blog::pages::BlogPage/>
+                    <Route path=path!("/blog/:id") view=crate::marketing::blog::pages::BlogPostPage/>
                     <Route path=path!("/approvals") view=crate::marketing::pages::ApprovalsPage/>
                     <Route path=path!("/approvals/:id") view=crate::marketing::pages::ReviewPage/>
                     <Route path=path!("/mailbox") view=crate::marketing::pages::MailboxPage/>
