@@ -92,6 +92,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/marketing/sequences/:id") view=crate::marketing::pages::SequencePage/>
                     <Route path=path!("/marketing/campaigns") view=crate::marketing::campaign_pages::CampaignsPage/>
                     <Route path=path!("/marketing/campaigns/:id") view=crate::marketing::campaign_pages::CampaignPage/>
+                    <Route path=path!("/marketing/rollups") view=crate::marketing::rollup_pages::RollupsPage/>
                     <Route path=path!("/ads") view=crate::marketing::ads::pages::AdsPage/>
                     <Route path=path!("/ads/:id") view=crate::marketing::ads::pages::AdCampaignPage/>
                     <Route path=path!("/blog") view=crate::marketing::blog::pages::BlogPage/>

@@ -39,6 +39,7 @@ struct FormRow {
     name: String,
     fields: sqlx::types::Json<Vec<FormField>>,
     list_id: Option<Uuid>,
+    campaign_id: Option<Uuid>,
     #[sqlx(try_from = "String")]
     lead_source: LeadSource,
     tags: sqlx::types::Json<Vec<String>>,
@@ -50,7 +51,7 @@ struct FormRow {
     updated_at: DateTime<Utc>,
 }
 
-const COLUMNS: &str = "id, workspace_id, slug, name, fields, list_id, lead_source, tags, allowed_origins, secret, active, \
+const COLUMNS: &str = "id, workspace_id, slug, name, fields, list_id, campaign_id, lead_source, tags, allowed_origins, secret, active, \
                        submissions, created_at, updated_at";
 
 impl FormRow {
@@ -61,6 +62,7 @@ impl FormRow {
             name: self.name.clone(),
             fields: self.fields.0.clone(),
             list_id: self.list_id,
+            campaign_id: self.campaign_id,
             lead_source: self.lead_source,
             tags: self.tags.0.clone(),
             allowed_origins: self.allowed_origins.0.clone(),
@@ -119,6 +121,18 @@ fn check_origins(origins: &[String]) -> AppResult<Vec<String>> {
     Ok(out)
 }
 
+async fn check_campaign(tx: &mut Tx, ctx: &Ctx, campaign_id: Option<Uuid>) -> AppResult<()> {
+    if let Some(id) = campaign_id {
+        let found: Option<(Uuid,)> = tx
+            .fetch_optional(Q::new("SELECT id FROM campaigns WHERE workspace_id = $1 AND id = $2").bind(ctx.workspace_id).bind(id))
+            .await?;
+        if found.is_none() {
+            return Err(AppError::validation("campaign_id", "no such campaign"));
+        }
+    }
+    Ok(())
+}
+
 async fn check_list(tx: &mut Tx, ctx: &Ctx, list_id: Option<Uuid>) -> AppResult<()> {
     if let Some(id) = list_id {
         let list = super::lists::get(tx, ctx, id).await.map_err(|_| AppError::validation("list_id", "list_id does not name a list"))?;
@@ -164,6 +178,7 @@ pub async fn create(tx: &mut Tx, ctx: &Ctx, input: NewCaptureForm) -> AppResult<
     let origins = check_origins(&input.allowed_origins)?;
     let tags = check_form_tags(input.tags)?;
     check_list(tx, ctx, input.list_id).await?;
+    check_campaign(tx, ctx, input.campaign_id).await?;
     let slug = match input.slug.map(|s| s.trim().to_lowercase()) {
         Some(slug) => {
             let valid = (3..=64).contains(&slug.len()) && slug.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
@@ -183,7 +198,7 @@ pub async fn create(tx: &mut Tx, ctx: &Ctx, input: NewCaptureForm) -> AppResult<
     tx.execute(
         Q::new(
             "INSERT INTO capture_forms (id, workspace_id, slug, name, fields, list_id, lead_source, allowed_origins, secret, \
-             active, submissions, created_at, updated_at, tags) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, TRUE, 0, $10, $11, $12)",
+             active, submissions, created_at, updated_at, tags, campaign_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, TRUE, 0, $10, $11, $12, $13)",
         )
         .bind(id)
         .bind(ctx.workspace_id)
@@ -196,7 +211,8 @@ pub async fn create(tx: &mut Tx, ctx: &Ctx, input: NewCaptureForm) -> AppResult<
         .bind(secret.as_str())
         .bind(at)
         .bind(at)
-        .bind(json!(tags)),
+        .bind(json!(tags))
+        .bind(input.campaign_id),
     )
     .await?;
     let form = get(tx, ctx, id).await?;
@@ -233,10 +249,12 @@ pub async fn update(tx: &mut Tx, ctx: &Ctx, id: Uuid, patch: CaptureFormPatch) -
     };
     let list_id = patch.list_id.unwrap_or(before.list_id);
     check_list(tx, ctx, list_id).await?;
+    let campaign_id = patch.campaign_id.unwrap_or(before.campaign_id);
+    check_campaign(tx, ctx, campaign_id).await?;
     tx.execute(
         Q::new(
             "UPDATE capture_forms SET name = $1, fields = $2, list_id = $3, lead_source = $4, allowed_origins = $5, \
-             active = $6, updated_at = $7, tags = $10 WHERE workspace_id = $8 AND id = $9",
+             active = $6, updated_at = $7, tags = $10, campaign_id = $11 WHERE workspace_id = $8 AND id = $9",
         )
         .bind(name.as_str())
         .bind(json!(fields))
@@ -247,7 +265,8 @@ pub async fn update(tx: &mut Tx, ctx: &Ctx, id: Uuid, patch: CaptureFormPatch) -
         .bind(now())
         .bind(ctx.workspace_id)
         .bind(id)
-        .bind(json!(tags)),
+        .bind(json!(tags))
+        .bind(campaign_id),
     )
     .await?;
     let after = get(tx, ctx, id).await?;
@@ -305,7 +324,9 @@ pub async fn embed(tx: &mut Tx, ctx: &Ctx, id: Uuid, origin: &str, base_url: &st
     let html = format!(
         "<form id=\"{element_id}\" action=\"{action}\" method=\"post\">\n{inputs}  <input type=\"hidden\" name=\"_token\" value=\"{token}\">\n  \
          <button type=\"submit\">Send</button>\n</form>\n<script>\ndocument.getElementById(\"{element_id}\").addEventListener(\"submit\", async function (event) {{\n  \
-         event.preventDefault();\n  var form = event.target;\n  var response = await fetch(form.action, {{ method: \"POST\", body: new URLSearchParams(new FormData(form)) }});\n  \
+         event.preventDefault();\n  var form = event.target;\n  var data = new URLSearchParams(new FormData(form));\n  \
+         new URLSearchParams(location.search).forEach(function (value, key) {{\n    \
+         if (/^(utm_(source|medium|campaign|term|content)|gclid|fbclid|li_fat_id)$/.test(key)) {{ data.set(key, value); }}\n  }});\n  var response = await fetch(form.action, {{ method: \"POST\", body: data }});\n  \
          var message = document.createElement(\"p\");\n  message.textContent = response.ok ? \"Thank you!\" : (await response.json()).error.message;\n  \
          if (response.ok) {{ form.replaceWith(message); }} else {{ form.appendChild(message); }}\n}});\n</script>\n"
     );
@@ -355,6 +376,7 @@ pub async fn submit(tx: &mut Tx, submission: Submission<'_>, per_minute: u32) ->
     // holding that origin's token.
     let mut fields = submission.fields;
     let token = fields.remove("_token");
+    let tracking = crate::marketing::attribution::take_tracking(&mut fields);
     match (&submission.signature, &submission.origin) {
         (Some(header), _) => verify_body_signature(&form.secret, header, submission.body, "this form's secret")?,
         (None, Some(origin)) => {
@@ -457,6 +479,7 @@ pub async fn submit(tx: &mut Tx, submission: Submission<'_>, per_minute: u32) ->
     if let Some(list_id) = form.list_id {
         super::lists::place_lead(tx, &ctx, list_id, lead_id, super::types::MembershipReason::Form).await?;
     }
+    crate::marketing::attribution::from_form(tx, form.workspace_id, lead_id, form.id, form.campaign_id, tracking).await?;
     tx.execute(Q::new("UPDATE capture_forms SET submissions = submissions + 1 WHERE id = $1").bind(form.id)).await?;
     audit::record(
         tx,

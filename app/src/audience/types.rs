@@ -319,6 +319,8 @@ pub struct CaptureForm {
     /// A static list the submitted lead joins, or a segment whose rules are
     /// checked for the lead at once (it joins if they select it).
     pub list_id: Option<Uuid>,
+    /// The marketing campaign the form's leads are attributed to.
+    pub campaign_id: Option<Uuid>,
     pub lead_source: crate::crm::leads::types::LeadSource,
     /// Added to every lead the form captures.
     pub tags: Vec<String>,
@@ -344,6 +346,9 @@ pub struct NewCaptureForm {
     pub fields: Vec<FormField>,
     #[serde(default)]
     pub list_id: Option<Uuid>,
+    /// The campaign its leads are attributed to (else `utm_campaign`, if it names one).
+    #[serde(default)]
+    pub campaign_id: Option<Uuid>,
     /// `website` when absent.
     #[serde(default)]
     pub lead_source: Option<crate::crm::leads::types::LeadSource>,
@@ -364,6 +369,8 @@ pub struct CaptureFormPatch {
     pub fields: Option<Vec<FormField>>,
     #[serde(default, deserialize_with = "crate::platform::types::nullable")]
     pub list_id: Option<Option<Uuid>>,
+    #[serde(default, deserialize_with = "crate::platform::types::nullable")]
+    pub campaign_id: Option<Option<Uuid>>,
     #[serde(default, deserialize_with = "non_null")]
     pub lead_source: Option<crate::crm::leads::types::LeadSource>,
     #[serde(default, deserialize_with = "non_null")]

@@ -46,6 +46,7 @@ pub fn CampaignsPage() -> impl IntoView {
                 <h1>"Campaigns"</h1>
                 <nav class="actions">
                     <a href="/marketing">"Sequences"</a>
+                    <a href="/marketing/rollups">"Rollups"</a>
                     <a href="/approvals">"Approvals"</a>
                 </nav>
             </div>

@@ -88,6 +88,9 @@ async fn record_event(tx: &mut Tx, m: &MessageRow, kind: &str, detail: Option<&s
         .bind(now()),
     )
     .await?;
+    if let (true, Some(lead_id), Some(sequence_id)) = (kind == "replied", m.lead_id, m.sequence_id) {
+        super::attribution::from_reply(tx, m.workspace_id, lead_id, sequence_id).await?;
+    }
     if matches!(kind, "replied" | "unsubscribed") {
         let event = format!("email.{kind}");
         let data = json!({ "lead_id": m.lead_id, "email": m.to_email, "sequence_id": m.sequence_id, "step_index": m.step_index });

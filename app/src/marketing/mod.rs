@@ -7,9 +7,12 @@ pub mod ads;
 pub mod blog;
 pub mod campaign_pages;
 pub mod pages;
+pub mod rollup_pages;
 pub mod server_fns;
 pub mod types;
 
+#[cfg(feature = "ssr")]
+pub mod attribution;
 #[cfg(feature = "ssr")]
 pub mod campaigns;
 #[cfg(feature = "ssr")]
@@ -22,6 +25,8 @@ pub mod gate;
 pub mod outbox;
 #[cfg(feature = "ssr")]
 pub mod public;
+#[cfg(feature = "ssr")]
+pub mod rollups;
 #[cfg(feature = "ssr")]
 pub mod routes;
 #[cfg(feature = "ssr")]

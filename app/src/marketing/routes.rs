@@ -110,6 +110,17 @@ pub static ENDPOINTS: &[Endpoint] = &[
     .tool("get_campaign_rollup")
     .answers(200, json::<Rollup>),
     Endpoint::new(
+        "get",
+        "/marketing/rollups",
+        Scoped(Read),
+        "Per campaign, per channel and in total for a date range: sends, deliveries, replies, clicks, leads, conversions, deals \
+         won, revenue booked, cash received (from the ledger), ad spend, CAC and return on spend.",
+        || get(rollups),
+    )
+    .tool("get_marketing_rollups")
+    .query(query_of::<RollupQuery>)
+    .answers(200, json::<Rollups>),
+    Endpoint::new(
         "post",
         "/marketing/sequences/preview",
         Scoped(Write),
@@ -270,6 +281,13 @@ pub struct SuppressionQuery {
     pub limit: Option<i64>,
     /// The last address of the previous page.
     pub cursor: Option<String>,
+}
+
+async fn rollups(State(state): State<AppState>, ctx: Ctx, ApiQuery(query): ApiQuery<RollupQuery>) -> AppResult<Json<Rollups>> {
+    let mut tx = state.db.begin_read().await?;
+    let found = super::rollups::rollups(&mut tx, &ctx, query).await?;
+    tx.commit().await?;
+    Ok(Json(found))
 }
 
 async fn list_brands(State(state): State<AppState>, ctx: Ctx) -> AppResult<Json<Vec<Brand>>> {

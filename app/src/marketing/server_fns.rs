@@ -357,3 +357,21 @@ pub async fn set_campaign_status(id: Uuid, status: String) -> Result<Campaign, A
     tx.commit().await?;
     Ok(campaign)
 }
+
+#[server(prefix = "/sf", endpoint = "load_rollups")]
+pub async fn load_rollups(from: Option<String>, to: Option<String>) -> Result<Rollups, ApiError> {
+    let (state, ctx) = member().await?;
+    let day = |field: &str, text: Option<String>| -> Result<Option<chrono::NaiveDate>, ApiError> {
+        match blank_to_none(text) {
+            Some(t) => {
+                chrono::NaiveDate::parse_from_str(&t, "%Y-%m-%d").map(Some).map_err(|_| ApiError::field(field, "a date like 2026-11-01"))
+            }
+            None => Ok(None),
+        }
+    };
+    let query = RollupQuery { from: day("from", from)?, to: day("to", to)?, ..RollupQuery::default() };
+    let mut tx = state.db.begin_read().await?;
+    let found = super::rollups::rollups(&mut tx, &ctx, query).await?;
+    tx.commit().await?;
+    Ok(found)
+}

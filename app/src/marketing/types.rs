@@ -729,3 +729,82 @@ pub struct Enrollment {
     /// Messages queued for the lead (one per step, from now on the cadence).
     pub queued: i64,
 }
+
+/// The range and scope of a rollup.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct RollupQuery {
+    /// The first day (UTC), 30 days before `to` when absent.
+    pub from: Option<chrono::NaiveDate>,
+    /// The last day (UTC), today when absent.
+    pub to: Option<chrono::NaiveDate>,
+    pub campaign_id: Option<Uuid>,
+    pub channel: Option<Channel>,
+}
+
+/// What one campaign, one channel or everything did in a date range, from
+/// Corral's own outbox, pipeline and ledger and the ad platforms' spend.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
+pub struct RollupLine {
+    pub campaign_id: Option<Uuid>,
+    /// The campaign's name, the channel's, or `All campaigns`.
+    pub label: String,
+    pub channel: Option<Channel>,
+    pub sends: i64,
+    pub deliveries: i64,
+    pub replies: i64,
+    /// Email link clicks and ad clicks.
+    pub clicks: i64,
+    pub impressions: i64,
+    /// Leads attributed to the campaign that arrived in the range.
+    pub leads: i64,
+    /// Attributed leads converted in the range.
+    pub conversions: i64,
+    pub deals_won: i64,
+    /// Distinct customers (contact, else company, else deal) of the deals won.
+    pub customers_won: i64,
+    /// Invoices issued in the range for attributed leads and their deals.
+    pub revenue_booked: Vec<MoneyTotal>,
+    /// Cash received in the range for those invoices: the cash account's
+    /// postings of their payments (and reversals) in the ledger.
+    pub cash_received: Vec<MoneyTotal>,
+    /// Ad spend in the range, from the synced daily metrics.
+    pub spend: Vec<MoneyTotal>,
+    /// Spend per customer won, per currency (absent without customers).
+    pub cac: Vec<MoneyTotal>,
+    /// Cash received per unit of spend, in the same currency.
+    pub return_on_spend: Vec<CurrencyRatio>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
+pub struct CurrencyRatio {
+    pub currency: String,
+    pub ratio: f64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
+pub struct TrendDay {
+    pub day: chrono::NaiveDate,
+    pub leads: i64,
+    pub sends: i64,
+    pub spend_minor: i64,
+    pub cash_minor: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
+pub struct Rollups {
+    pub from: chrono::NaiveDate,
+    pub to: chrono::NaiveDate,
+    pub totals: RollupLine,
+    pub channels: Vec<RollupLine>,
+    pub campaigns: Vec<RollupLine>,
+    /// Per day: attributed leads, sends, spend and cash (in the workspace's
+    /// most used currency, `trend_currency`).
+    pub trend: Vec<TrendDay>,
+    pub trend_currency: String,
+}

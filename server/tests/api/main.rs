@@ -22,6 +22,7 @@ mod mcp;
 mod platform;
 mod revenue;
 mod revenue_properties;
+mod rollups;
 mod rules;
 mod schema;
 mod seed_contract;

@@ -26,6 +26,11 @@ use crate::platform::{audit, events};
 
 pub const COLUMNS: &str = "workspace_id, id, name, email, phone, company_name, title, source, status, score, owner_id, \
                        custom_fields, tags, last_activity_at, converted_at, converted_contact_id, \
+                       converted_company_id, converted_deal_id, campaign_id, attribution, created_at, updated_at, last_agent_actor_id";
+
+/// What a new lead is written with (attribution comes later, from its channel).
+const INSERT_COLUMNS: &str = "workspace_id, id, name, email, phone, company_name, title, source, status, score, owner_id, \
+                       custom_fields, tags, last_activity_at, converted_at, converted_contact_id, \
                        converted_company_id, converted_deal_id, created_at, updated_at, last_agent_actor_id";
 
 pub const MAX_SCORE: i64 = 1000;
@@ -79,7 +84,7 @@ pub async fn get(tx: &mut Tx, ctx: &Ctx, id: Uuid) -> AppResult<Lead> {
 async fn insert(tx: &mut Tx, ctx: &Ctx, lead: &Lead) -> AppResult<()> {
     tx.execute(
         Q::new(format!(
-            "INSERT INTO leads ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, \
+            "INSERT INTO leads ({INSERT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, \
              $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)"
         ))
         .bind(ctx.workspace_id)
@@ -173,6 +178,8 @@ pub async fn create(tx: &mut Tx, ctx: &Ctx, input: NewLead) -> AppResult<Lead> {
         converted_contact_id: None,
         converted_company_id: None,
         converted_deal_id: None,
+        campaign_id: None,
+        attribution: None,
         last_agent_actor_id: ctx.api_key_id,
         created_at: at,
         updated_at: at,

@@ -52,6 +52,13 @@ pub struct Lead {
     pub converted_contact_id: Option<Uuid>,
     pub converted_company_id: Option<Uuid>,
     pub converted_deal_id: Option<Uuid>,
+    /// The marketing campaign that brought the lead (first touch).
+    #[serde(default)]
+    pub campaign_id: Option<Uuid>,
+    /// How it came: `via` (form, utm, ad_click, sequence_reply), UTM
+    /// parameters, the ad click id, the form or sequence.
+    #[serde(default)]
+    pub attribution: Option<serde_json::Value>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     /// The API key that last wrote the record (agents and scripts).

@@ -58,6 +58,9 @@ pub(super) static TOOLS: &[Operation] = &[
         || schema_with_ids::<CampaignPatch>(&[("campaign_id", "The campaign to change.")], true), "Change a campaign."),
     tool!(read get_campaign_rollup, MarketingRead, || schema_with_ids::<Nothing>(&[("campaign_id", "The campaign.")], false),
         "A campaign's rollup: sends, replies, conversions, deals won and cash received."),
+    tool!(read get_marketing_rollups, MarketingRead, schema_of::<RollupQuery>,
+        "Rollups for a date range (from, to; the last 30 days by default), per campaign, per channel and in total: sends, replies, clicks, \
+         leads, conversions, deals won, revenue booked, cash received (from the ledger), ad spend, CAC and return on spend."),
     tool!(read list_brands, MarketingRead, schema_of::<Nothing>, "List the brands messages can be sent as."),
     tool!(read get_brand, MarketingRead, || schema_with_ids::<Nothing>(&[("brand_id", "The brand.")], false), "Read one brand."),
     tool!(write create_brand, MarketingWrite, idempotent: false, destructive: false, || schema_with_ids::<NewBrand>(&[], true),
@@ -189,6 +192,14 @@ pub(super) async fn list_campaigns(state: &AppState, ctx: &Ctx, args: Map<String
     let page = campaigns::list(&mut tx, ctx, filter).await?;
     tx.commit().await?;
     Ok(page_json("campaigns", page))
+}
+
+pub(super) async fn get_marketing_rollups(state: &AppState, ctx: &Ctx, args: Map<String, Value>) -> ToolResult {
+    let query: RollupQuery = arguments(args)?;
+    let mut tx = state.db.begin_read().await?;
+    let found = crate::marketing::rollups::rollups(&mut tx, ctx, query).await?;
+    tx.commit().await?;
+    Ok(read_json("rollups", found))
 }
 
 pub(super) async fn list_brands(state: &AppState, ctx: &Ctx, args: Map<String, Value>) -> ToolResult {
