@@ -639,3 +639,130 @@ async fn export_for_ads_is_hashed_byte_for_byte_and_bad_input_changes_nothing() 
     assert_eq!(refused["isError"], true, "{refused}");
     assert_eq!(ads.app.count("ad_campaigns").await, before);
 }
+
+/// A chat-completions stand-in that checks the OpenAI wire format and
+/// answers ad variants; the second variant's headline is too long for Google
+/// when `too_long` is set.
+async fn stand_in_model(too_long: bool) -> String {
+    let app = axum::Router::new().route(
+        "/v1/chat/completions",
+        axum::routing::post(move |headers: HeaderMap, axum::Json(request): axum::Json<Value>| async move {
+            let shaped = headers.get("authorization").and_then(|v| v.to_str().ok()) == Some("Bearer sk-ads")
+                && request["response_format"]["type"] == "json_object"
+                && request["messages"][0]["content"].as_str().is_some_and(|c| c.contains("Headlines are at most 30 characters"));
+            if !shaped {
+                return (HttpStatus::BAD_REQUEST, "unexpected request").into_response();
+            }
+            let second = if too_long { "A headline far longer than thirty characters" } else { "Book your demo" };
+            let content = json!({"variants": [
+                {"headline": "See Acme live", "description": "A 20-minute walkthrough for sales teams.", "call_to_action": "request_demo"},
+                {"headline": second, "description": "Pick a time that suits you.", "call_to_action": "sign_up"},
+            ]});
+            axum::Json(json!({"choices": [{"index": 0, "message": {"role": "assistant", "content": content.to_string()}}]})).into_response()
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    format!("http://{addr}/v1")
+}
+
+#[tokio::test]
+async fn variants_come_from_the_chat_completions_endpoint_within_the_platforms_limits() {
+    let ads = Ads::new().await;
+    ads.account("google").await;
+    let id = ads.draft("google", 5_000).await["id"].as_str().unwrap().to_string();
+    ads.ok(
+        Method::PUT,
+        "/marketing/chat-completions",
+        json!({"base_url": stand_in_model(false).await, "model": "gpt-ads", "api_key": "sk-ads"}),
+    )
+    .await;
+    let generated = ads
+        .ok(Method::POST, &format!("/marketing/ads/{id}/creatives/generate"), json!({"count": 2, "copy_source": "ai", "replace": true}))
+        .await;
+    assert_eq!(generated["copy_source"], "ai");
+    assert_eq!(generated["ad_campaign"]["creatives"][0]["headline"], "See Acme live", "{generated}");
+    assert_eq!(generated["ad_campaign"]["creatives"][1]["call_to_action"], "sign_up");
+    assert_eq!(generated["ad_campaign"]["creatives"][0]["final_url"], "https://acme.test/demo", "the campaign's landing page");
+    let previews = ads.ok(Method::GET, &format!("/marketing/ads/{id}/preview"), Value::Null).await;
+    assert_eq!(
+        (previews[0]["call_to_action_label"].as_str(), previews[0]["display_url"].as_str()),
+        (Some("Request demo"), Some("acme.test"))
+    );
+
+    // A model that ignores the limit: refused, the campaign untouched.
+    ads.ok(
+        Method::PUT,
+        "/marketing/chat-completions",
+        json!({"base_url": stand_in_model(true).await, "model": "gpt-ads", "api_key": "sk-ads"}),
+    )
+    .await;
+    let (status, refused) = ads
+        .call_as(
+            &ads.author,
+            Method::POST,
+            &format!("/marketing/ads/{id}/creatives/generate"),
+            Some(json!({"count": 2, "copy_source": "ai", "replace": true})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_GATEWAY, "{refused}");
+    assert!(refused["error"]["message"].as_str().unwrap().contains("creatives[1].headline"), "{refused}");
+    assert_eq!(ads.get(&id).await["creatives"][1]["headline"], "Book your demo");
+}
+
+#[tokio::test]
+async fn meta_audiences_upload_in_batches_of_at_most_ten_thousand() {
+    let ads = Ads::new().await;
+    ads.account("meta").await;
+    // 10,050 more leads in the segment, written straight to the database (setup, not under test).
+    let workspace: uuid::Uuid = ads.get(&ads.draft("meta", 1_000).await["id"].as_str().unwrap().to_string()).await["workspace_id"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let mut tx = ads.app.db.begin().await.unwrap();
+    let now = app::platform::db::now();
+    for chunk in (0..10_050).collect::<Vec<_>>().chunks(500) {
+        let mut q = app::platform::db::Q::new(
+            "INSERT INTO leads (id, workspace_id, name, email, source, status, score, custom_fields, created_at, updated_at) VALUES ",
+        );
+        for (i, k) in chunk.iter().enumerate() {
+            let (id, ws, name, email) =
+                (q.arg(uuid::Uuid::now_v7()), q.arg(workspace), q.arg(format!("P {k}")), q.arg(format!("P{k}@Bulk.test")));
+            let (cf, at) = (q.arg(json!({})), q.arg(now));
+            q.push(&format!("{}({id}, {ws}, {name}, {email}, 'import', 'new', 90, {cf}, {at}, {at})", if i > 0 { ", " } else { "" }));
+        }
+        tx.execute(q).await.unwrap();
+    }
+    tx.commit().await.unwrap();
+    let id = ads.draft("meta", 2_000).await["id"].as_str().unwrap().to_string();
+    ads.ok(Method::POST, &format!("/marketing/ads/{id}/submit"), Value::Null).await;
+    ads.approve(&id).await;
+    ads.ok(Method::POST, &format!("/marketing/ads/{id}/launch"), Value::Null).await;
+    let active = ads.wait_for(&id, "active").await;
+    assert_eq!(
+        (active["audience"]["member_count"].as_i64(), active["audience"]["matched_count"].as_i64()),
+        (Some(10_053), Some(10_053)),
+        "{active}"
+    );
+    let batches: Vec<(usize, Value)> = ads
+        .platform
+        .calls_to("230001/users")
+        .iter()
+        .map(|s| {
+            let payload: Value = serde_json::from_str(&s.field("payload").unwrap()).unwrap();
+            let session: Value = serde_json::from_str(&s.field("session").unwrap()).unwrap();
+            (payload["data"].as_array().unwrap().len(), json!([session["batch_seq"], session["last_batch_flag"]]))
+        })
+        .collect();
+    assert_eq!(batches, [(10_000, json!([1, false])), (53, json!([2, true]))]);
+    // Emails were lower-cased before hashing: printf 'p0@bulk.test' | sha256sum
+    let first = &ads.platform.calls_to("230001/users")[0];
+    assert!(first.field("payload").unwrap().contains(&sha256("p0@bulk.test")));
+}
+
+fn sha256(text: &str) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(text.as_bytes()))
+}

@@ -214,8 +214,13 @@ pub async fn draft(
                     image_url: None,
                 })
                 .collect();
-            let creatives = check(platform, &creatives)
-                .map_err(|e| AppError::Upstream(format!("the model's variants were refused: {}", e.public_message())))?;
+            let creatives = check(platform, &creatives).map_err(|e| {
+                let why = match &e {
+                    AppError::Validation { field: Some(field), message } => format!("{field}: {message}"),
+                    other => other.public_message(),
+                };
+                AppError::Upstream(format!("the model's variants were refused: {why}"))
+            })?;
             Ok((CopySource::Ai, creatives))
         }
     }
