@@ -716,11 +716,7 @@ async fn meta_audiences_upload_in_batches_of_at_most_ten_thousand() {
     let ads = Ads::new().await;
     ads.account("meta").await;
     // 10,050 more leads in the segment, written straight to the database (setup, not under test).
-    let workspace: uuid::Uuid = ads.get(&ads.draft("meta", 1_000).await["id"].as_str().unwrap().to_string()).await["workspace_id"]
-        .as_str()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let workspace: uuid::Uuid = ads.draft("meta", 1_000).await["workspace_id"].as_str().unwrap().parse().unwrap();
     let mut tx = ads.app.db.begin().await.unwrap();
     let now = app::platform::db::now();
     for chunk in (0..10_050).collect::<Vec<_>>().chunks(500) {
