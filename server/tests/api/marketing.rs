@@ -296,6 +296,17 @@ async fn a_sequence_goes_out_only_once_approved_and_stops_for_unsubscribes_bounc
     assert_eq!(signed.status(), StatusCode::NO_CONTENT);
     let reply = call_tool(&shop.app, &shop.author, "mark_email_reply", json!({"email": "carl@c.test"})).await;
     assert_eq!(reply["isError"], false, "{reply}");
+    // The reply attributes Carl to the sequence's campaign (and only Carl).
+    let campaign = shop.sequence(&id).await["campaign_id"].clone();
+    let leads = shop.ok(&shop.author, Method::GET, "/leads?limit=100", None).await;
+    let attributed: Vec<(&str, &str)> = leads["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|l| l["campaign_id"] == campaign)
+        .map(|l| (l["email"].as_str().unwrap_or_default(), l["attribution"]["via"].as_str().unwrap_or_default()))
+        .collect();
+    assert_eq!(attributed, [("carl@c.test", "sequence_reply")]);
 
     // Step 2 (a "day" later) goes to Dave only; the sequence completes.
     let all = sink.wait_for(5, 20).await;
