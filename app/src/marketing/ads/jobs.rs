@@ -73,6 +73,21 @@ struct Job {
 
 /// Leases the next due job whose campaign has no earlier unfinished job.
 async fn claim(db: &Db, config: &Config, worker: &str) -> AppResult<Option<Job>> {
+    // An idle worker looks in a read transaction first: SQLite's write
+    // lock is taken only when there is work to lease.
+    let mut probe = db.begin_read().await?;
+    let due: Option<(Uuid,)> = probe
+        .fetch_optional(
+            Q::new(
+                "SELECT id FROM ad_jobs WHERE (status = 'queued' AND due_at <= $1) OR (status = 'running' AND lease_until < $1) LIMIT 1",
+            )
+            .bind(now()),
+        )
+        .await?;
+    probe.commit().await?;
+    if due.is_none() {
+        return Ok(None);
+    }
     let mut tx = db.begin().await?;
     let at = now();
     let lock = if tx.backend() == Backend::Postgres { " FOR UPDATE SKIP LOCKED" } else { "" };

@@ -46,6 +46,19 @@ pub async fn recent(tx: &mut Tx, post_id: Uuid) -> AppResult<Vec<PublishJob>> {
 }
 
 async fn claim(db: &Db, config: &Config, worker: &str) -> AppResult<Option<(Uuid, Uuid, Uuid, i64)>> {
+    // An idle worker looks in a read transaction first: SQLite's write
+    // lock is taken only when there is work to lease.
+    let mut probe = db.begin_read().await?;
+    let due: Option<(Uuid,)> = probe
+        .fetch_optional(
+            Q::new("SELECT id FROM blog_publish_jobs WHERE (status = 'queued' AND due_at <= $1) OR (status = 'running' AND lease_until < $1) LIMIT 1")
+                .bind(now()),
+        )
+        .await?;
+    probe.commit().await?;
+    if due.is_none() {
+        return Ok(None);
+    }
     let mut tx = db.begin().await?;
     let at = now();
     let lock = if tx.backend() == Backend::Postgres { " FOR UPDATE SKIP LOCKED" } else { "" };
