@@ -176,6 +176,7 @@ pub static ENDPOINTS: &[Endpoint] = &[
         || post(approve_sequence),
     )
     .tool("approve_email_sequence")
+    .or_waits()
     .answers(200, json::<ApprovalOutcome>),
     Endpoint::new("post", "/marketing/sequences/{id}/reject", Scoped(Write), "Reject a sequence with a reason.", || post(reject_sequence))
         .tool("reject_email_sequence")

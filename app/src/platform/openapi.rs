@@ -58,6 +58,9 @@ pub struct Endpoint {
     /// Whether the body is the raw file (imports) rather than JSON.
     pub raw_body: bool,
     pub answer: Answer,
+    /// Whether the same body may also come with 202: the request was taken
+    /// but waits on someone (an approval) before it is carried out.
+    pub may_wait: bool,
     pub handler: fn() -> MethodRouter<AppState>,
 }
 
@@ -81,6 +84,7 @@ impl Endpoint {
             body: None,
             raw_body: false,
             answer: Answer::Empty(204),
+            may_wait: false,
             handler,
         }
     }
@@ -106,6 +110,11 @@ impl Endpoint {
     }
     pub const fn answers(mut self, status: u16, schema: fn(&mut SchemaGenerator) -> Schema) -> Endpoint {
         self.answer = Answer::Json(status, schema);
+        self
+    }
+    /// The answer may also be a 202 with the same body (queued for approval).
+    pub const fn or_waits(mut self) -> Endpoint {
+        self.may_wait = true;
         self
     }
     pub const fn answers_csv(mut self) -> Endpoint {
@@ -270,10 +279,11 @@ fn operation(endpoint: &Endpoint, generator: &mut SchemaGenerator) -> Value {
     let mut responses = Map::new();
     match endpoint.answer {
         Answer::Json(status, schema) => {
-            responses.insert(
-                status.to_string(),
-                json!({ "description": "Success.", "content": { "application/json": { "schema": schema(generator) } } }),
-            );
+            let body = json!({ "application/json": { "schema": schema(generator) } });
+            if endpoint.may_wait {
+                responses.insert("202".into(), json!({ "description": "Taken, and waiting for an approval.", "content": body.clone() }));
+            }
+            responses.insert(status.to_string(), json!({ "description": "Success.", "content": body }));
         }
         Answer::Csv => {
             responses

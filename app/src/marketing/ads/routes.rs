@@ -67,6 +67,7 @@ pub static ENDPOINTS: &[Endpoint] = &[
     )
     .tool("launch_ad_campaign")
     .body(json::<LaunchAdCampaign>)
+    .or_waits()
     .answers(200, json::<AdLaunchOutcome>),
     Endpoint::new("get", "/marketing/ads/{id}", Scoped(Read), "Read an ad campaign with its creatives and audience.", || {
         get(show_campaign)
@@ -114,6 +115,7 @@ pub static ENDPOINTS: &[Endpoint] = &[
         || post(approve),
     )
     .tool("approve_ad_campaign")
+    .or_waits()
     .answers(200, json::<AdLaunchOutcome>),
     Endpoint::new("post", "/marketing/ads/{id}/reject", Scoped(Write), "Reject an ad campaign with a reason.", || post(reject))
         .tool("reject_ad_campaign")
@@ -127,6 +129,7 @@ pub static ENDPOINTS: &[Endpoint] = &[
         || post(launch),
     )
     .no_tool("launch_ad_campaign takes the campaign's id")
+    .or_waits()
     .answers(200, json::<AdLaunchOutcome>),
     Endpoint::new("post", "/marketing/ads/{id}/pause", Scoped(Write), "Pause a running ad campaign (on the platform too).", || post(pause))
         .tool("pause_ad_campaign")

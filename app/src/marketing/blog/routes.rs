@@ -80,6 +80,7 @@ pub static ENDPOINTS: &[Endpoint] = &[
         || post(approve),
     )
     .tool("approve_blog_post")
+    .or_waits()
     .answers(200, json::<BlogOutcome>),
     Endpoint::new("post", "/marketing/blog/posts/{id}/reject", Scoped(Write), "Reject a post with a reason.", || post(reject))
         .tool("reject_blog_post")
@@ -94,6 +95,7 @@ pub static ENDPOINTS: &[Endpoint] = &[
     )
     .tool("publish_blog_post")
     .body(json::<PublishBlogPost>)
+    .or_waits()
     .answers(200, json::<BlogOutcome>),
     Endpoint::new("post", "/marketing/blog/posts/{id}/cancel", Scoped(Write), "Call off a scheduled publish and drop the post.", || {
         post(cancel)
