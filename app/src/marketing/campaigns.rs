@@ -292,10 +292,11 @@ fn add(totals: &mut StepCounts, c: &StepCounts) {
     totals.unknown += c.unknown;
 }
 
-fn add_money(totals: &mut Vec<MoneyTotal>, currency: String, amount: i64) {
+/// Adds an amount to the total of its currency (one total per currency).
+pub(super) fn add_money(totals: &mut Vec<MoneyTotal>, currency: &str, amount: i64) {
     match totals.iter_mut().find(|t| t.currency == currency) {
         Some(t) => t.amount_cents = t.amount_cents.saturating_add(amount),
-        None => totals.push(MoneyTotal { currency, amount_cents: amount }),
+        None => totals.push(MoneyTotal { currency: currency.to_string(), amount_cents: amount }),
     }
 }
 
@@ -322,7 +323,7 @@ async fn add_conversions(tx: &mut Tx, ctx: &Ctx, sequence_id: Uuid, started: Dat
     let won: Vec<(Uuid, String, i64)> = tx.fetch_all(Q::new(deals.clone()).bind(ctx.workspace_id).bind(sequence_id).bind(started)).await?;
     out.deals_won += won.len() as i64;
     for (_, currency, amount) in won {
-        add_money(&mut out.deals_won_amount, currency, amount);
+        add_money(&mut out.deals_won_amount, &currency, amount);
     }
     let paid: Vec<(String, i64)> = tx
         .fetch_all(
@@ -337,7 +338,7 @@ async fn add_conversions(tx: &mut Tx, ctx: &Ctx, sequence_id: Uuid, started: Dat
         .await?;
     out.invoices_paid += paid.len() as i64;
     for (currency, amount) in paid {
-        add_money(&mut out.cash_received, currency, amount);
+        add_money(&mut out.cash_received, &currency, amount);
     }
     Ok(())
 }

@@ -9,6 +9,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use chrono::{Duration, NaiveDate, Utc};
 use uuid::Uuid;
 
+use super::campaigns::add_money;
 use super::types::*;
 use crate::error::{AppError, AppResult};
 use crate::platform::context::Ctx;
@@ -17,13 +18,6 @@ use crate::platform::types::Scope;
 
 /// The longest range one rollup covers.
 pub const MAX_DAYS: i64 = 400;
-
-fn add_money(totals: &mut Vec<MoneyTotal>, currency: &str, amount: i64) {
-    match totals.iter_mut().find(|t| t.currency == currency) {
-        Some(t) => t.amount_cents = t.amount_cents.saturating_add(amount),
-        None => totals.push(MoneyTotal { currency: currency.to_string(), amount_cents: amount }),
-    }
-}
 
 fn merge(into: &mut RollupLine, line: &RollupLine) {
     into.sends += line.sends;
