@@ -57,7 +57,7 @@ if [[ "${1:-}" == "--tests" ]]; then
     log "installing the MCP Python SDK (PyPI mcp 2.3)"
     python3 -m pip install --quiet --disable-pip-version-check "mcp==2.3.*"
   fi
-  if [[ ! -x end2end/node_modules/.bin/playwright || ! -d end2end/node_modules/@modelcontextprotocol/sdk ]]; then
+  if [[ ! -x end2end/node_modules/.bin/playwright || ! -d end2end/node_modules/@modelcontextprotocol/sdk || ! -d end2end/node_modules/@axe-core/playwright ]]; then
     log "installing the browser-test packages"
     (cd end2end && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund)
   fi

@@ -33,7 +33,29 @@ use crate::crm::deals::pages::PipelinePage;
 use crate::crm::leads::pages::{LeadPage, LeadsPage};
 use crate::platform::pages::{AcceptInvitationPage, ApiKeysPage, HomePage, LogInPage, MembersPage, SignUpPage};
 
+/// The formats of the page being rendered: on the server, what the
+/// request carries (the signed-in member's workspace); in the browser, what
+/// the server wrote into the page's meta tag.
+fn page_formats() -> crate::platform::formats::Formats {
+    use crate::platform::formats::Formats;
+    #[cfg(feature = "ssr")]
+    {
+        use_context::<http::request::Parts>().and_then(|parts| parts.extensions.get::<Formats>().cloned()).unwrap_or_default()
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        document()
+            .query_selector("meta[name=corral-formats]")
+            .ok()
+            .flatten()
+            .and_then(|meta| meta.get_attribute("content"))
+            .map(|content| Formats::decode(&content))
+            .unwrap_or_default()
+    }
+}
+
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    let formats = page_formats().encode();
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -41,6 +63,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <link rel="icon" href="data:,"/>
+                <meta name="corral-formats" content=formats/>
                 <AutoReload options=options.clone()/>
                 <HydrationScripts options/>
                 <MetaTags/>
@@ -55,6 +78,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    provide_context(page_formats());
     view! {
         <Stylesheet id="leptos" href="/pkg/corral.css"/>
         <Title text="Corral"/>

@@ -27,9 +27,11 @@ test('a new user signs up, creates a company and sees it listed', async ({ page 
   await page.getByRole('button', { name: 'Filter' }).click();
   await expect(page.getByTestId('companies')).toContainText('Playwright Industries');
 
-  // The header's search box finds it among every kind of record.
-  await page.getByLabel('Search everything').fill('playwright');
-  await page.getByLabel('Search everything').press('Enter');
+  // The command palette's "Search for" finds it among every kind of record.
+  await page.keyboard.press('Control+k');
+  await expect(page.getByRole('combobox', { name: 'Search pages and records' })).toBeFocused();
+  await page.keyboard.type('playwright');
+  await page.getByRole('option', { name: /Search for/ }).click();
   await expect(page).toHaveURL(/\/search\?q=playwright/);
   await expect(page.getByTestId('search-results')).toContainText('Playwright Industries');
 

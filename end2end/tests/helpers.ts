@@ -5,7 +5,7 @@ export async function hydrated(page: Page) {
   await expect(page.locator('body[data-hydrated="true"]')).toBeAttached();
 }
 
-/** Signs up a new user with their own workspace and lands on /companies. */
+/** Signs up a new user with their own workspace and lands on the dashboard. */
 export async function signUp(page: Page, name: string) {
   const email = `${name.toLowerCase().replace(/\W+/g, '.')}.${Date.now()}@example.com`;
   await page.goto('/signup');
@@ -15,6 +15,6 @@ export async function signUp(page: Page, name: string) {
   await page.getByLabel('Password').fill('correct horse battery');
   await page.getByLabel('Workspace name').fill(`${name}'s team`);
   await page.getByRole('button', { name: 'Sign up' }).click();
-  await expect(page).toHaveURL(/\/companies$/);
+  await expect(page).toHaveURL(/\/dashboard$/);
   await expect(page.getByTestId('current-user')).toContainText(name);
 }

@@ -10,7 +10,7 @@ test('a lead is converted into a deal that is dragged to another stage', async (
   await page.getByLabel('Password').fill('correct horse battery');
   await page.getByLabel('Workspace name').fill('Pipeline team');
   await page.getByRole('button', { name: 'Sign up' }).click();
-  await expect(page).toHaveURL(/\/companies$/);
+  await expect(page).toHaveURL(/\/dashboard$/);
 
   // A lead arrives and is opened.
   await page.getByRole('link', { name: 'Leads', exact: true }).click();

@@ -75,7 +75,7 @@ test('a deal is opened from the board, edited in full and its activity logged', 
   await expect(page.getByTestId('deal-amount')).toHaveText('12,500.50 EUR');
   await expect(page.getByTestId('deal-stage')).toHaveText('Proposal');
   await expect(page.getByRole('link', { name: 'Initech' })).toBeVisible();
-  await expect(page.locator('dl.facts')).toContainText('2027-01-31');
+  await expect(page.locator('dl.facts')).toContainText('01/31/2027');
 
   const activities = page.getByTestId('activities');
   await activities.getByLabel('Subject').fill('Pricing call');

@@ -29,7 +29,7 @@ test('tasks are added and completed', async ({ page }) => {
   await page.getByLabel('Due').fill('2026-12-01');
   await page.getByRole('button', { name: 'Add task' }).click();
   await expect(page.getByTestId('tasks')).toContainText('Call Ada back');
-  await expect(page.getByTestId('tasks')).toContainText('2026-12-01 09:00 UTC');
+  await expect(page.getByTestId('tasks')).toContainText('12/01/2026 09:00 UTC');
   await page.getByRole('button', { name: 'Done' }).click();
   await expect(page.getByText('Nothing to do.')).toBeVisible();
   await page.getByLabel('Show done tasks').check();
@@ -110,6 +110,19 @@ test('the owner moves the workspace to another time zone and grants an approving
   await expect(page.getByRole('status')).toContainText('Europe/Paris');
   const workspace = await (await page.request.get('/api/v1/workspace')).json();
   expect(workspace.time_zone).toBe('Europe/Paris');
+
+  // German formats: money, dates and times are written the workspace's way.
+  await page.getByLabel('Numbers, money and dates').selectOption('de-DE');
+  await page.getByRole('button', { name: 'Save' }).click();
+  await expect(page.getByRole('status')).toContainText('de-DE');
+  expect((await page.request.post('/api/v1/deals', { data: { name: 'Euro deal', amount_cents: 150025, currency: 'EUR', expected_close_date: '2027-01-31' } })).status()).toBe(201);
+  await page.goto('/pipeline');
+  await hydrated(page);
+  await expect(page.locator('.deal-card[data-deal="Euro deal"]')).toContainText('1.500,25 EUR');
+  await page.locator('.deal-card[data-deal="Euro deal"]').getByRole('link').click();
+  await expect(page.getByTestId('deal-amount')).toHaveText('1.500,25 EUR');
+  await expect(page.locator('dl.facts')).toContainText('31.01.2027');
+  await expect(page.locator('dl.facts')).toContainText(/\d\d\.\d\d\.20\d\d \d\d:\d\d (CET|CEST)/);
 
   // Only an owner grants marketing:approve; the key then signs off sends.
   await page.goto('/settings/api-keys');

@@ -118,3 +118,22 @@ pub fn parser_error_message(status: StatusCode) -> &'static str {
         _ => "the request is not valid HTTP",
     }
 }
+
+/// Pages are written in the signed-in member's workspace formats (locale
+/// and time zone): they are looked up before rendering and put on the
+/// request, where the page frame finds them. Only page loads pay for it.
+pub async fn page_formats(db: app::platform::db::Db, mut request: Request, next: Next) -> Response {
+    let path = request.uri().path();
+    let is_page = request.method() == Method::GET
+        && !["/api/", "/sf/", "/mcp", "/pkg/", "/f/", "/t/", "/u/"].iter().any(|prefix| path.starts_with(prefix));
+    if is_page {
+        if let Some(session) = request.extensions().get::<tower_sessions::Session>().cloned() {
+            if let Ok(ctx) = app::platform::auth::ctx_from_session(&db, &session).await {
+                if let Ok(formats) = app::platform::formats::ssr::of_workspace(&db, ctx.workspace_id).await {
+                    request.extensions_mut().insert(formats);
+                }
+            }
+        }
+    }
+    next.run(request).await
+}

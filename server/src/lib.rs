@@ -1,6 +1,7 @@
 //! Wiring: configuration, database, sessions, the REST API under /api/v1,
 //! the Leptos pages and server functions, and the layers around them.
 
+pub mod demo;
 pub mod layers;
 pub mod listener;
 pub mod repair;
@@ -194,6 +195,11 @@ pub async fn router_with(db: Db, config: &ServerConfig, extra_api: Router<AppSta
         })
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .with_state(state);
+    // Inside the session layer (added below), so the session is known.
+    let router = router.layer(middleware::from_fn({
+        let db = db.clone();
+        move |request, next| layers::page_formats(db.clone(), request, next)
+    }));
 
     let router = match &db {
         Db::Sqlite(pool) => {

@@ -8,7 +8,10 @@ async fn main() -> anyhow::Result<()> {
     match args.first().map(String::as_str) {
         None | Some("serve") => {}
         Some("repair-bounds") => return repair_bounds(&config, args.iter().any(|a| a == "--dry-run")).await,
-        Some(other) => anyhow::bail!("unknown command {other:?}; commands: serve (the default), repair-bounds [--dry-run]"),
+        Some("demo") => return server::demo::run(&config, &args[1..]).await,
+        Some(other) => anyhow::bail!(
+            "unknown command {other:?}; commands: serve (the default), demo [--workspace SLUG] [--remove], repair-bounds [--dry-run]"
+        ),
     }
     let (router, db) = server::build(&config).await?;
     let listener = tokio::net::TcpListener::bind(config.site_addr).await?;

@@ -174,7 +174,7 @@ pub mod ssr {
 
 use leptos::prelude::*;
 
-use crate::components::{bar_chart, page_errors};
+use crate::components::{page_errors, Bar, Chart, ChartKind, ChartSpec, Series, Unit};
 
 #[server(prefix = "/sf", endpoint = "dashboard")]
 pub async fn load_dashboard() -> Result<Dashboard, ApiError> {
@@ -187,16 +187,54 @@ pub async fn load_dashboard() -> Result<Dashboard, ApiError> {
 }
 
 fn counts_chart(title: &'static str, counts: Vec<Count>) -> impl IntoView {
-    bar_chart(title, counts.into_iter().map(|c| (c.label, c.count.into(), c.count.to_string())).collect())
+    let bars = counts.into_iter().map(|c| Bar { label: c.label, value: c.count.into() }).collect();
+    view! { <Chart spec=ChartSpec::bars(title, Unit::Count, bars)/> }
+}
+
+/// The weighted open pipeline per stage, one chart per currency.
+fn pipeline_charts(stages: Vec<StageValue>) -> impl IntoView {
+    let mut currencies: Vec<String> = stages.iter().map(|s| s.currency.clone()).collect();
+    currencies.sort();
+    currencies.dedup();
+    if currencies.is_empty() {
+        currencies.push("USD".into());
+    }
+    currencies
+        .into_iter()
+        .map(|currency| {
+            let bars = stages
+                .iter()
+                .filter(|s| s.currency == currency)
+                .map(|s| Bar { label: s.stage_name.clone(), value: s.weighted_cents })
+                .collect();
+            let title = format!("Weighted pipeline by stage ({currency})");
+            view! { <Chart spec=ChartSpec::bars(title, Unit::Money(currency.clone()), bars)/> }
+        })
+        .collect_view()
+}
+
+fn weekly_chart(weeks: Vec<Count>) -> impl IntoView {
+    let spec = ChartSpec {
+        title: "New leads per week".into(),
+        unit: Unit::Count,
+        kind: ChartKind::Columns {
+            x_labels: weeks.iter().map(|w| w.label.get(5..).unwrap_or(&w.label).to_string()).collect(),
+            series: vec![Series { name: "Leads".into(), color: "#2456d6", values: weeks.iter().map(|w| w.count.into()).collect() }],
+            line: None,
+        },
+    };
+    view! { <Chart spec/> }
 }
 
 #[component]
 pub fn DashboardPage() -> impl IntoView {
     use crate::crm::deals::types::format_money;
-    let data = Resource::new(|| (), |_| load_dashboard());
+    let changed = RwSignal::new(0u32);
+    let data = Resource::new(move || changed.get(), |_| load_dashboard());
     view! {
         <ErrorBoundary fallback=page_errors>
             <h1>"Dashboard"</h1>
+            <crate::platform::pages::OnboardingPanel changed/>
             <Transition fallback=|| view! { <p>"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     data.await.map(|d| view! {
@@ -219,10 +257,8 @@ pub fn DashboardPage() -> impl IntoView {
                             <div class="charts">
                                 {counts_chart("Leads by status", d.leads_by_status)}
                                 {counts_chart("Leads by source", d.leads_by_source)}
-                                {counts_chart("New leads per week", d.new_leads_per_week)}
-                                {bar_chart("Weighted pipeline by stage", d.open_pipeline.into_iter().map(|s| {
-                                    (s.stage_name, s.weighted_cents, format_money(s.weighted_cents, &s.currency))
-                                }).collect())}
+                                {weekly_chart(d.new_leads_per_week)}
+                                {pipeline_charts(d.open_pipeline)}
                                 {counts_chart("Activities per user", d.activities_per_user)}
                             </div>
                         })

@@ -14,6 +14,18 @@ pub struct SearchHit {
     pub subtitle: Option<String>,
 }
 
+impl SearchHit {
+    /// The record's own page.
+    pub fn href(&self) -> String {
+        match self.entity_type.as_str() {
+            "lead" => format!("/leads/{}", self.id),
+            "company" => format!("/companies/{}", self.id),
+            "deal" => format!("/deals/{}", self.id),
+            _ => format!("/contacts/{}", self.id),
+        }
+    }
+}
+
 #[cfg(feature = "ssr")]
 pub mod ssr {
     use super::SearchHit;
@@ -135,15 +147,10 @@ pub fn SearchPage() -> impl IntoView {
                         hits if hits.is_empty() => Either::Left(view! { <p class="empty">"Nothing found."</p> }),
                         hits => Either::Right(view! {
                             <table class="grid" data-testid="search-results">
-                                <thead><tr><th>"Type"</th><th>"Name"</th><th>""</th></tr></thead>
+                                <thead><tr><th>"Type"</th><th>"Name"</th><th>"Details"</th></tr></thead>
                                 <tbody>
                                     {hits.into_iter().map(|h| {
-                                        let href = match h.entity_type.as_str() {
-                                            "lead" => format!("/leads/{}", h.id),
-                                            "company" => format!("/companies/{}", h.id),
-                                            "deal" => "/pipeline".to_string(),
-                                            _ => format!("/contacts?q={}", crate::components::encode_query_value(&h.title)),
-                                        };
+                                        let href = h.href();
                                         view! { <tr><td>{h.entity_type.clone()}</td><td><a href=href>{h.title}</a></td><td class="muted">{h.subtitle.unwrap_or_default()}</td></tr> }
                                     }).collect_view()}
                                 </tbody>

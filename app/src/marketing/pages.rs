@@ -9,7 +9,7 @@ use leptos::prelude::*;
 
 use super::server_fns::*;
 use super::types::*;
-use crate::components::{action_error, bar_chart, format_time, page_errors, use_record_id};
+use crate::components::{action_error, format_time, page_errors, use_record_id, Bar, Chart, ChartSpec, Unit};
 
 fn status_label(status: SequenceStatus) -> &'static str {
     match status {
@@ -197,7 +197,7 @@ fn Exclusions(preview: SequencePreview) -> impl IntoView {
 #[component]
 pub(super) fn RollupTable(rollup: Rollup) -> impl IntoView {
     let t = &rollup.totals;
-    let funnel: Vec<(String, i128, String)> = [
+    let funnel: Vec<Bar> = [
         ("Sent", t.sent),
         ("Opened", t.opened),
         ("Clicked", t.clicked),
@@ -207,10 +207,10 @@ pub(super) fn RollupTable(rollup: Rollup) -> impl IntoView {
         ("Unknown", t.unknown),
     ]
     .into_iter()
-    .map(|(label, n)| (label.to_string(), n as i128, n.to_string()))
+    .map(|(label, n)| Bar { label: label.into(), value: n as i128 })
     .collect();
     view! {
-        {bar_chart("What recipients did", funnel)}
+        <Chart spec=ChartSpec::bars("What recipients did", Unit::Count, funnel)/>
         <table class="grid">
             <thead><tr><th>"Step"</th><th class="num">"Queued"</th><th class="num">"Sent"</th><th class="num">"Opened"</th><th class="num">"Clicked"</th>
                 <th class="num">"Replied"</th><th class="num">"Unsubscribed"</th><th class="num">"Bounced"</th><th class="num">"Skipped"</th><th class="num">"Unknown"</th></tr></thead>

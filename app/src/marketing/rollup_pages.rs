@@ -9,7 +9,7 @@ use leptos_router::hooks::use_query_map;
 use super::server_fns::load_rollups;
 use super::types::*;
 use crate::api_error::ApiError;
-use crate::components::{bar_chart, page_errors};
+use crate::components::{page_errors, Bar, Chart, ChartKind, ChartSpec, Series, Unit};
 use crate::crm::deals::types::format_money;
 
 fn money(list: &[MoneyTotal]) -> String {
@@ -26,45 +26,24 @@ fn ratio(list: &[CurrencyRatio]) -> String {
     list.iter().map(|r| format!("{:.2}×", r.ratio)).collect::<Vec<_>>().join(" · ")
 }
 
-/// Leads per day as a line, spend and cash as bars, on one time axis.
+/// Spend and cash per day as columns, leads as a line on its own axis.
 fn trend_chart(trend: &[TrendDay], currency: &str) -> impl IntoView {
-    let (width, height, left, bottom) = (640.0_f64, 180.0_f64, 8.0_f64, 20.0_f64);
-    let n = trend.len().max(1) as f64;
-    let step = (width - left * 2.0) / n;
-    let max_money = trend.iter().map(|d| d.spend_minor.max(d.cash_minor)).max().unwrap_or(0).max(1) as f64;
-    let max_leads = trend.iter().map(|d| d.leads).max().unwrap_or(0).max(1) as f64;
-    let plot = height - bottom - 10.0;
-    let points: Vec<String> = trend
-        .iter()
-        .enumerate()
-        .map(|(i, d)| format!("{:.1},{:.1}", left + step * (i as f64 + 0.5), 10.0 + plot - d.leads as f64 / max_leads * plot))
-        .collect();
-    let first = trend.first().map(|d| d.day.to_string()).unwrap_or_default();
-    let last = trend.last().map(|d| d.day.to_string()).unwrap_or_default();
-    view! {
-        <figure class="chart">
-            <figcaption>{format!("Leads (line), spend and cash in {currency} (bars), per day")}</figcaption>
-            <svg viewBox=format!("0 0 {width} {height}") width="100%" role="img" aria-label="Trend of leads, spend and cash">
-                {trend.iter().enumerate().map(|(i, d)| {
-                    let x = left + step * i as f64;
-                    let bar = (step / 2.0 - 1.0).max(1.0);
-                    let spend = d.spend_minor as f64 / max_money * plot;
-                    let cash = d.cash_minor as f64 / max_money * plot;
-                    view! {
-                        <g>
-                            <title>{format!("{}: {} leads, spend {}, cash {}", d.day, d.leads, format_money(d.spend_minor, currency), format_money(d.cash_minor, currency))}</title>
-                            <rect x=format!("{x:.1}") y=format!("{:.1}", 10.0 + plot - spend) width=format!("{bar:.1}") height=format!("{spend:.1}") fill="#e07a2e"></rect>
-                            <rect x=format!("{:.1}", x + bar + 1.0) y=format!("{:.1}", 10.0 + plot - cash) width=format!("{bar:.1}") height=format!("{cash:.1}") fill="#2e9e5b"></rect>
-                        </g>
-                    }
-                }).collect_view()}
-                <polyline points=points.join(" ") fill="none" stroke="#2456d6" stroke-width="2"></polyline>
-                <text x=left y=height - 4.0 font-size="11" fill="#5e6b82">{first}</text>
-                <text x=width - left y=height - 4.0 font-size="11" fill="#5e6b82" text-anchor="end">{last}</text>
-            </svg>
-            <p class="legend"><span class="swatch" style="background:#2456d6"></span>"Leads "<span class="swatch" style="background:#e07a2e"></span>"Spend "<span class="swatch" style="background:#2e9e5b"></span>"Cash"</p>
-        </figure>
-    }
+    let spec = ChartSpec {
+        title: format!("Spend and cash in {currency} (columns), leads (line), per day"),
+        unit: Unit::Money(currency.to_string()),
+        kind: ChartKind::Columns {
+            x_labels: trend.iter().map(|d| d.day.format("%m-%d").to_string()).collect(),
+            series: vec![
+                Series { name: "Spend".into(), color: "#c2410c", values: trend.iter().map(|d| d.spend_minor as i128).collect() },
+                Series { name: "Cash".into(), color: "#15803d", values: trend.iter().map(|d| d.cash_minor as i128).collect() },
+            ],
+            line: Some((
+                Series { name: "Leads".into(), color: "#2456d6", values: trend.iter().map(|d| d.leads as i128).collect() },
+                Unit::Count,
+            )),
+        },
+    };
+    view! { <Chart spec/> }
 }
 
 #[component]
@@ -102,14 +81,17 @@ pub fn RollupsPage() -> impl IntoView {
                 {move || Suspend::new(async move {
                     let r = rollups.await?;
                     let t = r.totals.clone();
-                    let funnel = vec![
-                        ("Sends".to_string(), t.sends as i128, t.sends.to_string()),
-                        ("Clicks".to_string(), t.clicks as i128, t.clicks.to_string()),
-                        ("Replies".to_string(), t.replies as i128, t.replies.to_string()),
-                        ("Leads".to_string(), t.leads as i128, t.leads.to_string()),
-                        ("Conversions".to_string(), t.conversions as i128, t.conversions.to_string()),
-                        ("Deals won".to_string(), t.deals_won as i128, t.deals_won.to_string()),
-                    ];
+                    let funnel: Vec<Bar> = [
+                        ("Sends", t.sends),
+                        ("Clicks", t.clicks),
+                        ("Replies", t.replies),
+                        ("Leads", t.leads),
+                        ("Conversions", t.conversions),
+                        ("Deals won", t.deals_won),
+                    ]
+                    .into_iter()
+                    .map(|(label, n)| Bar { label: label.into(), value: n as i128 })
+                    .collect();
                     Ok::<_, ApiError>(view! {
                         <Form method="GET" action="/marketing/rollups" attr:class="inline-form">
                             <label>"From"<input type="date" name="from" value=r.from.to_string()/></label>
@@ -126,7 +108,7 @@ pub fn RollupsPage() -> impl IntoView {
                             <div class="card"><h3>"Return on spend"</h3><p>{ratio(&t.return_on_spend)}</p></div>
                         </div>
                         {trend_chart(&r.trend, &r.trend_currency)}
-                        {bar_chart("Funnel", funnel)}
+                        <Chart spec=ChartSpec::bars("Funnel", Unit::Count, funnel)/>
                         <h2>"By channel"</h2>
                         <RollupTable lines=r.channels.clone() testid="rollup-channels"/>
                         <h2>"By campaign"</h2>

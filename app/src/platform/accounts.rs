@@ -129,7 +129,7 @@ pub async fn sign_up(tx: &mut Tx, seeders: &[Seeder], input: SignUp) -> AppResul
 /// The caller's workspace and its settings; any member or key reads it.
 pub async fn get_workspace(tx: &mut Tx, ctx: &Ctx) -> AppResult<Workspace> {
     tx.fetch_optional(
-        Q::new("SELECT id, name, slug, time_zone, flow_run_retention_days, created_at FROM workspaces WHERE id = $1")
+        Q::new("SELECT id, name, slug, time_zone, locale, flow_run_retention_days, created_at FROM workspaces WHERE id = $1")
             .bind(ctx.workspace_id),
     )
     .await?
@@ -151,15 +151,20 @@ pub async fn update_workspace(tx: &mut Tx, ctx: &Ctx, hooks: &[WorkspaceHook], p
         Some(zone) => time_zone("time_zone", &zone)?,
         None => before.time_zone.clone(),
     };
+    let locale = match patch.locale {
+        Some(locale) => crate::platform::formats::ssr::locale("locale", &locale)?,
+        None => before.locale.clone(),
+    };
     let retention = match patch.flow_run_retention_days {
         Some(days) => days.map(|d| in_range("flow_run_retention_days", d, 1, 3650)).transpose()?,
         None => before.flow_run_retention_days,
     };
     tx.execute(
-        Q::new("UPDATE workspaces SET name = $1, time_zone = $2, flow_run_retention_days = $3 WHERE id = $4")
+        Q::new("UPDATE workspaces SET name = $1, time_zone = $2, flow_run_retention_days = $3, locale = $4 WHERE id = $5")
             .bind(name)
             .bind(zone)
             .bind(retention)
+            .bind(locale)
             .bind(ctx.workspace_id),
     )
     .await?;
@@ -196,6 +201,18 @@ pub async fn log_in(tx: &mut Tx, input: LogIn) -> AppResult<SignedIn> {
         .await?;
     let membership = membership.ok_or_else(|| AppError::Forbidden("this account belongs to no workspace".into()))?;
     Ok(SignedIn { user_id: user.id, workspace_id: membership.workspace_id })
+}
+
+/// The role of a member who just signed in, for where they land.
+pub async fn role_of(tx: &mut Tx, signed_in: &SignedIn) -> AppResult<Role> {
+    let (role,): (String,) = tx
+        .fetch_one(
+            Q::new("SELECT role FROM memberships WHERE workspace_id = $1 AND user_id = $2")
+                .bind(signed_in.workspace_id)
+                .bind(signed_in.user_id),
+        )
+        .await?;
+    Ok(Role::parse(&role).unwrap_or(Role::Member))
 }
 
 #[derive(sqlx::FromRow)]

@@ -1,7 +1,10 @@
 //! Platform: workspaces, users, sessions, API keys, audit, and the
 //! conventions every other module's API follows.
 
+pub mod formats;
+pub mod navigation;
 pub mod pages;
+pub mod sample_data;
 pub mod server_fns;
 pub mod types;
 pub mod validate;

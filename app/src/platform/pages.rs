@@ -238,6 +238,13 @@ pub fn ApiKeysPage() -> impl IntoView {
 
 /// The workspace's name and time zone: send windows are read in the zone,
 /// so moving it voids the approvals that covered the old one (said here).
+/// How a locale writes a sample amount and date, beside its name.
+fn example(locale: &str) -> String {
+    let formats = crate::platform::formats::Formats { locale: locale.into(), time_zone: "UTC".into() };
+    let day = chrono::NaiveDate::from_ymd_opt(2026, 12, 31).unwrap_or_default();
+    format!("{} · {}", formats.money(123_456_789, "EUR"), formats.date(day))
+}
+
 #[component]
 pub fn WorkspaceSettingsPage() -> impl IntoView {
     let save = ServerAction::<UpdateWorkspaceSettings>::new();
@@ -245,7 +252,7 @@ pub fn WorkspaceSettingsPage() -> impl IntoView {
     let settings = Resource::new(move || save.version().get(), |_| load_workspace_settings());
     view! {
         <ErrorBoundary fallback=page_errors>
-            <h1>"Workspace"</h1>
+            <h1>"Workspace settings"</h1>
             <Transition fallback=|| view! { <p>"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     let settings = settings.await?;
@@ -268,6 +275,15 @@ pub fn WorkspaceSettingsPage() -> impl IntoView {
                                         </select>
                                         {field_error(save_error, "time_zone")}
                                     </label>
+                                    <label>"Numbers, money and dates"
+                                        <select name="locale" data-testid="locale">
+                                            {crate::platform::formats::LOCALES.iter().map(|(code, name)| {
+                                                let selected = *code == workspace.locale;
+                                                view! { <option value=*code selected=selected>{format!("{name} · {}", example(code))}</option> }
+                                            }).collect_view()}
+                                        </select>
+                                        {field_error(save_error, "locale")}
+                                    </label>
                                     <label>"Keep finished flow runs for (days; empty keeps them)"
                                         <input name="flow_run_retention_days" type="number" min="1" max="3650"
                                             value=workspace.flow_run_retention_days.map(|d| d.to_string()).unwrap_or_default()/>
@@ -281,14 +297,79 @@ pub fn WorkspaceSettingsPage() -> impl IntoView {
                                 </fieldset>
                             </ActionForm>
                             {(!settings.can_change).then(|| view! { <p class="muted">"Only owners and admins change these settings."</p> })}
-                            {form_error(save_error, &["name", "time_zone", "flow_run_retention_days"])}
+                            {form_error(save_error, &["name", "time_zone", "locale", "flow_run_retention_days"])}
                             {move || save.value().get().and_then(Result::ok).map(|saved| view! {
-                                <p class="notice" role="status">"Saved: "{saved.name}" · "{saved.time_zone}</p>
+                                <p class="notice" role="status">"Saved: "{saved.name}" · "{saved.time_zone}" · "{saved.locale}</p>
                             })}
                         </section>
                     })
                 })}
             </Transition>
         </ErrorBoundary>
+    }
+}
+
+/// The dashboard's first-steps panel: sample data to load into an empty
+/// workspace (or to remove again) and the short checklist of what makes
+/// Corral useful. `changed` is bumped when sample data comes or goes, so
+/// the page around it reloads its figures.
+#[component]
+pub fn OnboardingPanel(changed: RwSignal<u32>) -> impl IntoView {
+    let load = ServerAction::<LoadSampleData>::new();
+    let remove = ServerAction::<RemoveSampleData>::new();
+    Effect::new(move |_| {
+        if load.value().with(|v| matches!(v, Some(Ok(_)))) || remove.value().with(|v| matches!(v, Some(Ok(_)))) {
+            changed.update(|n| *n += 1);
+        }
+    });
+    let state = Resource::new(move || (load.version().get(), remove.version().get()), |_| onboarding());
+    view! {
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                let Ok(state) = state.await else { return Either::Left(()) };
+                let all_done = state.steps.iter().all(|s| s.done);
+                if all_done && !state.empty && !state.sample_data_loaded {
+                    return Either::Left(());
+                }
+                let done = state.steps.iter().filter(|s| s.done).count();
+                let total = state.steps.len();
+                Either::Right(view! {
+                    <section class="card onboarding" data-testid="onboarding" aria-labelledby="onboarding-title">
+                        <h2 id="onboarding-title">"Get started"</h2>
+                        {(state.can_manage_sample_data && state.empty && !state.sample_data_loaded).then(|| view! {
+                            <div class="sample-offer">
+                                <p>"See Corral with a realistic sales team's data: companies, contacts, leads from several sources, deals across the pipeline, invoices and payments in the books, a segment and a sequence waiting for approval. Remove it in one step when you are done."</p>
+                                <ActionForm action=load attr:class="inline">
+                                    <button type="submit" disabled=move || load.pending().get()>"Load sample data"</button>
+                                </ActionForm>
+                            </div>
+                        })}
+                        {(state.can_manage_sample_data && state.sample_data_loaded).then(|| view! {
+                            <div class="sample-offer">
+                                <p>"This workspace holds sample data (marked nowhere else: it looks like your own). Your own records stay when you remove it."</p>
+                                <ActionForm action=remove attr:class="inline">
+                                    <button type="submit" class="danger" disabled=move || remove.pending().get()>"Remove sample data"</button>
+                                </ActionForm>
+                            </div>
+                        })}
+                        {action_error(load.value())}
+                        {action_error(remove.value())}
+                        <p class="muted">{format!("{done} of {total} first steps done")}</p>
+                        <ol class="checklist">
+                            {state.steps.into_iter().map(|step| view! {
+                                <li class:done=step.done data-step=step.key.clone()>
+                                    <span class="check" aria-hidden="true">{if step.done { "✓" } else { "○" }}</span>
+                                    <span>
+                                        <a href=step.href.clone()>{step.label.clone()}</a>
+                                        {step.done.then(|| view! { <span class="visually-hidden">" (done)"</span> })}
+                                        <br/><span class="muted">{step.hint.clone()}</span>
+                                    </span>
+                                </li>
+                            }).collect_view()}
+                        </ol>
+                    </section>
+                })
+            })}
+        </Transition>
     }
 }

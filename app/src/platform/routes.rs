@@ -38,6 +38,26 @@ pub static ENDPOINTS: &[Endpoint] = &[
     })
     .body(json::<WorkspacePatch>)
     .answers(200, json::<Workspace>),
+    Endpoint::new(
+        "get",
+        "/workspace/onboarding",
+        Caller::Session,
+        "The first steps of the workspace and whether sample data is in it.",
+        || get(onboarding),
+    )
+    .answers(200, json::<crate::platform::sample_data::Onboarding>),
+    Endpoint::new("post", "/workspace/sample-data", Caller::Session, "Load the sample data (owners and admins; once).", || {
+        post(load_sample_data)
+    })
+    .answers(201, json::<crate::platform::sample_data::SampleDataSummary>),
+    Endpoint::new(
+        "delete",
+        "/workspace/sample-data",
+        Caller::Session,
+        "Remove every sample record, leaving the workspace's own data.",
+        || axum::routing::delete(remove_sample_data),
+    )
+    .answers(200, json::<crate::platform::sample_data::SampleDataSummary>),
     Endpoint::new("get", "/members", Caller::Member, "The workspace's members and roles.", || get(members))
         .answers(200, json::<Vec<crate::platform::types::Member>>),
     Endpoint::new("get", "/invitations", Caller::Session, "Open invitations.", || get(invitations)).answers(200, json::<Vec<Invitation>>),
@@ -133,6 +153,27 @@ async fn update_workspace(State(state): State<AppState>, ctx: Ctx, body: ApiJson
     let workspace = accounts::update_workspace(&mut tx, &ctx, state.workspace_hooks, body.value).await?;
     tx.commit().await?;
     Ok(Json(workspace))
+}
+
+async fn onboarding(State(state): State<AppState>, ctx: Ctx) -> AppResult<Json<crate::platform::sample_data::Onboarding>> {
+    let mut tx = state.db.begin_read().await?;
+    let onboarding = crate::platform::sample_data::ssr::onboarding(&mut tx, &ctx).await?;
+    tx.commit().await?;
+    Ok(Json(onboarding))
+}
+
+async fn load_sample_data(State(state): State<AppState>, ctx: Ctx) -> AppResult<Response> {
+    let mut tx = state.db.begin().await?;
+    let summary = crate::platform::sample_data::ssr::load(&mut tx, &ctx).await?;
+    tx.commit().await?;
+    Ok((StatusCode::CREATED, Json(summary)).into_response())
+}
+
+async fn remove_sample_data(State(state): State<AppState>, ctx: Ctx) -> AppResult<Json<crate::platform::sample_data::SampleDataSummary>> {
+    let mut tx = state.db.begin().await?;
+    let summary = crate::platform::sample_data::ssr::remove(&mut tx, &ctx).await?;
+    tx.commit().await?;
+    Ok(Json(summary))
 }
 
 async fn members(State(state): State<AppState>, ctx: Ctx) -> AppResult<Json<Vec<Member>>> {

@@ -98,6 +98,47 @@ pub async fn current_user() -> Result<Option<t::CurrentUser>, ApiError> {
     Ok(Some(user))
 }
 
+/// The page frame's sidebar for the signed-in member; `None` when nobody
+/// is signed in.
+#[server(prefix = "/sf", endpoint = "navigation")]
+pub async fn navigation() -> Result<Option<crate::platform::navigation::Navigation>, ApiError> {
+    use crate::platform::auth::ctx_from_session;
+    let state = ssr::state()?;
+    let session = ssr::session().await?;
+    let Ok(ctx) = ctx_from_session(&state.db, &session).await else { return Ok(None) };
+    let mut tx = state.db.begin_read().await?;
+    let navigation = crate::platform::navigation::ssr::navigation(&mut tx, &ctx).await?;
+    tx.commit().await?;
+    Ok(Some(navigation))
+}
+
+#[server(prefix = "/sf", endpoint = "onboarding")]
+pub async fn onboarding() -> Result<crate::platform::sample_data::Onboarding, ApiError> {
+    let (state, ctx) = ssr::member().await?;
+    let mut tx = state.db.begin_read().await?;
+    let onboarding = crate::platform::sample_data::ssr::onboarding(&mut tx, &ctx).await?;
+    tx.commit().await?;
+    Ok(onboarding)
+}
+
+#[server(prefix = "/sf", endpoint = "load_sample_data")]
+pub async fn load_sample_data() -> Result<crate::platform::sample_data::SampleDataSummary, ApiError> {
+    let (state, ctx) = ssr::member().await?;
+    let mut tx = WriteTx::begin(&state.db).await?;
+    let summary = crate::platform::sample_data::ssr::load(&mut tx, &ctx).await?;
+    tx.commit().await?;
+    Ok(summary)
+}
+
+#[server(prefix = "/sf", endpoint = "remove_sample_data")]
+pub async fn remove_sample_data() -> Result<crate::platform::sample_data::SampleDataSummary, ApiError> {
+    let (state, ctx) = ssr::member().await?;
+    let mut tx = WriteTx::begin(&state.db).await?;
+    let summary = crate::platform::sample_data::ssr::remove(&mut tx, &ctx).await?;
+    tx.commit().await?;
+    Ok(summary)
+}
+
 #[server(prefix = "/sf", endpoint = "sign_up")]
 pub async fn sign_up(name: String, email: String, password: String, workspace_name: String) -> Result<(), ApiError> {
     use crate::platform::{accounts, routes::start_session};
@@ -107,7 +148,9 @@ pub async fn sign_up(name: String, email: String, password: String, workspace_na
     let signed_in = accounts::sign_up(&mut tx, state.seeders, input).await?;
     tx.commit().await?;
     start_session(&ssr::session().await?, signed_in).await?;
-    leptos_axum::redirect("/companies");
+    // The owner of a new workspace starts on the dashboard, which offers
+    // the sample data and the first steps.
+    leptos_axum::redirect(Role::Owner.home_path());
     Ok(())
 }
 
@@ -118,9 +161,10 @@ pub async fn log_in(email: String, password: String) -> Result<(), ApiError> {
     let input = t::LogIn { email, password };
     let mut tx = state.db.begin_read().await?;
     let signed_in = accounts::log_in(&mut tx, input).await?;
+    let home = accounts::role_of(&mut tx, &signed_in).await?.home_path();
     tx.commit().await?;
     start_session(&ssr::session().await?, signed_in).await?;
-    leptos_axum::redirect("/companies");
+    leptos_axum::redirect(home);
     Ok(())
 }
 
@@ -139,9 +183,10 @@ pub async fn accept_invitation(token: String, name: String, password: String) ->
     let input = t::AcceptInvitation { token, name, password };
     let mut tx = WriteTx::begin(&state.db).await?;
     let signed_in = accounts::accept_invitation(&mut tx, input).await?;
+    let home = accounts::role_of(&mut tx, &signed_in).await?.home_path();
     tx.commit().await?;
     start_session(&ssr::session().await?, signed_in).await?;
-    leptos_axum::redirect("/companies");
+    leptos_axum::redirect(home);
     Ok(())
 }
 
@@ -243,6 +288,7 @@ pub async fn load_workspace_settings() -> Result<t::WorkspaceSettings, ApiError>
 pub async fn update_workspace_settings(
     name: String,
     time_zone: String,
+    locale: String,
     flow_run_retention_days: Option<String>,
 ) -> Result<t::Workspace, ApiError> {
     let (state, ctx) = ssr::member().await?;
@@ -250,7 +296,8 @@ pub async fn update_workspace_settings(
         Some(days) => Some(days.trim().parse::<i64>().map_err(|_| ApiError::field("flow_run_retention_days", "a number of days"))?),
         None => None,
     };
-    let patch = t::WorkspacePatch { name: Some(name), time_zone: Some(time_zone), flow_run_retention_days: Some(retention) };
+    let patch =
+        t::WorkspacePatch { name: Some(name), time_zone: Some(time_zone), locale: Some(locale), flow_run_retention_days: Some(retention) };
     let mut tx = WriteTx::begin(&state.db).await?;
     let workspace = crate::platform::accounts::update_workspace(&mut tx, &ctx, state.workspace_hooks, patch).await?;
     tx.commit().await?;

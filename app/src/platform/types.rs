@@ -45,6 +45,8 @@ pub struct Workspace {
     pub slug: String,
     /// An IANA time zone (`Europe/Paris`): send windows are read in it.
     pub time_zone: String,
+    /// How numbers, money and dates are written (`en-US`, `de-DE`, …).
+    pub locale: String,
     /// Finished flow runs older than this many days are deleted (kept
     /// forever when absent).
     pub flow_run_retention_days: Option<i64>,
@@ -66,6 +68,7 @@ patch!(
     WorkspacePatch {
         name: required String,
         time_zone: required String,
+        locale: required String,
         flow_run_retention_days: optional i64,
     }
 );

@@ -10,7 +10,9 @@ use leptos_router::hooks::use_query_map;
 
 use super::server_fns::*;
 use super::types::*;
-use crate::components::{action_error, format_time, page_errors, use_record_id};
+use crate::components::{
+    action_error, format_date, format_time, page_errors, use_record_id, Bar, Chart, ChartKind, ChartSpec, Series, Unit,
+};
 use crate::crm::deals::types::format_money;
 
 fn status_badge(status: InvoiceStatus) -> impl IntoView {
@@ -102,8 +104,8 @@ pub fn InvoicesPage() -> impl IntoView {
                                         <tr>
                                             <td><a href=format!("/invoices/{}", i.id)>{i.number.clone()}</a></td>
                                             <td>{status_badge(i.status)}</td>
-                                            <td>{i.issue_date.to_string()}</td>
-                                            <td>{i.due_date.to_string()}</td>
+                                            <td>{format_date(i.issue_date)}</td>
+                                            <td>{format_date(i.due_date)}</td>
                                             <td class="num">{format_money(i.total_cents, &i.currency)}</td>
                                             <td class="num">{format_money(i.balance_cents, &i.currency)}</td>
                                         </tr>
@@ -159,8 +161,8 @@ pub fn InvoicePage() -> impl IntoView {
                                 {status_badge(invoice.status)}
                             </header>
                             <dl class="facts">
-                                <dt>"Issued"</dt><dd>{invoice.issue_date.to_string()}</dd>
-                                <dt>"Due"</dt><dd>{invoice.due_date.to_string()}</dd>
+                                <dt>"Issued"</dt><dd>{format_date(invoice.issue_date)}</dd>
+                                <dt>"Due"</dt><dd>{format_date(invoice.due_date)}</dd>
                                 <dt>"Currency"</dt><dd>{invoice.currency.clone()}</dd>
                             </dl>
                             <table class="grid" data-testid="invoice-lines">
@@ -277,7 +279,7 @@ fn entries_table(entries: Vec<JournalEntry>) -> impl IntoView {
                         view! {
                             <tr class=if i + 1 == count { "entry-end" } else { "" }>
                                 <td>{(i == 0).then_some(e.number)}</td>
-                                <td>{(i == 0).then(|| e.entry_date.to_string())}</td>
+                                <td>{(i == 0).then(|| format_date(e.entry_date))}</td>
                                 <td>{(i == 0).then(|| head.clone())}</td>
                                 <td><a href=format!("/ledger/accounts/{}", l.account_id)>{format!("{} {}", l.account_code, l.account_name)}</a></td>
                                 <td class="num">{amount(l.debit_cents)}</td>
@@ -310,7 +312,7 @@ pub fn LedgerPage() -> impl IntoView {
                 {move || Suspend::new(async move {
                     overview.await.map(|(accounts, tb)| view! {
                             <section class="card">
-                                <h2>"Trial balance · "{tb.as_of.to_string()}" "
+                                <h2>"Trial balance · "{format_date(tb.as_of)}" "
                                     {if tb.balanced { view! { <span class="badge paid" data-testid="tb-state">"balanced"</span> } } else { view! { <span class="badge void" data-testid="tb-state">"out of balance"</span> } }}
                                 </h2>
                                 <table class="grid" data-testid="trial-balance">
@@ -359,6 +361,24 @@ pub fn LedgerPage() -> impl IntoView {
     }
 }
 
+/// The account's balance after each of its last 60 postings (in the
+/// currency of its most recent one).
+fn balance_chart(rows: &[LedgerRow]) -> impl IntoView {
+    let currency = rows.last().map(|r| r.currency.clone()).unwrap_or_default();
+    let recent: Vec<&LedgerRow> = rows.iter().filter(|r| r.currency == currency).collect();
+    let recent = &recent[recent.len().saturating_sub(60)..];
+    let spec = ChartSpec {
+        title: format!("Balance ({currency})"),
+        unit: Unit::Money(currency.clone()),
+        kind: ChartKind::Columns {
+            x_labels: recent.iter().map(|r| r.entry_date.format("%m-%d").to_string()).collect(),
+            series: vec![Series { name: "Balance".into(), color: "#2456d6", values: recent.iter().map(|r| r.balance_cents).collect() }],
+            line: None,
+        },
+    };
+    view! { <Chart spec/> }
+}
+
 #[component]
 pub fn AccountLedgerPage() -> impl IntoView {
     let id = use_record_id();
@@ -378,13 +398,14 @@ pub fn AccountLedgerPage() -> impl IntoView {
                                 Either::Left(view! { <p class="empty">"Nothing posted to this account."</p> })
                             } else {
                                 Either::Right(view! {
+                                    {balance_chart(&rows)}
                                     <table class="grid" data-testid="account-ledger">
                                         <thead><tr><th>"#"</th><th>"Date"</th><th>"Memo"</th><th class="num">"Debit"</th><th class="num">"Credit"</th><th class="num">"Balance"</th></tr></thead>
                                         <tbody>
                                             {rows.into_iter().map(|r| {
                                                 let amount = |cents: i64| if cents == 0 { String::new() } else { format_money(cents, &r.currency) };
                                                 view! {
-                                                    <tr><td>{r.entry_number}</td><td>{r.entry_date.to_string()}</td><td>{r.memo.clone()}</td>
+                                                    <tr><td>{r.entry_number}</td><td>{format_date(r.entry_date)}</td><td>{r.memo.clone()}</td>
                                                     <td class="num">{amount(r.debit_cents)}</td><td class="num">{amount(r.credit_cents)}</td>
                                                     <td class="num">{format_money(r.balance_cents, &r.currency)}</td></tr>
                                                 }
@@ -417,6 +438,14 @@ pub fn ReceivablesPage() -> impl IntoView {
             <Transition fallback=|| view! { <p>"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     aging.await.map(|aging| view! {
+                            <div class="charts">
+                                {aging.totals.iter().map(|t| {
+                                    let bars = AGING_BUCKETS.iter().zip([t.current_cents, t.days_1_30_cents, t.days_31_60_cents, t.days_61_90_cents, t.over_90_cents])
+                                        .map(|(label, cents)| Bar { label: label.to_string(), value: cents })
+                                        .collect();
+                                    view! { <Chart spec=ChartSpec::bars(format!("Open balance by age ({})", t.currency), Unit::Money(t.currency.clone()), bars)/> }
+                                }).collect_view()}
+                            </div>
                             <table class="grid" data-testid="aging-totals">
                                 <thead><tr><th>"Currency"</th>{AGING_BUCKETS.iter().map(|b| view! { <th class="num">{*b}</th> }).collect_view()}<th class="num">"Total"</th></tr></thead>
                                 <tbody>
@@ -433,7 +462,7 @@ pub fn ReceivablesPage() -> impl IntoView {
                                 <tbody>
                                     {aging.rows.into_iter().map(|r| view! {
                                         <tr><td><a href=format!("/invoices/{}", r.invoice_id)>{r.number.clone()}</a></td>
-                                        <td>{r.company_name.clone().unwrap_or_default()}</td><td>{r.due_date.to_string()}</td>
+                                        <td>{r.company_name.clone().unwrap_or_default()}</td><td>{format_date(r.due_date)}</td>
                                         <td class="num">{r.days_overdue.max(0)}</td><td>{r.bucket.clone()}</td>
                                         <td class="num">{format_money(r.balance_cents, &r.currency)}</td></tr>
                                     }).collect_view()}

@@ -19,6 +19,7 @@ mod flow_triggers;
 mod flows;
 mod marketing;
 mod mcp;
+mod onboarding;
 mod platform;
 mod revenue;
 mod revenue_properties;

@@ -246,6 +246,27 @@ pub async fn list(tx: &mut Tx, ctx: &Ctx, filter: DealFilter) -> AppResult<Page<
     Ok(page.finish(rows, |d| d.id, |d| d))
 }
 
+/// One column's cards, most recently updated first, from `offset` on, at
+/// most `BOARD_CARDS_PER_STAGE` of them ("show more" on the board).
+pub async fn stage_cards(tx: &mut Tx, ctx: &Ctx, stage_id: Uuid, owner: Option<&str>, offset: i64) -> AppResult<Vec<DealCard>> {
+    ctx.require(Scope::CrmRead)?;
+    if offset < 0 {
+        return Err(AppError::validation("offset", "offset must not be negative"));
+    }
+    let mut q = Q::new(
+        "SELECT d.id, d.name, d.stage_id, d.amount_cents, d.currency, c.name AS company_name, d.owner_id \
+         FROM deals d LEFT JOIN companies c ON c.id = d.company_id \
+         WHERE d.workspace_id = $1 AND d.stage_id = $2",
+    )
+    .bind(ctx.workspace_id)
+    .bind(stage_id);
+    owner_condition(&mut q, ctx, "d.owner_id", owner)?;
+    let limit = q.arg(BOARD_CARDS_PER_STAGE);
+    let offset = q.arg(offset);
+    q.push(&format!(" ORDER BY d.updated_at DESC, d.id DESC LIMIT {limit} OFFSET {offset}"));
+    Ok(tx.fetch_all(q).await?)
+}
+
 /// The pipeline board: every stage with its totals (computed in SQL over
 /// all its deals) and its most recent cards.
 pub async fn board(tx: &mut Tx, ctx: &Ctx, owner: Option<String>) -> AppResult<Vec<BoardColumn>> {
@@ -261,17 +282,7 @@ pub async fn board(tx: &mut Tx, ctx: &Ctx, owner: Option<String>) -> AppResult<V
     let totals: Vec<(Uuid, String, i64, i64, i64)> = tx.fetch_all(totals_q).await?;
     let mut columns = Vec::with_capacity(stages.len());
     for stage in stages {
-        let mut q = Q::new(
-            "SELECT d.id, d.name, d.stage_id, d.amount_cents, d.currency, c.name AS company_name, d.owner_id \
-             FROM deals d LEFT JOIN companies c ON c.id = d.company_id \
-             WHERE d.workspace_id = $1 AND d.stage_id = $2",
-        )
-        .bind(ctx.workspace_id)
-        .bind(stage.id);
-        owner_condition(&mut q, ctx, "d.owner_id", owner.as_deref())?;
-        let limit = q.arg(BOARD_CARDS_PER_STAGE);
-        q.push(&format!(" ORDER BY d.updated_at DESC, d.id DESC LIMIT {limit}"));
-        let deals: Vec<DealCard> = tx.fetch_all(q).await?;
+        let deals = stage_cards(tx, ctx, stage.id, owner.as_deref(), 0).await?;
         let mine: Vec<&(Uuid, String, i64, i64, i64)> = totals.iter().filter(|t| t.0 == stage.id).collect();
         columns.push(BoardColumn {
             count: mine.iter().map(|t| t.2).sum(),

@@ -25,13 +25,9 @@ pub fn PipelinePage() -> impl IntoView {
         |(owner, _, _)| pipeline_board(owner),
     );
     let stages = Resource::new(|| (), |_| list_stages());
-    let dragging = RwSignal::new(None::<Uuid>);
-    let drop_on = move |stage_id: Uuid| {
-        if let Some(deal_id) = dragging.get_untracked() {
-            dragging.set(None);
-            move_deal.dispatch(MoveDeal { deal_id, stage_id });
-        }
-    };
+    let announcement = RwSignal::new(String::new());
+    let mover = Mover { action: move_deal, dragging: RwSignal::new(None), refocus: RwSignal::new(None), announcement };
+    let owner = move || query.read_untracked().get("owner").filter(|o| !o.is_empty());
     view! {
         <ErrorBoundary fallback=page_errors>
             <div class="page-head">
@@ -68,53 +64,15 @@ pub fn PipelinePage() -> impl IntoView {
                 {form_error(create_error, &["name", "amount", "currency"])}
             </details>
             {action_error(move_deal.value())}
+            <p class="visually-hidden" aria-live="polite">{move || announcement.get()}</p>
             <Transition fallback=|| view! { <p>"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     board.await.map(|columns| {
-                            let stage_choices: Vec<(Uuid, String)> = columns.iter().map(|c| (c.stage.id, c.stage.name.clone())).collect();
+                            let order: Vec<(Uuid, String)> = columns.iter().map(|c| (c.stage.id, c.stage.name.clone())).collect();
                             view! {
-                                <div class="board">
+                                <div class="board" data-testid="board">
                                     {columns.into_iter().map(|column| {
-                                        let stage_id = column.stage.id;
-                                        let totals = if column.totals.is_empty() {
-                                            "0.00".to_string()
-                                        } else {
-                                            column.totals.iter().map(|t| format_money(t.amount_cents, &t.currency)).collect::<Vec<_>>().join(" · ")
-                                        };
-                                        let hidden = column.count - column.deals.len() as i64;
-                                        let choices = stage_choices.clone();
-                                        view! {
-                                            <section class="column" data-stage=column.stage.key.clone()
-                                                style=format!("border-top-color: {}", column.stage.color)
-                                                on:dragover=move |ev| ev.prevent_default()
-                                                on:drop=move |ev| { ev.prevent_default(); drop_on(stage_id); }>
-                                                <header>
-                                                    <h2>{column.stage.name.clone()}</h2>
-                                                    <p class="muted"><span data-testid="stage-count">{column.count}</span>{if column.count == 1 { " deal · " } else { " deals · " }}{totals}</p>
-                                                </header>
-                                                {column.deals.into_iter().map(|deal| {
-                                                    let deal_id = deal.id;
-                                                    let choices = choices.clone();
-                                                    view! {
-                                                        <article class="deal-card" draggable="true" data-deal=deal.name.clone()
-                                                            on:dragstart=move |_| dragging.set(Some(deal_id))
-                                                            on:dragend=move |_| {}>
-                                                            <strong><a href=format!("/deals/{}", deal.id)>{deal.name.clone()}</a></strong>
-                                                            <span class="muted">{deal.company_name.clone().unwrap_or_default()}</span>
-                                                            <span>{format_money(deal.amount_cents, &deal.currency)}</span>
-                                                            <select aria-label=format!("Move {}", deal.name) on:change=move |ev| {
-                                                                if let Ok(stage_id) = Uuid::parse_str(&event_target_value(&ev)) {
-                                                                    move_deal.dispatch(MoveDeal { deal_id, stage_id });
-                                                                }
-                                                            }>
-                                                                {choices.into_iter().map(|(id, name)| view! { <option value=id.to_string() selected={id == stage_id}>{name}</option> }).collect_view()}
-                                                            </select>
-                                                        </article>
-                                                    }
-                                                }).collect_view()}
-                                                {(hidden > 0).then(|| view! { <p class="muted">"+"{hidden}" more"</p> })}
-                                            </section>
-                                        }
+                                        view! { <StageColumn column order=order.clone() owner=owner() mover/> }
                                     }).collect_view()}
                                 </div>
                             }
@@ -122,6 +80,146 @@ pub fn PipelinePage() -> impl IntoView {
                 })}
             </Transition>
         </ErrorBoundary>
+    }
+}
+
+/// What a column needs to move a card: the move action, the card being
+/// dragged, the card to focus again after a keyboard move, and the live
+/// region's text.
+#[derive(Clone, Copy)]
+struct Mover {
+    action: ServerAction<MoveDeal>,
+    dragging: RwSignal<Option<Uuid>>,
+    refocus: RwSignal<Option<Uuid>>,
+    announcement: RwSignal<String>,
+}
+
+impl Mover {
+    fn move_to(&self, deal_id: Uuid, deal_name: &str, stage: &(Uuid, String)) {
+        self.announcement.set(format!("Moved {deal_name} to {}", stage.1));
+        self.action.dispatch(MoveDeal { deal_id, stage_id: stage.0 });
+    }
+}
+
+/// One stage of the board: a header that stays in view (count and totals
+/// over every deal of the stage) and its cards, the first hundred and more
+/// on request.
+#[component]
+fn StageColumn(column: BoardColumn, order: Vec<(Uuid, String)>, owner: Option<String>, mover: Mover) -> impl IntoView {
+    let stage_id = column.stage.id;
+    let totals = if column.totals.is_empty() {
+        "0.00".to_string()
+    } else {
+        column.totals.iter().map(|t| format_money(t.amount_cents, &t.currency)).collect::<Vec<_>>().join(" · ")
+    };
+    let count = column.count;
+    let extra = RwSignal::new(Vec::<DealCard>::new());
+    let first_count = column.deals.len();
+    let shown = move || first_count + extra.with(Vec::len);
+    let loading_more = RwSignal::new(false);
+    let more_error = RwSignal::new(None::<ApiError>);
+    let show_more = move |_| {
+        let offset = (first_count + extra.with_untracked(Vec::len)) as i64;
+        let owner = owner.clone();
+        loading_more.set(true);
+        leptos::task::spawn_local(async move {
+            match more_stage_cards(stage_id, owner, offset).await {
+                Ok(cards) => extra.update(|e| e.extend(cards)),
+                Err(error) => more_error.set(Some(error)),
+            }
+            loading_more.set(false);
+        });
+    };
+    let drop_hover = RwSignal::new(false);
+    let cards_order = order.clone();
+    let card_view = move |deal: DealCard| view! { <Card deal stage_id order=cards_order.clone() mover/> };
+    let initial: Vec<DealCard> = column.deals;
+    view! {
+        <section class="column" class:drop-target=move || drop_hover.get() data-stage=column.stage.key.clone()
+            aria-label=format!("{} stage", column.stage.name)
+            style=format!("border-top-color: {}", column.stage.color)
+            on:dragover=move |ev| { ev.prevent_default(); drop_hover.set(true); }
+            on:dragleave=move |_| drop_hover.set(false)
+            on:drop=move |ev| {
+                ev.prevent_default();
+                drop_hover.set(false);
+                if let Some(deal_id) = mover.dragging.get_untracked() {
+                    mover.dragging.set(None);
+                    mover.action.dispatch(MoveDeal { deal_id, stage_id });
+                }
+            }>
+            <header>
+                <h2>{column.stage.name.clone()}</h2>
+                <p class="muted"><span data-testid="stage-count">{count}</span>{if count == 1 { " deal · " } else { " deals · " }}<span data-testid="stage-total">{totals}</span></p>
+            </header>
+            <div class="cards">
+                {initial.into_iter().map(card_view.clone()).collect_view()}
+                {move || extra.get().into_iter().map(card_view.clone()).collect_view()}
+                {move || more_error.get().map(|e| view! { <p class="error" role="alert">{e.message}</p> })}
+                {move || ((shown() as i64) < count).then(|| view! {
+                    <button type="button" class="secondary show-more" disabled=move || loading_more.get() on:click=show_more.clone()>
+                        {format!("Show more ({} of {count} shown)", shown())}
+                    </button>
+                })}
+            </div>
+        </section>
+    }
+}
+
+/// A deal on the board: draggable, and movable from the keyboard with the
+/// arrow keys (or the "Move to" menu).
+#[component]
+fn Card(deal: DealCard, stage_id: Uuid, order: Vec<(Uuid, String)>, mover: Mover) -> impl IntoView {
+    let deal_id = deal.id;
+    let name = deal.name.clone();
+    let position = order.iter().position(|(id, _)| *id == stage_id).unwrap_or(0);
+    let card = NodeRef::<leptos::html::Article>::new();
+    // After a keyboard move the board is drawn again; the moved card takes
+    // the focus back so the next arrow key keeps moving it.
+    Effect::new(move |_| {
+        if mover.refocus.get() == Some(deal_id) {
+            if let Some(el) = card.get() {
+                let _ = el.focus();
+                mover.refocus.set(None);
+            }
+        }
+    });
+    let keys_order = order.clone();
+    let keys_name = name.clone();
+    let menu_name = name.clone();
+    let menu_order = order.clone();
+    view! {
+        <article class="deal-card" node_ref=card draggable="true" tabindex="0" data-deal=deal.name.clone()
+            aria-label=format!("{}, {}. Left and right arrow keys move it between stages.", deal.name, order.get(position).map(|s| s.1.clone()).unwrap_or_default())
+            on:dragstart=move |_| mover.dragging.set(Some(deal_id))
+            on:keydown=move |ev| {
+                if ev.target() != ev.current_target() {
+                    return;
+                }
+                let target = match ev.key().as_str() {
+                    "ArrowRight" => keys_order.get(position + 1),
+                    "ArrowLeft" => position.checked_sub(1).and_then(|p| keys_order.get(p)),
+                    _ => None,
+                };
+                if let Some(stage) = target {
+                    ev.prevent_default();
+                    mover.refocus.set(Some(deal_id));
+                    mover.move_to(deal_id, &keys_name, stage);
+                }
+            }>
+            <strong><a href=format!("/deals/{}", deal.id)>{deal.name.clone()}</a></strong>
+            <span class="muted">{deal.company_name.clone().unwrap_or_default()}</span>
+            <span>{format_money(deal.amount_cents, &deal.currency)}</span>
+            <select aria-label=format!("Move {}", deal.name) on:change=move |ev| {
+                if let Ok(target) = Uuid::parse_str(&event_target_value(&ev)) {
+                    if let Some(stage) = menu_order.iter().find(|(id, _)| *id == target) {
+                        mover.move_to(deal_id, &menu_name, stage);
+                    }
+                }
+            }>
+                {order.iter().map(|(id, stage_name)| view! { <option value=id.to_string() selected={*id == stage_id}>{stage_name.clone()}</option> }).collect_view()}
+            </select>
+        </article>
     }
 }
 
@@ -172,7 +270,7 @@ pub fn DealPage() -> impl IntoView {
                             <dt>"Company"</dt><dd>{deal.company_id.map(|id| Either::Left(view! { <a href=format!("/companies/{id}")>{name_of(Some(id), &companies)}</a> })).unwrap_or_else(|| Either::Right("—"))}</dd>
                             <dt>"Contact"</dt><dd>{deal.contact_id.map(|id| Either::Left(view! { <a href=format!("/contacts/{id}")>{name_of(Some(id), &contacts)}</a> })).unwrap_or_else(|| Either::Right("—"))}</dd>
                             <dt>"Owner"</dt><dd>{owner_name}</dd>
-                            <dt>"Expected close"</dt><dd>{deal.expected_close_date.map(|d| d.to_string()).unwrap_or_else(|| "—".into())}</dd>
+                            <dt>"Expected close"</dt><dd>{deal.expected_close_date.map(crate::components::format_date).unwrap_or_else(|| "—".into())}</dd>
                             <dt>"Updated"</dt><dd>{crate::components::format_time(deal.updated_at)}</dd>
                         </dl>
                         <section class="card">

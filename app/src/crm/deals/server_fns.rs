@@ -6,7 +6,7 @@ use crate::platform::transaction::WriteTx;
 use leptos::prelude::*;
 use uuid::Uuid;
 
-use super::types::{BoardColumn, Deal, DealStage};
+use super::types::{BoardColumn, Deal, DealCard, DealStage};
 
 #[cfg(feature = "ssr")]
 use crate::platform::server_fns::ssr::{blank_to_none, member};
@@ -109,6 +109,17 @@ pub async fn pipeline_board(owner: Option<String>) -> Result<Vec<BoardColumn>, A
     let columns = crate::crm::deals::ops::board(&mut tx, &ctx, owner).await?;
     tx.commit().await?;
     Ok(columns)
+}
+
+/// More cards of one board column ("show more").
+#[server(prefix = "/sf", endpoint = "more_stage_cards")]
+pub async fn more_stage_cards(stage_id: Uuid, owner: Option<String>, offset: i64) -> Result<Vec<DealCard>, ApiError> {
+    let (state, ctx) = member().await?;
+    let owner = blank_to_none(owner);
+    let mut tx = state.db.begin_read().await?;
+    let cards = crate::crm::deals::ops::stage_cards(&mut tx, &ctx, stage_id, owner.as_deref(), offset).await?;
+    tx.commit().await?;
+    Ok(cards)
 }
 
 #[server(prefix = "/sf", endpoint = "move_deal")]

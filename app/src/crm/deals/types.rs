@@ -210,19 +210,9 @@ pub const BOARD_CARDS_PER_STAGE: i64 = 100;
 
 /// Formats minor units for people: 900000 USD → "9,000.00 USD". Takes
 /// single amounts (`i64`) and sums (`i128`) alike.
+/// On a page, in the workspace's locale ("9.000,00 USD" in de-DE).
 pub fn format_money(amount_cents: impl Into<i128>, currency: &str) -> String {
-    let amount_cents: i128 = amount_cents.into();
-    let negative = amount_cents < 0;
-    let cents = amount_cents.unsigned_abs();
-    let units = (cents / 100).to_string();
-    let mut grouped = String::new();
-    for (i, c) in units.chars().enumerate() {
-        if i > 0 && (units.len() - i).is_multiple_of(3) {
-            grouped.push(',');
-        }
-        grouped.push(c);
-    }
-    format!("{}{grouped}.{:02} {currency}", if negative { "-" } else { "" }, cents % 100)
+    crate::platform::formats::Formats::current().money(amount_cents, currency)
 }
 
 /// Reads an amount typed by a person ("9,000.50") as minor units; blank

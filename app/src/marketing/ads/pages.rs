@@ -191,7 +191,7 @@ pub fn AdCampaignPage() -> impl IntoView {
                             <dt>"Daily budget"</dt><dd data-testid="daily-budget">{format!("{} ({} a month)", format_money(campaign.daily_budget_minor, &currency), format_money(campaign.monthly_budget_minor, &currency))}</dd>
                             <dt>"Audience"</dt><dd>{format!("{} · {} people to match", review.segment_name, review.audience_size)}</dd>
                             <dt>"Brand"</dt><dd>{review.brand.name.clone()}</dd>
-                            <dt>"Schedule"</dt><dd>{format!("{} – {}", campaign.start_date.map(|d| d.to_string()).unwrap_or_else(|| "on launch".into()), campaign.end_date.map(|d| d.to_string()).unwrap_or_else(|| "no end".into()))}</dd>
+                            <dt>"Schedule"</dt><dd>{format!("{} – {}", campaign.start_date.map(crate::components::format_date).unwrap_or_else(|| "on launch".into()), campaign.end_date.map(crate::components::format_date).unwrap_or_else(|| "no end".into()))}</dd>
                             <dt>"Version"</dt><dd>{campaign.version}</dd>
                             {campaign.audience.clone().map(|a| view! {
                                 <dt>"Audience upload"</dt>
@@ -257,7 +257,7 @@ pub fn AdCampaignPage() -> impl IntoView {
                             <table class="grid">
                                 <thead><tr><th>"Day"</th><th class="num">"Spend"</th><th class="num">"Impressions"</th><th class="num">"Clicks"</th><th class="num">"Conversions"</th></tr></thead>
                                 <tbody>{metrics.days.iter().map(|d| view! {
-                                    <tr><td>{d.day.to_string()}</td><td class="num">{format_money(d.spend_minor, &metrics.currency)}</td><td class="num">{d.impressions}</td><td class="num">{d.clicks}</td><td class="num">{d.conversions}</td></tr>
+                                    <tr><td>{crate::components::format_date(d.day)}</td><td class="num">{format_money(d.spend_minor, &metrics.currency)}</td><td class="num">{d.impressions}</td><td class="num">{d.clicks}</td><td class="num">{d.conversions}</td></tr>
                                 }).collect_view()}</tbody>
                             </table>
                         })}

@@ -1,0 +1,182 @@
+//! How the workspace writes numbers, money, dates and times: its locale
+//! (separators, date order) and its time zone. Pages format through
+//! [`Formats::current`], which the page frame provides: on the server from
+//! the signed-in member's workspace (put on the request before rendering),
+//! in the browser from the `corral-formats` meta tag the server wrote, so
+//! both render the same text.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+/// The locales a workspace can choose, with their names in themselves.
+pub const LOCALES: &[(&str, &str)] = &[
+    ("en-US", "English (United States)"),
+    ("en-GB", "English (United Kingdom)"),
+    ("de-DE", "Deutsch (Deutschland)"),
+    ("fr-FR", "Français (France)"),
+    ("es-ES", "Español (España)"),
+    ("nl-NL", "Nederlands (Nederland)"),
+    ("sv-SE", "Svenska (Sverige)"),
+    ("pt-BR", "Português (Brasil)"),
+    ("ja-JP", "日本語 (日本)"),
+];
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Formats {
+    pub locale: String,
+    pub time_zone: String,
+}
+
+impl Default for Formats {
+    fn default() -> Self {
+        Formats { locale: "en-US".into(), time_zone: "UTC".into() }
+    }
+}
+
+impl Formats {
+    /// The formats of the page being rendered (the default outside one).
+    pub fn current() -> Formats {
+        leptos::prelude::use_context::<Formats>().unwrap_or_default()
+    }
+
+    /// `de-DE|Europe/Berlin`: the meta tag's content.
+    pub fn encode(&self) -> String {
+        format!("{}|{}", self.locale, self.time_zone)
+    }
+
+    pub fn decode(text: &str) -> Formats {
+        match text.split_once('|') {
+            Some((locale, zone)) if LOCALES.iter().any(|(l, _)| *l == locale) => Formats { locale: locale.into(), time_zone: zone.into() },
+            _ => Formats::default(),
+        }
+    }
+
+    /// The thousands separator and the decimal mark.
+    fn separators(&self) -> (&'static str, char) {
+        match self.locale.as_str() {
+            "de-DE" | "es-ES" | "nl-NL" | "pt-BR" => (".", ','),
+            // A narrow no-break space, as CLDR writes French numbers.
+            "fr-FR" => ("\u{202f}", ','),
+            "sv-SE" => ("\u{a0}", ','),
+            _ => (",", '.'),
+        }
+    }
+
+    fn group(&self, digits: &str) -> String {
+        let (separator, _) = self.separators();
+        let mut grouped = String::new();
+        for (i, c) in digits.chars().enumerate() {
+            if i > 0 && (digits.len() - i).is_multiple_of(3) {
+                grouped.push_str(separator);
+            }
+            grouped.push(c);
+        }
+        grouped
+    }
+
+    /// A whole number: 1234567 → "1,234,567" (en-US), "1.234.567" (de-DE).
+    pub fn number(&self, n: impl Into<i128>) -> String {
+        let n: i128 = n.into();
+        format!("{}{}", if n < 0 { "-" } else { "" }, self.group(&n.unsigned_abs().to_string()))
+    }
+
+    /// A decimal written with the locale's mark: 12.5 → "12,5" (de-DE).
+    pub fn decimal(&self, text: &str) -> String {
+        let (_, mark) = self.separators();
+        text.replace('.', &mark.to_string())
+    }
+
+    /// Minor units with the currency's code after them: 900000 USD →
+    /// "9,000.00 USD" (en-US), "9.000,00 USD" (de-DE). Two decimals.
+    pub fn money(&self, minor: impl Into<i128>, currency: &str) -> String {
+        let minor: i128 = minor.into();
+        let (_, mark) = self.separators();
+        let cents = minor.unsigned_abs();
+        format!("{}{}{mark}{:02} {currency}", if minor < 0 { "-" } else { "" }, self.group(&(cents / 100).to_string()), cents % 100)
+    }
+
+    /// A date in the locale's order: 11/25/2026 (en-US), 25.11.2026 (de-DE),
+    /// 2026-11-25 (sv-SE).
+    pub fn date(&self, date: NaiveDate) -> String {
+        let pattern = match self.locale.as_str() {
+            "en-US" => "%m/%d/%Y",
+            "de-DE" => "%d.%m.%Y",
+            "nl-NL" => "%d-%m-%Y",
+            "sv-SE" => "%Y-%m-%d",
+            "ja-JP" => "%Y/%m/%d",
+            _ => "%d/%m/%Y",
+        };
+        date.format(pattern).to_string()
+    }
+
+    /// A moment in the workspace's time zone, with the zone's abbreviation:
+    /// "11/25/2026 09:30 EST".
+    pub fn time(&self, time: DateTime<Utc>) -> String {
+        match self.time_zone.parse::<chrono_tz::Tz>() {
+            Ok(zone) => {
+                let local = time.with_timezone(&zone);
+                format!("{} {}", self.date(local.date_naive()), local.format("%H:%M %Z"))
+            }
+            Err(_) => format!("{} {} UTC", self.date(time.date_naive()), time.format("%H:%M")),
+        }
+    }
+}
+
+#[cfg(feature = "ssr")]
+pub mod ssr {
+    use super::Formats;
+    use crate::error::{AppError, AppResult};
+    use crate::platform::db::{Db, Q};
+
+    /// A locale Corral writes in, or a validation error naming `field`.
+    pub fn locale(field: &str, value: &str) -> AppResult<String> {
+        super::LOCALES.iter().find(|(l, _)| l.eq_ignore_ascii_case(value.trim())).map(|(l, _)| l.to_string()).ok_or_else(|| {
+            let known: Vec<&str> = super::LOCALES.iter().map(|(l, _)| *l).collect();
+            AppError::validation(field, format!("{value:?} is not a supported locale ({})", known.join(", ")))
+        })
+    }
+
+    /// The formats of a workspace.
+    pub async fn of_workspace(db: &Db, workspace_id: uuid::Uuid) -> AppResult<Formats> {
+        let mut tx = db.begin_read().await?;
+        let row: Option<(String, String)> =
+            tx.fetch_optional(Q::new("SELECT locale, time_zone FROM workspaces WHERE id = $1").bind(workspace_id)).await?;
+        tx.commit().await?;
+        Ok(row.map(|(locale, time_zone)| Formats { locale, time_zone }).unwrap_or_default())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn of(locale: &str, zone: &str) -> Formats {
+        Formats { locale: locale.into(), time_zone: zone.into() }
+    }
+
+    #[test]
+    fn money_numbers_and_dates_follow_the_locale() {
+        assert_eq!(of("en-US", "UTC").money(6_825_900, "USD"), "68,259.00 USD");
+        assert_eq!(of("de-DE", "UTC").money(6_825_900, "EUR"), "68.259,00 EUR");
+        assert_eq!(of("fr-FR", "UTC").money(-123_456_789, "EUR"), "-1\u{202f}234\u{202f}567,89 EUR");
+        assert_eq!(of("sv-SE", "UTC").number(1_234_567), "1\u{a0}234\u{a0}567");
+        assert_eq!(of("en-GB", "UTC").number(999), "999");
+        let day = NaiveDate::from_ymd_opt(2026, 11, 25).unwrap();
+        assert_eq!(of("en-US", "UTC").date(day), "11/25/2026");
+        assert_eq!(of("de-DE", "UTC").date(day), "25.11.2026");
+        assert_eq!(of("ja-JP", "UTC").date(day), "2026/11/25");
+        assert_eq!(of("de-DE", "UTC").decimal("12.5k"), "12,5k");
+    }
+
+    #[test]
+    fn times_are_shown_in_the_workspace_time_zone() {
+        let moment = Utc.with_ymd_and_hms(2026, 11, 25, 14, 30, 0).unwrap();
+        assert_eq!(of("en-US", "America/New_York").time(moment), "11/25/2026 09:30 EST");
+        assert_eq!(of("de-DE", "Europe/Berlin").time(moment), "25.11.2026 15:30 CET");
+        // Past midnight in Tokyo: the date moves too.
+        assert_eq!(of("ja-JP", "Asia/Tokyo").time(Utc.with_ymd_and_hms(2026, 11, 25, 20, 0, 0).unwrap()), "2026/11/26 05:00 JST");
+        assert_eq!(Formats::decode("de-DE|Europe/Berlin"), of("de-DE", "Europe/Berlin"));
+        assert_eq!(Formats::decode("xx|Nowhere"), Formats::default());
+    }
+}
