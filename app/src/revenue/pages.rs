@@ -190,7 +190,7 @@ pub fn InvoicePage() -> impl IntoView {
                             {invoice.notes.clone().map(|n| view! { <p class="description">{n}</p> })}
                         </article>
                         <div class="no-print">
-                            <p class="actions">
+                            <div class="actions">
                                 <button type="button" class="secondary" onclick="window.print()">"Print"</button>
                                 {draft.then(|| view! {
                                     <ActionForm action=send attr:class="inline">
@@ -204,7 +204,7 @@ pub fn InvoicePage() -> impl IntoView {
                                         <button type="submit" class="danger">"Void invoice"</button>
                                     </ActionForm>
                                 })}
-                            </p>
+                            </div>
                             {action_error(send.value())}
                             {action_error(void.value())}
                             {draft.then(|| view! {

@@ -175,16 +175,16 @@ async fn sample_data_loads_into_an_empty_workspace_and_is_removed_in_one_step() 
 #[tokio::test]
 async fn corral_demo_loads_and_removes_sample_data_from_the_command_line() {
     let app = TestApp::spawn_with(test_config()).await;
+    // The command runs on a blocking thread: blocking the test's runtime
+    // would freeze the in-process server mid-transaction and leave the CLI
+    // waiting for SQLite's lock.
+    let database_url = app.database_url();
     let demo = |args: &[&str]| {
-        std::process::Command::new(env!("CARGO_BIN_EXE_corral"))
-            .arg("demo")
-            .args(args)
-            .env("DATABASE_URL", app.database_url())
-            .env("RUST_LOG", "warn")
-            .output()
-            .expect("run corral demo")
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_corral"));
+        command.arg("demo").args(args).env("DATABASE_URL", &database_url).env("RUST_LOG", "warn");
+        async move { tokio::task::spawn_blocking(move || command.output().expect("run corral demo")).await.unwrap() }
     };
-    let out = demo(&[]);
+    let out = demo(&[]).await;
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let printed: Value = serde_json::from_slice(&out.stdout).expect("one JSON line");
     assert_eq!(printed["sample_data"], "loaded");
@@ -197,10 +197,10 @@ async fn corral_demo_loads_and_removes_sample_data_from_the_command_line() {
     assert_eq!(status, StatusCode::OK, "{me}");
     assert_eq!(ok(&app, &browser, Method::GET, "/leads?limit=100", None).await["data"].as_array().unwrap().len(), 28);
 
-    let out = demo(&["--workspace", &slug, "--remove"]);
+    let out = demo(&["--workspace", &slug, "--remove"]).await;
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(ok(&app, &browser, Method::GET, "/leads", None).await["data"].as_array().unwrap().len(), 0);
-    let out = demo(&["--workspace", "no-such-workspace"]);
+    let out = demo(&["--workspace", "no-such-workspace"]).await;
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("no workspace"), "{}", String::from_utf8_lossy(&out.stderr));
 }

@@ -125,13 +125,13 @@ fn StaticList(list: List) -> impl IntoView {
     view! {
         <div class="page-head">
             <h1>{list.name.clone()}</h1>
-            <p class="actions">
+            <div class="actions">
                 <a class="button secondary" href=format!("/api/v1/lists/{id}/export.csv") rel="external" download>"Export CSV"</a>
                 <ActionForm action=delete attr:class="inline">
                     <input type="hidden" name="id" value=id.to_string()/>
                     <button type="submit" class="secondary">"Delete list"</button>
                 </ActionForm>
-            </p>
+            </div>
         </div>
         <p class="muted">{kind_label(&list)}</p>
         {is_leads.then(|| view! {
