@@ -123,6 +123,15 @@ test('the owner moves the workspace to another time zone and grants an approving
   await expect(page.getByTestId('deal-amount')).toHaveText('1.500,25 EUR');
   await expect(page.locator('dl.facts')).toContainText('31.01.2027');
   await expect(page.locator('dl.facts')).toContainText(/\d\d\.\d\d\.20\d\d \d\d:\d\d (CET|CEST)/);
+  // Amounts are typed the German way too: the form shows 1500,25 and
+  // reads 9.000,50 as nine thousand.
+  await expect(page.getByLabel('Amount')).toHaveValue('1500,25');
+  await page.getByLabel('Amount').fill('9.000,50');
+  await page.getByRole('button', { name: 'Save deal' }).click();
+  await expect(page.getByTestId('deal-amount')).toHaveText('9.000,50 EUR');
+  await page.getByLabel('Amount').fill('9,000.50');
+  await page.getByRole('button', { name: 'Save deal' }).click();
+  await expect(page.getByRole('alert')).toContainText('9.000,50');
 
   // Only an owner grants marketing:approve; the key then signs off sends.
   await page.goto('/settings/api-keys');

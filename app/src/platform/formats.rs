@@ -95,6 +95,50 @@ impl Formats {
         format!("{}{}{mark}{:02} {currency}", if minor < 0 { "-" } else { "" }, self.group(&(cents / 100).to_string()), cents % 100)
     }
 
+    /// An amount as this locale writes it without its currency, for hints
+    /// in error messages: 900050 → "9,000.50" (en-US), "9.000,50" (de-DE).
+    pub fn amount_example(&self, minor: i64) -> String {
+        self.money(minor, "").trim_end().to_string()
+    }
+
+    /// Reads an amount typed by a person in this locale as minor units
+    /// ("9,000.50" in en-US, "9.000,50" in de-DE); blank is zero.
+    pub fn parse_money(&self, text: &str) -> Option<i64> {
+        if text.trim().is_empty() {
+            return Some(0);
+        }
+        self.parse_decimal(text, 2)
+    }
+
+    /// Reads a non-negative decimal typed in this locale, with at most
+    /// `places` decimals, as an integer scaled by 10^places. Thousands
+    /// separators are taken only in groups of three ("1.234.567,5" in
+    /// de-DE); where the locale's mark is a comma, a lone point that cannot
+    /// be a thousands separator ("12.50") is read as the decimal point, as
+    /// people paste numbers from elsewhere.
+    pub fn parse_decimal(&self, text: &str, places: u32) -> Option<i64> {
+        let (group, mark) = self.separators();
+        let text: String = text.trim().chars().filter(|c| !matches!(c, ' ' | '\u{a0}' | '\u{202f}')).collect();
+        let group = group.trim_matches(|c| matches!(c, ' ' | '\u{a0}' | '\u{202f}'));
+        let (units, fraction) = match text.rsplit_once(mark) {
+            Some((units, fraction)) => (units.to_string(), Some(fraction.to_string())),
+            None => (text.clone(), None),
+        };
+        let units = match group {
+            "" => units,
+            group => match ungroup(&units, group) {
+                Some(digits) => digits,
+                // "12.50" in de-DE: not thousands, so the decimal point.
+                None if fraction.is_none() && mark != '.' => return crate::crm::deals::types::parse_decimal(&units, places),
+                None => return None,
+            },
+        };
+        match fraction {
+            Some(fraction) => crate::crm::deals::types::parse_decimal(&format!("{units}.{fraction}"), places),
+            None => crate::crm::deals::types::parse_decimal(&units, places),
+        }
+    }
+
     /// A date in the locale's order: 11/25/2026 (en-US), 25.11.2026 (de-DE),
     /// 2026-11-25 (sv-SE).
     pub fn date(&self, date: NaiveDate) -> String {
@@ -120,6 +164,18 @@ impl Formats {
             Err(_) => format!("{} {} UTC", self.date(time.date_naive()), time.format("%H:%M")),
         }
     }
+}
+
+/// Digits written with `group` between thousands ("1,234,567"), without
+/// it; `None` when a group is not three digits. Digits without any
+/// separator pass as they are.
+fn ungroup(text: &str, group: &str) -> Option<String> {
+    let parts: Vec<&str> = text.split(group).collect();
+    if parts.len() == 1 {
+        return Some(text.to_string());
+    }
+    let first_ok = (1..=3).contains(&parts[0].len());
+    (first_ok && parts[1..].iter().all(|p| p.len() == 3)).then(|| parts.concat())
 }
 
 #[cfg(feature = "ssr")]
@@ -167,6 +223,29 @@ mod tests {
         assert_eq!(of("de-DE", "UTC").date(day), "25.11.2026");
         assert_eq!(of("ja-JP", "UTC").date(day), "2026/11/25");
         assert_eq!(of("de-DE", "UTC").decimal("12.5k"), "12,5k");
+    }
+
+    #[test]
+    fn amounts_are_read_as_the_locale_writes_them() {
+        let (us, de, fr) = (of("en-US", "UTC"), of("de-DE", "UTC"), of("fr-FR", "UTC"));
+        assert_eq!(us.parse_money("9,000.50"), Some(900_050));
+        assert_eq!(us.parse_money("9000"), Some(900_000));
+        assert_eq!(us.parse_money(""), Some(0));
+        assert_eq!(us.parse_money("9,00"), None);
+        assert_eq!(us.parse_money("9.000,50"), None);
+        assert_eq!(de.parse_money("9.000,50"), Some(900_050));
+        assert_eq!(de.parse_money("9000,5"), Some(900_050));
+        assert_eq!(de.parse_money("1.234.567"), Some(123_456_700));
+        // A point that cannot be thousands is the decimal point.
+        assert_eq!(de.parse_money("12.50"), Some(1_250));
+        assert_eq!(de.parse_money("12,345"), None);
+        assert_eq!(de.parse_money("-5"), None);
+        assert_eq!(fr.parse_money("1\u{202f}234,56"), Some(123_456));
+        assert_eq!(fr.parse_money("1 234,56"), Some(123_456));
+        assert_eq!(de.parse_decimal("8,25", 2), Some(825));
+        assert_eq!(de.parse_decimal("1,5", 3), Some(1_500));
+        assert_eq!(de.amount_example(900_050), "9.000,50");
+        assert_eq!(us.amount_example(900_050), "9,000.50");
     }
 
     #[test]

@@ -43,6 +43,12 @@ pub mod ssr {
         Ok((state, ctx))
     }
 
+    /// How the member's workspace writes numbers: amounts typed into forms
+    /// are read the way pages show them.
+    pub async fn member_formats(state: &AppState, ctx: &Ctx) -> Result<crate::platform::formats::Formats, ApiError> {
+        Ok(crate::platform::formats::ssr::of_workspace(&state.db, ctx.workspace_id).await?)
+    }
+
     /// Form fields arrive as text; an empty or blank one means "none".
     pub fn blank_to_none(value: Option<String>) -> Option<String> {
         value.filter(|v| !v.trim().is_empty())

@@ -150,7 +150,7 @@ pub fn InvoicePage() -> impl IntoView {
                     let draft = invoice.status == InvoiceStatus::Draft;
                     let payable = matches!(invoice.status, InvoiceStatus::Sent | InvoiceStatus::PartiallyPaid);
                     let voidable = matches!(invoice.status, InvoiceStatus::Draft | InvoiceStatus::Sent);
-                    let balance_text = format!("{}.{:02}", invoice.balance_cents / 100, invoice.balance_cents % 100);
+                    let balance_text = crate::platform::formats::Formats::current().decimal(&format!("{}.{:02}", invoice.balance_cents / 100, invoice.balance_cents % 100));
                     Ok::<_, ApiError>(view! {
                         <article class="invoice-sheet" data-testid="invoice">
                             <header class="page-head">

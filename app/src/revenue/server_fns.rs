@@ -69,15 +69,18 @@ pub struct LineForm {
 
 #[cfg(feature = "ssr")]
 impl LineForm {
-    fn parse(self) -> Result<NewInvoiceLine, ApiError> {
+    fn parse(self, formats: &crate::platform::formats::Formats) -> Result<NewInvoiceLine, ApiError> {
         let kind = LineKind::parse(self.kind.trim()).ok_or_else(|| ApiError::field("line.kind", "choose product or service"))?;
-        let quantity_milli = crate::crm::deals::types::parse_decimal(&self.quantity, 3)
+        let quantity_milli = formats
+            .parse_decimal(&self.quantity, 3)
             .ok_or_else(|| ApiError::field("line.quantity", "quantity must be a number with at most three decimals"))?;
-        let unit_amount_cents = crate::crm::deals::types::parse_money(&self.unit_price)
-            .ok_or_else(|| ApiError::field("line.unit_price", "unit price must be an amount like 1,500.00"))?;
+        let unit_amount_cents = formats.parse_money(&self.unit_price).ok_or_else(|| {
+            ApiError::field("line.unit_price", format!("unit price must be an amount like {}", formats.amount_example(150_000)))
+        })?;
         let tax_rate_bps = match blank_to_none(self.tax_percent) {
-            Some(text) => crate::crm::deals::types::parse_decimal(&text, 2)
-                .ok_or_else(|| ApiError::field("line.tax_percent", "tax must be a percentage like 20 or 8.25"))?,
+            Some(text) => formats.parse_decimal(&text, 2).ok_or_else(|| {
+                ApiError::field("line.tax_percent", format!("tax must be a percentage like 20 or {}", formats.decimal("8.25")))
+            })?,
             None => 0,
         };
         Ok(NewInvoiceLine { kind, name: None, description: self.description, quantity_milli, unit_amount_cents, tax_rate_bps })
@@ -101,12 +104,13 @@ pub struct InvoiceForm {
 pub async fn create_invoice(form: InvoiceForm) -> Result<Invoice, ApiError> {
     use crate::platform::server_fns::ssr::{optional_date, optional_id};
     let (state, ctx) = member().await?;
+    let formats = crate::platform::server_fns::ssr::member_formats(&state, &ctx).await?;
     let input = NewInvoice {
         company_id: optional_id(form.company_id, "company_id")?,
         currency: blank_to_none(form.currency),
         due_date: optional_date(form.due_date, "due_date")?,
         notes: blank_to_none(form.notes),
-        lines: vec![form.line.parse()?],
+        lines: vec![form.line.parse(&formats)?],
         ..Default::default()
     };
     let mut tx = WriteTx::begin(&state.db).await?;
@@ -120,7 +124,7 @@ pub async fn create_invoice(form: InvoiceForm) -> Result<Invoice, ApiError> {
 #[server(prefix = "/sf", endpoint = "add_invoice_line")]
 pub async fn add_invoice_line(id: Uuid, line: LineForm) -> Result<(), ApiError> {
     let (state, ctx) = member().await?;
-    let line = line.parse()?;
+    let line = line.parse(&crate::platform::server_fns::ssr::member_formats(&state, &ctx).await?)?;
     let mut tx = WriteTx::begin(&state.db).await?;
     let invoice = super::invoices::get(&mut tx, &ctx, id).await?;
     let mut lines: Vec<NewInvoiceLine> = invoice
@@ -162,9 +166,10 @@ pub async fn void_invoice(id: Uuid) -> Result<(), ApiError> {
 #[server(prefix = "/sf", endpoint = "record_invoice_payment")]
 pub async fn record_invoice_payment(invoice_id: Uuid, amount: String, provider: String, reference: Option<String>) -> Result<(), ApiError> {
     let (state, ctx) = member().await?;
-    let amount_cents = crate::crm::deals::types::parse_money(&amount)
-        .filter(|a| *a > 0)
-        .ok_or_else(|| ApiError::field("amount", "amount must be an amount above zero like 9,000.00"))?;
+    let formats = crate::platform::server_fns::ssr::member_formats(&state, &ctx).await?;
+    let amount_cents = formats.parse_money(&amount).filter(|a| *a > 0).ok_or_else(|| {
+        ApiError::field("amount", format!("amount must be an amount above zero like {}", formats.amount_example(900_000)))
+    })?;
     let input = NewPayment {
         invoice_id: Some(invoice_id),
         amount_cents,

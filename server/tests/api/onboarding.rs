@@ -181,7 +181,7 @@ async fn corral_demo_loads_and_removes_sample_data_from_the_command_line() {
     let database_url = app.database_url();
     let demo = |args: &[&str]| {
         let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_corral"));
-        command.arg("demo").args(args).env("DATABASE_URL", &database_url).env("RUST_LOG", "warn");
+        command.arg("demo").args(args).env("DATABASE_URL", database_url).env("RUST_LOG", "warn");
         async move { tokio::task::spawn_blocking(move || command.output().expect("run corral demo")).await.unwrap() }
     };
     let out = demo(&[]).await;

@@ -106,8 +106,10 @@ fn company_fields(
     let id = company.map(|c| c.id);
     let owner_id = company.and_then(|c| c.owner_id);
     let parent_id = company.and_then(|c| c.parent_id);
-    let revenue =
-        company.and_then(|c| c.annual_revenue_cents).map(|cents| format!("{}.{:02}", cents / 100, cents % 100)).unwrap_or_default();
+    let revenue = company
+        .and_then(|c| c.annual_revenue_cents)
+        .map(|cents| crate::platform::formats::Formats::current().decimal(&format!("{}.{:02}", cents / 100, cents % 100)))
+        .unwrap_or_default();
     view! {
         <label>"Name"<input name="form[name]" required maxlength="200" value=company.map(|c| c.name.clone()).unwrap_or_default()/>{field_error(error, "name")}</label>
         <div class="row">

@@ -74,17 +74,16 @@ pub struct CompanyForm {
 #[cfg(feature = "ssr")]
 impl CompanyForm {
     /// Every field set: on edit an emptied field clears the value.
-    fn into_patch(self) -> Result<CompanyPatch, ApiError> {
+    fn into_patch(self, formats: &crate::platform::formats::Formats) -> Result<CompanyPatch, ApiError> {
         use crate::platform::server_fns::ssr::{optional_id, optional_number};
         let status = match blank_to_none(self.status) {
             Some(s) => Some(CompanyStatus::parse(&s).ok_or_else(|| ApiError::field("status", "unknown status"))?),
             None => None,
         };
         let annual_revenue_cents = match blank_to_none(self.annual_revenue) {
-            Some(text) => Some(
-                crate::crm::deals::types::parse_money(&text)
-                    .ok_or_else(|| ApiError::field("annual_revenue", "annual revenue must be an amount like 1,200,000"))?,
-            ),
+            Some(text) => Some(formats.parse_money(&text).ok_or_else(|| {
+                ApiError::field("annual_revenue", format!("annual revenue must be an amount like {}", formats.amount_example(120_000_000)))
+            })?),
             None => None,
         };
         Ok(CompanyPatch {
@@ -109,7 +108,7 @@ impl CompanyForm {
 #[server(prefix = "/sf", endpoint = "create_company")]
 pub async fn create_company(form: CompanyForm) -> Result<Company, ApiError> {
     let (state, ctx) = member().await?;
-    let patch = form.into_patch()?;
+    let patch = form.into_patch(&crate::platform::server_fns::ssr::member_formats(&state, &ctx).await?)?;
     let input = NewCompany {
         name: patch.name.unwrap_or_default(),
         domain: patch.domain.flatten(),
@@ -139,7 +138,7 @@ pub async fn create_company(form: CompanyForm) -> Result<Company, ApiError> {
 #[server(prefix = "/sf", endpoint = "update_company")]
 pub async fn update_company(id: Uuid, form: CompanyForm) -> Result<Company, ApiError> {
     let (state, ctx) = member().await?;
-    let patch = form.into_patch()?;
+    let patch = form.into_patch(&crate::platform::server_fns::ssr::member_formats(&state, &ctx).await?)?;
     let mut tx = WriteTx::begin(&state.db).await?;
     let company = super::ops::update(&mut tx, &ctx, id, patch).await?;
     tx.commit().await?;

@@ -258,7 +258,7 @@ pub fn DealPage() -> impl IntoView {
                     let owner_name = deal.owner_id
                         .and_then(|id| members.iter().find(|m| m.user_id == id).map(|m| m.name.clone()))
                         .unwrap_or_else(|| "Unassigned".into());
-                    let amount_text = format!("{}.{:02}", deal.amount_cents / 100, deal.amount_cents % 100);
+                    let amount_text = crate::platform::formats::Formats::current().decimal(&format!("{}.{:02}", deal.amount_cents / 100, deal.amount_cents % 100));
                     let option = |id: Uuid, name: String, selected: bool| view! { <option value=id.to_string() selected=selected>{name}</option> };
                     Ok::<_, ApiError>(view! {
                         <div class="page-head">

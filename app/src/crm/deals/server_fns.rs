@@ -44,11 +44,13 @@ pub struct DealForm {
 /// and after like a move on the board.
 #[server(prefix = "/sf", endpoint = "update_deal")]
 pub async fn update_deal(id: Uuid, form: DealForm) -> Result<Deal, ApiError> {
-    use super::types::{parse_money, DealPatch};
+    use super::types::DealPatch;
     use crate::platform::server_fns::ssr::{optional_date, optional_id};
     let (state, ctx) = member().await?;
-    let amount_cents = parse_money(form.amount.as_deref().unwrap_or(""))
-        .ok_or_else(|| ApiError::field("amount", "amount must be a number like 9000 or 9,000.50"))?;
+    let formats = crate::platform::server_fns::ssr::member_formats(&state, &ctx).await?;
+    let amount_cents = formats
+        .parse_money(form.amount.as_deref().unwrap_or(""))
+        .ok_or_else(|| ApiError::field("amount", format!("amount must be a number like 9000 or {}", formats.amount_example(900_050))))?;
     let patch = DealPatch {
         name: Some(form.name),
         stage_id: Some(optional_id(Some(form.stage_id), "stage_id")?.ok_or_else(|| ApiError::field("stage_id", "choose a stage"))?),
@@ -186,13 +188,12 @@ pub async fn delete_stage(id: Uuid) -> Result<(), ApiError> {
 
 #[server(prefix = "/sf", endpoint = "create_deal")]
 pub async fn create_deal(name: String, stage_id: Option<Uuid>, amount: Option<String>, currency: Option<String>) -> Result<(), ApiError> {
-    use crate::crm::deals::{
-        ops,
-        types::{parse_money, NewDeal},
-    };
+    use crate::crm::deals::{ops, types::NewDeal};
     let (state, ctx) = member().await?;
-    let amount_cents = parse_money(amount.as_deref().unwrap_or(""))
-        .ok_or_else(|| ApiError::field("amount", "amount must be a number like 9000 or 9,000.50"))?;
+    let formats = crate::platform::server_fns::ssr::member_formats(&state, &ctx).await?;
+    let amount_cents = formats
+        .parse_money(amount.as_deref().unwrap_or(""))
+        .ok_or_else(|| ApiError::field("amount", format!("amount must be a number like 9000 or {}", formats.amount_example(900_050))))?;
     let input = NewDeal { name, stage_id, amount_cents: Some(amount_cents), currency: blank_to_none(currency), ..Default::default() };
     let mut tx = WriteTx::begin(&state.db).await?;
     ops::create(&mut tx, &ctx, input).await?;

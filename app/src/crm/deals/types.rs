@@ -215,16 +215,6 @@ pub fn format_money(amount_cents: impl Into<i128>, currency: &str) -> String {
     crate::platform::formats::Formats::current().money(amount_cents, currency)
 }
 
-/// Reads an amount typed by a person ("9,000.50") as minor units; blank
-/// is zero.
-pub fn parse_money(text: &str) -> Option<i64> {
-    let cleaned: String = text.trim().chars().filter(|c| *c != ',' && *c != ' ').collect();
-    if cleaned.is_empty() {
-        return Some(0);
-    }
-    parse_decimal(&cleaned, 2)
-}
-
 /// Reads a non-negative decimal with at most `places` decimals as an
 /// integer scaled by 10^places: ("1.5", 3) → 1500. Digits and one point only.
 pub fn parse_decimal(text: &str, places: u32) -> Option<i64> {
@@ -252,12 +242,6 @@ mod tests {
         assert_eq!(format_money(123_456_789, "USD"), "1,234,567.89 USD");
         assert_eq!(format_money(i64::MIN, "USD"), "-92,233,720,368,547,758.08 USD");
         assert_eq!(format_money(i64::MAX as i128 * 3, "USD"), "276,701,161,105,643,274.21 USD");
-        assert_eq!(parse_money("9,000.5"), Some(900_050));
-        assert_eq!(parse_money("12"), Some(1200));
-        assert_eq!(parse_money(".75"), Some(75));
-        assert_eq!(parse_money("1.234"), None);
-        assert_eq!(parse_money("-5"), None);
-        assert_eq!(parse_money("abc"), None);
     }
 
     #[test]

@@ -79,7 +79,6 @@ pub async fn convert_lead(
     amount: Option<String>,
     currency: Option<String>,
 ) -> Result<Conversion, ApiError> {
-    use crate::crm::deals::types::parse_money;
     use crate::crm::leads::{
         ops,
         types::{ConvertDeal, ConvertLead},
@@ -87,8 +86,10 @@ pub async fn convert_lead(
     let (state, ctx) = member().await?;
     let deal = match create_deal {
         Some(_) => {
-            let amount_cents = parse_money(amount.as_deref().unwrap_or(""))
-                .ok_or_else(|| ApiError::field("amount", "amount must be a number like 9000 or 9,000.50"))?;
+            let formats = crate::platform::server_fns::ssr::member_formats(&state, &ctx).await?;
+            let amount_cents = formats.parse_money(amount.as_deref().unwrap_or("")).ok_or_else(|| {
+                ApiError::field("amount", format!("amount must be a number like 9000 or {}", formats.amount_example(900_050)))
+            })?;
             Some(ConvertDeal { stage_id, amount_cents: Some(amount_cents), currency: blank_to_none(currency), ..Default::default() })
         }
         None => None,

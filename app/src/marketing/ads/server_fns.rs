@@ -93,8 +93,10 @@ pub async fn create_ad_campaign(form: NewAdCampaignForm) -> Result<AdCampaign, A
     let (state, ctx) = member().await?;
     let objective =
         AdObjective::parse(&form.objective).ok_or_else(|| ApiError::field("objective", "choose leads, traffic or awareness"))?;
-    let budget = crate::crm::deals::types::parse_money(&form.daily_budget)
-        .ok_or_else(|| ApiError::field("daily_budget", "type an amount like 100 or 100.50"))?;
+    let formats = crate::platform::server_fns::ssr::member_formats(&state, &ctx).await?;
+    let budget = formats
+        .parse_money(&form.daily_budget)
+        .ok_or_else(|| ApiError::field("daily_budget", format!("type an amount like 100 or {}", formats.amount_example(10_050))))?;
     let date = |field: &str, text: Option<String>| -> Result<Option<chrono::NaiveDate>, ApiError> {
         match blank_to_none(text) {
             Some(t) => {
