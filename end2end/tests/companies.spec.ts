@@ -3,6 +3,9 @@ import { hydrated, signUp } from './helpers';
 
 test('a new user signs up, creates a company and sees it listed', async ({ page }) => {
   await signUp(page, 'Erin Example');
+  // A new workspace starts on the dashboard; its companies list is empty.
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Companies', exact: true }).click();
+  await expect(page).toHaveURL(/\/companies$/);
   await expect(page.getByText('No companies match.')).toBeVisible();
 
   await page.getByRole('link', { name: 'New company' }).click();

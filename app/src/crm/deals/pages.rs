@@ -90,7 +90,10 @@ pub fn PipelinePage() -> impl IntoView {
 struct Mover {
     action: ServerAction<MoveDeal>,
     dragging: RwSignal<Option<Uuid>>,
-    refocus: RwSignal<Option<Uuid>>,
+    /// The deal and the stage it moves to: only the card drawn in that
+    /// stage takes the focus (the one it leaves is still on screen until
+    /// the board is drawn again).
+    refocus: RwSignal<Option<(Uuid, Uuid)>>,
     announcement: RwSignal<String>,
 }
 
@@ -177,7 +180,7 @@ fn Card(deal: DealCard, stage_id: Uuid, order: Vec<(Uuid, String)>, mover: Mover
     // After a keyboard move the board is drawn again; the moved card takes
     // the focus back so the next arrow key keeps moving it.
     Effect::new(move |_| {
-        if mover.refocus.get() == Some(deal_id) {
+        if mover.refocus.get() == Some((deal_id, stage_id)) {
             if let Some(el) = card.get() {
                 let _ = el.focus();
                 mover.refocus.set(None);
@@ -203,7 +206,7 @@ fn Card(deal: DealCard, stage_id: Uuid, order: Vec<(Uuid, String)>, mover: Mover
                 };
                 if let Some(stage) = target {
                     ev.prevent_default();
-                    mover.refocus.set(Some(deal_id));
+                    mover.refocus.set(Some((deal_id, stage.0)));
                     mover.move_to(deal_id, &keys_name, stage);
                 }
             }>
