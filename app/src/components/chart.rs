@@ -71,6 +71,13 @@ pub struct Bar {
     pub value: i128,
 }
 
+impl Bar {
+    /// Bars from named counts, in the order given (a funnel's steps).
+    pub fn counts(counts: impl IntoIterator<Item = (&'static str, i64)>) -> Vec<Bar> {
+        counts.into_iter().map(|(label, n)| Bar { label: label.into(), value: n.into() }).collect()
+    }
+}
+
 /// One named row of values over the x axis of a column chart.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Series {

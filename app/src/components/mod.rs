@@ -71,6 +71,12 @@ pub fn field_error(error: Signal<Option<ApiError>>, field: &'static str) -> impl
     }
 }
 
+/// `aria-invalid="true"` on a field while the last answer names it (its
+/// message is drawn inside the field's label, so it is read with it).
+pub fn field_invalid(error: Signal<Option<ApiError>>, field: &'static str) -> Option<&'static str> {
+    error.get().and_then(|e| e.message_for(field).map(|_| "true"))
+}
+
 /// The error under a form, unless it is about one of the `inline` fields
 /// that show their own.
 pub fn form_error(error: Signal<Option<ApiError>>, inline: &'static [&'static str]) -> impl IntoView {

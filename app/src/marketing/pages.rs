@@ -197,7 +197,7 @@ fn Exclusions(preview: SequencePreview) -> impl IntoView {
 #[component]
 pub(super) fn RollupTable(rollup: Rollup) -> impl IntoView {
     let t = &rollup.totals;
-    let funnel: Vec<Bar> = [
+    let funnel = Bar::counts([
         ("Sent", t.sent),
         ("Opened", t.opened),
         ("Clicked", t.clicked),
@@ -205,10 +205,7 @@ pub(super) fn RollupTable(rollup: Rollup) -> impl IntoView {
         ("Unsubscribed", t.unsubscribed),
         ("Bounced", t.bounced),
         ("Unknown", t.unknown),
-    ]
-    .into_iter()
-    .map(|(label, n)| Bar { label: label.into(), value: n as i128 })
-    .collect();
+    ]);
     view! {
         <Chart spec=ChartSpec::bars("What recipients did", Unit::Count, funnel)/>
         <table class="grid">

@@ -81,17 +81,14 @@ pub fn RollupsPage() -> impl IntoView {
                 {move || Suspend::new(async move {
                     let r = rollups.await?;
                     let t = r.totals.clone();
-                    let funnel: Vec<Bar> = [
+                    let funnel = Bar::counts([
                         ("Sends", t.sends),
                         ("Clicks", t.clicks),
                         ("Replies", t.replies),
                         ("Leads", t.leads),
                         ("Conversions", t.conversions),
                         ("Deals won", t.deals_won),
-                    ]
-                    .into_iter()
-                    .map(|(label, n)| Bar { label: label.into(), value: n as i128 })
-                    .collect();
+                    ]);
                     Ok::<_, ApiError>(view! {
                         <Form method="GET" action="/marketing/rollups" attr:class="inline-form">
                             <label>"From"<input type="date" name="from" value=r.from.to_string()/></label>

@@ -8,7 +8,7 @@ use crate::api_error::ApiError;
 use leptos_router::hooks::use_params;
 use leptos_router::params::Params;
 
-use crate::components::{action_error, field_error, form_error, format_time, last_error, page_errors};
+use crate::components::{action_error, field_error, field_invalid, form_error, format_time, last_error, page_errors};
 use crate::platform::server_fns::*;
 use crate::platform::types::{Role, Scope};
 
@@ -35,10 +35,10 @@ pub fn SignUpPage() -> impl IntoView {
         <section class="card narrow">
             <h1>"Create your workspace"</h1>
             <ActionForm action=action>
-                <label>"Your name"<input name="name" required autocomplete="name"/>{field_error(action_error, "name")}</label>
-                <label>"Work email"<input name="email" type="email" required autocomplete="email"/>{field_error(action_error, "email")}</label>
-                <label>"Password"<input name="password" type="password" required minlength="10" autocomplete="new-password"/>{field_error(action_error, "password")}</label>
-                <label>"Workspace name"<input name="workspace_name" required placeholder="Acme Sales"/>{field_error(action_error, "workspace_name")}</label>
+                <label>"Your name"<input name="name" required autocomplete="name" aria-invalid=move || field_invalid(action_error, "name")/>{field_error(action_error, "name")}</label>
+                <label>"Work email"<input name="email" type="email" required autocomplete="email" aria-invalid=move || field_invalid(action_error, "email")/>{field_error(action_error, "email")}</label>
+                <label>"Password"<input name="password" type="password" required minlength="10" autocomplete="new-password" aria-invalid=move || field_invalid(action_error, "password")/>{field_error(action_error, "password")}</label>
+                <label>"Workspace name"<input name="workspace_name" required placeholder="Acme Sales" aria-invalid=move || field_invalid(action_error, "workspace_name")/>{field_error(action_error, "workspace_name")}</label>
                 <button type="submit">"Sign up"</button>
             </ActionForm>
             {form_error(action_error, &["name", "email", "password", "workspace_name"])}
@@ -263,11 +263,11 @@ pub fn WorkspaceSettingsPage() -> impl IntoView {
                             <ActionForm action=save>
                                 <fieldset disabled=!settings.can_change>
                                     <label>"Name"
-                                        <input name="name" required value=workspace.name.clone()/>
+                                        <input name="name" required value=workspace.name.clone() aria-invalid=move || field_invalid(save_error, "name")/>
                                         {field_error(save_error, "name")}
                                     </label>
                                     <label>"Time zone"
-                                        <select name="time_zone" data-testid="time-zone">
+                                        <select name="time_zone" data-testid="time-zone" aria-invalid=move || field_invalid(save_error, "time_zone")>
                                             {settings.time_zones.into_iter().map(|zone| {
                                                 let selected = zone == current;
                                                 view! { <option value=zone.clone() selected=selected>{zone.clone()}</option> }
@@ -276,7 +276,7 @@ pub fn WorkspaceSettingsPage() -> impl IntoView {
                                         {field_error(save_error, "time_zone")}
                                     </label>
                                     <label>"Numbers, money and dates"
-                                        <select name="locale" data-testid="locale">
+                                        <select name="locale" data-testid="locale" aria-invalid=move || field_invalid(save_error, "locale")>
                                             {crate::platform::formats::LOCALES.iter().map(|(code, name)| {
                                                 let selected = *code == workspace.locale;
                                                 view! { <option value=*code selected=selected>{format!("{name} · {}", example(code))}</option> }
@@ -285,7 +285,7 @@ pub fn WorkspaceSettingsPage() -> impl IntoView {
                                         {field_error(save_error, "locale")}
                                     </label>
                                     <label>"Keep finished flow runs for (days; empty keeps them)"
-                                        <input name="flow_run_retention_days" type="number" min="1" max="3650"
+                                        <input name="flow_run_retention_days" type="number" min="1" max="3650" aria-invalid=move || field_invalid(save_error, "flow_run_retention_days")
                                             value=workspace.flow_run_retention_days.map(|d| d.to_string()).unwrap_or_default()/>
                                         {field_error(save_error, "flow_run_retention_days")}
                                     </label>

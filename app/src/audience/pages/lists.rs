@@ -9,7 +9,7 @@ use super::segments::SegmentBuilder;
 use crate::audience::rules::{Match, Rule};
 use crate::audience::server_fns::*;
 use crate::audience::types::*;
-use crate::components::{action_error, field_error, form_error, last_error, page_errors, use_record_id};
+use crate::components::{action_error, field_error, field_invalid, form_error, last_error, page_errors, use_record_id};
 
 fn kind_label(list: &List) -> &'static str {
     match (list.kind, list.entity) {
@@ -39,7 +39,7 @@ pub fn AudiencePage() -> impl IntoView {
                 <summary>"New static list"</summary>
                 <ActionForm action=create>
                     <div class="row">
-                        <label>"Name"<input name="name" required/>{field_error(create_error, "name")}</label>
+                        <label>"Name"<input name="name" required aria-invalid=move || field_invalid(create_error, "name")/>{field_error(create_error, "name")}</label>
                         <label>"Holds"
                             <select name="entity">
                                 <option value="lead">"Leads"</option>

@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use super::server_fns::*;
 use super::types::*;
-use crate::components::{encode_query_value, field_error, form_error, format_time, last_error, page_errors, use_record_id};
+use crate::components::{encode_query_value, field_error, field_invalid, form_error, format_time, last_error, page_errors, use_record_id};
 
 fn status_options(selected: Option<CompanyStatus>) -> impl IntoView {
     CompanyStatus::ALL
@@ -111,10 +111,10 @@ fn company_fields(
         .map(|cents| crate::platform::formats::Formats::current().decimal(&format!("{}.{:02}", cents / 100, cents % 100)))
         .unwrap_or_default();
     view! {
-        <label>"Name"<input name="form[name]" required maxlength="200" value=company.map(|c| c.name.clone()).unwrap_or_default()/>{field_error(error, "name")}</label>
+        <label>"Name"<input name="form[name]" required maxlength="200" value=company.map(|c| c.name.clone()).unwrap_or_default() aria-invalid=move || field_invalid(error, "name")/>{field_error(error, "name")}</label>
         <div class="row">
-            <label>"Domain"<input name="form[domain]" placeholder="acme.com" value=text(|c| c.domain.clone())/>{field_error(error, "domain")}</label>
-            <label>"Website"<input name="form[website]" type="url" placeholder="https://acme.com" value=text(|c| c.website.clone())/>{field_error(error, "website")}</label>
+            <label>"Domain"<input name="form[domain]" placeholder="acme.com" value=text(|c| c.domain.clone()) aria-invalid=move || field_invalid(error, "domain")/>{field_error(error, "domain")}</label>
+            <label>"Website"<input name="form[website]" type="url" placeholder="https://acme.com" value=text(|c| c.website.clone()) aria-invalid=move || field_invalid(error, "website")/>{field_error(error, "website")}</label>
             <label>"Status"<select name="form[status]">{status_options(Some(company.map(|c| c.status).unwrap_or_default()))}</select></label>
         </div>
         <div class="row">
@@ -134,13 +134,13 @@ fn company_fields(
         </div>
         <div class="row">
             <label>"Industry"<input name="form[industry]" value=text(|c| c.industry.clone())/></label>
-            <label>"Employees"<input name="form[employee_count]" type="number" min="0" value=text(|c| c.employee_count.map(|n| n.to_string()))/>{field_error(error, "employee_count")}</label>
-            <label>"Annual revenue"<input name="form[annual_revenue]" inputmode="decimal" placeholder="1,200,000" value=revenue/>{field_error(error, "annual_revenue")}</label>
+            <label>"Employees"<input name="form[employee_count]" type="number" min="0" value=text(|c| c.employee_count.map(|n| n.to_string())) aria-invalid=move || field_invalid(error, "employee_count")/>{field_error(error, "employee_count")}</label>
+            <label>"Annual revenue"<input name="form[annual_revenue]" inputmode="decimal" placeholder="1,200,000" value=revenue aria-invalid=move || field_invalid(error, "annual_revenue")/>{field_error(error, "annual_revenue")}</label>
         </div>
         <div class="row">
             <label>"Country"<input name="form[country]" value=text(|c| c.country.clone())/></label>
             <label>"City"<input name="form[city]" value=text(|c| c.city.clone())/></label>
-            <label>"Phone"<input name="form[phone]" type="tel" value=text(|c| c.phone.clone())/>{field_error(error, "phone")}</label>
+            <label>"Phone"<input name="form[phone]" type="tel" value=text(|c| c.phone.clone()) aria-invalid=move || field_invalid(error, "phone")/>{field_error(error, "phone")}</label>
         </div>
         <label>"Description"<textarea name="form[description]" rows="3">{text(|c| c.description.clone())}</textarea></label>
     }

@@ -7,7 +7,7 @@ use leptos_router::components::Form;
 use leptos_router::hooks::use_query_map;
 
 use super::server_fns::*;
-use crate::components::{action_error, field_error, form_error, format_time, last_error, page_errors, use_record_id};
+use crate::components::{action_error, field_error, field_invalid, form_error, format_time, last_error, page_errors, use_record_id};
 use crate::crm::companies::server_fns::company_choices;
 
 #[component]
@@ -25,9 +25,9 @@ pub fn ContactsPage() -> impl IntoView {
             <section class="card">
                 <h2>"Add a contact"</h2>
                 <ActionForm action=create attr:class="row">
-                    <label>"Contact name"<input name="name" required/>{field_error(create_error, "name")}</label>
-                    <label>"Email"<input name="email" type="email"/>{field_error(create_error, "email")}</label>
-                    <label>"Phone"<input name="phone"/>{field_error(create_error, "phone")}</label>
+                    <label>"Contact name"<input name="name" required aria-invalid=move || field_invalid(create_error, "name")/>{field_error(create_error, "name")}</label>
+                    <label>"Email"<input name="email" type="email" aria-invalid=move || field_invalid(create_error, "email")/>{field_error(create_error, "email")}</label>
+                    <label>"Phone"<input name="phone" aria-invalid=move || field_invalid(create_error, "phone")/>{field_error(create_error, "phone")}</label>
                     <label>"Title"<input name="title"/></label>
                     <label>"Company"<input name="company_name"/></label>
                     <button type="submit">"Add contact"</button>

@@ -11,7 +11,7 @@ use crate::api_error::ApiError;
 
 use super::server_fns::*;
 use super::types::*;
-use crate::components::{action_error, field_error, form_error, last_error, page_errors, use_record_id};
+use crate::components::{action_error, field_error, field_invalid, form_error, last_error, page_errors, use_record_id};
 use crate::crm::companies::server_fns::company_choices;
 
 #[component]
@@ -44,7 +44,7 @@ pub fn PipelinePage() -> impl IntoView {
             <details class="card">
                 <summary>"New deal"</summary>
                 <ActionForm action=create attr:class="row">
-                    <label>"Deal name"<input name="name" required/>{field_error(create_error, "name")}</label>
+                    <label>"Deal name"<input name="name" required aria-invalid=move || field_invalid(create_error, "name")/>{field_error(create_error, "name")}</label>
                     <label>"Deal stage"
                         <Transition fallback=|| ()>
                             {move || Suspend::new(async move {
@@ -57,8 +57,8 @@ pub fn PipelinePage() -> impl IntoView {
                             })}
                         </Transition>
                     </label>
-                    <label>"Deal amount"<input name="amount" inputmode="decimal" placeholder="9,000.00"/>{field_error(create_error, "amount")}</label>
-                    <label>"Deal currency"<input name="currency" value="USD" maxlength="3"/>{field_error(create_error, "currency")}</label>
+                    <label>"Deal amount"<input name="amount" inputmode="decimal" placeholder="9,000.00" aria-invalid=move || field_invalid(create_error, "amount")/>{field_error(create_error, "amount")}</label>
+                    <label>"Deal currency"<input name="currency" value="USD" maxlength="3" aria-invalid=move || field_invalid(create_error, "currency")/>{field_error(create_error, "currency")}</label>
                     <button type="submit">"Create deal"</button>
                 </ActionForm>
                 {form_error(create_error, &["name", "amount", "currency"])}

@@ -9,7 +9,7 @@ use leptos_router::hooks::use_query_map;
 
 use super::server_fns::*;
 use super::types::{custom_field_text, is_custom_field_key, LeadSource, LeadStatus};
-use crate::components::{action_error, field_error, form_error, format_time, last_error, page_errors, use_record_id};
+use crate::components::{action_error, field_error, field_invalid, form_error, format_time, last_error, page_errors, use_record_id};
 use crate::crm::deals::server_fns::list_stages;
 use crate::crm::deals::types::StageKind;
 
@@ -39,11 +39,11 @@ pub fn LeadsPage() -> impl IntoView {
             <section class="card">
                 <h2>"Add a lead"</h2>
                 <ActionForm action=create attr:class="row">
-                    <label>"Lead name"<input name="name" required/>{field_error(create_error, "name")}</label>
-                    <label>"Email"<input name="email" type="email"/>{field_error(create_error, "email")}</label>
+                    <label>"Lead name"<input name="name" required aria-invalid=move || field_invalid(create_error, "name")/>{field_error(create_error, "name")}</label>
+                    <label>"Email"<input name="email" type="email" aria-invalid=move || field_invalid(create_error, "email")/>{field_error(create_error, "email")}</label>
                     <label>"Company"<input name="company_name"/></label>
                     <label>"Source"
-                        <select name="source">
+                        <select name="source" aria-invalid=move || field_invalid(create_error, "source")>
                             {LeadSource::ALL.iter().map(|s| view! { <option value=s.as_str() selected={*s == LeadSource::Manual}>{s.as_str()}</option> }).collect_view()}
                         </select>{field_error(create_error, "source")}
                     </label>
