@@ -49,11 +49,17 @@ test('every page, loaded with sample data, passes axe at 1,400 and 390 pixels an
   fs.mkdirSync(path.join(SHOTS, '390'), { recursive: true });
   await page.setViewportSize({ width: 1400, height: 900 });
 
-  // Signed out: the front page, log-in and sign-up.
+  // Signed out: the front page, log-in and sign-up, on a phone too.
   for (const [name, url] of [['home', '/'], ['login', '/login'], ['signup', '/signup']]) {
     await visit(page, url);
     await expectAccessible(page, name);
     await page.screenshot({ path: path.join(SHOTS, '1400', `${name}.png`), fullPage: true });
+    await page.setViewportSize({ width: 390, height: 844 });
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    expect.soft(overflow, `${name} scrolls sideways at 390 px`).toBeLessThanOrEqual(1);
+    await expectAccessible(page, `${name} at 390 px`);
+    await page.screenshot({ path: path.join(SHOTS, '390', `${name}.png`), fullPage: true });
+    await page.setViewportSize({ width: 1400, height: 900 });
   }
 
   // A new owner lands on the dashboard, which offers the sample data.
