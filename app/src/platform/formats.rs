@@ -129,13 +129,13 @@ impl Formats {
             group => match ungroup(&units, group) {
                 Some(digits) => digits,
                 // "12.50" in de-DE: not thousands, so the decimal point.
-                None if fraction.is_none() && mark != '.' => return crate::crm::deals::types::parse_decimal(&units, places),
+                None if fraction.is_none() && mark != '.' => return plain_decimal(&units, places),
                 None => return None,
             },
         };
         match fraction {
-            Some(fraction) => crate::crm::deals::types::parse_decimal(&format!("{units}.{fraction}"), places),
-            None => crate::crm::deals::types::parse_decimal(&units, places),
+            Some(fraction) => plain_decimal(&format!("{units}.{fraction}"), places),
+            None => plain_decimal(&units, places),
         }
     }
 
@@ -166,6 +166,22 @@ impl Formats {
     }
 }
 
+/// Reads a non-negative decimal with at most `places` decimals as an
+/// integer scaled by 10^places: ("1.5", 3) → 1500. Digits and one point only.
+fn plain_decimal(text: &str, places: u32) -> Option<i64> {
+    let text = text.trim();
+    let (units, fraction) = text.split_once('.').unwrap_or((text, ""));
+    if units.is_empty() && fraction.is_empty() || fraction.len() > places as usize {
+        return None;
+    }
+    if !units.chars().chain(fraction.chars()).all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    let units: i64 = if units.is_empty() { 0 } else { units.parse().ok()? };
+    let fraction: i64 = if fraction.is_empty() { 0 } else { format!("{fraction:0<width$}", width = places as usize).parse().ok()? };
+    units.checked_mul(10i64.pow(places))?.checked_add(fraction)
+}
+
 /// Digits written with `group` between thousands ("1,234,567"), without
 /// it; `None` when a group is not three digits. Digits without any
 /// separator pass as they are.
@@ -182,7 +198,7 @@ fn ungroup(text: &str, group: &str) -> Option<String> {
 pub mod ssr {
     use super::Formats;
     use crate::error::{AppError, AppResult};
-    use crate::platform::db::{Db, Q};
+    use crate::platform::db::{Db, Tx, Q};
 
     /// A locale Corral writes in, or a validation error naming `field`.
     pub fn locale(field: &str, value: &str) -> AppResult<String> {
@@ -195,9 +211,15 @@ pub mod ssr {
     /// The formats of a workspace.
     pub async fn of_workspace(db: &Db, workspace_id: uuid::Uuid) -> AppResult<Formats> {
         let mut tx = db.begin_read().await?;
+        let formats = in_tx(&mut tx, workspace_id).await?;
+        tx.commit().await?;
+        Ok(formats)
+    }
+
+    /// The formats of a workspace, read in a transaction already open.
+    pub async fn in_tx(tx: &mut Tx, workspace_id: uuid::Uuid) -> AppResult<Formats> {
         let row: Option<(String, String)> =
             tx.fetch_optional(Q::new("SELECT locale, time_zone FROM workspaces WHERE id = $1").bind(workspace_id)).await?;
-        tx.commit().await?;
         Ok(row.map(|(locale, time_zone)| Formats { locale, time_zone }).unwrap_or_default())
     }
 }
@@ -223,6 +245,16 @@ mod tests {
         assert_eq!(of("de-DE", "UTC").date(day), "25.11.2026");
         assert_eq!(of("ja-JP", "UTC").date(day), "2026/11/25");
         assert_eq!(of("de-DE", "UTC").decimal("12.5k"), "12,5k");
+    }
+
+    #[test]
+    fn decimals_parse_exactly() {
+        assert_eq!(plain_decimal("1.5", 3), Some(1_500));
+        assert_eq!(plain_decimal("8.25", 2), Some(825));
+        assert_eq!(plain_decimal("20", 2), Some(2_000));
+        assert_eq!(plain_decimal("1.0005", 3), None);
+        assert_eq!(plain_decimal("-1", 3), None);
+        assert_eq!(plain_decimal("", 3), None);
     }
 
     #[test]

@@ -155,8 +155,7 @@ pub mod ssr {
         }
         groups.push(NavGroup { label: "Settings".into(), items: settings });
 
-        let workspace = crate::platform::accounts::get_workspace(tx, ctx).await?;
-        let formats = crate::platform::formats::Formats { locale: workspace.locale, time_zone: workspace.time_zone };
+        let formats = crate::platform::formats::ssr::in_tx(tx, ctx.workspace_id).await?;
         Ok(Navigation { home: user.role.home_path().into(), user, groups, formats })
     }
 }

@@ -215,22 +215,6 @@ pub fn format_money(amount_cents: impl Into<i128>, currency: &str) -> String {
     crate::platform::formats::Formats::current().money(amount_cents, currency)
 }
 
-/// Reads a non-negative decimal with at most `places` decimals as an
-/// integer scaled by 10^places: ("1.5", 3) → 1500. Digits and one point only.
-pub fn parse_decimal(text: &str, places: u32) -> Option<i64> {
-    let text = text.trim();
-    let (units, fraction) = text.split_once('.').unwrap_or((text, ""));
-    if units.is_empty() && fraction.is_empty() || fraction.len() > places as usize {
-        return None;
-    }
-    if !units.chars().chain(fraction.chars()).all(|c| c.is_ascii_digit()) {
-        return None;
-    }
-    let units: i64 = if units.is_empty() { 0 } else { units.parse().ok()? };
-    let fraction: i64 = if fraction.is_empty() { 0 } else { format!("{fraction:0<width$}", width = places as usize).parse().ok()? };
-    units.checked_mul(10i64.pow(places))?.checked_add(fraction)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -242,15 +226,5 @@ mod tests {
         assert_eq!(format_money(123_456_789, "USD"), "1,234,567.89 USD");
         assert_eq!(format_money(i64::MIN, "USD"), "-92,233,720,368,547,758.08 USD");
         assert_eq!(format_money(i64::MAX as i128 * 3, "USD"), "276,701,161,105,643,274.21 USD");
-    }
-
-    #[test]
-    fn decimals_parse_exactly() {
-        assert_eq!(parse_decimal("1.5", 3), Some(1_500));
-        assert_eq!(parse_decimal("8.25", 2), Some(825));
-        assert_eq!(parse_decimal("20", 2), Some(2_000));
-        assert_eq!(parse_decimal("1.0005", 3), None);
-        assert_eq!(parse_decimal("-1", 3), None);
-        assert_eq!(parse_decimal("", 3), None);
     }
 }
