@@ -55,7 +55,11 @@ pub mod ssr {
                 "SELECT '{kind}' AS entity_type, id, {title} AS title, {subtitle} AS subtitle FROM {table} WHERE workspace_id = $1"
             ))
             .bind(ctx.workspace_id);
-            text_search(&mut q, Some(text), columns)?;
+            if kind == "lead" {
+                crate::platform::db::lead_text_search(&mut q, tx.backend(), Some(text), "leads")?;
+            } else {
+                text_search(&mut q, Some(text), columns)?;
+            }
             let limit = q.arg(HITS_PER_KIND);
             q.push(&format!(" ORDER BY id DESC LIMIT {limit}"));
             let found: Vec<SearchHit> = tx.fetch_all(q).await?;

@@ -81,6 +81,9 @@ impl Db {
                 if mode != 2 {
                     sqlx::query("PRAGMA auto_vacuum = INCREMENTAL").execute(pool).await?;
                     sqlx::query("VACUUM").execute(pool).await?;
+                    // VACUUM may renumber rowids, which the lead search
+                    // index (migration 20) points at: rebuild it from leads.
+                    sqlx::query("INSERT INTO leads_search (leads_search) VALUES ('rebuild')").execute(pool).await?;
                 }
                 Ok(())
             }
@@ -185,6 +188,37 @@ pub fn like_pattern(text: &str) -> String {
     }
     pattern.push('%');
     pattern
+}
+
+/// The text search over leads' name, email and company name (`q` on lists
+/// and the search box): the same case-insensitive substring match as
+/// [`text_search`], first narrowed by the lead search index (migration 20:
+/// SQLite FTS5 trigrams, PostgreSQL pg_trgm) when the text has the three
+/// characters a trigram needs. `table` qualifies the columns (`leads`).
+pub fn lead_text_search(q: &mut Q, backend: Backend, text: Option<&str>, table: &str) -> crate::error::AppResult<()> {
+    let Some(text) = text.filter(|t| !t.trim().is_empty()) else { return Ok(()) };
+    let columns = [format!("{table}.name"), format!("{table}.email"), format!("{table}.company_name")];
+    let columns: Vec<&str> = columns.iter().map(String::as_str).collect();
+    text_search(q, Some(text), &columns)?;
+    let needle = text.trim().to_lowercase();
+    if needle.chars().count() < 3 {
+        return Ok(());
+    }
+    match backend {
+        Backend::Sqlite => {
+            // One FTS5 phrase: the trigrams of the text in order.
+            let p = q.arg(format!("\"{}\"", needle.replace('"', "\"\"")));
+            q.push(&format!(" AND {table}.rowid IN (SELECT rowid FROM leads_search WHERE leads_search MATCH {p})"));
+        }
+        Backend::Postgres => {
+            let p = q.arg(like_pattern(&needle));
+            q.push(&format!(
+                " AND lower(coalesce({table}.name, '') || ' ' || coalesce({table}.email, '') || ' ' || coalesce({table}.company_name, '')) \
+                 LIKE {p} ESCAPE '\\'"
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Checks the text-search parameter and appends a case-insensitive match
@@ -352,19 +386,48 @@ impl Q {
     }
 
     /// SQLite numbers `$name` parameters by first appearance; `?NNN` is its
-    /// explicit positional form, so rewrite to that.
+    /// explicit positional form, so rewrite to that. When every placeholder
+    /// appears once and in order (`$1, $2, …`, as multi-row INSERTs and
+    /// IN lists build them), plain `?` says the same and binds in linear
+    /// time: SQLite looks a named parameter's name up by walking all of
+    /// them, which made binding 20,000 of them quadratic.
     fn sqlite_sql(&self) -> String {
         let mut out = String::with_capacity(self.sql.len());
+        let mut numbers = Vec::new();
         let mut chars = self.sql.chars().peekable();
         while let Some(c) = chars.next() {
             if c == '$' && chars.peek().is_some_and(|n| n.is_ascii_digit()) {
                 out.push('?');
+                let mut number = 0usize;
+                while let Some(digit) = chars.peek().and_then(|d| d.to_digit(10)) {
+                    number = number * 10 + digit as usize;
+                    out.push(chars.next().expect("peeked"));
+                }
+                numbers.push(number);
             } else {
                 out.push(c);
             }
         }
+        if numbers.len() > 1 && numbers.iter().enumerate().all(|(i, n)| *n == i + 1) {
+            return anonymous_placeholders(&out);
+        }
         out
     }
+}
+
+/// `?1, ?2, …` (already checked to be in order, each once) as plain `?`.
+fn anonymous_placeholders(sql: &str) -> String {
+    let mut out = String::with_capacity(sql.len());
+    let mut chars = sql.chars().peekable();
+    while let Some(c) = chars.next() {
+        out.push(c);
+        if c == '?' {
+            while chars.peek().is_some_and(|d| d.is_ascii_digit()) {
+                chars.next();
+            }
+        }
+    }
+    out
 }
 
 /// Rows that decode on both backends.
@@ -472,5 +535,13 @@ mod tests {
     fn sqlite_placeholders_become_explicit_positions() {
         let q = Q::new("SELECT a FROM t WHERE b = $2 AND c = $1 AND d = '$x'");
         assert_eq!(q.sqlite_sql(), "SELECT a FROM t WHERE b = ?2 AND c = ?1 AND d = '$x'");
+        let reused = Q::new("INSERT INTO t VALUES ($1, $2, $2)");
+        assert_eq!(reused.sqlite_sql(), "INSERT INTO t VALUES (?1, ?2, ?2)");
+    }
+
+    #[test]
+    fn placeholders_in_order_each_once_become_plain_question_marks() {
+        let q = Q::new("INSERT INTO t VALUES ($1, $2, '$.a'), ($3, $4, '?'), ($5, $6, $7, $8, $9, $10, $11)");
+        assert_eq!(q.sqlite_sql(), "INSERT INTO t VALUES (?, ?, '$.a'), (?, ?, '?'), (?, ?, ?, ?, ?, ?, ?)");
     }
 }

@@ -382,6 +382,26 @@ async fn csv_imports_map_columns_dedup_by_email_and_report_bad_rows_by_line() {
     assert_eq!((ada["name"].as_str(), ada["email"].as_str(), ada["score"].as_i64()), (Some("Ada Lovelace"), Some("ada@x.io"), Some(90)));
     assert_eq!((ada["source"].as_str(), ada["tags"].clone()), (Some("import"), json!(["vip", "webinar"])));
     assert_eq!(ada["custom_fields"], json!({"plan": "gold"}));
+    // Audited per batch, and each lead's timeline names its import.
+    let ada_id = ada["id"].as_str().unwrap();
+    let batch = api.ok(Method::GET, &format!("/audit-events?entity_id={id}&action=import.leads_created"), None).await;
+    let named: Vec<&str> = batch["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|e| e["after"]["lead_ids"].as_array().unwrap())
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert_eq!(named.len(), 4, "{batch}");
+    assert!(named.contains(&ada_id), "{batch}");
+    let timeline = api.ok(Method::GET, &format!("/leads/{ada_id}/timeline"), None).await;
+    assert_eq!(timeline[0]["kind"], "lead.imported", "{timeline}");
+    assert_eq!(timeline[0]["summary"], format!("Imported by import {id} (leads.csv)"), "{timeline}");
+    // The search index found them: substrings of name, email and company, any case.
+    for (q, hits) in [("LOVEL", 1), ("alytic", 1), ("@x.io", 5), ("zzz", 0), ("la", 2)] {
+        let found = api.ok(Method::GET, &format!("/leads?q={}", q.replace('@', "%40")), None).await;
+        assert_eq!(found["data"].as_array().unwrap().len(), hits, "{q}: {found}");
+    }
     let quoted = api.ok(Method::GET, "/leads?q=q%40x.io", None).await;
     assert_eq!(quoted["data"][0]["name"], "Quoted, \"Name\"\nSecond line");
     assert_eq!(quoted["data"][0]["company_name"], "A, B");

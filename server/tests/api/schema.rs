@@ -9,6 +9,8 @@ use uuid::Uuid;
 
 type Columns = BTreeSet<(String, String)>;
 
+/// SQLite's tables, less the lead search index (migration 20: an FTS5
+/// table and its shadow tables; PostgreSQL's counterpart is an index).
 async fn sqlite_columns() -> Columns {
     let path = std::env::temp_dir().join(format!("corral-schema-{}.db", Uuid::now_v7().simple()));
     let db = Db::connect(&format!("sqlite://{}", path.display())).await.unwrap();
@@ -16,7 +18,8 @@ async fn sqlite_columns() -> Columns {
     let Db::Sqlite(pool) = &db else { unreachable!() };
     let rows: Vec<(String, String)> = sqlx::query_as(
         "SELECT m.name, p.name FROM sqlite_master m JOIN pragma_table_info(m.name) p \
-         WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' AND m.name NOT LIKE '_sqlx_%'",
+         WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' AND m.name NOT LIKE '_sqlx_%' \
+         AND m.name NOT LIKE 'leads\\_search%' ESCAPE '\\'",
     )
     .fetch_all(pool)
     .await

@@ -1,6 +1,8 @@
 //! The job: claims an import with a lease, imports its rows in batches,
 //! each committed with the resume point, and finishes it.
 
+use std::collections::HashMap;
+
 use super::*;
 
 enum Outcome {
@@ -98,17 +100,7 @@ async fn import_row(tx: &mut Tx, ctx: &Ctx, entity: ImportEntity, dedup: DedupMo
             };
             match (existing, dedup) {
                 (Some(id), DedupMode::Skip) => Ok(Outcome::Skipped(id)),
-                (Some(id), _) => {
-                    let lead = leads::get(tx, ctx, id).await?;
-                    let mut patch: LeadPatch = from_fields(&values.fields).map_err(bad)?;
-                    if !values.custom.is_empty() {
-                        patch.custom_fields = Some(merged(&lead.custom_fields, &values.custom));
-                    }
-                    if !values.tags.is_empty() {
-                        patch.tags = Some(lead.tags.iter().cloned().chain(values.tags).collect());
-                    }
-                    leads::update(tx, ctx, id, patch).await.map(|l| Outcome::Updated(l.id))
-                }
+                (Some(id), _) => update_lead(tx, ctx, id, values).await,
                 (None, _) => {
                     let mut input: NewLead = from_fields(&values.fields).map_err(bad)?;
                     input.source = input.source.or(Some(LeadSource::Import));
@@ -173,11 +165,132 @@ struct BatchTally {
     ids: Vec<Uuid>,
 }
 
+/// The lead an update row merges into: its fields set, custom fields
+/// merged key by key, tags added.
+async fn update_lead(tx: &mut Tx, ctx: &Ctx, id: Uuid, values: RowValues) -> AppResult<Outcome> {
+    let lead = leads::get(tx, ctx, id).await?;
+    let mut patch: LeadPatch = from_fields(&values.fields).map_err(|reason| AppError::Validation { field: None, message: reason })?;
+    if !values.custom.is_empty() {
+        patch.custom_fields = Some(merged(&lead.custom_fields, &values.custom));
+    }
+    if !values.tags.is_empty() {
+        patch.tags = Some(lead.tags.iter().cloned().chain(values.tags).collect());
+    }
+    leads::update(tx, ctx, id, patch).await.map(|l| Outcome::Updated(l.id))
+}
+
+/// The oldest lead of each email among `emails`, in one query per thousand.
+async fn leads_by_email(tx: &mut Tx, ctx: &Ctx, emails: &[&str]) -> AppResult<HashMap<String, Uuid>> {
+    let mut found: HashMap<String, Uuid> = HashMap::new();
+    for chunk in emails.chunks(1000) {
+        let mut q = Q::new("").bind(ctx.workspace_id);
+        let placeholders: Vec<String> = chunk.iter().map(|e| q.arg(*e)).collect();
+        q.push(&format!("SELECT email, id FROM leads WHERE workspace_id = $1 AND email IN ({})", placeholders.join(", ")));
+        let rows: Vec<(String, Uuid)> = tx.fetch_all(q).await?;
+        for (email, id) in rows {
+            found.entry(email).and_modify(|oldest| *oldest = (*oldest).min(id)).or_insert(id);
+        }
+    }
+    Ok(found)
+}
+
+/// What the rows of a batch became: each checked in memory, the batch's
+/// emails looked up in one query, new leads written many per statement
+/// (`leads::insert_many`) and audited by one row naming every id. Updates
+/// (dedup=update) go through `leads::update` one by one, since they merge;
+/// the leads created so far are written first so an update sees them.
+/// `None` asks for the careful row-by-row retry, as in [`import_batch`].
+async fn import_lead_batch(tx: &mut Tx, ctx: &Ctx, job: &ImportRow, records: &[Record]) -> AppResult<Option<BatchTally>> {
+    let mut tally = BatchTally::default();
+    let mut rows: Vec<(u64, RowValues)> = Vec::with_capacity(records.len());
+    for record in records {
+        match record.fields.clone().and_then(|fields| row_values(job.entity, &job.mapping.0, fields)) {
+            Ok(values) => rows.push((record.line, values)),
+            Err(reason) => tally.failed.push((record.line as i64, reason)),
+        }
+    }
+    let mut keys: Vec<Option<String>> = Vec::with_capacity(rows.len());
+    let mut kept: Vec<(u64, RowValues)> = Vec::with_capacity(rows.len());
+    for (line, values) in rows {
+        let key = if job.dedup == DedupMode::Create { Ok(None) } else { dedup_key(&values, "email") };
+        match key {
+            Ok(key) => {
+                keys.push(key);
+                kept.push((line, values));
+            }
+            Err(e) => tally.failed.push((line as i64, e.public_message())),
+        }
+    }
+    let emails: Vec<&str> = keys.iter().flatten().map(String::as_str).collect();
+    let mut known = if emails.is_empty() { HashMap::new() } else { leads_by_email(tx, ctx, &emails).await? };
+    let at = now();
+    let mut pending: Vec<crate::crm::leads::types::Lead> = Vec::new();
+    let mut written: Vec<Uuid> = Vec::new();
+    for ((line, values), key) in kept.into_iter().zip(keys) {
+        let found = key.as_ref().and_then(|k| known.get(k)).copied();
+        match (found, job.dedup) {
+            (Some(id), DedupMode::Skip) => {
+                tally.skipped += 1;
+                tally.ids.push(id);
+            }
+            (Some(id), _) => {
+                written.extend(pending.iter().map(|l| l.id));
+                if let Err(e) = leads::insert_many(tx, ctx, &std::mem::take(&mut pending), Some(job.id)).await {
+                    tracing::warn!(error = %e, "import batch falls back to row by row");
+                    return Ok(None);
+                }
+                match update_lead(tx, ctx, id, values).await {
+                    Ok(_) => {
+                        tally.updated += 1;
+                        tally.ids.push(id);
+                    }
+                    Err(AppError::Database(_) | AppError::Duplicate { .. }) => return Ok(None),
+                    Err(e) => tally.failed.push((line as i64, e.public_message())),
+                }
+            }
+            (None, _) => {
+                let input = from_fields::<NewLead>(&values.fields).map_err(|reason| AppError::Validation { field: None, message: reason });
+                let lead = input.and_then(|mut input| {
+                    input.source = input.source.or(Some(LeadSource::Import));
+                    input.custom_fields = (!values.custom.is_empty()).then_some(Value::Object(values.custom));
+                    input.tags = (!values.tags.is_empty()).then_some(values.tags);
+                    leads::new_lead(ctx, input, None, at)
+                });
+                match lead {
+                    Ok(lead) => {
+                        if let Some(key) = key {
+                            known.insert(key, lead.id);
+                        }
+                        tally.created += 1;
+                        tally.ids.push(lead.id);
+                        pending.push(lead);
+                    }
+                    Err(e) => tally.failed.push((line as i64, e.public_message())),
+                }
+            }
+        }
+    }
+    written.extend(pending.iter().map(|l| l.id));
+    if let Err(e) = leads::insert_many(tx, ctx, &pending, Some(job.id)).await {
+        tracing::warn!(error = %e, "import batch falls back to row by row");
+        return Ok(None);
+    }
+    if !written.is_empty() {
+        let summary = json!({ "import_id": job.id, "count": written.len(), "lead_ids": written });
+        audit::record(tx, ctx, "import.leads_created", "import", Some(job.id), None::<&()>, Some(&summary)).await?;
+    }
+    tally.failed.sort_by_key(|(line, _)| *line);
+    Ok(Some(tally))
+}
+
 /// Imports a batch in the caller's transaction. `careful` wraps each row
 /// in a savepoint; the fast path skips that and asks for a careful retry
 /// when a database error (not a validation error) could have left a row
 /// half-written or, on PostgreSQL, aborted the transaction.
 async fn import_batch(tx: &mut Tx, ctx: &Ctx, job: &ImportRow, records: &[Record], careful: bool) -> AppResult<Option<BatchTally>> {
+    if job.entity == ImportEntity::Lead && !careful {
+        return import_lead_batch(tx, ctx, job, records).await;
+    }
     let mut tally = BatchTally::default();
     for record in records {
         let values = match &record.fields {

@@ -319,6 +319,40 @@ pub async fn lead_timeline(tx: &mut Tx, ctx: &Ctx, lead_id: Uuid) -> AppResult<V
             }
         }))
         .collect();
+    // Leads an import wrote in bulk are audited by one row per batch; the
+    // lead names its import.
+    if let Some(import) = imported_by(tx, ctx, lead.id).await? {
+        entries.push(import);
+    }
     entries.sort_by_key(|entry| std::cmp::Reverse(entry.at));
     Ok(entries)
+}
+
+/// The import that wrote a lead: its id, file name, who started it, and
+/// when the lead was written.
+type ImportOfLead = (Uuid, Option<String>, Option<Uuid>, chrono::DateTime<chrono::Utc>);
+
+/// "Imported by import X" for a lead written by an import's bulk path.
+async fn imported_by(tx: &mut Tx, ctx: &Ctx, lead_id: Uuid) -> AppResult<Option<TimelineEntry>> {
+    let found: Option<ImportOfLead> = tx
+        .fetch_optional(
+            Q::new(
+                "SELECT i.id, i.file_name, i.created_by, l.created_at FROM leads l JOIN imports i ON i.id = l.import_id \
+                 WHERE l.workspace_id = $1 AND l.id = $2 AND i.workspace_id = $1",
+            )
+            .bind(ctx.workspace_id)
+            .bind(lead_id),
+        )
+        .await?;
+    Ok(found.map(|(import_id, file_name, created_by, at)| TimelineEntry {
+        at,
+        entry_type: "change".into(),
+        kind: "lead.imported".into(),
+        summary: match &file_name {
+            Some(name) => format!("Imported by import {import_id} ({name})"),
+            None => format!("Imported by import {import_id}"),
+        },
+        actor_user_id: created_by,
+        data: serde_json::json!({ "import_id": import_id, "file_name": file_name }),
+    }))
 }

@@ -14,7 +14,7 @@ use crate::crm::contacts::{
     types::{ContactPatch, NewContact, NewMembership},
 };
 use crate::crm::deals::{ops as deals, types::NewDeal};
-use crate::crm::fields::{check_owner, owner_condition, owner_or_creator, text_search};
+use crate::crm::fields::{check_owner, owner_condition, owner_or_creator};
 use crate::error::{AppError, AppResult};
 use crate::platform::context::{Ctx, Via};
 use crate::platform::db::{now, Tx, Q};
@@ -147,11 +147,21 @@ async fn save(tx: &mut Tx, ctx: &Ctx, lead: &Lead) -> AppResult<()> {
 
 pub async fn create(tx: &mut Tx, ctx: &Ctx, input: NewLead) -> AppResult<Lead> {
     ctx.require(Scope::CrmWrite)?;
-    refuse_converted_status(input.status)?;
-    let custom_fields = custom_fields_or_empty(input.custom_fields)?;
     let owner_id = owner_or_creator(ctx, input.owner_id);
     check_owner(tx, ctx, owner_id).await?;
-    let at = now();
+    let lead = new_lead(ctx, input, owner_id, now())?;
+    insert(tx, ctx, &lead).await?;
+    audit::record(tx, ctx, "lead.created", "lead", Some(lead.id), None::<&()>, Some(&lead)).await?;
+    events::emit(tx, ctx.workspace_id, "lead.created", Some(lead.id), created_event(&lead), events::fresh_key("lead.created")).await?;
+    Ok(lead)
+}
+
+/// A new lead checked and filled in, not yet written: every rule a created
+/// lead obeys except the owner's membership, which the caller checks (once
+/// per owner when many are written together).
+pub fn new_lead(ctx: &Ctx, input: NewLead, owner_id: Option<Uuid>, at: chrono::DateTime<chrono::Utc>) -> AppResult<Lead> {
+    refuse_converted_status(input.status)?;
+    let custom_fields = custom_fields_or_empty(input.custom_fields)?;
     let default_source = match ctx.via {
         Via::Mcp => LeadSource::Mcp,
         Via::Api => LeadSource::Api,
@@ -159,7 +169,7 @@ pub async fn create(tx: &mut Tx, ctx: &Ctx, input: NewLead) -> AppResult<Lead> {
         Via::Form => LeadSource::Website,
         Via::Ui | Via::System | Via::Flow => LeadSource::Manual,
     };
-    let lead = Lead {
+    Ok(Lead {
         id: Uuid::now_v7(),
         workspace_id: ctx.workspace_id,
         name: required_text("name", &input.name, 200)?,
@@ -183,12 +193,65 @@ pub async fn create(tx: &mut Tx, ctx: &Ctx, input: NewLead) -> AppResult<Lead> {
         last_agent_actor_id: ctx.api_key_id,
         created_at: at,
         updated_at: at,
-    };
-    insert(tx, ctx, &lead).await?;
-    audit::record(tx, ctx, "lead.created", "lead", Some(lead.id), None::<&()>, Some(&lead)).await?;
-    let data = json!({ "lead_id": lead.id, "email": lead.email, "owner_id": lead.owner_id, "score": lead.score, "source": lead.source });
-    events::emit(tx, ctx.workspace_id, "lead.created", Some(lead.id), data, events::fresh_key("lead.created")).await?;
-    Ok(lead)
+    })
+}
+
+/// The `lead.created` event's data.
+fn created_event(lead: &Lead) -> serde_json::Value {
+    json!({ "lead_id": lead.id, "email": lead.email, "owner_id": lead.owner_id, "score": lead.score, "source": lead.source })
+}
+
+/// Rows per multi-row INSERT: 21 arguments each stays under SQLite's
+/// 32,766 and PostgreSQL's 65,535 bound parameters.
+const ROWS_PER_INSERT: usize = 1000;
+
+/// Writes leads made by [`new_lead`] many rows per statement, with the
+/// `lead.created` events flows listen for. The caller audits them (an
+/// import writes one audit row per batch naming every id) and the leads
+/// name the import that brought them (`import_id`), so a lead's timeline
+/// still says where it came from.
+pub async fn insert_many(tx: &mut Tx, ctx: &Ctx, leads: &[Lead], import_id: Option<Uuid>) -> AppResult<()> {
+    ctx.require(Scope::CrmWrite)?;
+    for chunk in leads.chunks(ROWS_PER_INSERT) {
+        let mut q = Q::new(format!("INSERT INTO leads ({INSERT_COLUMNS}, import_id) VALUES "));
+        for (i, lead) in chunk.iter().enumerate() {
+            let values = [
+                q.arg(ctx.workspace_id),
+                q.arg(lead.id),
+                q.arg(lead.name.as_str()),
+                q.arg(lead.email.clone()),
+                q.arg(lead.phone.clone()),
+                q.arg(lead.company_name.clone()),
+                q.arg(lead.title.clone()),
+                q.arg(lead.source.as_str()),
+                q.arg(lead.status.as_str()),
+                q.arg(lead.score),
+                q.arg(lead.owner_id),
+                q.arg(lead.custom_fields.clone()),
+                q.arg(serde_json::json!(lead.tags)),
+                q.arg(lead.last_activity_at),
+                q.arg(lead.converted_at),
+                q.arg(lead.converted_contact_id),
+                q.arg(lead.converted_company_id),
+                q.arg(lead.converted_deal_id),
+                q.arg(lead.created_at),
+                q.arg(lead.updated_at),
+                q.arg(lead.last_agent_actor_id),
+                q.arg(import_id),
+            ];
+            q.push(if i == 0 { "(" } else { ", (" });
+            q.push(&values.join(", "));
+            q.push(")");
+        }
+        tx.execute(q).await?;
+    }
+    if events::has_listeners(tx, ctx.workspace_id, "lead.created").await? {
+        for lead in leads {
+            let key = events::fresh_key("lead.created");
+            events::insert(tx, ctx.workspace_id, "lead.created", Some(lead.id.to_string()), created_event(lead), key).await?;
+        }
+    }
+    Ok(())
 }
 
 pub async fn update(tx: &mut Tx, ctx: &Ctx, id: Uuid, patch: LeadPatch) -> AppResult<Lead> {
@@ -302,7 +365,7 @@ pub async fn list(tx: &mut Tx, ctx: &Ctx, filter: LeadFilter) -> AppResult<Page<
     ctx.require(Scope::CrmRead)?;
     let page = PageRequest::parse(filter.limit, filter.cursor.as_deref())?;
     let mut q = Q::new(format!("SELECT {COLUMNS} FROM leads WHERE workspace_id = $1")).bind(ctx.workspace_id);
-    text_search(&mut q, filter.q.as_deref(), &["name", "email", "company_name"])?;
+    crate::platform::db::lead_text_search(&mut q, tx.backend(), filter.q.as_deref(), "leads")?;
     owner_condition(&mut q, ctx, "owner_id", filter.owner.as_deref())?;
     if let Some(status) = filter.status {
         let p = q.arg(status.as_str());
