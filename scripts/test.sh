@@ -40,6 +40,12 @@ CORRAL_TEST_BACKEND=sqlite cargo test --workspace --exclude frontend --locked
 log "integration tests on PostgreSQL"
 CORRAL_TEST_BACKEND=postgres cargo test -p server --locked --tests
 
+log "every benchmark once at a small size, on SQLite and PostgreSQL (they must keep working; figures come from scripts/bench-*.sh)"
+for backend in sqlite postgres; do
+  CORRAL_TEST_BACKEND=$backend BENCH_LEADS=3000 BENCH_SAMPLES=20 BENCH_RECIPIENTS=200 BENCH_RUNS=50 \
+    cargo test -p server --locked --test api bench_ -- --ignored --test-threads 1
+done
+
 log "schemathesis against the OpenAPI document, on SQLite and PostgreSQL"
 scripts/schemathesis.sh sqlite
 scripts/schemathesis.sh postgres

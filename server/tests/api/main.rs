@@ -25,5 +25,6 @@ mod revenue;
 mod revenue_properties;
 mod rollups;
 mod rules;
+mod scale;
 mod schema;
 mod seed_contract;
