@@ -133,6 +133,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/dashboard") view=crate::crm::dashboard::DashboardPage/>
                     <Route path=path!("/tasks") view=crate::crm::activities::pages::TasksPage/>
                     <Route path=path!("/settings/stages") view=crate::crm::deals::settings::StagesPage/>
+                    <Route path=path!("/settings/custom-fields") view=crate::crm::custom_fields::pages::CustomFieldsPage/>
                     <Route path=path!("/settings/api-keys") view=ApiKeysPage/>
                     <Route path=path!("/settings/members") view=MembersPage/>
                     <Route path=path!("/settings/workspace") view=crate::platform::pages::WorkspaceSettingsPage/>

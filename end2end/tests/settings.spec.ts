@@ -20,6 +20,37 @@ test('stages are added, reordered and removed', async ({ page }) => {
   await expect(page.getByTestId('stages')).not.toContainText('Demo');
 });
 
+test('a declared choice field is offered by the segment builder with its options', async ({ page }) => {
+  await signUp(page, 'Cass Fields');
+  await page.goto('/settings/custom-fields');
+  await hydrated(page);
+  const declare = page.locator('section.card', { hasText: 'Declare a field' });
+  await declare.getByLabel('Key').fill('plan');
+  await declare.getByLabel('Label').fill('Plan');
+  await declare.getByLabel('Type').selectOption('choice');
+  await declare.getByLabel(/Options/).fill('Free\nPro');
+  await declare.getByLabel('Indexed').check();
+  await declare.getByRole('button', { name: 'Declare field' }).click();
+  const rows = page.getByTestId('custom-fields').locator('tbody tr');
+  await expect(rows).toHaveCount(1);
+  await expect(rows.first()).toContainText('Free, Pro');
+  await expect(rows.first()).toContainText('yes');
+  // A misfit declaration is refused with the reason.
+  await declare.getByLabel('Key').fill('seats');
+  await declare.getByLabel('Type').selectOption('choice');
+  await declare.getByLabel(/Options/).fill('');
+  await declare.getByRole('button', { name: 'Declare field' }).click();
+  await expect(declare.getByRole('alert')).toContainText('options');
+
+  await page.goto('/segments/new');
+  await hydrated(page);
+  await page.getByRole('button', { name: '+ Condition' }).click();
+  await page.getByLabel('Field').selectOption({ label: 'Plan' });
+  await page.getByLabel('Value').selectOption('Pro');
+  await expect(page.getByTestId('segment-count')).toHaveText('0');
+  await expect(page.getByLabel('Operator')).toContainText('is set');
+});
+
 test('tasks are added and completed', async ({ page }) => {
   await signUp(page, 'Tess Tasks');
   await page.goto('/tasks');

@@ -131,6 +131,7 @@ test('every page, loaded with sample data, passes axe at 1,400 and 390 pixels an
     ['settings-members', '/settings/members'],
     ['settings-api-keys', '/settings/api-keys'],
     ['settings-stages', '/settings/stages'],
+    ['settings-custom-fields', '/settings/custom-fields'],
   ];
 
   const started = Date.now();

@@ -109,7 +109,7 @@ async fn next_chunk(mut cursor: Cursor) -> AppResult<Option<(Bytes, Cursor)>> {
         ListEntity::Company => ("companies", companies::COLUMNS),
     };
     let mut q: Q = match (&cursor.list.kind, &cursor.list.rules) {
-        (ListKind::Segment, Some(rules)) => lists::segment_query(&tx, &cursor.ctx, columns, rules)?,
+        (ListKind::Segment, Some(rules)) => lists::segment_query(&mut tx, &cursor.ctx, columns, rules).await?,
         _ => Q::new(format!(
             "SELECT {columns} FROM {table} WHERE {table}.workspace_id = $1 AND EXISTS \
              (SELECT 1 FROM list_members m WHERE m.list_id = $2 AND m.member_id = {table}.id)"

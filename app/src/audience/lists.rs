@@ -8,6 +8,7 @@ use uuid::Uuid;
 
 use super::rules::{self, Rule};
 use super::types::*;
+use crate::crm::custom_fields::ops::declared;
 use crate::crm::leads::types::{Lead, LeadFilter};
 use crate::error::{AppError, AppResult};
 use crate::platform::context::Ctx;
@@ -29,11 +30,12 @@ struct ListRow {
     entity: ListEntity,
     rules: Option<sqlx::types::Json<Rule>>,
     refreshed_at: Option<DateTime<Utc>>,
+    fully_refreshed_at: Option<DateTime<Utc>>,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
 }
 
-const LIST_COLUMNS: &str = "id, name, kind, entity, rules, refreshed_at, created_at, updated_at";
+const LIST_COLUMNS: &str = "id, name, kind, entity, rules, refreshed_at, fully_refreshed_at, created_at, updated_at";
 
 impl ListRow {
     fn into_list(self, member_count: i64) -> List {
@@ -72,9 +74,11 @@ fn table_of(entity: ListEntity) -> &'static str {
 
 /// `SELECT … FROM leads WHERE workspace_id = $1 AND (rules)`: the live
 /// members of a segment, for counting, listing, exporting and refreshing.
-pub fn segment_query(tx: &Tx, ctx: &Ctx, select: &str, rules: &Rule) -> AppResult<Q> {
+/// Rules compare custom fields by the workspace's declarations.
+pub async fn segment_query(tx: &mut Tx, ctx: &Ctx, select: &str, rules: &Rule) -> AppResult<Q> {
+    let fields = declared(tx, ctx).await?;
     let mut q = Q::new(format!("SELECT {select} FROM leads WHERE leads.workspace_id = $1")).bind(ctx.workspace_id);
-    rules::push_condition(&mut q, tx.backend(), rules, now())?;
+    rules::push_condition(&mut q, tx.backend(), rules, &fields, now())?;
     Ok(q)
 }
 
@@ -89,9 +93,9 @@ fn static_query(ctx: &Ctx, list_id: Uuid, entity: ListEntity, select: &str) -> Q
     .bind(list_id)
 }
 
-fn members_query(tx: &Tx, ctx: &Ctx, list: &ListRow, select: &str) -> AppResult<Q> {
+async fn members_query(tx: &mut Tx, ctx: &Ctx, list: &ListRow, select: &str) -> AppResult<Q> {
     match (&list.kind, &list.rules) {
-        (ListKind::Segment, Some(rules)) => segment_query(tx, ctx, select, &rules.0),
+        (ListKind::Segment, Some(rules)) => segment_query(tx, ctx, select, &rules.0).await,
         _ => Ok(static_query(ctx, list.id, list.entity, select)),
     }
 }
@@ -103,7 +107,7 @@ pub(crate) async fn lead_members_query(tx: &mut Tx, ctx: &Ctx, list_id: Uuid, fi
     if list.entity != ListEntity::Lead {
         return Err(AppError::validation(field, "emails go to a segment or list of leads, not of companies"));
     }
-    members_query(tx, ctx, &list, select)
+    members_query(tx, ctx, &list, select).await
 }
 
 /// A list's name and what changes when its rules do (for approvals that
@@ -127,7 +131,7 @@ pub fn member_select(entity: ListEntity) -> &'static str {
 }
 
 async fn count(tx: &mut Tx, ctx: &Ctx, list: &ListRow) -> AppResult<i64> {
-    let q = members_query(tx, ctx, list, "COUNT(*)")?;
+    let q = members_query(tx, ctx, list, "COUNT(*)").await?;
     let (n,): (i64,) = tx.fetch_one(q).await?;
     Ok(n)
 }
@@ -178,7 +182,7 @@ pub async fn create(tx: &mut Tx, ctx: &Ctx, input: NewList) -> AppResult<List> {
     match kind {
         ListKind::Segment => {
             let rules = input.rules.as_ref().ok_or_else(|| AppError::validation("rules", "a segment needs rules"))?;
-            rules::validate(rules)?;
+            rules::validate(rules, &declared(tx, ctx).await?)?;
             if entity != ListEntity::Lead {
                 return Err(AppError::validation("entity", "segments select leads"));
             }
@@ -232,7 +236,7 @@ pub async fn update(tx: &mut Tx, ctx: &Ctx, id: Uuid, patch: ListPatch) -> AppRe
             if before.kind != ListKind::Segment {
                 return Err(AppError::validation("rules", "a static list has no rules"));
             }
-            rules::validate(&rules)?;
+            rules::validate(&rules, &declared(tx, ctx).await?)?;
             Some(rules)
         }
         None => before.rules.clone(),
@@ -268,7 +272,7 @@ pub async fn members(tx: &mut Tx, ctx: &Ctx, id: Uuid, limit: Option<i64>, curso
     ctx.require(Scope::CrmRead)?;
     let list = row(tx, ctx, id).await?;
     let page = PageRequest::parse(limit, cursor)?;
-    let mut q = members_query(tx, ctx, &list, member_select(list.entity))?;
+    let mut q = members_query(tx, ctx, &list, member_select(list.entity)).await?;
     page.apply(&mut q, &format!("{}.id", table_of(list.entity)));
     let rows: Vec<Member> = tx.fetch_all(q).await?;
     Ok(page.finish(rows, |m| m.id, |m| m))
@@ -296,7 +300,7 @@ pub async fn search_leads(
         return Err(AppError::validation("segment_id", "this list holds companies, not leads"));
     }
     let page = PageRequest::parse(limit, cursor)?;
-    let mut q = members_query(tx, ctx, &list, crate::crm::leads::ops::COLUMNS)?;
+    let mut q = members_query(tx, ctx, &list, crate::crm::leads::ops::COLUMNS).await?;
     crate::platform::db::text_search(&mut q, query, &["leads.name", "leads.email", "leads.company_name", "leads.title"])?;
     page.apply(&mut q, "leads.id");
     let rows: Vec<Lead> = tx.fetch_all(q).await?;
@@ -305,9 +309,10 @@ pub async fn search_leads(
 
 pub async fn preview(tx: &mut Tx, ctx: &Ctx, rules: &Rule) -> AppResult<SegmentPreview> {
     ctx.require(Scope::CrmRead)?;
-    rules::validate(rules)?;
-    let (count,): (i64,) = tx.fetch_one(segment_query(tx, ctx, "COUNT(*)", rules)?).await?;
-    let mut q = segment_query(tx, ctx, member_select(ListEntity::Lead), rules)?;
+    rules::validate(rules, &declared(tx, ctx).await?)?;
+    let counting = segment_query(tx, ctx, "COUNT(*)", rules).await?;
+    let (count,): (i64,) = tx.fetch_one(counting).await?;
+    let mut q = segment_query(tx, ctx, member_select(ListEntity::Lead), rules).await?;
     q.push(" ORDER BY leads.id DESC LIMIT 10");
     let sample: Vec<Member> = tx.fetch_all(q).await?;
     Ok(SegmentPreview { count, sample })
@@ -368,7 +373,7 @@ pub async fn add_members(tx: &mut Tx, ctx: &Ctx, id: Uuid, change: MemberChange)
         if list.entity != segment.entity {
             return Err(AppError::validation("from_segment", "the segment holds a different kind of record"));
         }
-        let source = members_query(tx, ctx, &segment, &format!("{table}.id"))?;
+        let source = members_query(tx, ctx, &segment, &format!("{table}.id")).await?;
         added += insert_members_from(tx, ctx, id, source, reason, at).await?;
     }
     let member_count = count(tx, ctx, &list).await?;
@@ -418,7 +423,7 @@ pub(crate) async fn place_lead(tx: &mut Tx, ctx: &Ctx, list_id: Uuid, lead_id: U
         return Ok(());
     }
     let mut source = match (&list.kind, &list.rules) {
-        (ListKind::Segment, Some(rules)) => segment_query(tx, ctx, "leads.id AS id", &rules.0)?,
+        (ListKind::Segment, Some(rules)) => segment_query(tx, ctx, "leads.id AS id", &rules.0).await?,
         _ => Q::new("SELECT leads.id AS id FROM leads WHERE leads.workspace_id = $1").bind(ctx.workspace_id),
     };
     let p = source.arg(lead_id);
@@ -500,37 +505,111 @@ pub async fn remove_members(tx: &mut Tx, ctx: &Ctx, id: Uuid, change: MemberChan
     Ok(MemberChangeResult { added: 0, removed, member_count })
 }
 
+/// How far before the last sweep an incremental sweep looks again: a
+/// transaction that stamped a lead before the sweep began but committed
+/// after it was invisible to it, and is caught by the next one.
+const SWEEP_OVERLAP_SECONDS: i64 = 300;
+/// Rules relative to today ("within the last 7 days") change membership
+/// with time alone; such segments are evaluated in full this often.
+const TIME_RELATIVE_FULL_EVERY_SECONDS: i64 = 900;
+
+/// Which leads a refresh re-evaluates.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Reach {
+    /// Every lead: when the rules are saved, refreshed by hand, or a
+    /// declared field they compare changed.
+    Everything,
+    /// Leads changed (`updated_at`) since this time: the periodic sweep,
+    /// which at a million leads must not read them all every minute.
+    ChangedSince(DateTime<Utc>),
+}
+
 /// Re-evaluates a segment and records who entered and who left since the
 /// last evaluation: four set-based statements in the caller's transaction.
 async fn refresh_row(tx: &mut Tx, ctx: &Ctx, id: Uuid, reason: MembershipReason) -> AppResult<RefreshResult> {
+    let (entered, left) = refresh_reaching(tx, ctx, id, reason, Reach::Everything).await?;
+    let list = row(tx, ctx, id).await?;
+    let member_count = count(tx, ctx, &list).await?;
+    Ok(RefreshResult { entered, left, member_count })
+}
+
+/// The segment's leads among those the refresh looks at. Changed leads are
+/// found first through `leads_by_updated` and joined to by id (`CROSS
+/// JOIN` keeps SQLite from starting at an index of the rules instead,
+/// which at a million leads may hold hundreds of thousands).
+async fn reach_query(tx: &mut Tx, ctx: &Ctx, select: &str, rules: &Rule, reach: Reach) -> AppResult<Q> {
+    let Reach::ChangedSince(since) = reach else { return segment_query(tx, ctx, select, rules).await };
+    let fields = declared(tx, ctx).await?;
+    // SQLite is told the index: its statistics may date from when most
+    // leads shared one updated_at (a bulk import), which makes a range
+    // over it look no better than a scan.
+    let by_updated = match tx.backend() {
+        crate::platform::db::Backend::Sqlite => "INDEXED BY leads_by_updated",
+        crate::platform::db::Backend::Postgres => "",
+    };
+    let mut q = Q::new(format!(
+        "SELECT {select} FROM (SELECT id AS changed_id FROM leads {by_updated} WHERE workspace_id = $1 AND updated_at >= $2) changed \
+         CROSS JOIN leads WHERE leads.id = changed.changed_id AND leads.workspace_id = $1"
+    ))
+    .bind(ctx.workspace_id)
+    .bind(since);
+    rules::push_condition(&mut q, tx.backend(), rules, &fields, now())?;
+    Ok(q)
+}
+
+/// Who entered and who left among the leads `reach` names.
+async fn refresh_reaching(tx: &mut Tx, ctx: &Ctx, id: Uuid, reason: MembershipReason, reach: Reach) -> AppResult<(i64, i64)> {
     let list = row(tx, ctx, id).await?;
     let Some(rules) = list.rules.as_ref().map(|r| r.0.clone()) else {
         return Err(AppError::Conflict { code: "not_a_segment", message: "only segments are refreshed".into() });
     };
     let at = now();
-    let entered = insert_members_from(tx, ctx, id, segment_query(tx, ctx, "leads.id AS id", &rules)?, reason, at).await?;
+    let selected = reach_query(tx, ctx, "leads.id AS id", &rules, reach).await?;
+    let entered = insert_members_from(tx, ctx, id, selected, reason, at).await?;
 
-    // Leavers: snapshot members the rules no longer select.
-    let mut events = segment_query(tx, ctx, "leads.id", &rules)?;
-    let (list_p, rsn, t) = (events.arg(id), events.arg(reason.as_str()), events.arg(at));
-    let inner = events.sql().to_string();
-    let events = events.with_sql(format!(
+    // Leavers: members (among the leads looked at) the rules no longer select.
+    let mut still = reach_query(tx, ctx, "leads.id", &rules, reach).await?;
+    let inner = still.sql().to_string();
+    let (list_p, rsn, t) = (still.arg(id), still.arg(reason.as_str()), still.arg(at));
+    let leavers = match reach {
+        Reach::Everything => format!("list_id = {list_p} AND member_id NOT IN ({inner})"),
+        Reach::ChangedSince(since) => {
+            let (ws, since) = (still.arg(ctx.workspace_id), still.arg(since));
+            let by_updated = if tx.backend() == crate::platform::db::Backend::Sqlite { "INDEXED BY leads_by_updated" } else { "" };
+            format!(
+                "list_id = {list_p} AND member_id IN \
+                 (SELECT id FROM leads {by_updated} WHERE workspace_id = {ws} AND updated_at >= {since} AND id NOT IN ({inner}))"
+            )
+        }
+    };
+    let events = still.clone().with_sql(format!(
         "INSERT INTO audience_events (workspace_id, list_id, member_id, change, reason, created_at) \
-         SELECT m.workspace_id, m.list_id, m.member_id, 'removed', {rsn}, {t} FROM list_members m \
-         WHERE m.list_id = {list_p} AND m.member_id NOT IN ({inner})"
+         SELECT workspace_id, list_id, member_id, 'removed', {rsn}, {t} FROM list_members WHERE {leavers}"
     ));
     tx.execute(events).await?;
-    let mut delete = segment_query(tx, ctx, "leads.id", &rules)?;
-    let list_p = delete.arg(id);
-    let inner = delete.sql().to_string();
-    let delete = delete.with_sql(format!("DELETE FROM list_members WHERE list_id = {list_p} AND member_id NOT IN ({inner})"));
+    let delete = still.with_sql(format!("DELETE FROM list_members WHERE {leavers}"));
     let left = tx.execute(delete).await? as i64;
-    tx.execute(Q::new("UPDATE lists SET refreshed_at = $1 WHERE id = $2").bind(at).bind(id)).await?;
+    let full = if reach == Reach::Everything { ", fully_refreshed_at = $1" } else { "" };
+    tx.execute(Q::new(format!("UPDATE lists SET refreshed_at = $1{full} WHERE id = $2")).bind(at).bind(id)).await?;
     if entered + left > 0 {
         emit_segment_events(tx, ctx, id, at).await?;
     }
-    let member_count = count(tx, ctx, &list).await?;
-    Ok(RefreshResult { entered, left, member_count })
+    Ok((entered, left))
+}
+
+/// What the periodic sweep re-evaluates of a segment: only the leads
+/// changed since its last refresh, unless it was never refreshed (or a
+/// declared field it may compare changed, which clears `refreshed_at`), or
+/// its rules are relative to today and a full pass is due.
+fn sweep_reach(list: &ListRow, now: DateTime<Utc>) -> Reach {
+    let time_relative = list.rules.as_ref().is_some_and(|r| rules::is_time_relative(&r.0));
+    match (list.refreshed_at, list.fully_refreshed_at) {
+        (Some(_), Some(full)) if time_relative && now - full >= chrono::Duration::seconds(TIME_RELATIVE_FULL_EVERY_SECONDS) => {
+            Reach::Everything
+        }
+        (Some(last), _) => Reach::ChangedSince(last - chrono::Duration::seconds(SWEEP_OVERLAP_SECONDS)),
+        (None, _) => Reach::Everything,
+    }
 }
 
 pub async fn refresh(tx: &mut Tx, ctx: &Ctx, id: Uuid) -> AppResult<RefreshResult> {
@@ -611,8 +690,18 @@ pub async fn refresh_all(db: &crate::platform::db::Db) -> AppResult<()> {
     for (workspace_id, id) in segments {
         let ctx = Ctx::system(workspace_id);
         let mut tx = db.begin().await?;
-        refresh_row(&mut tx, &ctx, id, MembershipReason::SegmentRefresh).await?;
+        let Some(list) = find_row(&mut tx, &ctx, id).await? else { continue };
+        let reach = sweep_reach(&list, now());
+        refresh_reaching(&mut tx, &ctx, id, MembershipReason::SegmentRefresh, reach).await?;
         tx.commit().await?;
     }
+    Ok(())
+}
+
+/// A declared field's new type or options may change what rules comparing
+/// it select: the workspace's segments are evaluated in full at the next
+/// sweep.
+pub(crate) async fn refresh_fully_at_next_sweep(tx: &mut Tx, ctx: &Ctx) -> AppResult<()> {
+    tx.execute(Q::new("UPDATE lists SET refreshed_at = NULL WHERE workspace_id = $1 AND kind = 'segment'").bind(ctx.workspace_id)).await?;
     Ok(())
 }

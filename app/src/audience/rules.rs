@@ -5,6 +5,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::crm::custom_fields::types::{CustomFieldType, DeclaredFields};
+
 /// A group (`match` + `rules`) or a condition (`field` + `op` + `value`).
 /// One shape for both keeps the JSON obvious and lets validation name the
 /// exact rule that is wrong (`rules.rules[1].op`).
@@ -95,6 +97,9 @@ pub enum FieldKind {
     Date,
     Tags,
     Owner,
+    Boolean,
+    /// An undeclared custom field: free-form JSON, compared by what the
+    /// value looks like.
     Custom,
 }
 
@@ -108,6 +113,7 @@ impl FieldKind {
             FieldKind::Date => &[Gt, Gte, Lt, Lte, WithinLastDays, MoreThanDaysAgo, IsSet, IsNotSet],
             FieldKind::Tags => &[Contains, NotContains, IsSet, IsNotSet],
             FieldKind::Owner => &[Eq, Neq, IsSet, IsNotSet],
+            FieldKind::Boolean => &[Eq, Neq, IsSet, IsNotSet],
             FieldKind::Custom => &[Eq, Neq, Contains, NotContains, StartsWith, Gt, Gte, Lt, Lte, IsSet, IsNotSet],
         }
     }
@@ -131,13 +137,45 @@ pub const LEAD_FIELDS: &[(&str, &str, FieldKind)] = &[
     ("converted_at", "Converted", FieldKind::Date),
 ];
 
-/// `cf.<key>` tests a custom field; everything else must be in
-/// [`LEAD_FIELDS`].
-pub fn field_kind(field: &str) -> Option<FieldKind> {
+/// `cf.<key>` tests a custom field (by its declared type, else as
+/// free-form JSON); everything else must be in [`LEAD_FIELDS`].
+pub fn field_kind(field: &str, fields: &DeclaredFields) -> Option<FieldKind> {
     if let Some(key) = field.strip_prefix("cf.") {
+        if let Some(declared) = fields.get(key) {
+            return Some(match declared.field_type {
+                CustomFieldType::Text => FieldKind::Text,
+                CustomFieldType::Number => FieldKind::Number,
+                CustomFieldType::Date => FieldKind::Date,
+                CustomFieldType::Boolean => FieldKind::Boolean,
+                CustomFieldType::Choice => FieldKind::Choice,
+            });
+        }
         return crate::crm::leads::types::is_custom_field_key(key).then_some(FieldKind::Custom);
     }
     LEAD_FIELDS.iter().find(|(name, _, _)| *name == field).map(|(_, _, kind)| *kind)
+}
+
+/// The operators a field takes: its kind's, and for a declared custom
+/// field (which may be absent on a lead) also "is set" / "is empty", and
+/// "is" for dates (a declared date has no time of day).
+pub fn ops_of(field: &str, fields: &DeclaredFields) -> &'static [Op] {
+    use Op::*;
+    let Some(kind) = field_kind(field, fields) else { return &[] };
+    if fields.of_rule_field(field).is_none() {
+        return kind.ops();
+    }
+    match kind {
+        FieldKind::Number => &[Eq, Neq, Gt, Gte, Lt, Lte, IsSet, IsNotSet],
+        FieldKind::Choice => &[Eq, Neq, In, NotIn, IsSet, IsNotSet],
+        FieldKind::Date => &[Eq, Gt, Gte, Lt, Lte, WithinLastDays, MoreThanDaysAgo, IsSet, IsNotSet],
+        other => other.ops(),
+    }
+}
+
+/// Whether the rules compare with today ("within the last 7 days"), so
+/// that membership changes with time even when no lead does.
+pub fn is_time_relative(rule: &Rule) -> bool {
+    rule.rules.iter().flatten().any(is_time_relative) || rule.op.is_some_and(|op| matches!(op, Op::WithinLastDays | Op::MoreThanDaysAgo))
 }
 
 pub const MAX_DEPTH: usize = 4;
@@ -153,21 +191,22 @@ mod ssr {
     use uuid::Uuid;
 
     use super::*;
+    use crate::crm::custom_fields::types::CustomField;
     use crate::crm::fields::like_pattern;
     use crate::crm::leads::types::{LeadSource, LeadStatus};
     use crate::error::{AppError, AppResult};
     use crate::platform::db::{Arg, Backend, Q};
 
     /// Checks a rule tree; the error names the rule by its path.
-    pub fn validate(root: &Rule) -> AppResult<()> {
+    pub fn validate(root: &Rule, fields: &DeclaredFields) -> AppResult<()> {
         if !root.is_group() {
             return Err(AppError::validation("rules", "the top level of rules must be a group: {\"match\": \"all\", \"rules\": [...]}"));
         }
         let mut conditions = 0;
-        check(root, "rules", 1, &mut conditions)
+        check(root, "rules", 1, &mut conditions, fields)
     }
 
-    fn check(rule: &Rule, path: &str, depth: usize, conditions: &mut usize) -> AppResult<()> {
+    fn check(rule: &Rule, path: &str, depth: usize, conditions: &mut usize, fields: &DeclaredFields) -> AppResult<()> {
         if rule.is_group() {
             if rule.field.is_some() || rule.op.is_some() || rule.value.is_some() {
                 return Err(AppError::validation(
@@ -182,7 +221,7 @@ mod ssr {
                 return Err(AppError::validation(path, format!("groups nest at most {MAX_DEPTH} deep")));
             }
             for (i, child) in rule.rules.iter().flatten().enumerate() {
-                check(child, &format!("{path}.rules[{i}]"), depth + 1, conditions)?;
+                check(child, &format!("{path}.rules[{i}]"), depth + 1, conditions, fields)?;
             }
             return Ok(());
         }
@@ -191,12 +230,13 @@ mod ssr {
             return Err(AppError::validation(path, format!("a segment has at most {MAX_CONDITIONS} conditions")));
         }
         let field = rule.field.as_deref().ok_or_else(|| AppError::validation(format!("{path}.field"), "a condition needs a field"))?;
-        let kind = field_kind(field).ok_or_else(|| {
+        let kind = field_kind(field, fields).ok_or_else(|| {
             AppError::validation(format!("{path}.field"), format!("unknown field {field:?}; use a lead field or cf.<key>"))
         })?;
         let op = rule.op.ok_or_else(|| AppError::validation(format!("{path}.op"), "a condition needs an op"))?;
-        if !kind.ops().contains(&op) {
-            let allowed: Vec<&str> = kind.ops().iter().map(|o| o.as_str()).collect();
+        let ops = ops_of(field, fields);
+        if !ops.contains(&op) {
+            let allowed: Vec<&str> = ops.iter().map(|o| o.as_str()).collect();
             return Err(AppError::validation(
                 format!("{path}.op"),
                 format!("{field} does not support {}; use one of {}", op.as_str(), allowed.join(", ")),
@@ -215,7 +255,7 @@ mod ssr {
             .filter(|v| !v.is_null())
             .ok_or_else(|| AppError::validation(&value_path, "this condition needs a value"))?;
         // Parsing here is the validation; compile parses again infallibly.
-        operand(field, kind, op, value, &value_path).map(|_| ())
+        operand(field, kind, op, value, &value_path, fields).map(|_| ())
     }
 
     /// A condition's value, parsed for its field and op.
@@ -241,16 +281,14 @@ mod ssr {
         Ok(text)
     }
 
-    fn operand(field: &str, kind: FieldKind, op: Op, value: &Value, path: &str) -> AppResult<Operand> {
+    fn operand(field: &str, kind: FieldKind, op: Op, value: &Value, path: &str, fields: &DeclaredFields) -> AppResult<Operand> {
         if matches!(op, Op::In | Op::NotIn) {
             let items = value.as_array().ok_or_else(|| AppError::validation(path, format!("{} takes a list of values", op.as_str())))?;
             if items.is_empty() || items.len() > 100 {
                 return Err(AppError::validation(path, "give 1 to 100 values"));
             }
             let texts = items.iter().map(|v| text_of(v, path)).collect::<AppResult<Vec<_>>>()?;
-            for t in &texts {
-                check_choice(field, t, path)?;
-            }
+            let texts = texts.iter().map(|t| check_choice(field, t, path, fields)).collect::<AppResult<Vec<_>>>()?;
             return Ok(Operand::Texts(texts));
         }
         if matches!(op, Op::WithinLastDays | Op::MoreThanDaysAgo) {
@@ -265,9 +303,13 @@ mod ssr {
             FieldKind::Text | FieldKind::Tags => Ok(Operand::Text(text_of(value, path)?)),
             FieldKind::Choice => {
                 let text = text_of(value, path)?;
-                check_choice(field, &text, path)?;
-                Ok(Operand::Text(text))
+                Ok(Operand::Text(check_choice(field, &text, path, fields)?))
             }
+            FieldKind::Boolean => match value {
+                Value::Bool(b) => Ok(Operand::Bool(*b)),
+                Value::String(s) if matches!(s.trim(), "true" | "false") => Ok(Operand::Bool(s.trim() == "true")),
+                _ => Err(AppError::validation(path, format!("{field} compares with true or false"))),
+            },
             FieldKind::Number => value
                 .as_f64()
                 .or_else(|| value.as_str().and_then(|s| s.trim().parse().ok()))
@@ -298,7 +340,20 @@ mod ssr {
         }
     }
 
-    fn check_choice(field: &str, text: &str, path: &str) -> AppResult<()> {
+    /// A choice as the field spells it: a declared field's option matched
+    /// case-insensitively, or a lead source or status as given.
+    fn check_choice(field: &str, text: &str, path: &str, fields: &DeclaredFields) -> AppResult<String> {
+        if let Some(declared) = fields.of_rule_field(field) {
+            if declared.field_type != CustomFieldType::Choice {
+                return Ok(text.to_string());
+            }
+            return declared
+                .options
+                .iter()
+                .find(|o| o.to_lowercase() == text.trim().to_lowercase())
+                .cloned()
+                .ok_or_else(|| AppError::validation(path, format!("{} is one of {}", declared.key, declared.options.join(", "))));
+        }
         let known = match field {
             "source" => LeadSource::parse(text).is_some(),
             "status" => LeadStatus::parse(text).is_some(),
@@ -311,7 +366,7 @@ mod ssr {
             };
             return Err(AppError::validation(path, format!("{field} is one of {}", options.join(", "))));
         }
-        Ok(())
+        Ok(text.to_string())
     }
 
     fn parse_time(value: &Value) -> Option<DateTime<Utc>> {
@@ -325,13 +380,13 @@ mod ssr {
 
     /// Appends ` AND (<rules>)` to a query over `leads`. The rules must
     /// have passed [`validate`]; `now` anchors relative dates.
-    pub fn push_condition(q: &mut Q, backend: Backend, root: &Rule, now: DateTime<Utc>) -> AppResult<()> {
-        let sql = compile(q, backend, root, now, "rules")?;
+    pub fn push_condition(q: &mut Q, backend: Backend, root: &Rule, fields: &DeclaredFields, now: DateTime<Utc>) -> AppResult<()> {
+        let sql = compile(q, backend, root, fields, now, "rules")?;
         q.push(&format!(" AND ({sql})"));
         Ok(())
     }
 
-    fn compile(q: &mut Q, backend: Backend, rule: &Rule, now: DateTime<Utc>, path: &str) -> AppResult<String> {
+    fn compile(q: &mut Q, backend: Backend, rule: &Rule, fields: &DeclaredFields, now: DateTime<Utc>, path: &str) -> AppResult<String> {
         if rule.is_group() {
             let children = rule.rules.as_deref().unwrap_or(&[]);
             if children.is_empty() {
@@ -342,16 +397,19 @@ mod ssr {
             let parts = children
                 .iter()
                 .enumerate()
-                .map(|(i, c)| compile(q, backend, c, now, &format!("{path}.rules[{i}]")))
+                .map(|(i, c)| compile(q, backend, c, fields, now, &format!("{path}.rules[{i}]")))
                 .collect::<AppResult<Vec<_>>>()?;
             let joiner = if rule.match_ == Some(Match::Any) { " OR " } else { " AND " };
             return Ok(format!("({})", parts.join(joiner)));
         }
         let field = rule.field.as_deref().unwrap_or_default();
-        let kind = field_kind(field).ok_or_else(|| AppError::validation(format!("{path}.field"), "unknown field"))?;
+        let kind = field_kind(field, fields).ok_or_else(|| AppError::validation(format!("{path}.field"), "unknown field"))?;
         let op = rule.op.ok_or_else(|| AppError::validation(format!("{path}.op"), "missing op"))?;
         let value = rule.value.clone().unwrap_or(Value::Null);
-        let operand = if op.takes_value() { Some(operand(field, kind, op, &value, &format!("{path}.value"))?) } else { None };
+        let operand = if op.takes_value() { Some(operand(field, kind, op, &value, &format!("{path}.value"), fields)?) } else { None };
+        if let Some(declared) = fields.of_rule_field(field) {
+            return Ok(declared_condition(q, backend, declared, op, operand, now));
+        }
         Ok(match kind {
             FieldKind::Custom => custom_condition(q, backend, &field[3..], op, operand),
             FieldKind::Tags => tags_condition(q, backend, op, operand),
@@ -367,8 +425,23 @@ mod ssr {
         texts.iter().map(|t| bind(q, t.to_lowercase())).collect::<Vec<_>>().join(", ")
     }
 
+    fn list(q: &mut Q, texts: &[String]) -> String {
+        texts.iter().map(|t| bind(q, t.as_str())).collect::<Vec<_>>().join(", ")
+    }
+
     fn column_condition(q: &mut Q, column: &str, kind: FieldKind, op: Op, operand: Option<Operand>, now: DateTime<Utc>) -> String {
         let text_col = format!("LOWER(COALESCE({column}, ''))");
+        if kind == FieldKind::Choice {
+            // Sources and statuses are stored as their canonical lower-case
+            // names: compared as they are, the column's index serves.
+            return match (op, operand) {
+                (Op::Eq, Some(Operand::Text(t))) => format!("{column} = {}", bind(q, t)),
+                (Op::Neq, Some(Operand::Text(t))) => format!("{column} <> {}", bind(q, t)),
+                (Op::In, Some(Operand::Texts(ts))) => format!("{column} IN ({})", list(q, &ts)),
+                (Op::NotIn, Some(Operand::Texts(ts))) => format!("{column} NOT IN ({})", list(q, &ts)),
+                _ => "1 = 0".into(),
+            };
+        }
         match (op, operand) {
             (Op::IsSet, _) if kind == FieldKind::Text => format!("COALESCE({column}, '') <> ''"),
             (Op::IsNotSet, _) if kind == FieldKind::Text => format!("COALESCE({column}, '') = ''"),
@@ -385,8 +458,20 @@ mod ssr {
             (Op::In, Some(Operand::Texts(ts))) => format!("{text_col} IN ({})", lower_list(q, &ts)),
             (Op::NotIn, Some(Operand::Texts(ts))) => format!("{text_col} NOT IN ({})", lower_list(q, &ts)),
             (op, Some(Operand::Number(n))) => {
-                // Scores are integers; compare against the number as given.
-                format!("{column} {} {}", sql_op(op), bind(q, n))
+                // Scores are integers: compared with an integer the column's
+                // index serves (PostgreSQL casts the column for a float).
+                // `> 49.5` is `> 49`, `>= 49.5` is `>= 50`; bounds far beyond
+                // any score clamp without changing the answer.
+                let whole = match op {
+                    Op::Gt | Op::Lte => n.floor(),
+                    Op::Gte | Op::Lt => n.ceil(),
+                    _ => n,
+                };
+                if whole.fract() != 0.0 {
+                    return if op == Op::Neq { "1 = 1".into() } else { "1 = 0".into() };
+                }
+                let whole = whole.clamp(-9.0e15, 9.0e15) as i64;
+                format!("{column} {} {}", sql_op(op), bind(q, whole))
             }
             (op, Some(Operand::Time(t))) => format!("{column} {} {}", sql_op(op), bind(q, t)),
             (Op::WithinLastDays, Some(Operand::Days(d))) => format!("{column} >= {}", bind(q, now - Duration::days(d))),
@@ -429,7 +514,7 @@ mod ssr {
     /// a number never matches a numeric comparison), booleans as booleans,
     /// everything else by its text, case-insensitively.
     fn custom_condition(q: &mut Q, backend: Backend, key: &str, op: Op, operand: Option<Operand>) -> String {
-        let field = backend.json_key(q, "leads.custom_fields", key);
+        let field = backend.json_key("leads.custom_fields", key);
         let text = format!("LOWER({})", field.text);
         match (op, operand) {
             (Op::IsSet, _) => field.is_set(),
@@ -442,7 +527,7 @@ mod ssr {
                     is
                 }
             }
-            (op, Some(Operand::Number(n))) => format!("{} {} {}", field.number, sql_op(op), bind(q, n)),
+            (op, Some(Operand::Number(n))) => field.compare_number(sql_op(op), &bind(q, n)),
             (Op::Eq, Some(Operand::Text(t))) => format!("{text} = {}", bind(q, t.to_lowercase())),
             (Op::Neq, Some(Operand::Text(t))) => format!("COALESCE({text}, '') <> {}", bind(q, t.to_lowercase())),
             (Op::Contains, Some(Operand::Text(t))) => format!("{text} LIKE {} ESCAPE '\\'", bind(q, like_pattern(&t))),
@@ -456,5 +541,75 @@ mod ssr {
             (op, Some(Operand::Text(t))) => format!("{text} {} {}", sql_op(op), bind(q, t.to_lowercase())),
             _ => "1 = 0".into(),
         }
+    }
+
+    /// A declared custom field compared by its type, through the same
+    /// expressions its index (when it has one) was built on: numbers as
+    /// numbers, booleans as booleans, dates as `YYYY-MM-DD` text, text and
+    /// choices as lower-cased text. "Is not" and "does not contain" also
+    /// hold for leads without a value, as for the lead's own columns.
+    fn declared_condition(
+        q: &mut Q,
+        backend: Backend,
+        declared: &CustomField,
+        op: Op,
+        operand: Option<Operand>,
+        now: DateTime<Utc>,
+    ) -> String {
+        let field = backend.json_key("leads.custom_fields", &declared.key);
+        let text = &field.lower_text;
+        let day = |t: DateTime<Utc>| t.date_naive().format("%Y-%m-%d").to_string();
+        match (declared.field_type, op, operand) {
+            (_, Op::IsSet, _) => field.is_set(),
+            (_, Op::IsNotSet, _) => format!("NOT ({})", field.is_set()),
+            (CustomFieldType::Boolean, Op::Eq, Some(Operand::Bool(b))) => field.is_bool(b),
+            (CustomFieldType::Boolean, Op::Neq, Some(Operand::Bool(b))) => format!("NOT COALESCE({}, FALSE)", field.is_bool(b)),
+            // A declared number holds only numbers (declaring refuses other
+            // values, writes are converted), so the index alone answers: no
+            // type check that would read every matching lead.
+            (CustomFieldType::Number, Op::Neq, Some(Operand::Number(n))) => {
+                format!("NOT COALESCE({} = {}, FALSE)", field.number, bind(q, n))
+            }
+            (CustomFieldType::Number, op, Some(Operand::Number(n))) => format!("{} {} {}", field.number, sql_op(op), bind(q, n)),
+            (CustomFieldType::Date, Op::WithinLastDays, Some(Operand::Days(d))) => {
+                format!("{text} >= {}", bind(q, day(now - Duration::days(d))))
+            }
+            (CustomFieldType::Date, Op::MoreThanDaysAgo, Some(Operand::Days(d))) => {
+                format!("{text} < {}", bind(q, day(now - Duration::days(d))))
+            }
+            (CustomFieldType::Date, op, Some(Operand::Time(t))) => format!("{text} {} {}", sql_op(op), bind(q, day(t))),
+            (_, Op::Eq, Some(Operand::Text(t))) => format!("{text} = {}", bind(q, t.to_lowercase())),
+            (_, Op::Neq, Some(Operand::Text(t))) => format!("COALESCE({text}, '') <> {}", bind(q, t.to_lowercase())),
+            (_, Op::Contains, Some(Operand::Text(t))) => format!("{text} LIKE {} ESCAPE '\\'", bind(q, like_pattern(&t))),
+            (_, Op::NotContains, Some(Operand::Text(t))) => {
+                format!("COALESCE({text}, '') NOT LIKE {} ESCAPE '\\'", bind(q, like_pattern(&t)))
+            }
+            (_, Op::StartsWith, Some(Operand::Text(t))) => {
+                let pattern = like_pattern(&t);
+                format!("{text} LIKE {} ESCAPE '\\'", bind(q, pattern[1..].to_string()))
+            }
+            (_, Op::In, Some(Operand::Texts(ts))) => format!("{text} IN ({})", lower_list(q, &ts)),
+            (_, Op::NotIn, Some(Operand::Texts(ts))) => format!("COALESCE({text}, '') NOT IN ({})", lower_list(q, &ts)),
+            _ => "1 = 0".into(),
+        }
+    }
+
+    /// ` AND <custom field> = <value>` for a lead list's `cf.<key>=value`
+    /// filter on a declared field: the value read as the field's type
+    /// (`"42"` a number, `"true"` a boolean, an option of a choice).
+    pub fn push_declared_equals(
+        q: &mut Q,
+        backend: Backend,
+        declared: &CustomField,
+        value: &str,
+        fields: &DeclaredFields,
+    ) -> AppResult<()> {
+        let field = format!("cf.{}", declared.key);
+        let kind = field_kind(&field, fields).unwrap_or(FieldKind::Text);
+        let path = format!("cf.{}", declared.key);
+        let operand = operand(&field, kind, Op::Eq, &Value::String(value.to_string()), &path, fields)?;
+        let sql = declared_condition(q, backend, declared, Op::Eq, Some(operand), crate::platform::db::now());
+        q.push(&format!(" AND {sql}"));
+        Ok(())
     }
 }

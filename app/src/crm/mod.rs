@@ -3,6 +3,7 @@
 pub mod activities;
 pub mod companies;
 pub mod contacts;
+pub mod custom_fields;
 pub mod dashboard;
 pub mod deals;
 pub mod leads;
@@ -19,6 +20,7 @@ pub fn router() -> axum::Router<crate::platform::context::AppState> {
         .merge(companies::routes::router())
         .merge(contacts::routes::router())
         .merge(deals::routes::router())
+        .merge(custom_fields::routes::router())
         .merge(leads::routes::router())
         .merge(activities::routes::router())
         .merge(search::ssr::routes::router())

@@ -237,31 +237,63 @@ pub fn text_search(q: &mut Q, text: Option<&str>, columns: &[&str]) -> crate::er
 /// The SQL that differs between the backends, written once here: JSON
 /// access and date truncation. Everything else is the portable subset.
 impl Backend {
-    /// One key of a JSON object column (`column` is trusted SQL, `key` is
-    /// bound as a parameter).
-    pub fn json_key(self, q: &mut Q, column: &str, key: &str) -> JsonKey {
+    /// One key of a JSON object column (`column` is trusted SQL). The key
+    /// is written into the SQL as a literal, not bound, so the expressions
+    /// are the ones an expression index was built on ([`Backend::custom_field_index`]);
+    /// callers pass keys checked by `is_custom_field_key` (letters, digits,
+    /// `_`, `-`), and anything else is dropped from the literal anyway.
+    pub fn json_key(self, column: &str, key: &str) -> JsonKey {
+        let key: String = key.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-').collect();
         match self {
             Backend::Sqlite => {
-                let path = q.arg(format!("$.\"{key}\""));
+                let path = format!("'$.\"{key}\"'");
+                let json_type = format!("json_type({column}, {path})");
+                let value = format!("json_extract({column}, {path})");
                 JsonKey {
-                    text: format!("CAST(json_extract({column}, {path}) AS TEXT)"),
-                    number: format!(
-                        "(CASE WHEN json_type({column}, {path}) IN ('integer', 'real') THEN json_extract({column}, {path}) END)"
-                    ),
-                    json_type: format!("json_type({column}, {path})"),
+                    // json_extract reads true as 1; the text form says true
+                    // on both backends.
+                    text: format!("(CASE {json_type} WHEN 'true' THEN 'true' WHEN 'false' THEN 'false' ELSE CAST({value} AS TEXT) END)"),
+                    lower_text: format!("LOWER({value})"),
+                    number: value,
+                    number_guard: format!("{json_type} IN ('integer', 'real')"),
+                    json_type,
                     backend: self,
                 }
             }
-            Backend::Postgres => {
-                let k = q.arg(key.to_string());
-                JsonKey {
-                    text: format!("({column} ->> {k})"),
-                    number: format!("(CASE WHEN jsonb_typeof({column} -> {k}) = 'number' THEN ({column} ->> {k})::double precision END)"),
-                    json_type: format!("jsonb_typeof({column} -> {k})"),
-                    backend: self,
-                }
-            }
+            Backend::Postgres => JsonKey {
+                text: format!("({column} ->> '{key}')"),
+                lower_text: format!("LOWER({column} ->> '{key}')"),
+                number: format!(
+                    "(CASE WHEN jsonb_typeof({column} -> '{key}') = 'number' THEN ({column} ->> '{key}')::double precision END)"
+                ),
+                number_guard: format!("jsonb_typeof({column} -> '{key}') = 'number'"),
+                json_type: format!("jsonb_typeof({column} -> '{key}')"),
+                backend: self,
+            },
         }
+    }
+
+    /// The expression index of a declared lead custom field: its name and
+    /// `CREATE INDEX IF NOT EXISTS` statement. Text, choice, date and
+    /// boolean fields index their lower-cased text, numbers their numeric
+    /// value, each exactly as [`Backend::json_key`] writes it. One index per
+    /// key and kind serves every workspace (`workspace_id` leads it).
+    pub fn custom_field_index(self, key: &str, numeric: bool) -> (String, String) {
+        let field = self.json_key("custom_fields", key);
+        let kind = if numeric { "n" } else { "t" };
+        // Index names are case-insensitive in SQLite and cut at 63 bytes in
+        // PostgreSQL: a readable prefix and a hash of the exact key.
+        let hash = key.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ b as u64).wrapping_mul(0x100_0000_01b3));
+        let readable: String = key.to_lowercase().chars().filter(|c| c.is_ascii_alphanumeric() || *c == '_').take(32).collect();
+        let name = format!("leads_cf_{kind}_{readable}_{:08x}", hash as u32);
+        let expression = if numeric { field.number } else { field.lower_text };
+        // Only leads that hold the field are indexed: other workspaces'
+        // leads cost the index nothing, and every comparison a rule makes
+        // implies the value is not NULL, which both planners prove.
+        (
+            name.clone(),
+            format!("CREATE INDEX IF NOT EXISTS {name} ON leads (workspace_id, ({expression})) WHERE ({expression}) IS NOT NULL"),
+        )
     }
 
     /// A subquery of a JSON array column's elements as text, one row each
@@ -293,10 +325,17 @@ impl Backend {
 
 /// SQL expressions over one key of a JSON object (see [`Backend::json_key`]).
 pub struct JsonKey {
-    /// The value as text (`"gold"` → gold, `42` → 42); NULL when absent.
+    /// The value as text (`"gold"` → gold, `42` → 42, `true` → true);
+    /// NULL when absent.
     pub text: String,
-    /// The value when it is a JSON number, else NULL.
+    /// The value's text lower-cased: what declared text, choice, date and
+    /// boolean fields are indexed and compared on.
+    pub lower_text: String,
+    /// The value as a number, for comparisons that also check
+    /// [`JsonKey::number_guard`] (SQLite's expression yields text too).
     pub number: String,
+    /// True when the value is a JSON number.
+    pub number_guard: String,
     json_type: String,
     backend: Backend,
 }
@@ -313,6 +352,40 @@ impl JsonKey {
             Backend::Sqlite => format!("{} = '{value}'", self.json_type),
             Backend::Postgres => format!("({} = 'boolean' AND {} = '{value}')", self.json_type, self.text),
         }
+    }
+
+    /// The value is a JSON string.
+    pub fn is_string(&self) -> String {
+        match self.backend {
+            Backend::Sqlite => format!("{} = 'text'", self.json_type),
+            Backend::Postgres => format!("{} = 'string'", self.json_type),
+        }
+    }
+
+    /// The value is a JSON boolean.
+    pub fn is_boolean(&self) -> String {
+        match self.backend {
+            Backend::Sqlite => format!("{} IN ('true', 'false')", self.json_type),
+            Backend::Postgres => format!("{} = 'boolean'", self.json_type),
+        }
+    }
+
+    /// The value is a JSON object or array.
+    pub fn is_structured(&self) -> String {
+        format!("{} IN ('object', 'array')", self.json_type)
+    }
+
+    /// The value is a string of the form `YYYY-MM-DD`.
+    pub fn is_date(&self) -> String {
+        match self.backend {
+            Backend::Sqlite => format!("({} AND {} GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]')", self.is_string(), self.text),
+            Backend::Postgres => format!("({} AND {} ~ '^[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}$')", self.is_string(), self.text),
+        }
+    }
+
+    /// `number <op> <bound>` for numbers only.
+    pub fn compare_number(&self, op: &str, bound: &str) -> String {
+        format!("({} {op} {bound} AND {})", self.number, self.number_guard)
     }
 }
 

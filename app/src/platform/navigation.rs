@@ -148,7 +148,7 @@ pub mod ssr {
         }
         let mut settings = vec![item("Workspace", "/settings/workspace")];
         if can(Scope::CrmWrite) {
-            settings.push(item("Stages", "/settings/stages"));
+            settings.extend([item("Stages", "/settings/stages"), item("Custom fields", "/settings/custom-fields")]);
         }
         if user.role.can_administer() {
             settings.extend([item("Members", "/settings/members"), item("API keys", "/settings/api-keys")]);

@@ -154,6 +154,7 @@ pub fn endpoints() -> Vec<Endpoint> {
         crate::crm::contacts::routes::ENDPOINTS,
         crate::crm::companies::routes::ENDPOINTS,
         crate::crm::deals::routes::ENDPOINTS,
+        crate::crm::custom_fields::routes::ENDPOINTS,
         crate::crm::activities::routes::ENDPOINTS,
         crate::crm::dashboard::ssr::ENDPOINTS,
         crate::crm::search::ssr::routes::ENDPOINTS,

@@ -14,6 +14,7 @@ mod blog;
 mod bounds;
 mod companies;
 mod crm;
+mod custom_fields;
 mod errors;
 mod flow_triggers;
 mod flows;

@@ -101,13 +101,7 @@ async fn import_row(tx: &mut Tx, ctx: &Ctx, entity: ImportEntity, dedup: DedupMo
             match (existing, dedup) {
                 (Some(id), DedupMode::Skip) => Ok(Outcome::Skipped(id)),
                 (Some(id), _) => update_lead(tx, ctx, id, values).await,
-                (None, _) => {
-                    let mut input: NewLead = from_fields(&values.fields).map_err(bad)?;
-                    input.source = input.source.or(Some(LeadSource::Import));
-                    input.custom_fields = (!values.custom.is_empty()).then_some(Value::Object(values.custom));
-                    input.tags = (!values.tags.is_empty()).then_some(values.tags);
-                    leads::create(tx, ctx, input).await.map(|l| Outcome::Created(l.id))
-                }
+                (None, _) => leads::create(tx, ctx, new_lead_input(values)?).await.map(|l| Outcome::Created(l.id)),
             }
         }
         ImportEntity::Contact => {
@@ -163,6 +157,16 @@ struct BatchTally {
     skipped: i64,
     failed: Vec<(i64, String)>,
     ids: Vec<Uuid>,
+}
+
+/// A row's new lead as `POST /leads` would take it, sourced `import`
+/// unless the row names a source.
+fn new_lead_input(values: RowValues) -> AppResult<NewLead> {
+    let mut input: NewLead = from_fields(&values.fields).map_err(|reason| AppError::Validation { field: None, message: reason })?;
+    input.source = input.source.or(Some(LeadSource::Import));
+    input.custom_fields = (!values.custom.is_empty()).then_some(Value::Object(values.custom));
+    input.tags = (!values.tags.is_empty()).then_some(values.tags);
+    Ok(input)
 }
 
 /// The lead an update row merges into: its fields set, custom fields
@@ -224,6 +228,7 @@ async fn import_lead_batch(tx: &mut Tx, ctx: &Ctx, job: &ImportRow, records: &[R
     let emails: Vec<&str> = keys.iter().flatten().map(String::as_str).collect();
     let mut known = if emails.is_empty() { HashMap::new() } else { leads_by_email(tx, ctx, &emails).await? };
     let at = now();
+    let fields = crate::crm::custom_fields::ops::declared(tx, ctx).await?;
     let mut pending: Vec<crate::crm::leads::types::Lead> = Vec::new();
     let mut written: Vec<Uuid> = Vec::new();
     for ((line, values), key) in kept.into_iter().zip(keys) {
@@ -234,7 +239,6 @@ async fn import_lead_batch(tx: &mut Tx, ctx: &Ctx, job: &ImportRow, records: &[R
                 tally.ids.push(id);
             }
             (Some(id), _) => {
-                written.extend(pending.iter().map(|l| l.id));
                 if let Err(e) = leads::insert_many(tx, ctx, &std::mem::take(&mut pending), Some(job.id)).await {
                     tracing::warn!(error = %e, "import batch falls back to row by row");
                     return Ok(None);
@@ -248,29 +252,20 @@ async fn import_lead_batch(tx: &mut Tx, ctx: &Ctx, job: &ImportRow, records: &[R
                     Err(e) => tally.failed.push((line as i64, e.public_message())),
                 }
             }
-            (None, _) => {
-                let input = from_fields::<NewLead>(&values.fields).map_err(|reason| AppError::Validation { field: None, message: reason });
-                let lead = input.and_then(|mut input| {
-                    input.source = input.source.or(Some(LeadSource::Import));
-                    input.custom_fields = (!values.custom.is_empty()).then_some(Value::Object(values.custom));
-                    input.tags = (!values.tags.is_empty()).then_some(values.tags);
-                    leads::new_lead(ctx, input, None, at)
-                });
-                match lead {
-                    Ok(lead) => {
-                        if let Some(key) = key {
-                            known.insert(key, lead.id);
-                        }
-                        tally.created += 1;
-                        tally.ids.push(lead.id);
-                        pending.push(lead);
+            (None, _) => match new_lead_input(values).and_then(|input| leads::new_lead(ctx, input, None, at, &fields)) {
+                Ok(lead) => {
+                    if let Some(key) = key {
+                        known.insert(key, lead.id);
                     }
-                    Err(e) => tally.failed.push((line as i64, e.public_message())),
+                    tally.created += 1;
+                    tally.ids.push(lead.id);
+                    written.push(lead.id);
+                    pending.push(lead);
                 }
-            }
+                Err(e) => tally.failed.push((line as i64, e.public_message())),
+            },
         }
     }
-    written.extend(pending.iter().map(|l| l.id));
     if let Err(e) = leads::insert_many(tx, ctx, &pending, Some(job.id)).await {
         tracing::warn!(error = %e, "import batch falls back to row by row");
         return Ok(None);

@@ -10,6 +10,7 @@ use crate::audience::rules::{Match, Rule};
 use crate::audience::server_fns::*;
 use crate::audience::types::*;
 use crate::components::{action_error, field_error, field_invalid, form_error, last_error, page_errors, use_record_id};
+use crate::crm::custom_fields::server_fns::declared_custom_fields;
 
 fn kind_label(list: &List) -> &'static str {
     match (list.kind, list.entity) {
@@ -81,7 +82,18 @@ pub fn AudiencePage() -> impl IntoView {
 /// static list shows its members.
 #[component]
 pub fn SegmentNewPage() -> impl IntoView {
-    view! { <SegmentBuilder id=None name=String::new() rules=Rule::group(Match::All, vec![]) member_count=0/> }
+    let fields = Resource::new(|| (), |_| declared_custom_fields());
+    view! {
+        <ErrorBoundary fallback=page_errors>
+            <Transition fallback=|| view! { <p>"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    fields.await.map(|fields| view! {
+                        <SegmentBuilder id=None name=String::new() rules=Rule::group(Match::All, vec![]) member_count=0 fields/>
+                    })
+                })}
+            </Transition>
+        </ErrorBoundary>
+    }
 }
 
 #[component]
@@ -89,7 +101,7 @@ pub fn ListPage() -> impl IntoView {
     let id = use_record_id();
     let list = Resource::new(id, |id| async move {
         match id {
-            Some(id) => audience_list(id).await,
+            Some(id) => Ok((audience_list(id).await?, declared_custom_fields().await?)),
             None => Err(ApiError::new("not_found", "list not found")),
         }
     });
@@ -98,10 +110,10 @@ pub fn ListPage() -> impl IntoView {
             <Transition fallback=|| view! { <p>"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     Ok::<_, ApiError>(match list.await? {
-                        list if list.kind == ListKind::Segment => Either::Left(view! {
-                            <SegmentBuilder id=Some(list.id) name=list.name.clone() rules=list.rules.clone().unwrap_or_default() member_count=list.member_count/>
+                        (list, fields) if list.kind == ListKind::Segment => Either::Left(view! {
+                            <SegmentBuilder id=Some(list.id) name=list.name.clone() rules=list.rules.clone().unwrap_or_default() member_count=list.member_count fields/>
                         }),
-                        list => Either::Right(view! { <StaticList list/> }),
+                        (list, _) => Either::Right(view! { <StaticList list/> }),
                     })
                 })}
             </Transition>

@@ -7,9 +7,10 @@ use leptos_router::hooks::use_navigate;
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-use crate::audience::rules::{field_kind, FieldKind, Match, Op, Rule, LEAD_FIELDS, MAX_DEPTH};
+use crate::audience::rules::{field_kind, ops_of, FieldKind, Match, Op, Rule, LEAD_FIELDS, MAX_DEPTH};
 use crate::audience::server_fns::*;
 use crate::components::action_error;
+use crate::crm::custom_fields::types::{CustomFieldType, DeclaredFields};
 use crate::crm::leads::types::{LeadSource, LeadStatus};
 
 fn at_path<'a>(rule: &'a mut Rule, path: &[usize]) -> Option<&'a mut Rule> {
@@ -41,12 +42,15 @@ fn remove_at(root: RwSignal<Rule>, path: Vec<usize>) {
 }
 
 /// Text typed into a value box, as the JSON the rule wants.
-fn typed_value(field: &str, op: Op, text: &str) -> Value {
+fn typed_value(field: &str, op: Op, text: &str, fields: &DeclaredFields) -> Value {
     let text = text.trim();
     if matches!(op, Op::In | Op::NotIn) {
         return Value::Array(text.split(',').map(|s| Value::String(s.trim().to_string())).filter(|v| v != "").collect());
     }
-    let kind = field_kind(field);
+    let kind = field_kind(field, fields);
+    if kind == Some(FieldKind::Boolean) && (text == "true" || text == "false") {
+        return Value::Bool(text == "true");
+    }
     if matches!(op, Op::WithinLastDays | Op::MoreThanDaysAgo) || kind == Some(FieldKind::Number) || kind == Some(FieldKind::Custom) {
         if let Ok(n) = text.parse::<i64>() {
             return json!(n);
@@ -72,33 +76,48 @@ fn value_text(value: &Option<Value>) -> String {
     }
 }
 
-fn choices(field: &str) -> Option<Vec<&'static str>> {
+/// The values a field picks from: a lead source or status, a declared
+/// choice's options, true or false.
+fn choices(field: &str, fields: &DeclaredFields) -> Option<Vec<String>> {
+    if let Some(declared) = fields.of_rule_field(field) {
+        return match declared.field_type {
+            CustomFieldType::Choice => Some(declared.options.clone()),
+            CustomFieldType::Boolean => Some(vec!["true".into(), "false".into()]),
+            _ => None,
+        };
+    }
     match field {
-        "source" => Some(LeadSource::ALL.iter().map(|s| s.as_str()).collect()),
-        "status" => Some(LeadStatus::ALL.iter().map(|s| s.as_str()).collect()),
+        "source" => Some(LeadSource::ALL.iter().map(|s| s.as_str().to_string()).collect()),
+        "status" => Some(LeadStatus::ALL.iter().map(|s| s.as_str().to_string()).collect()),
         _ => None,
     }
 }
 
-fn condition_view(root: RwSignal<Rule>, path: Vec<usize>, rule: Rule) -> AnyView {
+fn condition_view(root: RwSignal<Rule>, path: Vec<usize>, rule: Rule, declared: StoredValue<DeclaredFields>) -> AnyView {
+    let fields = declared.get_value();
     let field = rule.field.clone().unwrap_or_else(|| "score".into());
-    let is_custom = field.starts_with("cf.");
-    let kind = field_kind(&field).unwrap_or(FieldKind::Text);
-    let op = rule.op.filter(|o| kind.ops().contains(o)).unwrap_or(kind.ops()[0]);
+    let is_declared = fields.of_rule_field(&field).is_some();
+    let is_custom = field.starts_with("cf.") && !is_declared;
+    let kind = field_kind(&field, &fields).unwrap_or(FieldKind::Text);
+    let ops = ops_of(&field, &fields);
+    let ops = if ops.is_empty() { kind.ops() } else { ops };
+    let op = rule.op.filter(|o| ops.contains(o)).unwrap_or(ops[0]);
     let value = value_text(&rule.value);
     let (p1, p2, p3, p4, p5) = (path.clone(), path.clone(), path.clone(), path.clone(), path.clone());
     let field_for_value = field.clone();
     let value_input = if !op.takes_value() {
         ().into_any()
-    } else if let (Some(options), false) = (choices(&field), matches!(op, Op::In | Op::NotIn)) {
+    } else if let (Some(options), false) = (choices(&field, &fields), matches!(op, Op::In | Op::NotIn)) {
         let current = value.clone();
+        let field_for_choice = field.clone();
         view! {
             <select aria-label="Value" on:change=move |ev| {
-                let v = event_target_value(&ev);
-                edit(root, p4.clone(), move |r| r.value = Some(Value::String(v)));
+                let text = event_target_value(&ev);
+                let field = field_for_choice.clone();
+                edit(root, p4.clone(), move |r| r.value = Some(typed_value(&field, op, &text, &declared.get_value())));
             }>
                 <option value="" selected=current.is_empty()>"—"</option>
-                {options.into_iter().map(|o| view! { <option value=o selected=current == o>{o}</option> }).collect_view()}
+                {options.into_iter().map(|o| { let selected = current == o; view! { <option value=o.clone() selected=selected>{o.clone()}</option> } }).collect_view()}
             </select>
         }
         .into_any()
@@ -108,7 +127,7 @@ fn condition_view(root: RwSignal<Rule>, path: Vec<usize>, rule: Rule) -> AnyView
             <input aria-label="Value" type=input_type value=value.clone() on:change=move |ev| {
                 let text = event_target_value(&ev);
                 let field = field_for_value.clone();
-                edit(root, p4.clone(), move |r| r.value = Some(typed_value(&field, op, &text)));
+                edit(root, p4.clone(), move |r| r.value = Some(typed_value(&field, op, &text, &declared.get_value())));
             }/>
         }
         .into_any()
@@ -118,15 +137,21 @@ fn condition_view(root: RwSignal<Rule>, path: Vec<usize>, rule: Rule) -> AnyView
         <div class="rule-row" data-testid="rule">
             <select aria-label="Field" on:change=move |ev| {
                 let f = event_target_value(&ev);
+                let fields = declared.get_value();
                 edit(root, p1.clone(), move |r| {
-                    let kind = field_kind(&f).unwrap_or(FieldKind::Text);
-                    r.op = Some(kind.ops()[0]);
+                    let ops = ops_of(&f, &fields);
+                    r.op = ops.first().copied().or(Some(Op::Eq));
                     r.value = None;
                     r.field = Some(f);
                 });
             }>
                 {LEAD_FIELDS.iter().map(|(name, label, _)| view! { <option value=*name selected=field_select == *name>{*label}</option> }).collect_view()}
-                <option value="cf.field" selected=is_custom>"Custom field…"</option>
+                {fields.0.iter().map(|f| {
+                    let value = format!("cf.{}", f.key);
+                    let selected = field_select == value;
+                    view! { <option value=value selected=selected>{f.label.clone()}</option> }
+                }).collect_view()}
+                <option value="cf.field" selected=is_custom>"Other custom field…"</option>
             </select>
             {is_custom.then(|| view! {
                 <input aria-label="Custom field key" class="narrow" value=field.trim_start_matches("cf.").to_string() on:change=move |ev| {
@@ -143,7 +168,7 @@ fn condition_view(root: RwSignal<Rule>, path: Vec<usize>, rule: Rule) -> AnyView
                     r.op = o;
                 });
             }>
-                {kind.ops().iter().map(|o| view! { <option value=o.as_str() selected=*o == op>{o.label()}</option> }).collect_view()}
+                {ops.iter().map(|o| view! { <option value=o.as_str() selected=*o == op>{o.label()}</option> }).collect_view()}
             </select>
             {value_input}
             <button type="button" class="secondary" aria-label="Remove condition" on:click=move |_| remove_at(root, p3.clone())>"×"</button>
@@ -152,7 +177,7 @@ fn condition_view(root: RwSignal<Rule>, path: Vec<usize>, rule: Rule) -> AnyView
     .into_any()
 }
 
-fn group_view(root: RwSignal<Rule>, path: Vec<usize>, rule: Rule) -> AnyView {
+fn group_view(root: RwSignal<Rule>, path: Vec<usize>, rule: Rule, declared: StoredValue<DeclaredFields>) -> AnyView {
     let depth = path.len() + 1;
     let match_ = rule.match_.unwrap_or(Match::All);
     let children: Vec<AnyView> = rule
@@ -165,9 +190,9 @@ fn group_view(root: RwSignal<Rule>, path: Vec<usize>, rule: Rule) -> AnyView {
             let mut child_path = path.clone();
             child_path.push(i);
             if child.is_group() {
-                group_view(root, child_path, child)
+                group_view(root, child_path, child, declared)
             } else {
-                condition_view(root, child_path, child)
+                condition_view(root, child_path, child, declared)
             }
         })
         .collect();
@@ -204,8 +229,9 @@ fn group_view(root: RwSignal<Rule>, path: Vec<usize>, rule: Rule) -> AnyView {
 }
 
 #[component]
-pub(super) fn SegmentBuilder(id: Option<Uuid>, name: String, rules: Rule, member_count: i64) -> impl IntoView {
+pub(super) fn SegmentBuilder(id: Option<Uuid>, name: String, rules: Rule, member_count: i64, fields: DeclaredFields) -> impl IntoView {
     let root = RwSignal::new(rules);
+    let declared = StoredValue::new(fields);
     let name = RwSignal::new(name);
     let preview = Resource::new(move || serde_json::to_string(&root.get()).unwrap_or_default(), preview_segment);
     let save = ServerAction::<SaveSegment>::new();
@@ -225,7 +251,7 @@ pub(super) fn SegmentBuilder(id: Option<Uuid>, name: String, rules: Rule, member
         <div class="card">
             <label>"Name"<input aria-label="Segment name" prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev)) required/></label>
             <p class="muted">"Leads that match:"</p>
-            {move || group_view(root, Vec::new(), root.get())}
+            {move || group_view(root, Vec::new(), root.get(), declared)}
             <p class="actions">
                 <button type="button" on:click=move |_| {
                     save.dispatch(SaveSegment { id, name: name.get_untracked(), rules: serde_json::to_string(&root.get_untracked()).unwrap_or_default() });

@@ -81,12 +81,14 @@ pub async fn create_activity(tx: &mut Tx, ctx: &Ctx, input: NewActivity) -> AppR
     if let Some(lead_id) = activity.lead_id {
         tx.execute(
             Q::new(
-                "UPDATE leads SET last_activity_at = $1 WHERE workspace_id = $2 AND id = $3 \
+                // updated_at moves too: segments sweep leads by it.
+                "UPDATE leads SET last_activity_at = $1, updated_at = $4 WHERE workspace_id = $2 AND id = $3 \
                  AND (last_activity_at IS NULL OR last_activity_at < $1)",
             )
             .bind(activity.occurred_at)
             .bind(ctx.workspace_id)
-            .bind(lead_id),
+            .bind(lead_id)
+            .bind(now()),
         )
         .await?;
     }

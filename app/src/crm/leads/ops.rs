@@ -13,6 +13,7 @@ use crate::crm::contacts::{
     ops as contacts,
     types::{ContactPatch, NewContact, NewMembership},
 };
+use crate::crm::custom_fields::types::DeclaredFields;
 use crate::crm::deals::{ops as deals, types::NewDeal};
 use crate::crm::fields::{check_owner, owner_condition, owner_or_creator};
 use crate::error::{AppError, AppResult};
@@ -149,7 +150,8 @@ pub async fn create(tx: &mut Tx, ctx: &Ctx, input: NewLead) -> AppResult<Lead> {
     ctx.require(Scope::CrmWrite)?;
     let owner_id = owner_or_creator(ctx, input.owner_id);
     check_owner(tx, ctx, owner_id).await?;
-    let lead = new_lead(ctx, input, owner_id, now())?;
+    let fields = crate::crm::custom_fields::ops::declared(tx, ctx).await?;
+    let lead = new_lead(ctx, input, owner_id, now(), &fields)?;
     insert(tx, ctx, &lead).await?;
     audit::record(tx, ctx, "lead.created", "lead", Some(lead.id), None::<&()>, Some(&lead)).await?;
     events::emit(tx, ctx.workspace_id, "lead.created", Some(lead.id), created_event(&lead), events::fresh_key("lead.created")).await?;
@@ -159,9 +161,16 @@ pub async fn create(tx: &mut Tx, ctx: &Ctx, input: NewLead) -> AppResult<Lead> {
 /// A new lead checked and filled in, not yet written: every rule a created
 /// lead obeys except the owner's membership, which the caller checks (once
 /// per owner when many are written together).
-pub fn new_lead(ctx: &Ctx, input: NewLead, owner_id: Option<Uuid>, at: chrono::DateTime<chrono::Utc>) -> AppResult<Lead> {
+pub fn new_lead(
+    ctx: &Ctx,
+    input: NewLead,
+    owner_id: Option<Uuid>,
+    at: chrono::DateTime<chrono::Utc>,
+    fields: &DeclaredFields,
+) -> AppResult<Lead> {
     refuse_converted_status(input.status)?;
-    let custom_fields = custom_fields_or_empty(input.custom_fields)?;
+    let mut custom_fields = custom_fields_or_empty(input.custom_fields)?;
+    crate::crm::custom_fields::ops::conform(fields, &mut custom_fields)?;
     let default_source = match ctx.via {
         Via::Mcp => LeadSource::Mcp,
         Via::Api => LeadSource::Api,
@@ -290,8 +299,10 @@ pub async fn update(tx: &mut Tx, ctx: &Ctx, id: Uuid, patch: LeadPatch) -> AppRe
         check_owner(tx, ctx, v).await?;
         after.owner_id = v;
     }
-    if let Some(v) = patch.custom_fields {
+    if let Some(mut v) = patch.custom_fields {
         check_custom_fields(&v)?;
+        let fields = crate::crm::custom_fields::ops::declared(tx, ctx).await?;
+        crate::crm::custom_fields::ops::conform(&fields, &mut v)?;
         after.custom_fields = v;
     }
     if let Some(v) = patch.tags {
@@ -389,11 +400,19 @@ pub async fn list(tx: &mut Tx, ctx: &Ctx, filter: LeadFilter) -> AppResult<Page<
             q.push(&format!(" AND {column} {op} {p}"));
         }
     }
-    // Custom fields compare by their text form: "gold", "42".
+    // Declared fields compare by their type ("42" = 42 for a number, any
+    // case for a choice); undeclared ones by their text form: "gold",
+    // "42", "true".
+    let fields =
+        if filter.custom_fields.is_empty() { DeclaredFields::default() } else { crate::crm::custom_fields::ops::declared(tx, ctx).await? };
     for (key, value) in &filter.custom_fields {
         check_custom_key(key)?;
+        if let Some(declared) = fields.get(key) {
+            crate::audience::rules::push_declared_equals(&mut q, tx.backend(), declared, value, &fields)?;
+            continue;
+        }
         let v = q.arg(value.as_str());
-        let field = tx.backend().json_key(&mut q, "custom_fields", key);
+        let field = tx.backend().json_key("custom_fields", key);
         q.push(&format!(" AND {} = {v}", field.text));
     }
     page.apply(&mut q, "id");

@@ -5,13 +5,15 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
-use super::{begin_write, finish_write, page_json, read_json, record_args, schema_with_ids, tool, Nothing};
+use super::{begin_write, finish_write, page_json, read_json, read_one, record_args, schema_with_ids, tool, write_new, write_one, Nothing};
 use crate::crm::activities::ops as activities;
 use crate::crm::activities::types::{ActivityFilter, NewTask, TaskFilter, TaskPatch};
 use crate::crm::companies::ops as companies;
 use crate::crm::companies::types::CompanyPatch;
 use crate::crm::contacts::ops as contacts;
 use crate::crm::contacts::types::{ContactPatch, MembershipPatch};
+use crate::crm::custom_fields::ops as custom_fields;
+use crate::crm::custom_fields::types::{CustomFieldPatch, NewCustomField};
 use crate::crm::deals::ops as deals;
 use crate::crm::deals::stages;
 use crate::crm::deals::types::{DealFilter, DealStagePatch, StageOrder};
@@ -21,6 +23,19 @@ use crate::mcp::registry::{arguments, schema_of, Operation, ToolResult};
 use crate::platform::context::{AppState, Ctx};
 
 pub(super) static TOOLS: &[Operation] = &[
+    tool!(read list_custom_fields, CrmRead, schema_of::<Nothing>,
+        "The workspace's declared lead custom fields: key, label, type (text, number, date, boolean, choice), options, indexed."),
+    tool!(read get_custom_field, CrmRead, || schema_with_ids::<Nothing>(&[("custom_field_id", "The declared field.")], false),
+        "Read one declared custom field."),
+    tool!(write create_custom_field, CrmWrite, idempotent: false, destructive: false, || schema_with_ids::<NewCustomField>(&[], true),
+        "Declare a lead custom field with a type (and options for a choice); lead writes are then checked against it and segment \
+         rules compare it by type. indexed: true builds a database index for fast segment counts and filters."),
+    tool!(write update_custom_field, CrmWrite, idempotent: true, destructive: false,
+        || schema_with_ids::<CustomFieldPatch>(&[("custom_field_id", "The declared field to change.")], true),
+        "Change a declared field's label, type, options or index; a new type must fit the values leads hold."),
+    tool!(write delete_custom_field, CrmWrite, idempotent: true, destructive: true,
+        || schema_with_ids::<Nothing>(&[("custom_field_id", "The declared field to forget.")], true),
+        "Forget a declared field and its index; the values stay on the leads as free-form custom fields."),
     tool!(read get_lead, CrmRead, || schema_with_ids::<Nothing>(&[("lead_id", "The lead to read.")], false), "Read one lead."),
     tool!(write update_lead, CrmWrite, idempotent: true, destructive: false,
         || schema_with_ids::<LeadPatch>(&[("lead_id", "The lead to change.")], true),
@@ -300,3 +315,16 @@ pub(super) async fn search_records(state: &AppState, ctx: &Ctx, args: Map<String
     tx.commit().await?;
     Ok(read_json("results", hits))
 }
+
+pub(super) async fn list_custom_fields(state: &AppState, ctx: &Ctx, args: Map<String, Value>) -> ToolResult {
+    let _: Nothing = arguments(args)?;
+    let mut tx = state.db.begin_read().await?;
+    let fields = custom_fields::list(&mut tx, ctx).await?;
+    tx.commit().await?;
+    Ok(read_json("custom_fields", fields))
+}
+
+read_one!(get_custom_field, "custom_field_id", "custom_field", custom_fields::get);
+write_new!(create_custom_field, NewCustomField, "custom_field", custom_fields::create);
+write_one!(update_custom_field, CustomFieldPatch, "custom_field_id", "custom_field", custom_fields::update);
+write_one!(delete_custom_field, Nothing, "custom_field_id", "custom_field", |tx, ctx, id, _: Nothing| custom_fields::delete(tx, ctx, id));
