@@ -9,6 +9,7 @@ use uuid::Uuid;
 use super::rules::{self, Rule};
 use super::types::*;
 use crate::crm::custom_fields::ops::declared;
+use crate::crm::custom_fields::types::DeclaredFields;
 use crate::crm::leads::types::{Lead, LeadFilter};
 use crate::error::{AppError, AppResult};
 use crate::platform::context::Ctx;
@@ -77,8 +78,14 @@ fn table_of(entity: ListEntity) -> &'static str {
 /// Rules compare custom fields by the workspace's declarations.
 pub async fn segment_query(tx: &mut Tx, ctx: &Ctx, select: &str, rules: &Rule) -> AppResult<Q> {
     let fields = declared(tx, ctx).await?;
+    segment_query_with(tx, ctx, select, rules, &fields)
+}
+
+/// [`segment_query`] with the declarations already loaded, for operations
+/// that compile the same rules more than once.
+fn segment_query_with(tx: &Tx, ctx: &Ctx, select: &str, rules: &Rule, fields: &DeclaredFields) -> AppResult<Q> {
     let mut q = Q::new(format!("SELECT {select} FROM leads WHERE leads.workspace_id = $1")).bind(ctx.workspace_id);
-    rules::push_condition(&mut q, tx.backend(), rules, &fields, now())?;
+    rules::push_condition(&mut q, tx.backend(), rules, fields, now())?;
     Ok(q)
 }
 
@@ -309,10 +316,11 @@ pub async fn search_leads(
 
 pub async fn preview(tx: &mut Tx, ctx: &Ctx, rules: &Rule) -> AppResult<SegmentPreview> {
     ctx.require(Scope::CrmRead)?;
-    rules::validate(rules, &declared(tx, ctx).await?)?;
-    let counting = segment_query(tx, ctx, "COUNT(*)", rules).await?;
+    let fields = declared(tx, ctx).await?;
+    rules::validate(rules, &fields)?;
+    let counting = segment_query_with(tx, ctx, "COUNT(*)", rules, &fields)?;
     let (count,): (i64,) = tx.fetch_one(counting).await?;
-    let mut q = segment_query(tx, ctx, member_select(ListEntity::Lead), rules).await?;
+    let mut q = segment_query_with(tx, ctx, member_select(ListEntity::Lead), rules, &fields)?;
     q.push(" ORDER BY leads.id DESC LIMIT 10");
     let sample: Vec<Member> = tx.fetch_all(q).await?;
     Ok(SegmentPreview { count, sample })
@@ -527,8 +535,8 @@ enum Reach {
 /// Re-evaluates a segment and records who entered and who left since the
 /// last evaluation: four set-based statements in the caller's transaction.
 async fn refresh_row(tx: &mut Tx, ctx: &Ctx, id: Uuid, reason: MembershipReason) -> AppResult<RefreshResult> {
-    let (entered, left) = refresh_reaching(tx, ctx, id, reason, Reach::Everything).await?;
     let list = row(tx, ctx, id).await?;
+    let (entered, left) = refresh_reaching(tx, ctx, &list, reason, Reach::Everything).await?;
     let member_count = count(tx, ctx, &list).await?;
     Ok(RefreshResult { entered, left, member_count })
 }
@@ -537,48 +545,41 @@ async fn refresh_row(tx: &mut Tx, ctx: &Ctx, id: Uuid, reason: MembershipReason)
 /// found first through `leads_by_updated` and joined to by id (`CROSS
 /// JOIN` keeps SQLite from starting at an index of the rules instead,
 /// which at a million leads may hold hundreds of thousands).
-async fn reach_query(tx: &mut Tx, ctx: &Ctx, select: &str, rules: &Rule, reach: Reach) -> AppResult<Q> {
-    let Reach::ChangedSince(since) = reach else { return segment_query(tx, ctx, select, rules).await };
-    let fields = declared(tx, ctx).await?;
-    // SQLite is told the index: its statistics may date from when most
-    // leads shared one updated_at (a bulk import), which makes a range
-    // over it look no better than a scan.
-    let by_updated = match tx.backend() {
-        crate::platform::db::Backend::Sqlite => "INDEXED BY leads_by_updated",
-        crate::platform::db::Backend::Postgres => "",
-    };
+fn reach_query(tx: &Tx, ctx: &Ctx, select: &str, rules: &Rule, fields: &DeclaredFields, reach: Reach) -> AppResult<Q> {
+    let Reach::ChangedSince(since) = reach else { return segment_query_with(tx, ctx, select, rules, fields) };
+    let changed = tx.backend().leads_by_updated();
     let mut q = Q::new(format!(
-        "SELECT {select} FROM (SELECT id AS changed_id FROM leads {by_updated} WHERE workspace_id = $1 AND updated_at >= $2) changed \
+        "SELECT {select} FROM (SELECT id AS changed_id FROM {changed} WHERE workspace_id = $1 AND updated_at >= $2) changed \
          CROSS JOIN leads WHERE leads.id = changed.changed_id AND leads.workspace_id = $1"
     ))
     .bind(ctx.workspace_id)
     .bind(since);
-    rules::push_condition(&mut q, tx.backend(), rules, &fields, now())?;
+    rules::push_condition(&mut q, tx.backend(), rules, fields, now())?;
     Ok(q)
 }
 
 /// Who entered and who left among the leads `reach` names.
-async fn refresh_reaching(tx: &mut Tx, ctx: &Ctx, id: Uuid, reason: MembershipReason, reach: Reach) -> AppResult<(i64, i64)> {
-    let list = row(tx, ctx, id).await?;
-    let Some(rules) = list.rules.as_ref().map(|r| r.0.clone()) else {
+async fn refresh_reaching(tx: &mut Tx, ctx: &Ctx, list: &ListRow, reason: MembershipReason, reach: Reach) -> AppResult<(i64, i64)> {
+    let Some(rules) = list.rules.as_ref().map(|r| &r.0) else {
         return Err(AppError::Conflict { code: "not_a_segment", message: "only segments are refreshed".into() });
     };
-    let at = now();
-    let selected = reach_query(tx, ctx, "leads.id AS id", &rules, reach).await?;
+    let (id, at) = (list.id, now());
+    let fields = declared(tx, ctx).await?;
+    let selected = reach_query(tx, ctx, "leads.id AS id", rules, &fields, reach)?;
     let entered = insert_members_from(tx, ctx, id, selected, reason, at).await?;
 
     // Leavers: members (among the leads looked at) the rules no longer select.
-    let mut still = reach_query(tx, ctx, "leads.id", &rules, reach).await?;
+    let mut still = reach_query(tx, ctx, "leads.id", rules, &fields, reach)?;
     let inner = still.sql().to_string();
     let (list_p, rsn, t) = (still.arg(id), still.arg(reason.as_str()), still.arg(at));
     let leavers = match reach {
         Reach::Everything => format!("list_id = {list_p} AND member_id NOT IN ({inner})"),
         Reach::ChangedSince(since) => {
             let (ws, since) = (still.arg(ctx.workspace_id), still.arg(since));
-            let by_updated = if tx.backend() == crate::platform::db::Backend::Sqlite { "INDEXED BY leads_by_updated" } else { "" };
+            let changed = tx.backend().leads_by_updated();
             format!(
                 "list_id = {list_p} AND member_id IN \
-                 (SELECT id FROM leads {by_updated} WHERE workspace_id = {ws} AND updated_at >= {since} AND id NOT IN ({inner}))"
+                 (SELECT id FROM {changed} WHERE workspace_id = {ws} AND updated_at >= {since} AND id NOT IN ({inner}))"
             )
         }
     };
@@ -692,7 +693,7 @@ pub async fn refresh_all(db: &crate::platform::db::Db) -> AppResult<()> {
         let mut tx = db.begin().await?;
         let Some(list) = find_row(&mut tx, &ctx, id).await? else { continue };
         let reach = sweep_reach(&list, now());
-        refresh_reaching(&mut tx, &ctx, id, MembershipReason::SegmentRefresh, reach).await?;
+        refresh_reaching(&mut tx, &ctx, &list, MembershipReason::SegmentRefresh, reach).await?;
         tx.commit().await?;
     }
     Ok(())

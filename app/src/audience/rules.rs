@@ -606,8 +606,8 @@ mod ssr {
     ) -> AppResult<()> {
         let field = format!("cf.{}", declared.key);
         let kind = field_kind(&field, fields).unwrap_or(FieldKind::Text);
-        let path = format!("cf.{}", declared.key);
-        let operand = operand(&field, kind, Op::Eq, &Value::String(value.to_string()), &path, fields)?;
+        // The field's name is also the path a refusal names.
+        let operand = operand(&field, kind, Op::Eq, &Value::String(value.to_string()), &field, fields)?;
         let sql = declared_condition(q, backend, declared, Op::Eq, Some(operand), crate::platform::db::now());
         q.push(&format!(" AND {sql}"));
         Ok(())

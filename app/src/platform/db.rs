@@ -273,6 +273,18 @@ impl Backend {
         }
     }
 
+    /// `leads` read through `leads_by_updated` (workspace, updated_at), for
+    /// "the leads changed since": SQLite is told the index, as its
+    /// statistics may date from when most leads shared one `updated_at` (a
+    /// bulk import), which makes a range over it look no better than a
+    /// scan; PostgreSQL's planner needs no hint.
+    pub fn leads_by_updated(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "leads INDEXED BY leads_by_updated",
+            Backend::Postgres => "leads",
+        }
+    }
+
     /// The expression index of a declared lead custom field: its name and
     /// `CREATE INDEX IF NOT EXISTS` statement. Text, choice, date and
     /// boolean fields index their lower-cased text, numbers their numeric
