@@ -33,7 +33,7 @@ macro_rules! text_enum {
 /// field, when present, must hold a value; an `optional` one may also be
 /// `null`, which clears it (`Some(None)`).
 ///
-/// ```ignore
+/// ```text
 /// patch!(
 ///     /// Changes to a company.
 ///     CompanyPatch {

@@ -1,7 +1,7 @@
 //! The one way a write runs: [`WriteTx`], a transaction guard that REST
 //! handlers, server functions and MCP tools all use.
 //!
-//! ```ignore
+//! ```text
 //! let mut tx = WriteTx::begin(&state.db).await?;   // or Idempotency::begin for REST
 //! let lead = ops::update(&mut tx, &ctx, id, patch).await?;
 //! tx.commit().await?;
