@@ -149,6 +149,7 @@ pub async fn build_parts_with(
         workers.extend(app::marketing::spawn_workers(db.clone(), config.app.clone()));
         workers.extend(app::flows::spawn_workers(db.clone(), config.app.clone()));
         workers.push(app::platform::housekeeping::spawn(db.clone(), std::time::Duration::from_secs(600)));
+        workers.push(app::crm::dashboard::ssr::spawn_count_folder(db.clone(), std::time::Duration::from_secs(30)));
         workers
     } else {
         Vec::new()

@@ -1,4 +1,5 @@
-//! Dashboard aggregates, computed in SQL, drawn as server-rendered SVG.
+//! Dashboard figures, kept as counters by the database (migration 22),
+//! drawn as server-rendered SVG.
 
 use crate::api_error::ApiError;
 use serde::{Deserialize, Serialize};
@@ -29,8 +30,9 @@ pub struct StageValue {
 pub struct Dashboard {
     pub leads_by_status: Vec<Count>,
     pub leads_by_source: Vec<Count>,
-    /// Monday of each week (YYYY-MM-DD) with the leads created that week,
-    /// for the last 12 weeks that had any.
+    /// Monday of each week (YYYY-MM-DD, weeks in UTC) with the leads
+    /// created that week, for the twelve weeks up to and including this
+    /// one; weeks without any are left out.
     pub new_leads_per_week: Vec<Count>,
     pub open_pipeline: Vec<StageValue>,
     pub won_deals: i64,
@@ -45,7 +47,7 @@ pub mod ssr {
     use super::*;
     use crate::error::AppResult;
     use crate::platform::context::Ctx;
-    use crate::platform::db::{now, wide, wide_sum, wide_sum_of, Tx, Q};
+    use crate::platform::db::{now, wide, wide_sum, Backend, Db, Tx, Q};
     use crate::platform::types::Scope;
 
     async fn counts(tx: &mut Tx, q: Q) -> AppResult<Vec<Count>> {
@@ -53,85 +55,92 @@ pub mod ssr {
         Ok(rows.into_iter().map(|(label, count)| Count { label, count }).collect())
     }
 
-    /// One open stage's deals in one currency, summed in two parts.
+    /// One stage's deals in one currency, the amount summed in two parts.
     #[derive(sqlx::FromRow)]
     struct StageSum {
         stage_id: Uuid,
         stage_name: String,
+        kind: String,
+        probability: i64,
         currency: String,
         deals: i64,
         amount_hi: i64,
         amount_lo: i64,
-        weighted_hi: i64,
-        weighted_lo: i64,
     }
 
+    /// The first week [`Dashboard::new_leads_per_week`] shows: the Monday
+    /// eleven weeks before this week's, so twelve whole weeks in all.
+    fn first_week_shown(today: chrono::NaiveDate) -> String {
+        use chrono::Datelike;
+        let monday = today - chrono::Duration::days(today.weekday().num_days_from_monday() as i64);
+        (monday - chrono::Duration::weeks(11)).format("%Y-%m-%d").to_string()
+    }
+
+    /// The workspace's figures, read from the counters the database keeps
+    /// (`dashboard_counts`, migration 22): a few dozen rows whatever the
+    /// number of leads, deals and activities.
     pub async fn dashboard(tx: &mut Tx, ctx: &Ctx) -> AppResult<Dashboard> {
         ctx.require(Scope::CrmRead)?;
         let ws = ctx.workspace_id;
-        let leads_by_status = counts(
-            tx,
-            Q::new("SELECT status, COUNT(*) FROM leads WHERE workspace_id = $1 GROUP BY status ORDER BY COUNT(*) DESC, status").bind(ws),
-        )
-        .await?;
-        let leads_by_source = counts(
-            tx,
-            Q::new("SELECT source, COUNT(*) FROM leads WHERE workspace_id = $1 GROUP BY source ORDER BY COUNT(*) DESC, source").bind(ws),
-        )
-        .await?;
-        // Weeks start on Monday, in UTC.
-        let week = tx.backend().week_start("created_at");
-        let since = now() - chrono::Duration::weeks(12);
-        let new_leads_per_week = counts(
-            tx,
+        // A figure is the sum of its rows: one on SQLite, and on PostgreSQL
+        // one plus those appended since the last fold.
+        let figure = |metric: &str| {
             Q::new(format!(
-                "SELECT {week} AS week, COUNT(*) FROM leads WHERE workspace_id = $1 AND created_at >= $2 GROUP BY week ORDER BY week"
+                "SELECT label, CAST(SUM(n) AS BIGINT) AS n FROM dashboard_counts WHERE workspace_id = $1 AND metric = '{metric}' \
+                 GROUP BY label HAVING SUM(n) <> 0 ORDER BY SUM(n) DESC, label"
             ))
             .bind(ws)
-            .bind(since),
+        };
+        let leads_by_status = counts(tx, figure("lead_status")).await?;
+        let leads_by_source = counts(tx, figure("lead_source")).await?;
+        let first_week = first_week_shown(now().date_naive());
+        let new_leads_per_week = counts(
+            tx,
+            Q::new(
+                "SELECT label, CAST(SUM(n) AS BIGINT) AS n FROM dashboard_counts \
+                 WHERE workspace_id = $1 AND metric = 'lead_week' AND label >= $2 GROUP BY label HAVING SUM(n) <> 0 ORDER BY label",
+            )
+            .bind(ws)
+            .bind(first_week),
         )
         .await?;
-        let pipeline: Vec<StageSum> = tx
-            .fetch_all(
-                Q::new(format!(
-                    "SELECT s.id AS stage_id, s.name AS stage_name, d.currency, COUNT(*) AS deals, {}, {} \
-                     FROM deals d JOIN deal_stages s ON s.id = d.stage_id \
-                     WHERE d.workspace_id = $1 AND s.kind = 'open' \
-                     GROUP BY s.id, s.name, s.position, d.currency ORDER BY s.position, d.currency",
-                    wide_sum("d.amount_cents", "amount"),
-                    wide_sum_of("d.amount_cents", Some("s.probability"), None, "weighted"),
-                ))
-                .bind(ws),
-            )
-            .await?;
-        let open_pipeline = pipeline
-            .into_iter()
-            .map(|row| StageValue {
-                stage_id: row.stage_id,
-                stage_name: row.stage_name,
-                currency: row.currency,
-                deals: row.deals,
-                amount_cents: wide(row.amount_hi, row.amount_lo),
-                weighted_cents: wide(row.weighted_hi, row.weighted_lo) / 100,
-            })
-            .collect();
-        let closed: Vec<(String, i64)> = tx
+        let stages: Vec<StageSum> = tx
             .fetch_all(
                 Q::new(
-                    "SELECT s.kind, COUNT(*) FROM deals d JOIN deal_stages s ON s.id = d.stage_id \
-                     WHERE d.workspace_id = $1 AND s.kind IN ('won', 'lost') GROUP BY s.kind",
+                    "SELECT s.id AS stage_id, s.name AS stage_name, s.kind, CAST(s.probability AS BIGINT) AS probability, c.label AS currency, \
+                     CAST(SUM(c.n) AS BIGINT) AS deals, CAST(SUM(c.amount_hi) AS BIGINT) AS amount_hi, \
+                     CAST(SUM(c.amount_lo) AS BIGINT) AS amount_lo \
+                     FROM dashboard_counts c JOIN deal_stages s ON s.id = c.key_id \
+                     WHERE c.workspace_id = $1 AND c.metric = 'deal_stage' \
+                     GROUP BY s.id, s.name, s.kind, s.probability, s.position, c.label HAVING SUM(c.n) <> 0 \
+                     ORDER BY s.position, c.label",
                 )
                 .bind(ws),
             )
             .await?;
-        let of_kind = |kind: &str| closed.iter().find(|(k, _)| k == kind).map(|(_, n)| *n).unwrap_or(0);
-        let (won_deals, lost_deals) = (of_kind("won"), of_kind("lost"));
+        let closed = |kind: &str| stages.iter().filter(|s| s.kind == kind).map(|s| s.deals).sum::<i64>();
+        let (won_deals, lost_deals) = (closed("won"), closed("lost"));
         let win_rate_percent = (won_deals + lost_deals > 0).then(|| (won_deals as f64) * 100.0 / ((won_deals + lost_deals) as f64));
+        let open_pipeline = stages
+            .into_iter()
+            .filter(|s| s.kind == "open")
+            .map(|s| {
+                let amount_cents = wide(s.amount_hi, s.amount_lo);
+                StageValue {
+                    stage_id: s.stage_id,
+                    stage_name: s.stage_name,
+                    currency: s.currency,
+                    deals: s.deals,
+                    amount_cents,
+                    weighted_cents: amount_cents * s.probability as i128 / 100,
+                }
+            })
+            .collect();
         let activities_per_user = counts(
             tx,
             Q::new(
-                "SELECT COALESCE(u.name, 'API'), COUNT(*) FROM activities a LEFT JOIN users u ON u.id = a.actor_user_id \
-                 WHERE a.workspace_id = $1 GROUP BY u.name ORDER BY COUNT(*) DESC",
+                "SELECT COALESCE(u.name, 'API'), CAST(SUM(c.n) AS BIGINT) FROM dashboard_counts c LEFT JOIN users u ON u.id = c.key_id \
+                 WHERE c.workspace_id = $1 AND c.metric = 'activity_by' GROUP BY u.name HAVING SUM(c.n) <> 0 ORDER BY SUM(c.n) DESC, 1",
             )
             .bind(ws),
         )
@@ -145,6 +154,122 @@ pub mod ssr {
             lost_deals,
             win_rate_percent,
             activities_per_user,
+        })
+    }
+
+    /// The same figures computed from the records themselves (GROUP BY
+    /// over every lead, deal and activity): what the counters must always
+    /// equal, checked by the tests, and the baseline the dashboard
+    /// benchmark measures the counters against.
+    pub async fn dashboard_from_records(tx: &mut Tx, ctx: &Ctx) -> AppResult<Dashboard> {
+        ctx.require(Scope::CrmRead)?;
+        let ws = ctx.workspace_id;
+        let grouped = |column: &str| {
+            Q::new(format!(
+                "SELECT {column}, COUNT(*) FROM leads WHERE workspace_id = $1 GROUP BY {column} ORDER BY COUNT(*) DESC, {column}"
+            ))
+            .bind(ws)
+        };
+        let leads_by_status = counts(tx, grouped("status")).await?;
+        let leads_by_source = counts(tx, grouped("source")).await?;
+        let week = tx.backend().week_start("created_at");
+        let new_leads_per_week = counts(
+            tx,
+            Q::new(format!(
+                "SELECT week, n FROM (SELECT {week} AS week, COUNT(*) AS n FROM leads WHERE workspace_id = $1 GROUP BY week) w \
+                 WHERE week >= $2 ORDER BY week"
+            ))
+            .bind(ws)
+            .bind(first_week_shown(now().date_naive())),
+        )
+        .await?;
+        let stages: Vec<StageSum> = tx
+            .fetch_all(
+                Q::new(format!(
+                    "SELECT s.id AS stage_id, s.name AS stage_name, s.kind, CAST(s.probability AS BIGINT) AS probability, d.currency, COUNT(*) AS deals, {} \
+                     FROM deals d JOIN deal_stages s ON s.id = d.stage_id WHERE d.workspace_id = $1 \
+                     GROUP BY s.id, s.name, s.kind, s.probability, s.position, d.currency ORDER BY s.position, d.currency",
+                    wide_sum("d.amount_cents", "amount"),
+                ))
+                .bind(ws),
+            )
+            .await?;
+        let closed = |kind: &str| stages.iter().filter(|s| s.kind == kind).map(|s| s.deals).sum::<i64>();
+        let (won_deals, lost_deals) = (closed("won"), closed("lost"));
+        let win_rate_percent = (won_deals + lost_deals > 0).then(|| (won_deals as f64) * 100.0 / ((won_deals + lost_deals) as f64));
+        let open_pipeline = stages
+            .into_iter()
+            .filter(|s| s.kind == "open")
+            .map(|s| {
+                let amount_cents = wide(s.amount_hi, s.amount_lo);
+                StageValue {
+                    stage_id: s.stage_id,
+                    stage_name: s.stage_name,
+                    currency: s.currency,
+                    deals: s.deals,
+                    amount_cents,
+                    weighted_cents: amount_cents * s.probability as i128 / 100,
+                }
+            })
+            .collect();
+        let activities_per_user = counts(
+            tx,
+            Q::new(
+                "SELECT COALESCE(u.name, 'API'), COUNT(*) FROM activities a LEFT JOIN users u ON u.id = a.actor_user_id \
+                 WHERE a.workspace_id = $1 GROUP BY u.name ORDER BY COUNT(*) DESC, 1",
+            )
+            .bind(ws),
+        )
+        .await?;
+        Ok(Dashboard {
+            leads_by_status,
+            leads_by_source,
+            new_leads_per_week,
+            open_pipeline,
+            won_deals,
+            lost_deals,
+            win_rate_percent,
+            activities_per_user,
+        })
+    }
+
+    /// Sums each PostgreSQL figure's appended rows back into one (SQLite
+    /// keeps one row per figure already). One process folds at a time;
+    /// rows appended meanwhile wait for the next fold. Returns how many
+    /// rows were folded away.
+    pub async fn fold_counts(db: &Db) -> AppResult<u64> {
+        if db.backend() != Backend::Postgres {
+            return Ok(0);
+        }
+        let mut tx = db.begin().await?;
+        let (mine,): (bool,) = tx.fetch_one(Q::new("SELECT pg_try_advisory_xact_lock(hashtext('dashboard_counts'))")).await?;
+        if !mine {
+            return Ok(0);
+        }
+        let folded = tx
+            .execute(Q::new(
+                "WITH figures AS (SELECT DISTINCT workspace_id, metric, key_id, label FROM dashboard_counts WHERE NOT folded LIMIT 10000), \
+                 gone AS (DELETE FROM dashboard_counts c USING figures f WHERE c.workspace_id = f.workspace_id \
+                 AND c.metric = f.metric AND c.key_id = f.key_id AND c.label = f.label RETURNING c.*) \
+                 INSERT INTO dashboard_counts (workspace_id, metric, key_id, label, n, amount_hi, amount_lo, folded) \
+                 SELECT workspace_id, metric, key_id, label, SUM(n), SUM(amount_hi), SUM(amount_lo), TRUE FROM gone \
+                 GROUP BY workspace_id, metric, key_id, label \
+                 HAVING SUM(n) <> 0 OR SUM(amount_hi) <> 0 OR SUM(amount_lo) <> 0",
+            ))
+            .await?;
+        tx.commit().await?;
+        Ok(folded)
+    }
+
+    /// Folds the counters every `every` (PostgreSQL only).
+    pub fn spawn_count_folder(db: Db, every: std::time::Duration) -> tokio::task::JoinHandle<()> {
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(every).await;
+                if let Err(error) = fold_counts(&db).await {
+                    tracing::warn!(%error, "folding the dashboard counters failed; retrying next round");
+                }
+            }
         })
     }
 

@@ -519,3 +519,145 @@ async fn the_dashboard_aggregates_leads_pipeline_wins_and_activities() {
     assert_eq!(d["win_rate_percent"], 75.0);
     assert_eq!(count(&d["activities_per_user"], "API"), Some(1));
 }
+
+/// The dashboard reads counters the database keeps (migration 22); they
+/// must equal the figures computed from the records after every kind of
+/// write: creates, status and source changes, conversion, deletes, stage
+/// moves, amount and currency changes, activities by a user and by a key,
+/// another workspace's writes, raw SQL behind Corral's back, a workspace
+/// deleted with everything in it, and (PostgreSQL) folding.
+#[tokio::test]
+async fn the_dashboard_counters_equal_the_records_after_every_kind_of_write() {
+    use app::crm::dashboard::ssr::{dashboard, dashboard_from_records, fold_counts};
+    use app::platform::db::Q;
+    let app = crate::common::TestApp::spawn().await;
+    let owner = app.sign_up("owner@dash.test").await;
+    let key = app.api_key(&owner, &["crm:read", "crm:write"]).await;
+    let neighbour = app.sign_up("neighbour@dash.test").await;
+    let neighbour_key = app.api_key(&neighbour, &["crm:read", "crm:write"]).await;
+    let api = Api { app, key, client: Client::new() };
+    let theirs_call = |method: Method, path: &str, body: Option<Value>| {
+        let url = api.app.url(&format!("/api/v1{path}"));
+        let key = neighbour_key.clone();
+        async move {
+            let (status, value) = send(&Client::new(), method, &url, Some(&key), body).await;
+            assert!(status.is_success(), "{status} {value}");
+            value
+        }
+    };
+    let id_of = |v: Value| v["id"].as_str().unwrap().parse::<uuid::Uuid>().unwrap();
+    let mine = id_of(api.ok(Method::GET, "/workspace", None).await);
+    let theirs = id_of(theirs_call(Method::GET, "/workspace", None).await);
+    let figures = |ws: uuid::Uuid| {
+        let db = api.app.db.clone();
+        async move {
+            let ctx = app::platform::context::Ctx::system(ws);
+            let mut tx = db.begin_read().await.unwrap();
+            let (counted, recounted) = (dashboard(&mut tx, &ctx).await.unwrap(), dashboard_from_records(&mut tx, &ctx).await.unwrap());
+            tx.commit().await.unwrap();
+            (counted, recounted)
+        }
+    };
+    let check = |when: &'static str| {
+        let (api, figures) = (&api, &figures);
+        async move {
+            for ws in [mine, theirs] {
+                let (counted, recounted) = figures(ws).await;
+                assert_eq!(counted, recounted, "{when}");
+            }
+            let served = api.ok(Method::GET, "/dashboard", None).await;
+            assert_eq!(serde_json::to_value(figures(mine).await.1).unwrap(), served, "{when}: GET /dashboard");
+        }
+    };
+    check("empty workspaces").await;
+
+    let stages = api.ok(Method::GET, "/deal-stages", None).await;
+    let stage = |key: &str| stages.as_array().unwrap().iter().find(|s| s["key"] == key).unwrap()["id"].clone();
+    let mut leads = Vec::new();
+    for (i, (source, status)) in
+        [("website", "new"), ("website", "working"), ("referral", "new"), ("manual", "qualified"), ("api", "new")].iter().enumerate()
+    {
+        let body = json!({"name": format!("L{i}"), "email": format!("l{i}@x.test"), "source": source, "status": status});
+        leads.push(api.ok(Method::POST, "/leads", Some(body)).await["id"].as_str().unwrap().to_string());
+    }
+    theirs_call(Method::POST, "/leads", Some(json!({"name": "Theirs", "source": "website"}))).await;
+    theirs_call(Method::POST, "/leads", Some(json!({"name": "Theirs too", "status": "working"}))).await;
+    check("leads created").await;
+
+    api.ok(Method::PATCH, &format!("/leads/{}", leads[0]), Some(json!({"status": "working", "source": "referral"}))).await;
+    api.ok(Method::PATCH, &format!("/leads/{}", leads[1]), Some(json!({"score": 50}))).await;
+    api.ok(Method::DELETE, &format!("/leads/{}", leads[2]), None).await;
+    let converted = api
+        .ok(
+            Method::POST,
+            &format!("/leads/{}/convert", leads[3]),
+            Some(json!({"deal": {"stage_id": stage("proposal"), "amount_cents": 900_000, "currency": "USD"}})),
+        )
+        .await;
+    check("leads changed, deleted and converted").await;
+
+    let mut deals = vec![converted["deal"]["id"].as_str().unwrap().to_string()];
+    for (name, key, amount, currency) in
+        [("a", "proposal", 100_001, "USD"), ("b", "negotiation", 250_000, "EUR"), ("c", "won", 7, "USD"), ("d", "lost", 1, "USD")]
+    {
+        let body = json!({"name": name, "stage_id": stage(key), "amount_cents": amount, "currency": currency});
+        deals.push(api.ok(Method::POST, "/deals", Some(body)).await["id"].as_str().unwrap().to_string());
+    }
+    api.ok(Method::PATCH, &format!("/deals/{}", deals[1]), Some(json!({"stage": "won"}))).await;
+    api.ok(Method::PATCH, &format!("/deals/{}", deals[2]), Some(json!({"amount_cents": 333_333, "currency": "GBP"}))).await;
+    check("deals created, moved and changed").await;
+
+    api.ok(Method::POST, "/activities", Some(json!({"kind": "call", "subject": "by key", "lead_id": leads[4]}))).await;
+    let (status, body) = send(
+        &owner,
+        Method::POST,
+        &api.app.url("/api/v1/activities"),
+        None,
+        Some(json!({"kind": "note", "subject": "by a user", "lead_id": leads[4]})),
+    )
+    .await;
+    assert!(status.is_success(), "{body}");
+    api.ok(Method::DELETE, &format!("/leads/{}", leads[4]), None).await;
+    check("activities logged, one lead with them deleted").await;
+
+    // Behind Corral's back: raw SQL moves figures too.
+    let mut tx = api.app.db.begin().await.unwrap();
+    tx.execute(
+        Q::new("UPDATE leads SET status = 'disqualified', created_at = $1 WHERE workspace_id = $2")
+            .bind(chrono::Utc::now() - chrono::Duration::weeks(3))
+            .bind(mine),
+    )
+    .await
+    .unwrap();
+    tx.execute(Q::new("UPDATE deals SET amount_cents = amount_cents * 2 WHERE workspace_id = $1").bind(mine)).await.unwrap();
+    tx.execute(Q::new("DELETE FROM deals WHERE id = $1").bind(deals[4].parse::<uuid::Uuid>().unwrap())).await.unwrap();
+    tx.commit().await.unwrap();
+    check("raw updates and a raw delete").await;
+
+    let folded = fold_counts(&api.app.db).await.unwrap();
+    if crate::common::backend() == "postgres" {
+        assert!(folded > 0, "appended rows were folded");
+        assert_eq!(api.app.count_where("dashboard_counts", "NOT folded").await, 0);
+    }
+    check("after folding").await;
+
+    // A workspace deleted with everything in it takes its counters along
+    // (its cascaded deletes add none back).
+    let counters_of = |ws: uuid::Uuid| {
+        let db = api.app.db.clone();
+        async move {
+            let mut tx = db.begin_read().await.unwrap();
+            let (n,): (i64,) =
+                tx.fetch_one(Q::new("SELECT COUNT(*) FROM dashboard_counts WHERE workspace_id = $1").bind(ws)).await.unwrap();
+            tx.commit().await.unwrap();
+            n
+        }
+    };
+    assert!(counters_of(theirs).await > 0);
+    let mut tx = api.app.db.begin().await.unwrap();
+    tx.execute(Q::new("DELETE FROM workspaces WHERE id = $1").bind(theirs)).await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(counters_of(theirs).await, 0);
+    let (counted, recounted) = figures(mine).await;
+    assert_eq!(counted, recounted, "the other workspace's deletion");
+}

@@ -113,8 +113,8 @@ async fn raw_engine_rate(app: &TestApp, workspace: uuid::Uuid, n: usize) -> f64 
         }
         _ => {
             let mut conn = sqlx::SqliteConnection::connect(app.database_url()).await.unwrap();
-            // The table, its search index (FTS5, filled by triggers) and
-            // its indexes, renamed.
+            // The table, its search index (FTS5, filled by triggers), its
+            // indexes and its dashboard counters (triggers), renamed.
             let schema: Vec<(String,)> = sqlx::query_as(
                 "SELECT sql FROM sqlite_master WHERE tbl_name IN ('leads', 'leads_search') \
                  AND type IN ('table', 'index', 'trigger') AND sql IS NOT NULL \
@@ -128,6 +128,8 @@ async fn raw_engine_rate(app: &TestApp, workspace: uuid::Uuid, n: usize) -> f64 
                     .replace("leads_search", "bench_search")
                     .replace("CREATE TABLE leads", "CREATE TABLE bench_leads")
                     .replace(" ON leads ", " ON bench_leads ")
+                    .replace(" ON leads\n", " ON bench_leads\n")
+                    .replace("CREATE TRIGGER leads_", "CREATE TRIGGER bench_leads_")
                     .replace("content = 'leads'", "content = 'bench_leads'")
                     .replacen("CREATE INDEX leads_", "CREATE INDEX bench_leads_", 1);
                 sqlx::query(&copied).execute(&mut conn).await.unwrap();
@@ -512,5 +514,145 @@ async fn bench_segment_counts_against_the_raw_count() {
         report.join(" "),
         incremental_sweep / full_sweep,
         hot["member_count"]
+    );
+}
+
+/// Adds `deals` deals (the first `open` in the open stages, the rest won
+/// or lost, in three currencies) and `activities` activities (half by the
+/// owner, half by a key) to `workspace`, written by the database itself.
+async fn seed_deals_and_activities(app: &TestApp, workspace: uuid::Uuid, deals: usize, open: usize, activities: usize) {
+    let open_stages = "open_stages AS (SELECT id, ROW_NUMBER() OVER (ORDER BY position) - 1 AS k \
+                       FROM deal_stages WHERE workspace_id = $2 AND kind = 'open')";
+    let stage = "CASE WHEN i < $3 THEN (SELECT id FROM open_stages WHERE k = i % (SELECT COUNT(*) FROM open_stages)) \
+                 ELSE (SELECT id FROM deal_stages s WHERE s.workspace_id = $2 \
+                 AND s.kind = CASE WHEN i % 3 = 0 THEN 'lost' ELSE 'won' END ORDER BY s.position LIMIT 1) END";
+    let currency = "CASE i % 3 WHEN 0 THEN 'USD' WHEN 1 THEN 'EUR' ELSE 'GBP' END";
+    let actor = "CASE WHEN i % 2 = 0 THEN (SELECT user_id FROM memberships m WHERE m.workspace_id = $2 LIMIT 1) END";
+    let (deals_sql, activities_sql) = match backend().as_str() {
+        "postgres" => (
+            format!(
+                "WITH {open_stages} INSERT INTO deals (id, workspace_id, name, stage_id, amount_cents, currency, created_at, updated_at) \
+                 SELECT gen_random_uuid(), $2, 'Deal ' || i, {stage}, 1000 + i % 100000, {currency}, now(), now() FROM generate_series(0, $1 - 1) AS i"
+            ),
+            format!(
+                "INSERT INTO activities (id, workspace_id, kind, subject, occurred_at, actor_user_id, created_at) \
+                 SELECT gen_random_uuid(), $2, 'call', 'Call ' || i, now(), {actor}, now() FROM generate_series(0, $1 - 1) AS i"
+            ),
+        ),
+        _ => {
+            let counter = "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < $1 - 1)";
+            let at = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')";
+            (
+                format!(
+                    "INSERT INTO deals (id, workspace_id, name, stage_id, amount_cents, currency, created_at, updated_at) {counter}, {open_stages} \
+                     SELECT randomblob(16), $2, 'Deal ' || i, {stage}, 1000 + i % 100000, {currency}, {at}, {at} FROM n"
+                ),
+                format!(
+                    "INSERT INTO activities (id, workspace_id, kind, subject, occurred_at, actor_user_id, created_at) {counter} \
+                     SELECT randomblob(16), $2, 'call', 'Call ' || i, {at}, {actor}, {at} FROM n"
+                ),
+            )
+        }
+    };
+    let mut tx = app.db.begin().await.unwrap();
+    tx.execute(app::platform::db::Q::new(deals_sql).bind(deals as i64).bind(workspace).bind(open as i64)).await.unwrap();
+    tx.execute(app::platform::db::Q::new(activities_sql).bind(activities as i64).bind(workspace)).await.unwrap();
+    tx.execute(app::platform::db::Q::new("ANALYZE")).await.unwrap();
+    tx.commit().await.unwrap();
+}
+
+/// `connections` clients at once, each with its own kept-alive connection,
+/// each asking for `url` `per_connection` times: the median latency in
+/// milliseconds over all of them.
+async fn concurrent_p50(session: &reqwest::Client, url: &str, connections: usize, per_connection: usize) -> f64 {
+    let mut tasks = Vec::new();
+    for _ in 0..connections {
+        let (client, url) = (session.clone(), url.to_string());
+        tasks.push(tokio::spawn(async move {
+            let mut times = Vec::with_capacity(per_connection);
+            for _ in 0..per_connection {
+                let started = Instant::now();
+                let response = client.get(&url).send().await.unwrap();
+                let status = response.status();
+                let body = response.bytes().await.unwrap();
+                assert!(status.is_success(), "{url}: {status} {}", String::from_utf8_lossy(&body));
+                times.push(started.elapsed().as_secs_f64() * 1000.0);
+            }
+            times
+        }));
+    }
+    let mut times = Vec::new();
+    for task in tasks {
+        times.extend(task.await.unwrap());
+    }
+    times.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    times[times.len() / 2]
+}
+
+/// Benchmark (`scripts/bench-pages.sh`): at N leads (default 1,000,000),
+/// N/10 deals (2,000 of them open) and N/10 activities, the dashboard's
+/// figures (`GET /dashboard`, read from the counters the database keeps)
+/// against the same figures computed from the records in the same run
+/// (GROUP BY over every lead, deal and activity); then every heavy page —
+/// `/pipeline`, `/dashboard`, `/leads` — at 16 concurrent kept-alive
+/// connections against the JSON call that carries the same data, through
+/// the same session.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a benchmark: scripts/bench-pages.sh"]
+async fn bench_pages_and_dashboard_against_json_and_records() {
+    let n = bench_size("BENCH_LEADS", 1_000_000);
+    let runs = bench_size("BENCH_SAMPLES", 50);
+    let connections = bench_size("BENCH_CONNECTIONS", 16);
+    let (deals, open) = ((n / 10).max(100), (n / 10).clamp(50, 2000));
+    let app = TestApp::spawn().await;
+    let session = app.sign_up("bench-pages@example.com").await;
+    let key = app.api_key(&session, &["crm:read", "crm:write"]).await;
+    let api = Api { app, key, client: reqwest::Client::new() };
+    let workspace: uuid::Uuid = api.ok(Method::GET, "/workspace", None).await["id"].as_str().unwrap().parse().unwrap();
+    seed_leads(&api.app, workspace, n).await;
+    seed_deals_and_activities(&api.app, workspace, deals, open, n / 10).await;
+
+    let served = api.ok(Method::GET, "/dashboard", None).await;
+    let ctx = app::platform::context::Ctx::system(workspace);
+    let recounted = {
+        let mut tx = api.app.db.begin_read().await.unwrap();
+        let figures = app::crm::dashboard::ssr::dashboard_from_records(&mut tx, &ctx).await.unwrap();
+        tx.commit().await.unwrap();
+        figures
+    };
+    assert_eq!(served, serde_json::to_value(&recounted).unwrap(), "the counters equal the records");
+    let board = api.ok(Method::GET, "/pipeline", None).await;
+    let on_board: i64 = board.as_array().unwrap().iter().map(|c| c["count"].as_i64().unwrap()).sum();
+    let dashboard = median_ms(runs, |_| async {
+        api.ok(Method::GET, "/dashboard", None).await;
+    })
+    .await;
+    let records = median_ms(runs.min(20), |_| {
+        let (api, ctx) = (&api, &ctx);
+        async move {
+            let mut tx = api.app.db.begin_read().await.unwrap();
+            app::crm::dashboard::ssr::dashboard_from_records(&mut tx, ctx).await.unwrap();
+            tx.commit().await.unwrap();
+        }
+    })
+    .await;
+
+    let per_connection = (runs / 4).max(3);
+    let mut pages = Vec::new();
+    for (page, json) in [("/pipeline", "/api/v1/pipeline"), ("/dashboard", "/api/v1/dashboard"), ("/leads", "/api/v1/leads")] {
+        let (page_url, json_url) = (api.app.url(page), api.app.url(json));
+        // Warm: the connections open and the caches fill before timing.
+        concurrent_p50(&session, &page_url, connections, 2).await;
+        concurrent_p50(&session, &json_url, connections, 2).await;
+        let page_p50 = concurrent_p50(&session, &page_url, connections, per_connection).await;
+        let json_p50 = concurrent_p50(&session, &json_url, connections, per_connection).await;
+        pages.push(format!("{page}={page_p50:.2}ms/json {json_p50:.2}ms ({:.2}x)", page_p50 / json_p50));
+    }
+    println!(
+        "BENCH pages backend={} leads={n} deals={deals} deals_on_board={on_board} activities={} dashboard_p50={dashboard:.2}ms records_p50={records:.2}ms ({:.3}x) at {connections} connections: {}",
+        backend(),
+        n / 10,
+        dashboard / records,
+        pages.join(" ")
     );
 }
