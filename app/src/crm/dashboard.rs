@@ -234,9 +234,10 @@ pub mod ssr {
     }
 
     /// Sums each PostgreSQL figure's appended rows back into one (SQLite
-    /// keeps one row per figure already). One process folds at a time;
-    /// rows appended meanwhile wait for the next fold. Returns how many
-    /// rows were folded away.
+    /// keeps one row per figure already), up to 10,000 figures a round.
+    /// One process folds at a time; rows appended meanwhile wait for the
+    /// next round. Returns how many folded rows were written (a figure
+    /// that sums to nothing leaves none).
     pub async fn fold_counts(db: &Db) -> AppResult<u64> {
         if db.backend() != Backend::Postgres {
             return Ok(0);
