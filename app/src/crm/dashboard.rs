@@ -68,6 +68,41 @@ pub mod ssr {
         amount_lo: i64,
     }
 
+    /// The deal figures of a dashboard from its per-stage sums, however they
+    /// were summed: the open pipeline (weighted by each stage's
+    /// probability), won, lost and the win rate. The lead and activity
+    /// figures are left empty for the caller to fill.
+    fn pipeline_figures(stages: Vec<StageSum>) -> Dashboard {
+        let closed = |kind: &str| stages.iter().filter(|s| s.kind == kind).map(|s| s.deals).sum::<i64>();
+        let (won_deals, lost_deals) = (closed("won"), closed("lost"));
+        let win_rate_percent = (won_deals + lost_deals > 0).then(|| (won_deals as f64) * 100.0 / ((won_deals + lost_deals) as f64));
+        let open_pipeline = stages
+            .into_iter()
+            .filter(|s| s.kind == "open")
+            .map(|s| {
+                let amount_cents = wide(s.amount_hi, s.amount_lo);
+                StageValue {
+                    stage_id: s.stage_id,
+                    stage_name: s.stage_name,
+                    currency: s.currency,
+                    deals: s.deals,
+                    amount_cents,
+                    weighted_cents: amount_cents * s.probability as i128 / 100,
+                }
+            })
+            .collect();
+        Dashboard {
+            leads_by_status: Vec::new(),
+            leads_by_source: Vec::new(),
+            new_leads_per_week: Vec::new(),
+            open_pipeline,
+            won_deals,
+            lost_deals,
+            win_rate_percent,
+            activities_per_user: Vec::new(),
+        }
+    }
+
     /// The first week [`Dashboard::new_leads_per_week`] shows: the Monday
     /// eleven weeks before this week's, so twelve whole weeks in all.
     fn first_week_shown(today: chrono::NaiveDate) -> String {
@@ -118,24 +153,6 @@ pub mod ssr {
                 .bind(ws),
             )
             .await?;
-        let closed = |kind: &str| stages.iter().filter(|s| s.kind == kind).map(|s| s.deals).sum::<i64>();
-        let (won_deals, lost_deals) = (closed("won"), closed("lost"));
-        let win_rate_percent = (won_deals + lost_deals > 0).then(|| (won_deals as f64) * 100.0 / ((won_deals + lost_deals) as f64));
-        let open_pipeline = stages
-            .into_iter()
-            .filter(|s| s.kind == "open")
-            .map(|s| {
-                let amount_cents = wide(s.amount_hi, s.amount_lo);
-                StageValue {
-                    stage_id: s.stage_id,
-                    stage_name: s.stage_name,
-                    currency: s.currency,
-                    deals: s.deals,
-                    amount_cents,
-                    weighted_cents: amount_cents * s.probability as i128 / 100,
-                }
-            })
-            .collect();
         let activities_per_user = counts(
             tx,
             Q::new(
@@ -145,16 +162,7 @@ pub mod ssr {
             .bind(ws),
         )
         .await?;
-        Ok(Dashboard {
-            leads_by_status,
-            leads_by_source,
-            new_leads_per_week,
-            open_pipeline,
-            won_deals,
-            lost_deals,
-            win_rate_percent,
-            activities_per_user,
-        })
+        Ok(Dashboard { leads_by_status, leads_by_source, new_leads_per_week, activities_per_user, ..pipeline_figures(stages) })
     }
 
     /// The same figures computed from the records themselves (GROUP BY
@@ -194,24 +202,6 @@ pub mod ssr {
                 .bind(ws),
             )
             .await?;
-        let closed = |kind: &str| stages.iter().filter(|s| s.kind == kind).map(|s| s.deals).sum::<i64>();
-        let (won_deals, lost_deals) = (closed("won"), closed("lost"));
-        let win_rate_percent = (won_deals + lost_deals > 0).then(|| (won_deals as f64) * 100.0 / ((won_deals + lost_deals) as f64));
-        let open_pipeline = stages
-            .into_iter()
-            .filter(|s| s.kind == "open")
-            .map(|s| {
-                let amount_cents = wide(s.amount_hi, s.amount_lo);
-                StageValue {
-                    stage_id: s.stage_id,
-                    stage_name: s.stage_name,
-                    currency: s.currency,
-                    deals: s.deals,
-                    amount_cents,
-                    weighted_cents: amount_cents * s.probability as i128 / 100,
-                }
-            })
-            .collect();
         let activities_per_user = counts(
             tx,
             Q::new(
@@ -221,16 +211,7 @@ pub mod ssr {
             .bind(ws),
         )
         .await?;
-        Ok(Dashboard {
-            leads_by_status,
-            leads_by_source,
-            new_leads_per_week,
-            open_pipeline,
-            won_deals,
-            lost_deals,
-            win_rate_percent,
-            activities_per_user,
-        })
+        Ok(Dashboard { leads_by_status, leads_by_source, new_leads_per_week, activities_per_user, ..pipeline_figures(stages) })
     }
 
     /// Sums each PostgreSQL figure's appended rows back into one (SQLite
