@@ -567,6 +567,33 @@ async fn the_dashboard_counters_equal_the_records_after_every_kind_of_write() {
             }
             let served = api.ok(Method::GET, "/dashboard", None).await;
             assert_eq!(serde_json::to_value(figures(mine).await.1).unwrap(), served, "{when}: GET /dashboard");
+            // The board's column totals come from the same counters.
+            let board = api.ok(Method::GET, "/pipeline", None).await;
+            for column in board.as_array().unwrap() {
+                let stage_id: uuid::Uuid = column["stage"]["id"].as_str().unwrap().parse().unwrap();
+                let mut tx = api.app.db.begin_read().await.unwrap();
+                let recounted: Vec<(String, i64, i64)> = tx
+                    .fetch_all(
+                        Q::new(
+                            "SELECT currency, COUNT(*), CAST(SUM(amount_cents) AS BIGINT) FROM deals \
+                             WHERE workspace_id = $1 AND stage_id = $2 GROUP BY currency ORDER BY currency",
+                        )
+                        .bind(mine)
+                        .bind(stage_id),
+                    )
+                    .await
+                    .unwrap();
+                tx.commit().await.unwrap();
+                let totals: Vec<Value> =
+                    recounted.iter().map(|(currency, _, amount)| json!({"currency": currency, "amount_cents": amount})).collect();
+                assert_eq!(column["totals"], json!(totals), "{when}: board totals of {}", column["stage"]["key"]);
+                assert_eq!(
+                    column["count"],
+                    json!(recounted.iter().map(|r| r.1).sum::<i64>()),
+                    "{when}: board count of {}",
+                    column["stage"]["key"]
+                );
+            }
         }
     };
     check("empty workspaces").await;

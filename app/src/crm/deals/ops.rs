@@ -267,19 +267,12 @@ pub async fn stage_cards(tx: &mut Tx, ctx: &Ctx, stage_id: Uuid, owner: Option<&
     Ok(tx.fetch_all(q).await?)
 }
 
-/// The pipeline board: every stage with its totals (computed in SQL over
-/// all its deals) and its most recent cards.
+/// The pipeline board: every stage with its totals over all its deals and
+/// its most recent cards.
 pub async fn board(tx: &mut Tx, ctx: &Ctx, owner: Option<String>) -> AppResult<Vec<BoardColumn>> {
     ctx.require(Scope::CrmRead)?;
     let stages = stages::list(tx, ctx).await?;
-    let mut totals_q = Q::new(format!(
-        "SELECT stage_id, currency, COUNT(*) AS deals, {} FROM deals WHERE workspace_id = $1",
-        wide_sum("amount_cents", "amount")
-    ))
-    .bind(ctx.workspace_id);
-    owner_condition(&mut totals_q, ctx, "owner_id", owner.as_deref())?;
-    totals_q.push(" GROUP BY stage_id, currency ORDER BY currency");
-    let totals: Vec<(Uuid, String, i64, i64, i64)> = tx.fetch_all(totals_q).await?;
+    let totals = stage_totals(tx, ctx, owner.as_deref()).await?;
     let mut columns = Vec::with_capacity(stages.len());
     for stage in stages {
         let deals = stage_cards(tx, ctx, stage.id, owner.as_deref(), 0).await?;
@@ -292,4 +285,29 @@ pub async fn board(tx: &mut Tx, ctx: &Ctx, owner: Option<String>) -> AppResult<V
         });
     }
     Ok(columns)
+}
+
+/// Deals and amount per stage and currency (stage, currency, deals, amount
+/// in two parts). For the whole workspace these are the dashboard's
+/// `deal_stage` counters (migration 22), a few rows whatever the number of
+/// deals; one owner's are summed over that owner's deals.
+async fn stage_totals(tx: &mut Tx, ctx: &Ctx, owner: Option<&str>) -> AppResult<Vec<(Uuid, String, i64, i64, i64)>> {
+    let q = if owner.map(str::trim).is_none_or(str::is_empty) {
+        Q::new(
+            "SELECT key_id, label, CAST(SUM(n) AS BIGINT), CAST(SUM(amount_hi) AS BIGINT), CAST(SUM(amount_lo) AS BIGINT) \
+             FROM dashboard_counts WHERE workspace_id = $1 AND metric = 'deal_stage' \
+             GROUP BY key_id, label HAVING SUM(n) <> 0 ORDER BY label",
+        )
+        .bind(ctx.workspace_id)
+    } else {
+        let mut q = Q::new(format!(
+            "SELECT stage_id, currency, COUNT(*), {} FROM deals WHERE workspace_id = $1",
+            wide_sum("amount_cents", "amount")
+        ))
+        .bind(ctx.workspace_id);
+        owner_condition(&mut q, ctx, "owner_id", owner)?;
+        q.push(" GROUP BY stage_id, currency ORDER BY currency");
+        q
+    };
+    Ok(tx.fetch_all(q).await?)
 }
