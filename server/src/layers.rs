@@ -119,19 +119,20 @@ pub fn parser_error_message(status: StatusCode) -> &'static str {
     }
 }
 
-/// Pages are written in the signed-in member's workspace formats (locale
-/// and time zone): they are looked up before rendering and put on the
-/// request, where the page frame finds them. Only page loads pay for it.
-pub async fn page_formats(db: app::platform::db::Db, mut request: Request, next: Next) -> Response {
+/// A page load's signed-in member (their role, user and workspace formats)
+/// is read once, before rendering, and put on the request: the page frame
+/// writes numbers and times in those formats, and the navigation and the
+/// page's data take the member from there instead of reading it again.
+/// Only page loads pay for it.
+pub async fn page_member(db: app::platform::db::Db, mut request: Request, next: Next) -> Response {
     let path = request.uri().path();
     let is_page = request.method() == Method::GET
         && !["/api/", "/sf/", "/mcp", "/pkg/", "/f/", "/t/", "/u/"].iter().any(|prefix| path.starts_with(prefix));
     if is_page {
         if let Some(session) = request.extensions().get::<tower_sessions::Session>().cloned() {
-            if let Ok(ctx) = app::platform::auth::ctx_from_session(&db, &session).await {
-                if let Ok(formats) = app::platform::formats::ssr::of_workspace(&db, ctx.workspace_id).await {
-                    request.extensions_mut().insert(formats);
-                }
+            if let Ok(member) = app::platform::auth::signed_in(&db, &session).await {
+                request.extensions_mut().insert(member.formats.clone());
+                request.extensions_mut().insert(member);
             }
         }
     }

@@ -199,7 +199,7 @@ pub async fn router_with(db: Db, config: &ServerConfig, extra_api: Router<AppSta
     // Inside the session layer (added below), so the session is known.
     let router = router.layer(middleware::from_fn({
         let db = db.clone();
-        move |request, next| layers::page_formats(db.clone(), request, next)
+        move |request, next| layers::page_member(db.clone(), request, next)
     }));
 
     let router = match &db {

@@ -143,6 +143,67 @@ pub async fn ctx_from_session(db: &Db, session: &Session) -> AppResult<Ctx> {
     Ok(Ctx::for_member(workspace_id, user_id, role))
 }
 
+/// A signed-in member as a page needs them: who they are, what they may
+/// do, and how their workspace writes numbers and times. Read once per page
+/// request (one query) and carried in the request's extensions, so the
+/// page's frame and its data, rendered in the same request, do not each
+/// read the membership again.
+#[derive(Clone, Debug)]
+pub struct SignedIn {
+    pub ctx: Ctx,
+    pub user: crate::platform::types::CurrentUser,
+    pub formats: crate::platform::formats::Formats,
+}
+
+#[derive(sqlx::FromRow)]
+struct SignedInRow {
+    name: String,
+    email: String,
+    workspace_name: String,
+    role: String,
+    locale: String,
+    time_zone: String,
+}
+
+/// The session's member, their user and their workspace's formats in one
+/// read; like [`ctx_from_session`], the role is read afresh.
+pub async fn signed_in(db: &Db, session: &Session) -> AppResult<SignedIn> {
+    let unauthenticated = || AppError::Unauthenticated("sign in or send an API key".into());
+    let user_id: Option<Uuid> = session.get(SESSION_USER_ID).await.map_err(|e| AppError::Internal(format!("session store: {e}")))?;
+    let workspace_id: Option<Uuid> =
+        session.get(SESSION_WORKSPACE_ID).await.map_err(|e| AppError::Internal(format!("session store: {e}")))?;
+    let (Some(user_id), Some(workspace_id)) = (user_id, workspace_id) else {
+        return Err(unauthenticated());
+    };
+    let mut tx = db.begin_read().await?;
+    let row: Option<SignedInRow> = tx
+        .fetch_optional(
+            Q::new(
+                "SELECT u.name, u.email, w.name AS workspace_name, m.role, w.locale, w.time_zone FROM memberships m \
+                 JOIN users u ON u.id = m.user_id JOIN workspaces w ON w.id = m.workspace_id \
+                 WHERE m.workspace_id = $1 AND m.user_id = $2",
+            )
+            .bind(workspace_id)
+            .bind(user_id),
+        )
+        .await?;
+    tx.commit().await?;
+    let row = row.ok_or_else(unauthenticated)?;
+    let role = Role::parse(&row.role).ok_or_else(unauthenticated)?;
+    Ok(SignedIn {
+        ctx: Ctx::for_member(workspace_id, user_id, role),
+        user: crate::platform::types::CurrentUser {
+            user_id,
+            name: row.name,
+            email: row.email,
+            workspace_id,
+            workspace_name: row.workspace_name,
+            role,
+        },
+        formats: crate::platform::formats::Formats { locale: row.locale, time_zone: row.time_zone },
+    })
+}
+
 /// Cookie-or-token: a request with an `Authorization` header is judged by
 /// that header alone; otherwise by its session cookie.
 impl FromRequestParts<AppState> for Ctx {

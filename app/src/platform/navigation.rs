@@ -71,7 +71,7 @@ pub fn current_link<'a>(groups: &'a [NavGroup], path: &str) -> Option<&'a str> {
 pub mod ssr {
     use super::*;
     use crate::error::AppResult;
-    use crate::platform::context::Ctx;
+    use crate::platform::auth::SignedIn;
     use crate::platform::db::{Tx, Q};
     use crate::platform::types::Scope;
 
@@ -83,8 +83,8 @@ pub mod ssr {
     /// use. Approvers read the CRM and revenue, work in marketing and see
     /// the approval queue first; only owners and admins see members and
     /// API keys.
-    pub async fn navigation(tx: &mut Tx, ctx: &Ctx) -> AppResult<Navigation> {
-        let user = crate::platform::accounts::current_user(tx, ctx).await?;
+    pub async fn navigation(tx: &mut Tx, member: &SignedIn) -> AppResult<Navigation> {
+        let (ctx, user) = (&member.ctx, member.user.clone());
         let can = |scope: Scope| ctx.require(scope).is_ok();
         let approver = can(Scope::MarketingApprove);
         let pending = if approver {
@@ -155,8 +155,7 @@ pub mod ssr {
         }
         groups.push(NavGroup { label: "Settings".into(), items: settings });
 
-        let formats = crate::platform::formats::ssr::in_tx(tx, ctx.workspace_id).await?;
-        Ok(Navigation { home: user.role.home_path().into(), user, groups, formats })
+        Ok(Navigation { home: user.role.home_path().into(), user, groups, formats: member.formats.clone() })
     }
 }
 

@@ -92,17 +92,24 @@ pub mod ssr {
     /// whether sample data is in it, and the first steps with what is done.
     pub async fn onboarding(tx: &mut Tx, ctx: &Ctx) -> AppResult<Onboarding> {
         ctx.require(crate::platform::types::Scope::CrmRead)?;
-        let mut empty = true;
-        for table in ["companies", "contacts", "leads", "deals"] {
-            if exists(tx, &format!("SELECT id FROM {table} WHERE workspace_id = $1"), ctx).await? {
-                empty = false;
-                break;
-            }
-        }
-        let sample_data_loaded = count_sample(tx, ctx).await? > 0;
-        let imported = exists(tx, "SELECT id FROM imports WHERE workspace_id = $1", ctx).await?;
-        let keyed = exists(tx, "SELECT id FROM api_keys WHERE workspace_id = $1 AND revoked_at IS NULL", ctx).await?;
-        let agent = exists(tx, "SELECT id FROM api_keys WHERE workspace_id = $1 AND last_used_at IS NOT NULL", ctx).await?;
+        // One read, as the dashboard shows this panel on every visit.
+        let (anything, sample_data_loaded, imported, keyed, agent): (bool, bool, bool, bool, bool) = tx
+            .fetch_one(
+                Q::new(
+                    "SELECT \
+                     EXISTS (SELECT 1 FROM companies WHERE workspace_id = $1) \
+                       OR EXISTS (SELECT 1 FROM contacts WHERE workspace_id = $1) \
+                       OR EXISTS (SELECT 1 FROM leads WHERE workspace_id = $1) \
+                       OR EXISTS (SELECT 1 FROM deals WHERE workspace_id = $1), \
+                     EXISTS (SELECT 1 FROM sample_records WHERE workspace_id = $1), \
+                     EXISTS (SELECT 1 FROM imports WHERE workspace_id = $1), \
+                     EXISTS (SELECT 1 FROM api_keys WHERE workspace_id = $1 AND revoked_at IS NULL), \
+                     EXISTS (SELECT 1 FROM api_keys WHERE workspace_id = $1 AND last_used_at IS NOT NULL)",
+                )
+                .bind(ctx.workspace_id),
+            )
+            .await?;
+        let empty = !anything;
         let step = |key: &str, label: &str, hint: &str, href: &str, done: bool| OnboardingStep {
             key: key.into(),
             label: label.into(),

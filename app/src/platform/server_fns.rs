@@ -23,7 +23,7 @@ pub mod ssr {
     use tower_sessions::Session;
 
     use crate::api_error::ApiError;
-    use crate::platform::auth::ctx_from_session;
+    use crate::platform::auth::{ctx_from_session, SignedIn};
     use crate::platform::context::{AppState, Ctx};
 
     pub fn state() -> Result<AppState, ApiError> {
@@ -38,9 +38,19 @@ pub mod ssr {
     /// as "sign in".
     pub async fn member() -> Result<(AppState, Ctx), ApiError> {
         let state = state()?;
+        if let Some(member) = page_member() {
+            return Ok((state, member.ctx));
+        }
         let session = session().await?;
         let ctx = ctx_from_session(&state.db, &session).await?;
         Ok((state, ctx))
+    }
+
+    /// While a page is rendered on the server, its member as read once for
+    /// the whole request (see `SignedIn`); `None` for a server function
+    /// called from the browser, which reads its own.
+    pub fn page_member() -> Option<SignedIn> {
+        use_context::<http::request::Parts>().and_then(|parts| parts.extensions.get::<SignedIn>().cloned())
     }
 
     /// How the member's workspace writes numbers: amounts typed into forms
@@ -95,6 +105,9 @@ pub mod ssr {
 #[server(prefix = "/sf", endpoint = "current_user")]
 pub async fn current_user() -> Result<Option<t::CurrentUser>, ApiError> {
     use crate::platform::{accounts, auth::ctx_from_session};
+    if let Some(member) = ssr::page_member() {
+        return Ok(Some(member.user));
+    }
     let state = ssr::state()?;
     let session = ssr::session().await?;
     let Ok(ctx) = ctx_from_session(&state.db, &session).await else { return Ok(None) };
@@ -108,12 +121,17 @@ pub async fn current_user() -> Result<Option<t::CurrentUser>, ApiError> {
 /// is signed in.
 #[server(prefix = "/sf", endpoint = "navigation")]
 pub async fn navigation() -> Result<Option<crate::platform::navigation::Navigation>, ApiError> {
-    use crate::platform::auth::ctx_from_session;
+    use crate::platform::auth::signed_in;
     let state = ssr::state()?;
-    let session = ssr::session().await?;
-    let Ok(ctx) = ctx_from_session(&state.db, &session).await else { return Ok(None) };
+    let member = match ssr::page_member() {
+        Some(member) => member,
+        None => match signed_in(&state.db, &ssr::session().await?).await {
+            Ok(member) => member,
+            Err(_) => return Ok(None),
+        },
+    };
     let mut tx = state.db.begin_read().await?;
-    let navigation = crate::platform::navigation::ssr::navigation(&mut tx, &ctx).await?;
+    let navigation = crate::platform::navigation::ssr::navigation(&mut tx, &member).await?;
     tx.commit().await?;
     Ok(Some(navigation))
 }
