@@ -134,11 +134,9 @@ pub async fn ctx_from_session(db: &Db, session: &Session) -> AppResult<Ctx> {
     let (Some(user_id), Some(workspace_id)) = (user_id, workspace_id) else {
         return Err(unauthenticated());
     };
-    let mut tx = db.begin_read().await?;
-    let row: Option<RoleRow> = tx
+    let row: Option<RoleRow> = db
         .fetch_optional(Q::new("SELECT role FROM memberships WHERE workspace_id = $1 AND user_id = $2").bind(workspace_id).bind(user_id))
         .await?;
-    tx.commit().await?;
     let role = row.and_then(|r| Role::parse(&r.role)).ok_or_else(unauthenticated)?;
     Ok(Ctx::for_member(workspace_id, user_id, role))
 }
@@ -153,6 +151,9 @@ pub struct SignedIn {
     pub ctx: Ctx,
     pub user: crate::platform::types::CurrentUser,
     pub formats: crate::platform::formats::Formats,
+    /// Approval requests waiting in the workspace: the navigation's badge
+    /// for those who approve.
+    pub pending_approvals: i64,
 }
 
 #[derive(sqlx::FromRow)]
@@ -163,10 +164,12 @@ struct SignedInRow {
     role: String,
     locale: String,
     time_zone: String,
+    pending_approvals: i64,
 }
 
-/// The session's member, their user and their workspace's formats in one
-/// read; like [`ctx_from_session`], the role is read afresh.
+/// The session's member, their user, their workspace's formats and its
+/// pending approvals in one statement; like [`ctx_from_session`], the role
+/// is read afresh.
 pub async fn signed_in(db: &Db, session: &Session) -> AppResult<SignedIn> {
     let unauthenticated = || AppError::Unauthenticated("sign in or send an API key".into());
     let user_id: Option<Uuid> = session.get(SESSION_USER_ID).await.map_err(|e| AppError::Internal(format!("session store: {e}")))?;
@@ -175,19 +178,18 @@ pub async fn signed_in(db: &Db, session: &Session) -> AppResult<SignedIn> {
     let (Some(user_id), Some(workspace_id)) = (user_id, workspace_id) else {
         return Err(unauthenticated());
     };
-    let mut tx = db.begin_read().await?;
-    let row: Option<SignedInRow> = tx
+    let row: Option<SignedInRow> = db
         .fetch_optional(
             Q::new(
-                "SELECT u.name, u.email, w.name AS workspace_name, m.role, w.locale, w.time_zone FROM memberships m \
-                 JOIN users u ON u.id = m.user_id JOIN workspaces w ON w.id = m.workspace_id \
+                "SELECT u.name, u.email, w.name AS workspace_name, m.role, w.locale, w.time_zone, \
+                 (SELECT COUNT(*) FROM approval_requests a WHERE a.workspace_id = m.workspace_id AND a.status = 'pending') AS pending_approvals \
+                 FROM memberships m JOIN users u ON u.id = m.user_id JOIN workspaces w ON w.id = m.workspace_id \
                  WHERE m.workspace_id = $1 AND m.user_id = $2",
             )
             .bind(workspace_id)
             .bind(user_id),
         )
         .await?;
-    tx.commit().await?;
     let row = row.ok_or_else(unauthenticated)?;
     let role = Role::parse(&row.role).ok_or_else(unauthenticated)?;
     Ok(SignedIn {
@@ -201,6 +203,7 @@ pub async fn signed_in(db: &Db, session: &Session) -> AppResult<SignedIn> {
             role,
         },
         formats: crate::platform::formats::Formats { locale: row.locale, time_zone: row.time_zone },
+        pending_approvals: row.pending_approvals,
     })
 }
 

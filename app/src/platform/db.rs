@@ -30,6 +30,25 @@ pub enum Backend {
     Postgres,
 }
 
+macro_rules! bind_all {
+    ($query:expr, $args:expr) => {{
+        let mut query = $query;
+        for arg in $args {
+            query = match arg {
+                Arg::Uuid(v) => query.bind(v),
+                Arg::Text(v) => query.bind(v),
+                Arg::Int(v) => query.bind(v),
+                Arg::Real(v) => query.bind(v),
+                Arg::Bool(v) => query.bind(v),
+                Arg::Time(v) => query.bind(v),
+                Arg::Date(v) => query.bind(v),
+                Arg::Json(v) => query.bind(v.map(sqlx::types::Json)),
+            };
+        }
+        query
+    }};
+}
+
 #[derive(Clone, Debug)]
 pub enum Db {
     Sqlite(SqlitePool),
@@ -117,6 +136,19 @@ impl Db {
             Db::Sqlite(pool) => Tx::Sqlite(pool.begin().await?),
             Db::Postgres(pool) => Tx::Postgres(pool.begin().await?),
         })
+    }
+
+    /// One read statement on its own, outside any transaction: a single
+    /// statement sees one snapshot anyway, and on PostgreSQL it saves the
+    /// `BEGIN` and `COMMIT` round trips. For reads done on every request.
+    pub async fn fetch_optional<T: Record>(&self, q: Q) -> Result<Option<T>, sqlx::Error> {
+        match self {
+            Db::Sqlite(pool) => {
+                let sql = q.sqlite_sql();
+                bind_all!(sqlx::query_as::<_, T>(&sql), q.args).fetch_optional(pool).await
+            }
+            Db::Postgres(pool) => bind_all!(sqlx::query_as::<_, T>(&q.sql), q.args).fetch_optional(pool).await,
+        }
     }
 
     pub async fn close(&self) {
@@ -522,25 +554,6 @@ impl<T> Record for T where T: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'
 pub enum Tx {
     Sqlite(Transaction<'static, Sqlite>),
     Postgres(Transaction<'static, Postgres>),
-}
-
-macro_rules! bind_all {
-    ($query:expr, $args:expr) => {{
-        let mut query = $query;
-        for arg in $args {
-            query = match arg {
-                Arg::Uuid(v) => query.bind(v),
-                Arg::Text(v) => query.bind(v),
-                Arg::Int(v) => query.bind(v),
-                Arg::Real(v) => query.bind(v),
-                Arg::Bool(v) => query.bind(v),
-                Arg::Time(v) => query.bind(v),
-                Arg::Date(v) => query.bind(v),
-                Arg::Json(v) => query.bind(v.map(sqlx::types::Json)),
-            };
-        }
-        query
-    }};
 }
 
 impl Tx {

@@ -70,9 +70,7 @@ pub fn current_link<'a>(groups: &'a [NavGroup], path: &str) -> Option<&'a str> {
 #[cfg(feature = "ssr")]
 pub mod ssr {
     use super::*;
-    use crate::error::AppResult;
     use crate::platform::auth::SignedIn;
-    use crate::platform::db::{Tx, Q};
     use crate::platform::types::Scope;
 
     fn item(label: &str, href: &str) -> NavItem {
@@ -83,20 +81,11 @@ pub mod ssr {
     /// use. Approvers read the CRM and revenue, work in marketing and see
     /// the approval queue first; only owners and admins see members and
     /// API keys.
-    pub async fn navigation(tx: &mut Tx, member: &SignedIn) -> AppResult<Navigation> {
+    pub fn navigation(member: &SignedIn) -> Navigation {
         let (ctx, user) = (&member.ctx, member.user.clone());
         let can = |scope: Scope| ctx.require(scope).is_ok();
         let approver = can(Scope::MarketingApprove);
-        let pending = if approver {
-            let (n,): (i64,) = tx
-                .fetch_one(
-                    Q::new("SELECT COUNT(*) FROM approval_requests WHERE workspace_id = $1 AND status = 'pending'").bind(ctx.workspace_id),
-                )
-                .await?;
-            Some(n)
-        } else {
-            None
-        };
+        let pending = approver.then_some(member.pending_approvals);
 
         let mut groups = Vec::new();
         let approvals = NavItem { badge: pending.filter(|n| *n > 0), ..item("Approvals", "/approvals") };
@@ -155,7 +144,7 @@ pub mod ssr {
         }
         groups.push(NavGroup { label: "Settings".into(), items: settings });
 
-        Ok(Navigation { home: user.role.home_path().into(), user, groups, formats: member.formats.clone() })
+        Navigation { home: user.role.home_path().into(), user, groups, formats: member.formats.clone() }
     }
 }
 

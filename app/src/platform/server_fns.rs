@@ -130,10 +130,7 @@ pub async fn navigation() -> Result<Option<crate::platform::navigation::Navigati
             Err(_) => return Ok(None),
         },
     };
-    let mut tx = state.db.begin_read().await?;
-    let navigation = crate::platform::navigation::ssr::navigation(&mut tx, &member).await?;
-    tx.commit().await?;
-    Ok(Some(navigation))
+    Ok(Some(crate::platform::navigation::ssr::navigation(&member)))
 }
 
 #[server(prefix = "/sf", endpoint = "onboarding")]

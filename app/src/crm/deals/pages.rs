@@ -24,7 +24,6 @@ pub fn PipelinePage() -> impl IntoView {
         move || (query.read().get("owner").filter(|o| !o.is_empty()), move_deal.version().get(), create.version().get()),
         |(owner, _, _)| pipeline_board(owner),
     );
-    let stages = Resource::new(|| (), |_| list_stages());
     let announcement = RwSignal::new(String::new());
     let mover = Mover { action: move_deal, dragging: RwSignal::new(None), refocus: RwSignal::new(None), announcement };
     let owner = move || query.read_untracked().get("owner").filter(|o| !o.is_empty());
@@ -47,11 +46,12 @@ pub fn PipelinePage() -> impl IntoView {
                     <label>"Deal name"<input name="name" required aria-invalid=move || field_invalid(create_error, "name")/>{field_error(create_error, "name")}</label>
                     <label>"Deal stage"
                         <Transition fallback=|| ()>
+                            // The board's columns are the stages: no second read.
                             {move || Suspend::new(async move {
-                                let stages = stages.await.unwrap_or_default();
+                                let columns = board.await.unwrap_or_default();
                                 view! {
                                     <select name="stage_id">
-                                        {stages.into_iter().filter(|s| s.kind == StageKind::Open).map(|s| view! { <option value=s.id.to_string()>{s.name}</option> }).collect_view()}
+                                        {columns.into_iter().map(|c| c.stage).filter(|s| s.kind == StageKind::Open).map(|s| view! { <option value=s.id.to_string()>{s.name}</option> }).collect_view()}
                                     </select>
                                 }
                             })}
@@ -68,7 +68,8 @@ pub fn PipelinePage() -> impl IntoView {
             <Transition fallback=|| view! { <p>"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     board.await.map(|columns| {
-                            let order: Vec<(Uuid, String)> = columns.iter().map(|c| (c.stage.id, c.stage.name.clone())).collect();
+                            // Shared by every card's "Move to" menu (hundreds of cards).
+                            let order: StageOrder = std::sync::Arc::new(columns.iter().map(|c| (c.stage.id, c.stage.name.clone())).collect());
                             view! {
                                 <div class="board" data-testid="board">
                                     {columns.into_iter().map(|column| {
@@ -82,6 +83,9 @@ pub fn PipelinePage() -> impl IntoView {
         </ErrorBoundary>
     }
 }
+
+/// The board's stages in order (id and name).
+type StageOrder = std::sync::Arc<Vec<(Uuid, String)>>;
 
 /// What a column needs to move a card: the move action, the card being
 /// dragged, the card to focus again after a keyboard move, and the live
@@ -108,7 +112,7 @@ impl Mover {
 /// over every deal of the stage) and its cards, the first hundred and more
 /// on request.
 #[component]
-fn StageColumn(column: BoardColumn, order: Vec<(Uuid, String)>, owner: Option<String>, mover: Mover) -> impl IntoView {
+fn StageColumn(column: BoardColumn, order: StageOrder, owner: Option<String>, mover: Mover) -> impl IntoView {
     let stage_id = column.stage.id;
     let totals = if column.totals.is_empty() {
         "0.00".to_string()
@@ -172,7 +176,7 @@ fn StageColumn(column: BoardColumn, order: Vec<(Uuid, String)>, owner: Option<St
 /// A deal on the board: draggable, and movable from the keyboard with the
 /// arrow keys (or the "Move to" menu).
 #[component]
-fn Card(deal: DealCard, stage_id: Uuid, order: Vec<(Uuid, String)>, mover: Mover) -> impl IntoView {
+fn Card(deal: DealCard, stage_id: Uuid, order: StageOrder, mover: Mover) -> impl IntoView {
     let deal_id = deal.id;
     let name = deal.name.clone();
     let position = order.iter().position(|(id, _)| *id == stage_id).unwrap_or(0);
