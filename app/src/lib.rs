@@ -37,10 +37,9 @@ use crate::platform::pages::{AcceptInvitationPage, ApiKeysPage, HomePage, LogInP
 /// request carries (the signed-in member's workspace); in the browser, what
 /// the server wrote into the page's meta tag.
 fn page_formats() -> crate::platform::formats::Formats {
-    use crate::platform::formats::Formats;
     #[cfg(feature = "ssr")]
     {
-        use_context::<http::request::Parts>().and_then(|parts| parts.extensions.get::<Formats>().cloned()).unwrap_or_default()
+        crate::platform::server_fns::ssr::page_member().map(|member| member.formats).unwrap_or_default()
     }
     #[cfg(not(feature = "ssr"))]
     {
@@ -49,7 +48,7 @@ fn page_formats() -> crate::platform::formats::Formats {
             .ok()
             .flatten()
             .and_then(|meta| meta.get_attribute("content"))
-            .map(|content| Formats::decode(&content))
+            .map(|content| crate::platform::formats::Formats::decode(&content))
             .unwrap_or_default()
     }
 }

@@ -131,7 +131,6 @@ pub async fn page_member(db: app::platform::db::Db, mut request: Request, next: 
     if is_page {
         if let Some(session) = request.extensions().get::<tower_sessions::Session>().cloned() {
             if let Ok(member) = app::platform::auth::signed_in(&db, &session).await {
-                request.extensions_mut().insert(member.formats.clone());
                 request.extensions_mut().insert(member);
             }
         }

@@ -124,16 +124,22 @@ struct RoleRow {
     role: String,
 }
 
+/// The user and workspace a session is signed into; "sign in" without them.
+async fn session_ids(session: &Session) -> AppResult<(Uuid, Uuid)> {
+    let user_id: Option<Uuid> = session.get(SESSION_USER_ID).await.map_err(|e| AppError::Internal(format!("session store: {e}")))?;
+    let workspace_id: Option<Uuid> =
+        session.get(SESSION_WORKSPACE_ID).await.map_err(|e| AppError::Internal(format!("session store: {e}")))?;
+    match (user_id, workspace_id) {
+        (Some(user_id), Some(workspace_id)) => Ok((user_id, workspace_id)),
+        _ => Err(AppError::Unauthenticated("sign in or send an API key".into())),
+    }
+}
+
 /// Loads the member's current role on every request, so removing someone
 /// from a workspace takes effect at once.
 pub async fn ctx_from_session(db: &Db, session: &Session) -> AppResult<Ctx> {
     let unauthenticated = || AppError::Unauthenticated("sign in or send an API key".into());
-    let user_id: Option<Uuid> = session.get(SESSION_USER_ID).await.map_err(|e| AppError::Internal(format!("session store: {e}")))?;
-    let workspace_id: Option<Uuid> =
-        session.get(SESSION_WORKSPACE_ID).await.map_err(|e| AppError::Internal(format!("session store: {e}")))?;
-    let (Some(user_id), Some(workspace_id)) = (user_id, workspace_id) else {
-        return Err(unauthenticated());
-    };
+    let (user_id, workspace_id) = session_ids(session).await?;
     let row: Option<RoleRow> = db
         .fetch_optional(Q::new("SELECT role FROM memberships WHERE workspace_id = $1 AND user_id = $2").bind(workspace_id).bind(user_id))
         .await?;
@@ -172,12 +178,7 @@ struct SignedInRow {
 /// is read afresh.
 pub async fn signed_in(db: &Db, session: &Session) -> AppResult<SignedIn> {
     let unauthenticated = || AppError::Unauthenticated("sign in or send an API key".into());
-    let user_id: Option<Uuid> = session.get(SESSION_USER_ID).await.map_err(|e| AppError::Internal(format!("session store: {e}")))?;
-    let workspace_id: Option<Uuid> =
-        session.get(SESSION_WORKSPACE_ID).await.map_err(|e| AppError::Internal(format!("session store: {e}")))?;
-    let (Some(user_id), Some(workspace_id)) = (user_id, workspace_id) else {
-        return Err(unauthenticated());
-    };
+    let (user_id, workspace_id) = session_ids(session).await?;
     let row: Option<SignedInRow> = db
         .fetch_optional(
             Q::new(

@@ -104,17 +104,12 @@ pub mod ssr {
 /// The signed-in user, or `None` for a visitor.
 #[server(prefix = "/sf", endpoint = "current_user")]
 pub async fn current_user() -> Result<Option<t::CurrentUser>, ApiError> {
-    use crate::platform::{accounts, auth::ctx_from_session};
     if let Some(member) = ssr::page_member() {
         return Ok(Some(member.user));
     }
     let state = ssr::state()?;
     let session = ssr::session().await?;
-    let Ok(ctx) = ctx_from_session(&state.db, &session).await else { return Ok(None) };
-    let mut tx = state.db.begin_read().await?;
-    let user = accounts::current_user(&mut tx, &ctx).await?;
-    tx.commit().await?;
-    Ok(Some(user))
+    Ok(crate::platform::auth::signed_in(&state.db, &session).await.ok().map(|member| member.user))
 }
 
 /// The page frame's sidebar for the signed-in member; `None` when nobody

@@ -488,7 +488,14 @@ async fn pages_render_on_the_server_and_server_functions_share_the_operations() 
     assert!(html.contains("/pkg/corral.js"), "page loads the hydration bundle");
     let html = owner.get(app.url(&format!("/companies/{id}"))).send().await.unwrap().text().await.unwrap();
     assert!(html.contains("rendered.io"));
+    // The page is written in the workspace's formats, read with the member.
+    let mut tx = app.db.begin().await.unwrap();
+    tx.execute(app::platform::db::Q::new("UPDATE workspaces SET locale = 'de-DE', time_zone = 'Europe/Berlin'")).await.unwrap();
+    tx.commit().await.unwrap();
+    let html = owner.get(app.url("/companies")).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains(r#"name="corral-formats" content="de-DE|Europe/Berlin""#), "{html}");
     let html = Client::new().get(app.url("/companies")).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains(r#"name="corral-formats" content="en-US|UTC""#), "visitors get the defaults");
     assert!(!html.contains("Rendered Ltd"), "visitors see no data");
     assert!(html.contains("sign in"));
 
